@@ -1,0 +1,75 @@
+# The MSP co-management gateway.
+#
+#   make run     install what is missing, build, start PostgreSQL + nginx with the demo
+#   make stop    stop what make run started (data is kept in .run/)
+#   make test    the whole suite on throwaway instances (unit + end-to-end)
+#   make SANITIZE=1 ...   build everything with ASan and UBSan
+#
+# Everything is built into build/ (or build-san/ with SANITIZE=1).
+
+SANITIZE ?= 0
+ifeq ($(SANITIZE),1)
+BUILD    ?= build-san
+SANFLAGS  = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+BUILD    ?= build
+SANFLAGS  =
+endif
+
+CC       ?= cc
+WARN      = -Wall -Wextra -Werror
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 -D_GNU_SOURCE -fPIC $(WARN) $(SANFLAGS) -Iservices \
+            -I$(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
+LDFLAGS  += $(SANFLAGS)
+LIBS      = -lpq -ljansson -ljwt -lcrypto
+
+SVC_SRCS  = $(wildcard services/*.c services/sla/*.c)
+SVC_OBJS  = $(SVC_SRCS:%.c=$(BUILD)/%.o)
+CTL_SRCS  = $(wildcard services/ctl/*.c)
+CTL_OBJS  = $(CTL_SRCS:%.c=$(BUILD)/%.o)
+UNIT_SRCS = $(wildcard tests/unit/test_*.c)
+UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
+MODULE_SO = $(BUILD)/nginx/objs/ngx_http_msp_module.so
+
+.PHONY: all deps run stop test unit e2e bench clean
+all: $(BUILD)/libmsp.a $(BUILD)/mspctl $(UNIT_BINS) $(MODULE_SO)
+
+deps:
+	@deploy/deps.sh
+
+$(BUILD)/%.o: %.c $(wildcard services/*.h services/*/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libmsp.a: $(SVC_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/mspctl: $(CTL_OBJS) $(BUILD)/libmsp.a
+	$(CC) $(LDFLAGS) -o $@ $(CTL_OBJS) $(BUILD)/libmsp.a $(LIBS)
+
+$(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libmsp.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libmsp.a $(LIBS) -lcmocka
+
+$(MODULE_SO): $(BUILD)/libmsp.a $(wildcard module/*) deploy/build-module.sh
+	deploy/build-module.sh $(BUILD) "$(SANFLAGS)"
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do $$t; done
+
+run: deps all
+	@deploy/stack.sh up .run --http-port 8080 --demo --build $(BUILD)
+
+stop:
+	@deploy/stack.sh down .run
+
+test: deps all
+	@deploy/test.sh $(BUILD)
+
+bench: deps all
+	@tests/bench/run.sh $(BUILD)
+
+clean:
+	rm -rf build build-san
