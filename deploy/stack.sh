@@ -1,0 +1,259 @@
+#!/usr/bin/env bash
+# The local stack behind `make run` and `make test`: a PostgreSQL 15 cluster
+# of its own (own data directory, port and socket; never the system
+# cluster) and nginx with the module, all state under one directory.
+#
+#   stack.sh up STATE [--http-port N] [--pg-port N] [--build DIR] [--sanitize] [--print]
+#   stack.sh down STATE
+#
+# `up` is idempotent: it creates what is missing, reuses what exists, and
+# restarts nginx so that a rebuilt module is loaded.  STATE/env holds the
+# connection strings and the development key for mspctl and the tests.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PGBIN=/usr/lib/postgresql/15/bin
+NGINX=/usr/sbin/nginx
+DB=msp
+
+die() { echo "stack: $*" >&2; exit 1; }
+as_postgres() { (cd / && runuser -u postgres -- "$@"); }
+
+[[ $# -ge 2 ]] || die "usage: stack.sh up|down STATE [options]"
+cmd=$1 state=$2
+shift 2
+http_port=8080 pg_port="" build=build sanitize=0 print=0
+while [[ $# -gt 0 ]]; do
+    case $1 in
+        --http-port) http_port=$2; shift 2 ;;
+        --pg-port) pg_port=$2; shift 2 ;;
+        --build) build=$2; shift 2 ;;
+        --sanitize) sanitize=1; shift ;;
+        --print) print=1; shift ;;
+        *) die "unknown option $1" ;;
+    esac
+done
+[[ $(id -u) -eq 0 ]] || die "run as root (PostgreSQL runs as the postgres user, nginx workers as www-data)"
+
+# PostgreSQL refuses to run as root, so its data must be where the postgres
+# user can reach.  A state directory inside a checkout that postgres cannot
+# traverse (under /root, say) is a symlink to one under /var/lib.
+prepare_state() {
+    if [[ ! -e $state ]]; then
+        local abs parent
+        abs=$(realpath -m "$state")
+        parent=$(dirname "$abs")
+        mkdir -p "$parent"
+        if as_postgres test -x "$parent"; then
+            mkdir "$abs"
+        else
+            local real
+            real=/var/lib/msp-gateway/$(printf '%s' "$abs" | sha256sum | cut -c1-12)
+            mkdir -p "$real"
+            ln -s "$real" "$abs"
+        fi
+    fi
+    state=$(realpath "$state")
+    chmod 755 "$state"
+    mkdir -p "$state/secrets" "$state/pg" "$state/nginx/tmp"
+    chmod 700 "$state/secrets"
+    chown postgres:postgres "$state/pg"
+}
+
+secret() { # secret NAME: a random hex secret, made once
+    local f=$state/secrets/$1
+    [[ -s $f ]] || head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$f"
+    cat "$f"
+}
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+port_in_use() {
+    python3 -c 'import socket,sys; s=socket.socket(); sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0 else 1)' "$1"
+}
+
+start_postgres() {
+    local data=$state/pg/data
+    if [[ -f $state/pg/port ]]; then
+        pg_port=$(cat "$state/pg/port")
+    else
+        if [[ -z $pg_port ]]; then
+            pg_port=55432
+            port_in_use $pg_port && pg_port=$(free_port)
+        fi
+        echo "$pg_port" > "$state/pg/port"
+    fi
+
+    if [[ ! -f $data/PG_VERSION ]]; then
+        echo "stack: creating a PostgreSQL cluster in $data (port $pg_port)"
+        as_postgres "$PGBIN/initdb" -D "$data" -U postgres -E UTF8 --locale=C.UTF-8 \
+            --auth-local=peer --auth-host=scram-sha-256 >"$state/pg/initdb.log"
+        as_postgres mkdir -p "$state/pg/run"
+        cat >>"$data/postgresql.conf" <<CONF
+
+# msp-gateway local stack
+port = $pg_port
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$state/pg/run'
+max_connections = 200
+shared_buffers = 256MB
+fsync = on
+CONF
+    fi
+
+    if ! as_postgres "$PGBIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+        as_postgres "$PGBIN/pg_ctl" -D "$data" -l "$state/pg/postgresql.log" -w -t 60 start >/dev/null \
+            || { tail -20 "$state/pg/postgresql.log" >&2; die "PostgreSQL did not start"; }
+    fi
+}
+
+superuser_psql() {
+    as_postgres psql -X -q -v ON_ERROR_STOP=1 -h "$state/pg/run" -p "$pg_port" -d postgres "$@"
+}
+
+# The roles: msp_owner owns the schema and runs migrations; msp_gateway is
+# what nginx logs in as, with no ownership and no way around RLS.
+bootstrap() {
+    superuser_psql -v owner_pw="$(secret owner.pw)" -v gateway_pw="$(secret gateway.pw)" <<'SQL'
+SELECT 'CREATE ROLE msp_owner' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'msp_owner') \gexec
+SELECT 'CREATE ROLE msp_gateway' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'msp_gateway') \gexec
+ALTER ROLE msp_owner WITH LOGIN CREATEDB NOSUPERUSER NOCREATEROLE NOBYPASSRLS PASSWORD :'owner_pw';
+ALTER ROLE msp_gateway WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOINHERIT PASSWORD :'gateway_pw';
+SELECT 'CREATE DATABASE msp OWNER msp_owner' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'msp') \gexec
+REVOKE ALL ON DATABASE msp FROM PUBLIC;
+GRANT CONNECT ON DATABASE msp TO msp_gateway;
+SQL
+}
+
+write_env() {
+    local base="127.0.0.1:$pg_port"
+    umask 077
+    cat >"$state/env" <<ENV
+# Written by deploy/stack.sh: source it to use mspctl and psql on this stack.
+export MSP_STATE='$state'
+export MSP_PG_PORT='$pg_port'
+export MSP_HTTP_PORT='$http_port'
+export MSP_HTTP='http://127.0.0.1:$http_port'
+export MSP_DATABASE_URL='postgresql://msp_owner:$(secret owner.pw)@$base/$DB'
+export MSP_GATEWAY_DATABASE_URL='postgresql://msp_gateway:$(secret gateway.pw)@$base/$DB'
+export MSP_DEV_JWT_KEY='$state/secrets/jwt-dev.key'
+export MSP_BUILD='$(realpath "$ROOT/$build")'
+export PATH='$(realpath "$ROOT/$build")':"\$PATH"
+ENV
+    umask 022
+}
+
+load_demo() {
+    secret jwt-dev.key >/dev/null
+    # shellcheck source=/dev/null
+    . "$state/env"
+    (cd "$ROOT" && "$ROOT/$build/mspctl" migrate --dir "$ROOT/migrations")
+    (cd "$ROOT" && "$ROOT/$build/mspctl" tenant apply "$ROOT"/tenants/*.json)
+    while read -r subject tenant role tier; do
+        [[ -z $subject || $subject == \#* ]] && continue
+        "$ROOT/$build/mspctl" assign "$subject" "$tenant" "$role" $tier >/dev/null
+    done <"$ROOT/deploy/demo/assignments.txt"
+    psql -X -q -v ON_ERROR_STOP=1 "$MSP_DATABASE_URL" -f "$ROOT/deploy/demo/seed.sql"
+}
+
+nginx_pid() {
+    local pidfile=$state/nginx/nginx.pid
+    [[ -f $pidfile ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null && cat "$pidfile"
+}
+
+stop_nginx() {
+    local pid
+    pid=$(nginx_pid) || return 0
+    kill -QUIT "$pid"
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+}
+
+start_nginx() {
+    local module=$ROOT/$build/nginx/objs/ngx_http_msp_module.so
+    [[ -f $module ]] || die "$module is not built (make all)"
+    sed -e "s|@MODULE@|$module|g" -e "s|@STATE@|$state|g" \
+        -e "s|@HTTP_PORT@|$http_port|g" -e "s|@WORKERS@|${MSP_WORKERS:-2}|g" \
+        "$ROOT/deploy/nginx.conf.in" >"$state/nginx/nginx.conf"
+    stop_nginx
+    port_in_use "$http_port" && die "port $http_port is in use by another program"
+
+    local preload=()
+    if [[ $sanitize -eq 1 ]]; then
+        # An ASan-built module in Debian's (uninstrumented) nginx: the ASan
+        # runtime must be loaded first.  nginx frees its pools at exit but
+        # not every startup allocation, so leak checking stays off here.
+        preload=(env "LD_PRELOAD=$(gcc -print-file-name=libasan.so)"
+                 "ASAN_OPTIONS=detect_leaks=0:abort_on_error=1"
+                 "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
+    fi
+    "${preload[@]}" "$NGINX" -p "$state/nginx/" -c "$state/nginx/nginx.conf" -e "$state/nginx/error.log" \
+        || { tail -20 "$state/nginx/error.log" >&2; die "nginx did not start"; }
+    for _ in $(seq 50); do port_in_use "$http_port" && return 0; sleep 0.1; done
+    die "nginx is not listening on 127.0.0.1:$http_port"
+}
+
+print_usage() {
+    . "$state/env"
+    local ctl="$ROOT/$build/mspctl"
+    {
+        echo "# Development tokens (HS256, kid \"dev\", valid 8 hours), one per demo role."
+        while read -r var sub org role name; do
+            [[ -z $var || $var == \#* ]] && continue
+            echo "export $var='$("$ctl" token --sub "$sub" --org "$org" --role "$role" --name "${name//_/ }")'"
+        done <"$ROOT/deploy/demo/principals.txt"
+    } >"$state/tokens.env"
+
+    cat <<TXT
+
+The MSP gateway is running.
+  API         $MSP_HTTP   (nginx, logs in $state/nginx/)
+  PostgreSQL  127.0.0.1:$pg_port, database $DB (data in $state/pg/data)
+  Tenants     $(cd "$ROOT/tenants" && ls -1 *.json | sed 's/\.json$//' | paste -sd' ')
+
+Try it:
+  curl -s $MSP_HTTP/v1/health
+  curl -s $MSP_HTTP/v1/nope          # every error is application/problem+json
+
+Development tokens, one per demo role, are in $state/tokens.env:
+  . $state/tokens.env && echo \$TOKEN_TECHNICIAN
+$(sed -n 's/^export \(TOKEN_[A-Z_]*\)=.*/  \1/p' "$state/tokens.env")
+
+Operate it with mspctl (after: . $state/env):
+  mspctl tenant apply tenants/*.json     # tenants as code; re-running changes nothing
+  mspctl assign tech.alice initech technician L1
+  mspctl token --sub me --org acme --role it_staff
+
+See row-level security at work, connected as msp_gateway (what nginx uses):
+  psql "\$MSP_GATEWAY_DATABASE_URL" -c "BEGIN" \\
+    -c "SELECT set_config('msp.sub', 'acme.it.frank', true), set_config('msp.org', 'acme', true), set_config('msp.role', 'it_staff', true)" \\
+    -c "SELECT t.ticket_prefix || '-' || k.number AS ticket, k.title FROM tickets k JOIN tenants t USING (tenant_id)" -c "COMMIT"
+
+Stop it with: make stop   (data is kept; make run again reuses it)
+TXT
+}
+
+case $cmd in
+    up)
+        prepare_state
+        start_postgres
+        bootstrap
+        write_env
+        load_demo
+        start_nginx
+        [[ $print -eq 1 ]] && print_usage
+        exit 0
+        ;;
+    down)
+        [[ -e $state ]] || exit 0
+        state=$(realpath "$state")
+        stop_nginx
+        if [[ -f $state/pg/data/PG_VERSION ]] \
+            && as_postgres "$PGBIN/pg_ctl" -D "$state/pg/data" status >/dev/null 2>&1; then
+            as_postgres "$PGBIN/pg_ctl" -D "$state/pg/data" -w -t 60 stop -m fast >/dev/null
+        fi
+        ;;
+    *) die "unknown command $cmd" ;;
+esac

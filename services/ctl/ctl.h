@@ -1,0 +1,46 @@
+/*
+ * ctl.h - mspctl, the operator's command-line tool.
+ *
+ * mspctl talks to PostgreSQL as the schema owner (MSP_DATABASE_URL) with
+ * plain blocking libpq: it is a short-lived command, not the gateway.  It
+ * acts as a provider admin principal, so row-level security (FORCEd even
+ * for the owner) applies to it as to everyone else.
+ */
+#ifndef MSP_CTL_H
+#define MSP_CTL_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+
+/* Commands: each returns the process exit status. */
+int ctl_migrate(int argc, char **argv);
+int ctl_tenant(int argc, char **argv);
+int ctl_tenant_apply(int nfiles, char **paths);
+int ctl_tenant_offboard(const char *slug, const char *export_dir);
+int ctl_assign(int argc, char **argv);
+int ctl_unassign(int argc, char **argv);
+int ctl_token(int argc, char **argv);
+
+/* Prints "mspctl: <message>" to stderr. */
+void ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Connects with MSP_DATABASE_URL; prints why and returns NULL on failure. */
+PGconn *ctl_connect(void);
+
+/* Runs one statement with text parameters.  Returns the result when the
+ * statement succeeded; otherwise prints the server's message and returns
+ * NULL.  The caller PQclear()s a non-NULL result. */
+PGresult *ctl_query(PGconn *conn, const char *sql, int nparams,
+                    const char *const *params);
+
+/* ctl_query() for statements whose rows are not needed: 0 or -1. */
+int ctl_run(PGconn *conn, const char *sql, int nparams, const char *const *params);
+
+/* BEGIN (with the given isolation clause, or "" for the default) and set
+ * the provider admin principal for the transaction. */
+int ctl_begin(PGconn *conn, const char *isolation);
+
+/* Reads a whole file into a NUL-terminated malloc'd buffer. */
+char *ctl_read_file(const char *path, size_t *len);
+
+#endif
