@@ -60,13 +60,13 @@ unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do $$t; done
 
 run: deps all
-	@deploy/stack.sh up .run --http-port 8080 --demo --build $(BUILD)
+	@deploy/stack.sh up .run --http-port 8080 --print --build $(BUILD) $(if $(filter 1,$(SANITIZE)),--sanitize)
 
 stop:
 	@deploy/stack.sh down .run
 
 test: deps all
-	@deploy/test.sh $(BUILD)
+	@SANITIZE=$(SANITIZE) deploy/test.sh $(BUILD)
 
 bench: deps all
 	@tests/bench/run.sh $(BUILD)

@@ -155,7 +155,7 @@ load_demo() {
         [[ -z $subject || $subject == \#* ]] && continue
         "$ROOT/$build/mspctl" assign "$subject" "$tenant" "$role" $tier >/dev/null
     done <"$ROOT/deploy/demo/assignments.txt"
-    psql -X -q -v ON_ERROR_STOP=1 "$MSP_DATABASE_URL" -f "$ROOT/deploy/demo/seed.sql"
+    psql -X -q -o /dev/null -v ON_ERROR_STOP=1 "$MSP_DATABASE_URL" -f "$ROOT/deploy/demo/seed.sql"
 }
 
 nginx_pid() {

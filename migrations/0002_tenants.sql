@@ -77,7 +77,7 @@ CREATE POLICY tenants_admin ON tenants FOR ALL
     WITH CHECK (app.principal_is_admin());
 
 -- The tenants the principal may see: the rows of tenants that its policy
--- lets through.  Policies call it as (SELECT app.visible_tenant_ids()) so
+-- lets through.  Policies call it as (SELECT app.visible_tenant_ids())::uuid[] so
 -- that it runs once per statement, as an InitPlan that also prunes
 -- partitions and drives index scans.
 CREATE FUNCTION app.visible_tenant_ids() RETURNS uuid[]
@@ -87,5 +87,5 @@ CREATE FUNCTION app.visible_tenant_ids() RETURNS uuid[]
 ALTER TABLE ticket_counters ENABLE ROW LEVEL SECURITY;
 ALTER TABLE ticket_counters FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON ticket_counters
-    USING (tenant_id = ANY ((SELECT app.visible_tenant_ids())))
-    WITH CHECK (tenant_id = ANY ((SELECT app.visible_tenant_ids())));
+    USING (tenant_id = ANY ((SELECT app.visible_tenant_ids())::uuid[]))
+    WITH CHECK (tenant_id = ANY ((SELECT app.visible_tenant_ids())::uuid[]));

@@ -118,20 +118,20 @@ ALTER TABLE audit_log ENABLE ROW LEVEL SECURITY;
 ALTER TABLE audit_log FORCE ROW LEVEL SECURITY;
 
 CREATE POLICY tenant_isolation ON tickets
-    USING (tenant_id = ANY ((SELECT app.visible_tenant_ids())))
-    WITH CHECK (tenant_id = ANY ((SELECT app.visible_tenant_ids())));
+    USING (tenant_id = ANY ((SELECT app.visible_tenant_ids())::uuid[]))
+    WITH CHECK (tenant_id = ANY ((SELECT app.visible_tenant_ids())::uuid[]));
 CREATE POLICY tenant_isolation ON assets
-    USING (tenant_id = ANY ((SELECT app.visible_tenant_ids())))
-    WITH CHECK (tenant_id = ANY ((SELECT app.visible_tenant_ids())));
+    USING (tenant_id = ANY ((SELECT app.visible_tenant_ids())::uuid[]))
+    WITH CHECK (tenant_id = ANY ((SELECT app.visible_tenant_ids())::uuid[]));
 CREATE POLICY tenant_isolation ON ticket_assets
-    USING (tenant_id = ANY ((SELECT app.visible_tenant_ids())))
-    WITH CHECK (tenant_id = ANY ((SELECT app.visible_tenant_ids())));
+    USING (tenant_id = ANY ((SELECT app.visible_tenant_ids())::uuid[]))
+    WITH CHECK (tenant_id = ANY ((SELECT app.visible_tenant_ids())::uuid[]));
 CREATE POLICY tenant_isolation ON ticket_events
-    USING (tenant_id = ANY ((SELECT app.visible_tenant_ids())))
-    WITH CHECK (tenant_id = ANY ((SELECT app.visible_tenant_ids())));
+    USING (tenant_id = ANY ((SELECT app.visible_tenant_ids())::uuid[]))
+    WITH CHECK (tenant_id = ANY ((SELECT app.visible_tenant_ids())::uuid[]));
 CREATE POLICY tenant_isolation ON audit_log
-    USING (tenant_id = ANY ((SELECT app.visible_tenant_ids())))
-    WITH CHECK (tenant_id = ANY ((SELECT app.visible_tenant_ids())));
+    USING (tenant_id = ANY ((SELECT app.visible_tenant_ids())::uuid[]))
+    WITH CHECK (tenant_id = ANY ((SELECT app.visible_tenant_ids())::uuid[]));
 
 -- Ticket numbers come from the tenant's counter.  SECURITY DEFINER so the
 -- gateway needs no privilege on ticket_counters; the counter row is still

@@ -36,8 +36,8 @@ BEGIN
         EXECUTE format('ALTER TABLE public.%I ENABLE ROW LEVEL SECURITY', v_name);
         EXECUTE format('ALTER TABLE public.%I FORCE ROW LEVEL SECURITY', v_name);
         EXECUTE format('CREATE POLICY tenant_isolation ON public.%I '
-                       'USING (tenant_id = ANY ((SELECT app.visible_tenant_ids()))) '
-                       'WITH CHECK (tenant_id = ANY ((SELECT app.visible_tenant_ids())))',
+                       'USING (tenant_id = ANY ((SELECT app.visible_tenant_ids())::uuid[])) '
+                       'WITH CHECK (tenant_id = ANY ((SELECT app.visible_tenant_ids())::uuid[]))',
                        v_name);
         v_created := v_created + 1;
     END LOOP;

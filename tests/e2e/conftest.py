@@ -1,0 +1,164 @@
+"""Shared fixtures for the end-to-end tests.
+
+deploy/test.sh starts a throwaway stack (PostgreSQL + nginx with the
+module) and exports its coordinates (see deploy/stack.sh, write_env):
+MSP_DATABASE_URL (schema owner), MSP_GATEWAY_DATABASE_URL (the role nginx
+uses), MSP_HTTP, MSP_BUILD.  Tests that change schema or tenants make a
+fresh database of their own so they can run in any order.
+"""
+import json
+import os
+import pathlib
+import subprocess
+import uuid
+
+import psycopg
+import pytest
+from psycopg.conninfo import make_conninfo
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+TENANTS = ROOT / "tenants"
+
+
+def env(name):
+    value = os.environ.get(name)
+    if not value:
+        pytest.exit(f"{name} is not set: run the end-to-end tests with `make test`", 2)
+    return value
+
+
+@pytest.fixture(scope="session")
+def http():
+    return env("MSP_HTTP")
+
+
+@pytest.fixture(scope="session")
+def owner_url():
+    return env("MSP_DATABASE_URL")
+
+
+@pytest.fixture(scope="session")
+def gateway_url():
+    return env("MSP_GATEWAY_DATABASE_URL")
+
+
+def run_mspctl(*args, database_url=None, check=False, cwd=ROOT):
+    """Runs the built mspctl; returns the CompletedProcess (text)."""
+    e = dict(os.environ)
+    if database_url is not None:
+        e["MSP_DATABASE_URL"] = database_url
+    proc = subprocess.run([os.path.join(env("MSP_BUILD"), "mspctl"), *map(str, args)],
+                          env=e, cwd=cwd, capture_output=True, text=True, timeout=120)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"mspctl {' '.join(map(str, args))} failed:\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture(scope="session")
+def mspctl():
+    return run_mspctl
+
+
+class Database:
+    """A database of its own for one test: URLs for the owner and gateway."""
+
+    def __init__(self, owner_url, gateway_url, name):
+        self.name = name
+        self.owner_url = make_conninfo(owner_url, dbname=name)
+        self.gateway_url = make_conninfo(gateway_url, dbname=name)
+
+    def owner(self):
+        return psycopg.connect(self.owner_url, autocommit=True)
+
+    def gateway(self):
+        return psycopg.connect(self.gateway_url)
+
+    def mspctl(self, *args, check=False):
+        return run_mspctl(*args, database_url=self.owner_url, check=check)
+
+    def admin_rows(self, sql, params=()):
+        """Runs a query as the owner acting as provider admin (what mspctl
+        sees): the whole truth, through row-level security."""
+        with psycopg.connect(self.owner_url) as conn:
+            set_principal(conn, "test.admin", "provider", "admin")
+            return conn.execute(sql, params).fetchall()
+
+
+def set_principal(conn, sub, org, role):
+    """Sets the transaction's principal exactly as the gateway does."""
+    conn.execute("SELECT set_config('msp.sub', %s, true), set_config('msp.org', %s, true),"
+                 " set_config('msp.role', %s, true)", (sub, org, role))
+
+
+@pytest.fixture
+def empty_db(owner_url, gateway_url):
+    """A new, empty database owned by msp_owner; dropped afterwards."""
+    name = "t_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(owner_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'REVOKE ALL ON DATABASE "{name}" FROM PUBLIC')
+        conn.execute(f'GRANT CONNECT ON DATABASE "{name}" TO msp_gateway')
+    db = Database(owner_url, gateway_url, name)
+    yield db
+    with psycopg.connect(owner_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def db(empty_db):
+    """A new database with every migration applied."""
+    empty_db.mspctl("migrate", "--dir", ROOT / "migrations", check=True)
+    return empty_db
+
+
+def tenant_doc(slug, base="acme", **changes):
+    """A valid tenant document: a demo tenant's file under a new slug."""
+    doc = json.loads((TENANTS / f"{base}.json").read_text())
+    doc["slug"] = slug
+    doc["name"] = f"Test tenant {slug}"
+    doc["ticket_prefix"] = slug.replace("-", "").upper()[:10]
+    doc.update(changes)
+    return doc
+
+
+def write_tenant(directory, doc, name=None):
+    path = pathlib.Path(directory) / f"{name or doc['slug']}.json"
+    path.write_text(json.dumps(doc, indent=2))
+    return path
+
+
+@pytest.fixture
+def two_tenants(db, tmp_path):
+    """db with tenants 'alpha' (America/New_York) and 'beta' (Europe/Berlin),
+    each with a ticket, an event, an asset, a ticket-asset link and audit
+    rows; a technician assigned to alpha only."""
+    paths = [write_tenant(tmp_path, tenant_doc("alpha", "acme")),
+             write_tenant(tmp_path, tenant_doc("beta", "globex"))]
+    db.mspctl("tenant", "apply", *paths, check=True)
+    db.mspctl("assign", "tech.tina", "alpha", "technician", "L1", check=True)
+    with db.owner() as conn:
+        with conn.transaction():
+            set_principal(conn, "test.seed", "provider", "admin")
+            for slug in ("alpha", "beta"):
+                seed_tenant(conn, slug)
+    return db
+
+
+def seed_tenant(conn, slug, tickets=1):
+    """Adds tickets (each with an event, an asset link, an audit row)."""
+    tid = conn.execute("SELECT tenant_id FROM tenants WHERE slug = %s", (slug,)).fetchone()[0]
+    asset = conn.execute(
+        "INSERT INTO assets (tenant_id, tag, name, kind) VALUES (%s, %s, 'Laptop', 'laptop')"
+        " RETURNING asset_id", (tid, f"{slug}-lt-{uuid.uuid4().hex[:6]}")).fetchone()[0]
+    for i in range(tickets):
+        number = conn.execute(
+            "INSERT INTO tickets (tenant_id, title, impact, urgency, priority, requester)"
+            " VALUES (%s, %s, 'low', 'low', 'P4', 'someone') RETURNING number",
+            (tid, f"{slug} ticket {i}, with \"quotes\",\nand a newline")).fetchone()[0]
+        conn.execute("INSERT INTO ticket_events (tenant_id, ticket_number, kind)"
+                     " VALUES (%s, %s, 'created')", (tid, number))
+        conn.execute("INSERT INTO ticket_assets (tenant_id, ticket_number, asset_id)"
+                     " VALUES (%s, %s, %s)", (tid, number, asset))
+        conn.execute("INSERT INTO audit_log (tenant_id, action, target)"
+                     " VALUES (%s, 'ticket.create', %s)", (tid, f"ticket:{number}"))
+    return tid

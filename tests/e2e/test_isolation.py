@@ -1,0 +1,220 @@
+"""Tenant isolation at the SQL level, connected as msp_gateway (the role
+nginx uses): row-level security must hold whatever a service forgets."""
+import psycopg
+import pytest
+
+from conftest import run_mspctl, set_principal
+
+TABLES = ["tenants", "assignments", "ticket_counters", "tickets", "ticket_events",
+          "assets", "ticket_assets", "audit_log"]
+ALPHA = ("alpha.it.ann", "alpha", "it_staff")
+TECH = ("tech.tina", "provider", "technician")
+
+
+def tenant_ids(db):
+    return dict(db.admin_rows("SELECT slug, tenant_id FROM tenants"))
+
+
+def visible(db, principal, table):
+    with db.gateway() as conn:
+        if principal:
+            set_principal(conn, *principal)
+        return conn.execute(f"SELECT tenant_id FROM {table}").fetchall()
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_tenant_principal_sees_only_its_tenant(two_tenants, table):
+    ids = tenant_ids(two_tenants)
+    rows = visible(two_tenants, ALPHA, table)
+    assert {r[0] for r in rows} <= {ids["alpha"]}
+    if table == "assignments":
+        return  # tenant principals do not list provider staff
+    assert rows, f"alpha sees none of its own {table}"
+    # The other tenant has rows there, so the check above is not vacuous.
+    beta = two_tenants.admin_rows(f"SELECT count(*) FROM {table} WHERE tenant_id = %s",
+                                  (ids["beta"],))
+    assert beta[0][0] > 0
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_no_principal_sees_nothing(two_tenants, table):
+    assert visible(two_tenants, None, table) == []
+    assert visible(two_tenants, ("", "", ""), table) == []
+
+
+@pytest.mark.parametrize("principal", [
+    ("someone", "alpha", "admin"),          # a provider role claimed by a tenant
+    ("someone", "provider", "it_staff"),    # a tenant role claimed by the provider
+    ("", "alpha", "it_staff"),              # no subject
+    ("someone", "no-such-tenant", "it_staff"),
+])
+def test_malformed_principals_see_nothing(two_tenants, principal):
+    for table in TABLES:
+        assert visible(two_tenants, principal, table) == [], table
+
+
+def test_tenant_principal_cannot_write_into_another_tenant(two_tenants):
+    ids = tenant_ids(two_tenants)
+    attempts = [
+        ("INSERT INTO tickets (tenant_id, title, impact, urgency, priority, requester)"
+         " VALUES (%s, 'x', 'low', 'low', 'P4', 'x')", (ids["beta"],)),
+        ("INSERT INTO assets (tenant_id, tag, name, kind) VALUES (%s, 'x', 'x', 'other')",
+         (ids["beta"],)),
+        ("INSERT INTO ticket_events (tenant_id, ticket_number, kind) VALUES (%s, 1, 'x')",
+         (ids["beta"],)),
+        ("INSERT INTO audit_log (tenant_id, action, target) VALUES (%s, 'x', 'x')",
+         (ids["beta"],)),
+        ("INSERT INTO ticket_assets (tenant_id, ticket_number, asset_id) VALUES (%s, 1, 1)",
+         (ids["beta"],)),
+    ]
+    for sql, params in attempts:
+        with two_tenants.gateway() as conn:
+            set_principal(conn, *ALPHA)
+            with pytest.raises((psycopg.errors.InsufficientPrivilege,
+                                psycopg.errors.ForeignKeyViolation)):
+                conn.execute(sql, params)
+
+    # Updates and deletes of the other tenant's rows touch nothing.
+    with two_tenants.gateway() as conn:
+        set_principal(conn, *ALPHA)
+        cur = conn.execute("UPDATE tickets SET title = 'hijacked' WHERE tenant_id = %s",
+                           (ids["beta"],))
+        assert cur.rowcount == 0
+        cur = conn.execute("UPDATE assets SET name = 'hijacked' WHERE tenant_id = %s",
+                           (ids["beta"],))
+        assert cur.rowcount == 0
+        cur = conn.execute("DELETE FROM ticket_assets WHERE tenant_id = %s", (ids["beta"],))
+        assert cur.rowcount == 0
+        # Moving its own ticket into the other tenant is refused too.
+        with pytest.raises(psycopg.Error):
+            conn.execute("UPDATE tickets SET tenant_id = %s WHERE tenant_id = %s",
+                         (ids["beta"], ids["alpha"]))
+    assert two_tenants.admin_rows("SELECT count(*) FROM tickets WHERE title = 'hijacked'") \
+        == [(0,)]
+
+
+def test_no_principal_cannot_write(two_tenants):
+    ids = tenant_ids(two_tenants)
+    with two_tenants.gateway() as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("INSERT INTO audit_log (tenant_id, action, target)"
+                         " VALUES (%s, 'x', 'x')", (ids["alpha"],))
+
+
+def test_tenant_principal_can_write_its_own_tenant(two_tenants):
+    ids = tenant_ids(two_tenants)
+    with two_tenants.gateway() as conn:
+        set_principal(conn, *ALPHA)
+        number = conn.execute(
+            "INSERT INTO tickets (tenant_id, title, impact, urgency, priority, requester)"
+            " VALUES (%s, 'Mine', 'low', 'low', 'P4', 'ann') RETURNING number",
+            (ids["alpha"],)).fetchone()[0]
+        conn.execute("INSERT INTO ticket_events (tenant_id, ticket_number, kind)"
+                     " VALUES (%s, %s, 'created')", (ids["alpha"], number))
+        actor = conn.execute("SELECT actor_sub, actor_org, actor_role FROM ticket_events"
+                             " WHERE ticket_number = %s", (number,)).fetchone()
+    assert number == 2  # the fixture made ticket 1
+    assert actor == ALPHA
+
+
+def test_history_and_audit_are_append_only_for_the_gateway(two_tenants):
+    for table in ("ticket_events", "audit_log"):
+        for sql in (f"UPDATE {table} SET tenant_id = tenant_id", f"DELETE FROM {table}"):
+            with two_tenants.gateway() as conn:
+                set_principal(conn, *ALPHA)
+                with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                    conn.execute(sql)
+    # Even the owner cannot rewrite history.
+    with two_tenants.owner() as conn:
+        set_principal(conn, "test.admin", "provider", "admin")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
+            conn.execute("DELETE FROM ticket_events")
+
+
+def test_gateway_cannot_read_partitions_directly(two_tenants):
+    with two_tenants.gateway() as conn:
+        set_principal(conn, *ALPHA)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("SELECT * FROM tickets_beta")
+
+
+def test_partitions_carry_the_isolation_policy(two_tenants):
+    # Read directly by a role that may (the owner), a partition still
+    # shows only what the principal may see.
+    with two_tenants.owner() as conn:
+        set_principal(conn, *ALPHA)
+        assert conn.execute("SELECT count(*) FROM tickets_beta").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM tickets_alpha").fetchone()[0] == 1
+
+
+def test_gateway_cannot_change_tenants_or_assignments(two_tenants):
+    with two_tenants.gateway() as conn:
+        set_principal(conn, "boss", "provider", "admin")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("UPDATE tenants SET name = 'x'")
+    with two_tenants.gateway() as conn:
+        set_principal(conn, "boss", "provider", "admin")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("INSERT INTO assignments (tenant_id, subject, role)"
+                         " SELECT tenant_id, 'me', 'technician' FROM tenants")
+
+
+def test_provider_admin_sees_every_tenant(two_tenants):
+    ids = tenant_ids(two_tenants)
+    rows = visible(two_tenants, ("boss", "provider", "admin"), "tickets")
+    assert {r[0] for r in rows} == {ids["alpha"], ids["beta"]}
+
+
+def test_technician_sees_assigned_tenants_and_loses_one_on_the_next_transaction(two_tenants):
+    ids = tenant_ids(two_tenants)
+    for table in TABLES:
+        rows = visible(two_tenants, TECH, table)
+        assert {r[0] for r in rows} <= {ids["alpha"]}, table
+    assert {r[0] for r in visible(two_tenants, TECH, "tickets")} == {ids["alpha"]}
+
+    # A connection held open across the change, as the gateway's pool does.
+    with two_tenants.gateway() as conn:
+        set_principal(conn, *TECH)
+        assert conn.execute("SELECT count(*) FROM tickets").fetchone()[0] == 1
+        conn.commit()
+
+        run_mspctl("unassign", "tech.tina", "alpha", database_url=two_tenants.owner_url,
+                   check=True)
+
+        set_principal(conn, *TECH)
+        assert conn.execute("SELECT count(*) FROM tickets").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM tenants").fetchone()[0] == 0
+        conn.commit()
+
+        run_mspctl("assign", "tech.tina", "beta", "technician", "L2",
+                   database_url=two_tenants.owner_url, check=True)
+        set_principal(conn, *TECH)
+        assert {r[0] for r in conn.execute("SELECT tenant_id FROM tickets")} == {ids["beta"]}
+
+
+def test_principal_does_not_outlive_its_transaction(two_tenants):
+    with two_tenants.gateway() as conn:
+        set_principal(conn, *ALPHA)
+        assert conn.execute("SELECT count(*) FROM tickets").fetchone()[0] == 1
+        conn.commit()
+        assert conn.execute("SELECT count(*) FROM tickets").fetchone()[0] == 0
+
+
+def test_assignments_are_audited(two_tenants):
+    rows = two_tenants.admin_rows("SELECT action, target, detail->>'tier' FROM audit_log"
+                                  " WHERE action LIKE 'assignment.%'")
+    assert rows == [("assignment.create", "assignment:tech.tina", "L1")]
+    proc = run_mspctl("assign", "tech.tina", "alpha", "technician", "L1",
+                      database_url=two_tenants.owner_url)
+    assert "already assigned" in proc.stdout
+    assert len(two_tenants.admin_rows("SELECT 1 FROM audit_log WHERE action LIKE 'assignment.%'")) == 1
+
+
+def test_assign_rejects_bad_input_and_writes_nothing(two_tenants):
+    before = two_tenants.admin_rows("SELECT * FROM assignments ORDER BY subject")
+    for args in (["x", "alpha", "wizard"], ["x", "alpha", "technician", "L9"],
+                 ["x", "no-such-tenant", "technician"], ["", "alpha", "technician"]):
+        proc = run_mspctl("assign", *args, database_url=two_tenants.owner_url)
+        assert proc.returncode != 0, args
+        assert proc.stderr.startswith("mspctl: "), proc.stderr
+    assert two_tenants.admin_rows("SELECT * FROM assignments ORDER BY subject") == before
