@@ -68,7 +68,13 @@ class Database:
         self.gateway_url = make_conninfo(gateway_url, dbname=name)
 
     def owner(self):
+        """An owner connection in autocommit mode, for DDL and checks."""
         return psycopg.connect(self.owner_url, autocommit=True)
+
+    def owner_tx(self):
+        """An owner connection with transactions, so that a principal set
+        with set_config(..., true) lasts until commit."""
+        return psycopg.connect(self.owner_url)
 
     def gateway(self):
         return psycopg.connect(self.gateway_url)
@@ -76,7 +82,7 @@ class Database:
     def mspctl(self, *args, check=False):
         return run_mspctl(*args, database_url=self.owner_url, check=check)
 
-    def admin_rows(self, sql, params=()):
+    def admin_rows(self, sql, params=None):
         """Runs a query as the owner acting as provider admin (what mspctl
         sees): the whole truth, through row-level security."""
         with psycopg.connect(self.owner_url) as conn:

@@ -5,8 +5,10 @@ import pytest
 
 from conftest import run_mspctl, set_principal
 
-TABLES = ["tenants", "assignments", "ticket_counters", "tickets", "ticket_events",
-          "assets", "ticket_assets", "audit_log"]
+# Every tenant table the gateway may read.  The remaining one,
+# ticket_counters, it may not read at all (see below).
+TABLES = ["tenants", "assignments", "tickets", "ticket_events", "assets", "ticket_assets",
+          "audit_log"]
 ALPHA = ("alpha.it.ann", "alpha", "it_staff")
 TECH = ("tech.tina", "provider", "technician")
 
@@ -125,10 +127,24 @@ def test_history_and_audit_are_append_only_for_the_gateway(two_tenants):
                 with pytest.raises(psycopg.errors.InsufficientPrivilege):
                     conn.execute(sql)
     # Even the owner cannot rewrite history.
-    with two_tenants.owner() as conn:
+    with two_tenants.owner_tx() as conn:
         set_principal(conn, "test.admin", "provider", "admin")
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
             conn.execute("DELETE FROM ticket_events")
+
+
+def test_ticket_counters_are_closed_to_the_gateway_and_isolated_for_the_owner(two_tenants):
+    with two_tenants.gateway() as conn:
+        set_principal(conn, *ALPHA)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("SELECT * FROM ticket_counters")
+    ids = tenant_ids(two_tenants)
+    with two_tenants.owner_tx() as conn:
+        set_principal(conn, *ALPHA)
+        rows = conn.execute("SELECT tenant_id FROM ticket_counters").fetchall()
+        assert rows == [(ids["alpha"],)]
+        conn.execute("SELECT set_config('msp.sub', '', true)")
+        assert conn.execute("SELECT count(*) FROM ticket_counters").fetchone()[0] == 0
 
 
 def test_gateway_cannot_read_partitions_directly(two_tenants):
@@ -141,7 +157,7 @@ def test_gateway_cannot_read_partitions_directly(two_tenants):
 def test_partitions_carry_the_isolation_policy(two_tenants):
     # Read directly by a role that may (the owner), a partition still
     # shows only what the principal may see.
-    with two_tenants.owner() as conn:
+    with two_tenants.owner_tx() as conn:
         set_principal(conn, *ALPHA)
         assert conn.execute("SELECT count(*) FROM tickets_beta").fetchone()[0] == 0
         assert conn.execute("SELECT count(*) FROM tickets_alpha").fetchone()[0] == 1
