@@ -39,6 +39,8 @@
 #define CATEGORIES_MAX        100
 
 #define DEFAULT_ZONEINFO_DIR  "/usr/share/zoneinfo"
+
+#define EN_DASH               "\xe2\x80\x93"      /* U+2013, between times */
 #define ZONE_NAME_MAX         255
 
 
@@ -687,7 +689,7 @@ check_window(const json_t *value, const char *path, msp_errors_t *errs)
     int end = window_clock(value, "end");
     char field[FIELD_PATH_SIZE], from[6], to[6];
 
-    /* Only windows whose two times are fine on their own get this far. */
+    /* A time that is bad on its own has been reported already. */
     if (start < 0 || start >= MINUTES_PER_DAY || end <= 0 || end > start) {
         return;
     }
@@ -700,7 +702,7 @@ check_window(const json_t *value, const char *path, msp_errors_t *errs)
         msp_errors_add(errs, field,
                        "must be after start (%s); a window that crosses "
                        "midnight is written as two windows on consecutive "
-                       "days, %s\xe2\x80\x93" "24:00 and 00:00\xe2\x80\x93%s",
+                       "days, %s" EN_DASH "24:00 and 00:00" EN_DASH "%s",
                        from, from, to);
     }
 }
@@ -724,7 +726,7 @@ check_no_overlap(const json_t *windows, size_t index, const char *path,
         if (start < other_end && other_start < end) {
             format_clock(other_start, from);
             format_clock(other_end, to);
-            msp_errors_add(errs, path, "overlaps the window %s\xe2\x80\x93%s",
+            msp_errors_add(errs, path, "overlaps the window %s" EN_DASH "%s",
                            from, to);
             return;
         }
@@ -1390,21 +1392,30 @@ msp_tenant_normalize(const json_t *doc)
 /* ---- time zones ------------------------------------------------------- */
 
 /*
- * Only characters that occur in IANA zone names.  '.' is not among them,
- * so no component can be "..", and a leading '/' is refused, so the name
- * can never leave the zoneinfo directory.
+ * Only characters that occur in IANA zone names, in components that are
+ * not empty.  '.' is not among them, so no component can be "..", and a
+ * leading '/' is refused, so the name can never leave the zoneinfo
+ * directory.  Refusing "Europe//Berlin" and "Europe/" keeps one spelling
+ * per zone for what is stored and handed to PostgreSQL.
  */
 static int
 is_safe_zone_name(const char *name)
 {
     size_t len = strlen(name);
 
-    if (len == 0 || len > ZONE_NAME_MAX || name[0] == '/') {
+    if (len == 0 || len > ZONE_NAME_MAX
+        || name[0] == '/' || name[len - 1] == '/')
+    {
         return 0;
     }
-    for (const char *p = name; *p != '\0'; p++) {
-        if (!is_lower(*p) && !is_upper(*p) && !is_digit(*p)
-            && *p != '/' && *p != '_' && *p != '-' && *p != '+')
+    for (size_t i = 0; i < len; i++) {
+        char c = name[i];
+
+        if (c == '/' && i > 0 && name[i - 1] == '/') {
+            return 0;
+        }
+        if (!is_lower(c) && !is_upper(c) && !is_digit(c)
+            && c != '/' && c != '_' && c != '-' && c != '+')
         {
             return 0;
         }

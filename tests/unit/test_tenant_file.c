@@ -785,6 +785,9 @@ test_timezone_dir_override(void **state)
     assert_false(msp_timezone_exists("Test/Notes"));     /* no magic */
     assert_false(msp_timezone_exists("Tiny"));           /* shorter than it */
     assert_false(msp_timezone_exists("Test"));           /* a directory */
+    assert_false(msp_timezone_exists("/Test/Zone"));     /* absolute */
+    assert_false(msp_timezone_exists("Test//Zone"));     /* empty component */
+    assert_false(msp_timezone_exists("Test/Zone/"));
     assert_false(msp_timezone_exists("Europe/Berlin"));  /* not in this dir */
 }
 
