@@ -82,19 +82,19 @@ ngx_http_msp_handler(ngx_http_request_t *r)
 {
     unsigned             method;
     msp_match_t          match;
-    msp_match_status_t   rc;
+    msp_match_status_t   result;
 
     method = msp_method_from_name((const char *) r->method_name.data,
                                   r->method_name.len);
 
-    rc = msp_route_match(&msp_api_routes, method, (const char *) r->uri.data,
-                         r->uri.len, &match);
+    result = msp_route_match(&msp_api_routes, method,
+                             (const char *) r->uri.data, r->uri.len, &match);
 
     ngx_log_debug4(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "msp route \"%V %V\": match %d route %d",
-                   &r->method_name, &r->uri, (int) rc, match.route);
+                   &r->method_name, &r->uri, (int) result, match.route);
 
-    switch (rc) {
+    switch (result) {
 
     case MSP_MATCH_NOT_FOUND:
         return ngx_http_msp_not_found(r);

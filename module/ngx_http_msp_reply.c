@@ -84,6 +84,10 @@ ngx_http_msp_send_failure(ngx_http_request_t *r, ngx_int_t rc)
     if (rc == NGX_HTTP_BAD_REQUEST) {
         /* as nginx does: a malformed request is not worth lingering on */
         r->lingering_close = 0;
+
+        return ngx_http_msp_send_problem(r, rc, NULL, NULL,
+                                         "The request body is malformed.",
+                                         NULL);
     }
 
     return ngx_http_msp_send_problem(r, rc, NULL, NULL, NULL, NULL);

@@ -66,7 +66,7 @@ extern const msp_route_table_t msp_api_routes;
 /* At most this many placeholders per pattern; more never match. */
 #define MSP_ROUTE_MAX_PARAMS 4
 
-/* Room for every method name: "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS". */
+/* Fits every name: "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS". */
 #define MSP_ALLOW_MAX 64
 
 typedef struct {
