@@ -51,3 +51,11 @@ set +a
 # Debian's python3 has pytest, requests and psycopg; a python3 earlier on
 # PATH (pyenv, a virtualenv) may not.
 /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e "$@"
+
+# A sanitizer report from an nginx worker fails the run even if every
+# request happened to get its answer.
+if compgen -G "$state/nginx/sanitizer.*" >/dev/null; then
+    echo "== sanitizer reports from nginx" >&2
+    cat "$state"/nginx/sanitizer.* >&2
+    exit 1
+fi
