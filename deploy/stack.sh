@@ -21,6 +21,7 @@ as_postgres() { (cd / && runuser -u postgres -- "$@"); }
 
 [[ $# -ge 2 ]] || die "usage: stack.sh up|down STATE [options]"
 cmd=$1 state=$2
+shown=${2%/}  # the state directory as the user named it, for messages
 shift 2
 http_port=8080 pg_port="" build=build sanitize=0 print=0
 while [[ $# -gt 0 ]]; do
@@ -209,24 +210,23 @@ print_usage() {
     cat <<TXT
 
 The MSP gateway is running.
-  API         $MSP_HTTP   (nginx, logs in $state/nginx/)
-  PostgreSQL  127.0.0.1:$pg_port, database $DB (data in $state/pg/data)
+  API         $MSP_HTTP   (nginx; config and logs in $shown/nginx/)
+  PostgreSQL  127.0.0.1:$pg_port, database $DB (data in $shown/pg/data)
   Tenants     $(cd "$ROOT/tenants" && ls -1 *.json | sed 's/\.json$//' | paste -sd' ')
 
 Try it:
   curl -s $MSP_HTTP/v1/health
-  curl -s $MSP_HTTP/v1/nope          # every error is application/problem+json
+  curl -si $MSP_HTTP/v1/nope        # every error is application/problem+json
 
-Development tokens, one per demo role, are in $state/tokens.env:
-  . $state/tokens.env && echo \$TOKEN_TECHNICIAN
-$(sed -n 's/^export \(TOKEN_[A-Z_]*\)=.*/  \1/p' "$state/tokens.env")
+Development tokens, one per demo role (. $shown/tokens.env):
+$(awk '!/^#/ && NF { printf "  $%-22s %-18s %s %s\n", $1, $2, $3, $4 }' "$ROOT/deploy/demo/principals.txt")
 
-Operate it with mspctl (after: . $state/env):
+Operate it with mspctl and psql, after: . $shown/env
   mspctl tenant apply tenants/*.json     # tenants as code; re-running changes nothing
   mspctl assign tech.alice initech technician L1
   mspctl token --sub me --org acme --role it_staff
 
-See row-level security at work, connected as msp_gateway (what nginx uses):
+  # row-level security, connected as msp_gateway (the role nginx uses):
   psql "\$MSP_GATEWAY_DATABASE_URL" -c "BEGIN" \\
     -c "SELECT set_config('msp.sub', 'acme.it.frank', true), set_config('msp.org', 'acme', true), set_config('msp.role', 'it_staff', true)" \\
     -c "SELECT t.ticket_prefix || '-' || k.number AS ticket, k.title FROM tickets k JOIN tenants t USING (tenant_id)" -c "COMMIT"
