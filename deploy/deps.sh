@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(
-    build-essential pkg-config
+    build-essential pkg-config openssl
     nginx nginx-dev
     postgresql-15 libpq-dev
     libjansson-dev libjwt-dev libssl-dev

@@ -146,8 +146,20 @@ ENV
     umask 022
 }
 
-load_demo() {
+# Development signing keys: the HS256 secret that `mspctl token` uses by
+# default, and RS256/ES256 pairs like an identity provider's.
+make_keys() {
+    local d=$state/secrets
     secret jwt-dev.key >/dev/null
+    [[ -s $d/jwt-rs256.pem ]] || openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
+        -out "$d/jwt-rs256.pem" 2>/dev/null
+    [[ -s $d/jwt-es256.pem ]] || openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+        -out "$d/jwt-es256.pem" 2>/dev/null
+    openssl pkey -in "$d/jwt-rs256.pem" -pubout -out "$d/jwt-rs256.pub.pem"
+    openssl pkey -in "$d/jwt-es256.pem" -pubout -out "$d/jwt-es256.pub.pem"
+}
+
+load_demo() {
     # shellcheck source=/dev/null
     . "$state/env"
     (cd "$ROOT" && "$ROOT/$build/mspctl" migrate --dir "$ROOT/migrations")
@@ -175,9 +187,13 @@ stop_nginx() {
 start_nginx() {
     local module=$ROOT/$build/nginx/objs/ngx_http_msp_module.so
     [[ -f $module ]] || die "$module is not built (make all)"
-    sed -e "s|@MODULE@|$module|g" -e "s|@STATE@|$state|g" \
+    local conninfo="host=127.0.0.1 port=$pg_port dbname=$DB user=msp_gateway"
+    conninfo+=" password=$(secret gateway.pw) application_name=msp-gateway"
+    umask 077
+    sed -e "s|@MODULE@|$module|g" -e "s|@STATE@|$state|g" -e "s|@CONNINFO@|$conninfo|g" \
         -e "s|@HTTP_PORT@|$http_port|g" -e "s|@WORKERS@|${MSP_WORKERS:-2}|g" \
         "$ROOT/deploy/nginx.conf.in" >"$state/nginx/nginx.conf"
+    umask 022
     stop_nginx
     port_in_use "$http_port" && die "port $http_port is in use by another program"
 
@@ -241,6 +257,7 @@ case $cmd in
         start_postgres
         bootstrap
         write_env
+        make_keys
         load_demo
         start_nginx
         [[ $print -eq 1 ]] && print_usage

@@ -8,7 +8,16 @@
  * share a pattern may each handle different methods.
  */
 static const msp_route_t api_routes[] = {
-    { "/v1/health", MSP_METHOD_GET, MSP_ROUTE_HEALTH },
+    { "/v1/health",                                   MSP_METHOD_GET,   MSP_ROUTE_HEALTH },
+    { "/v1/me",                                       MSP_METHOD_GET,   MSP_ROUTE_ME },
+    { "/v1/tenants",                                  MSP_METHOD_GET,   MSP_ROUTE_TENANT_LIST },
+    { "/v1/tenants/{slug}",                           MSP_METHOD_GET,   MSP_ROUTE_TENANT_GET },
+    { "/v1/tenants/{slug}/tickets",                   MSP_METHOD_GET,   MSP_ROUTE_TICKET_LIST },
+    { "/v1/tenants/{slug}/tickets",                   MSP_METHOD_POST,  MSP_ROUTE_TICKET_CREATE },
+    { "/v1/tenants/{slug}/tickets/{number}",          MSP_METHOD_GET,   MSP_ROUTE_TICKET_GET },
+    { "/v1/tenants/{slug}/tickets/{number}",          MSP_METHOD_PATCH, MSP_ROUTE_TICKET_UPDATE },
+    { "/v1/tenants/{slug}/tickets/{number}/comments", MSP_METHOD_POST,  MSP_ROUTE_COMMENT_CREATE },
+    { "/v1/queue",                                    MSP_METHOD_GET,   MSP_ROUTE_QUEUE },
 };
 
 const msp_route_table_t msp_api_routes = {
