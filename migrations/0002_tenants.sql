@@ -89,3 +89,27 @@ ALTER TABLE ticket_counters FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON ticket_counters
     USING (tenant_id = ANY ((SELECT app.visible_tenant_ids())::uuid[]))
     WITH CHECK (tenant_id = ANY ((SELECT app.visible_tenant_ids())::uuid[]));
+
+-- Responses to POSTs sent with an Idempotency-Key, so that a retry gets
+-- the first response instead of a second ticket.
+CREATE TABLE idempotency_keys (
+    tenant_id       uuid        NOT NULL REFERENCES tenants (tenant_id),
+    subject         text        NOT NULL,
+    key             text        NOT NULL CHECK (length(key) BETWEEN 1 AND 200),
+    -- SHA-256 of method, path and body: the same key sent with another
+    -- request is refused rather than answered with the first response.
+    request_sha256  text        NOT NULL,
+    response_status integer,
+    response_body   text,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant_id, subject, key)
+);
+
+ALTER TABLE idempotency_keys ENABLE ROW LEVEL SECURITY;
+ALTER TABLE idempotency_keys FORCE ROW LEVEL SECURITY;
+-- A principal sees its own keys in its visible tenants; admins all of them.
+CREATE POLICY own_keys ON idempotency_keys
+    USING (tenant_id = ANY ((SELECT app.visible_tenant_ids())::uuid[])
+           AND (subject = app.principal_sub() OR app.principal_is_admin()))
+    WITH CHECK (tenant_id = ANY ((SELECT app.visible_tenant_ids())::uuid[])
+                AND subject = app.principal_sub());

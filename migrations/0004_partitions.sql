@@ -66,6 +66,7 @@ BEGIN
         EXECUTE format('DROP TABLE public.%I', v_name);
         v_dropped := v_dropped + 1;
     END LOOP;
+    DELETE FROM public.idempotency_keys WHERE tenant_id = p_tenant;
     DELETE FROM public.ticket_counters WHERE tenant_id = p_tenant;
     DELETE FROM public.assignments WHERE tenant_id = p_tenant;
     DELETE FROM public.tenants WHERE tenant_id = p_tenant;

@@ -10,6 +10,7 @@ GRANT SELECT ON tenants, assignments TO msp_gateway;
 GRANT SELECT, INSERT, UPDATE ON tickets, assets TO msp_gateway;
 GRANT SELECT, INSERT, DELETE ON ticket_assets TO msp_gateway;
 GRANT SELECT, INSERT ON ticket_events, audit_log TO msp_gateway;
+GRANT SELECT, INSERT, UPDATE ON idempotency_keys TO msp_gateway;
 
 GRANT USAGE ON SEQUENCE assets_asset_id_seq, ticket_events_event_id_seq,
                         audit_log_audit_id_seq TO msp_gateway;

@@ -3,6 +3,8 @@
  */
 #include "api.h"
 #include "health.h"
+#include "tenants_api.h"
+#include "tickets.h"
 
 #include <stddef.h>
 
@@ -14,7 +16,16 @@ static const struct {
     msp_start_fn start;
     int          is_public;
 } services[] = {
-    { MSP_ROUTE_HEALTH, msp_health_start, 1 },
+    { MSP_ROUTE_HEALTH,         msp_health_start,         1 },
+    { MSP_ROUTE_ME,             msp_me_start,             0 },
+    { MSP_ROUTE_TENANT_LIST,    msp_tenant_list_start,    0 },
+    { MSP_ROUTE_TENANT_GET,     msp_tenant_get_start,     0 },
+    { MSP_ROUTE_TICKET_LIST,    msp_ticket_list_start,    0 },
+    { MSP_ROUTE_TICKET_CREATE,  msp_ticket_create_start,  0 },
+    { MSP_ROUTE_TICKET_GET,     msp_ticket_get_start,     0 },
+    { MSP_ROUTE_TICKET_UPDATE,  msp_ticket_update_start,  0 },
+    { MSP_ROUTE_COMMENT_CREATE, msp_comment_create_start, 0 },
+    { MSP_ROUTE_QUEUE,          msp_queue_start,          0 },
 };
 
 int
@@ -38,16 +49,4 @@ msp_api_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     }
     return msp_reply_problem(call, reply, 404, NULL, NULL,
                              "There is no API resource at this path.", NULL);
-}
-
-msp_outcome_t
-msp_api_database_failure(msp_call_t *call, msp_reply_t *reply, int timed_out)
-{
-    if (timed_out) {
-        return msp_reply_problem(call, reply, 504, "database-timeout", "Database timeout",
-                                 "The database did not answer in time.",
-                                 NULL);
-    }
-    return msp_reply_problem(call, reply, 503, "database-unavailable", "Database unavailable",
-                             "The database cannot be reached right now; retry shortly.", NULL);
 }

@@ -16,9 +16,4 @@ int msp_route_is_public(int route);
 
 msp_outcome_t msp_api_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply);
 
-/* The service's answer when a step's transaction could not be carried
- * out for a reason of the database's (timeout, connection lost, commit
- * failed): 503 or 504 problem+json. */
-msp_outcome_t msp_api_database_failure(msp_call_t *call, msp_reply_t *reply, int timed_out);
-
 #endif

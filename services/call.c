@@ -86,8 +86,8 @@ msp_call_free(msp_call_t *call)
 }
 
 /* Out of memory while building a reply: a fixed 503 body needs no memory. */
-static msp_outcome_t
-reply_out_of_memory(msp_reply_t *reply)
+msp_outcome_t
+msp_reply_out_of_memory(msp_reply_t *reply)
 {
     static char body[] = "{\"type\":\"about:blank\",\"title\":\"Service Unavailable\","
                          "\"status\":503,\"detail\":\"The gateway is out of memory.\"}";
@@ -104,7 +104,7 @@ msp_reply_json(msp_call_t *call, msp_reply_t *reply, int status, const char *jso
 {
     char *body = msp_strndup(call, json, len);
     if (body == NULL) {
-        return reply_out_of_memory(reply);
+        return msp_reply_out_of_memory(reply);
     }
     reply->status = status;
     reply->content_type = "application/json";
@@ -119,7 +119,7 @@ msp_reply_doc(msp_call_t *call, msp_reply_t *reply, int status, json_t *doc)
     char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
     if (text == NULL) {
-        return reply_out_of_memory(reply);
+        return msp_reply_out_of_memory(reply);
     }
     msp_outcome_t out = msp_reply_json(call, reply, status, text, strlen(text));
     free(text);
@@ -132,10 +132,66 @@ msp_reply_problem(msp_call_t *call, msp_reply_t *reply, int status, const char *
 {
     char *text = msp_problem_json(status, type_slug, title, detail, errs);
     if (text == NULL) {
-        return reply_out_of_memory(reply);
+        return msp_reply_out_of_memory(reply);
     }
     msp_outcome_t out = msp_reply_json(call, reply, status, text, strlen(text));
     free(text);
     reply->content_type = "application/problem+json";
     return out;
+}
+
+const PGresult *
+msp_first_error(PGresult *const *res, int nres)
+{
+    for (int i = 0; i < nres; i++) {
+        ExecStatusType st = PQresultStatus(res[i]);
+        if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+            return res[i];
+        }
+    }
+    return NULL;
+}
+
+msp_outcome_t
+msp_reply_sql_error(msp_call_t *call, msp_reply_t *reply, const PGresult *res)
+{
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    if (state == NULL) {
+        state = "";
+    }
+    if (strcmp(state, "23505") == 0) {
+        return msp_reply_problem(call, reply, 409, "conflict", "Conflict",
+                                 "The request conflicts with an existing record.", NULL);
+    }
+    if (strcmp(state, "23503") == 0) {
+        return msp_reply_problem(call, reply, 422, "validation", "Invalid reference",
+                                 "The request refers to something that does not exist "
+                                 "in this tenant.", NULL);
+    }
+    if (strncmp(state, "23", 2) == 0 || strncmp(state, "22", 2) == 0) {
+        return msp_reply_problem(call, reply, 422, "validation", "Invalid value",
+                                 "A value is outside what the field accepts.", NULL);
+    }
+    if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0
+        || strcmp(state, "55P03") == 0)
+    {
+        return msp_reply_problem(call, reply, 503, "busy", "Busy",
+                                 "The record is busy; retry the request.", NULL);
+    }
+    if (strcmp(state, "57014") == 0) {
+        return msp_api_database_failure(call, reply, 1);
+    }
+    return msp_reply_problem(call, reply, 500, NULL, NULL,
+                             "The gateway could not complete the request.", NULL);
+}
+
+msp_outcome_t
+msp_api_database_failure(msp_call_t *call, msp_reply_t *reply, int timed_out)
+{
+    if (timed_out) {
+        return msp_reply_problem(call, reply, 504, "database-timeout", "Database timeout",
+                                 "The database did not answer in time.", NULL);
+    }
+    return msp_reply_problem(call, reply, 503, "database-unavailable", "Database unavailable",
+                             "The database cannot be reached right now; retry shortly.", NULL);
 }

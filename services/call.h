@@ -117,10 +117,22 @@ char *msp_printf(msp_call_t *call, const char *fmt, ...)
 void  msp_call_free(msp_call_t *call);
 
 /* Replies.  All return MSP_REPLY so a service can `return msp_reply_...`. */
+msp_outcome_t msp_reply_out_of_memory(msp_reply_t *reply);
 msp_outcome_t msp_reply_json(msp_call_t *call, msp_reply_t *reply, int status,
                              const char *json, size_t len);
 /* Takes ownership of doc (json_decref'd). */
 msp_outcome_t msp_reply_doc(msp_call_t *call, msp_reply_t *reply, int status, json_t *doc);
+/* The answer when a step's transaction could not be carried out for a
+ * reason of the database's (timeout, connection lost, commit failed):
+ * 503 or 504 problem+json. */
+msp_outcome_t msp_api_database_failure(msp_call_t *call, msp_reply_t *reply, int timed_out);
+
+/* The reply for a statement that failed, by its SQLSTATE: a constraint
+ * the input broke is the client's (409, 422), anything else is ours (500,
+ * without the database's words). */
+msp_outcome_t msp_reply_sql_error(msp_call_t *call, msp_reply_t *reply, const PGresult *res);
+/* The first result that is not PGRES_COMMAND_OK or PGRES_TUPLES_OK, or NULL. */
+const PGresult *msp_first_error(PGresult *const *res, int nres);
 msp_outcome_t msp_reply_problem(msp_call_t *call, msp_reply_t *reply, int status,
                                 const char *type_slug, const char *title, const char *detail,
                                 const msp_errors_t *errs);

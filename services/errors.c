@@ -19,3 +19,17 @@ msp_errors_add(msp_errors_t *errs, const char *field, const char *fmt, ...)
     vsnprintf(e->message, sizeof(e->message), fmt, ap);
     va_end(ap);
 }
+
+void
+msp_join(const char *const *list, char *out, size_t size)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (; *list != NULL && used < size; list++) {
+        int n = snprintf(out + used, size - used, "%s%s", used ? ", " : "", *list);
+        if (n < 0) {
+            break;
+        }
+        used += (size_t) n;
+    }
+}

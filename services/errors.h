@@ -31,6 +31,9 @@ typedef struct {
 void msp_errors_add(msp_errors_t *errs, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* A NULL-terminated list joined for a message: "a, b, c". */
+void msp_join(const char *const *list, char *out, size_t size);
+
 /* Nonzero when at least one error was added. */
 static inline int
 msp_errors_any(const msp_errors_t *errs)

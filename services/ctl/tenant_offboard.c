@@ -36,6 +36,7 @@ static const struct {
     EXPORT("tenants", "tenant_id"),
     EXPORT("assignments", "subject"),
     EXPORT("ticket_counters", "tenant_id"),
+    EXPORT("idempotency_keys", "subject, key"),
     EXPORT("tickets", "number"),
     EXPORT("assets", "asset_id"),
     EXPORT("ticket_assets", "ticket_number, asset_id"),

@@ -167,4 +167,10 @@ def seed_tenant(conn, slug, tickets=1):
                      " VALUES (%s, %s, %s)", (tid, number, asset))
         conn.execute("INSERT INTO audit_log (tenant_id, action, target)"
                      " VALUES (%s, 'ticket.create', %s)", (tid, f"ticket:{number}"))
+    # An idempotency key belongs to its subject: store one as the tenant's
+    # own staff member, then go back to being the admin.
+    set_principal(conn, f"{slug}.it.ann", slug, "it_staff")
+    conn.execute("INSERT INTO idempotency_keys (tenant_id, subject, key, request_sha256)"
+                 " VALUES (%s, %s, %s, 'x')", (tid, f"{slug}.it.ann", uuid.uuid4().hex))
+    set_principal(conn, "test.seed", "provider", "admin")
     return tid

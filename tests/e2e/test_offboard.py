@@ -7,7 +7,7 @@ import pytest
 
 from conftest import seed_tenant, set_principal
 
-TABLES = ["tenants", "assignments", "ticket_counters", "tickets", "assets",
+TABLES = ["tenants", "assignments", "ticket_counters", "idempotency_keys", "tickets", "assets",
           "ticket_assets", "ticket_events", "audit_log"]
 
 

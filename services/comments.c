@@ -1,0 +1,98 @@
+/*
+ * comments.c - POST /v1/tenants/{slug}/tickets/{id}/comments.
+ *
+ * A comment is a ticket event of kind "comment", public (the requester
+ * sees it) or internal (staff on either side only).
+ */
+#include "json_body.h"
+#include "params.h"
+#include "ticket_rules.h"
+#include "tickets.h"
+
+#include <string.h>
+
+/* $1 slug, $2 prefix, $3 number, $4 requester (only theirs) or NULL,
+ * $5 body, $6 visibility, $7 author's name. */
+static const msp_sql_t sql_comment_create = {
+    "comment_create",
+    "WITH k AS (SELECT k.tenant_id, k.number, t.ticket_prefix"
+    "           FROM tenants t JOIN tickets k ON k.tenant_id = t.tenant_id"
+    "           WHERE t.slug = $1 AND t.ticket_prefix = $2 AND k.number = $3::integer"
+    "             AND ($4::text IS NULL OR k.requester = $4::text)),"
+    " e AS (INSERT INTO ticket_events (tenant_id, ticket_number, kind, data)"
+    "       SELECT k.tenant_id, k.number, 'comment', jsonb_build_object('body', $5::text,"
+    "        'visibility', $6::text, 'author_name', $7::text) FROM k RETURNING *),"
+    " au AS (INSERT INTO audit_log (tenant_id, action, target, detail)"
+    "        SELECT k.tenant_id, 'comment.create', 'ticket:' || k.ticket_prefix || '-' || k.number,"
+    "         jsonb_build_object('event_id', e.event_id, 'visibility', $6::text) FROM k, e)"
+    " SELECT app.comment_doc(e)::text FROM e",
+    7
+};
+
+static msp_outcome_t
+comment_created(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
+                msp_reply_t *reply)
+{
+    (void) next;
+    const PGresult *err = msp_first_error(res, nres);
+    if (err != NULL) {
+        return msp_reply_sql_error(call, reply, err);
+    }
+    if (PQntuples(res[0]) != 1) {
+        return msp_reply_no_ticket(call, reply);
+    }
+    return msp_reply_json(call, reply, 201, PQgetvalue(res[0], 0, 0),
+                          (size_t) PQgetlength(res[0], 0, 0));
+}
+
+msp_outcome_t
+msp_comment_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
+{
+    static const char *const visibilities[] = { "public", "internal", NULL };
+    const msp_principal_t *p = call->principal;
+    const char *slug = msp_param_slug(call, 0), *prefix, *number;
+    if (slug == NULL || msp_param_ticket_id(call, 1, &prefix, &number) != 0) {
+        return msp_reply_no_ticket(call, reply);
+    }
+
+    msp_errors_t errs = { 0 };
+    msp_body_t b;
+    const char *why;
+    if (msp_body_parse(&b, call->body, call->body_len, &errs, &why) != 0) {
+        return msp_reply_problem(call, reply, 400, "malformed-body", "Malformed body", why,
+                                 NULL);
+    }
+    const char *text = NULL, *visibility = "public";
+    msp_body_string(&b, "body", 1, 1, 10000, &text);
+    msp_body_enum(&b, "visibility", 0, visibilities, &visibility);
+    int invalid = msp_body_finish(&b);
+    const char *body = invalid ? NULL : msp_strndup(call, text, strlen(text));
+    msp_body_free(&b);
+    if (invalid) {
+        return msp_reply_invalid(call, reply, 422, "Invalid comment", &errs);
+    }
+    if (body == NULL) {
+        return msp_reply_out_of_memory(reply);
+    }
+    /* The role rule does not depend on the ticket, so it reveals nothing
+     * about tickets the principal cannot see. */
+    if (!msp_can_comment(p, visibility)) {
+        return msp_reply_forbidden(call, reply, strcmp(p->role, "auditor") == 0
+            ? "Auditors read; they do not comment."
+            : "Internal comments are for IT staff; post a public comment instead.");
+    }
+
+    msp_stmt_t *s = &first->stmts[0];
+    s->sql = &sql_comment_create;
+    s->params[0] = slug;
+    s->params[1] = prefix;
+    s->params[2] = number;
+    s->params[3] = msp_sees_own_tickets_only(p) ? p->sub : NULL;
+    s->params[4] = body;
+    s->params[5] = visibility;
+    s->params[6] = p->name;
+    first->nstmts = 1;
+    first->last = 1;
+    first->then = comment_created;
+    return MSP_NEXT;
+}

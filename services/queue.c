@@ -1,0 +1,139 @@
+/*
+ * queue.c - GET /v1/queue: provider staff's one list of open tickets
+ * across every tenant they can see, most urgent first (sort=priority, the
+ * default: priority, then oldest) or oldest first (sort=age); tenant=slug
+ * narrows it to one tenant.
+ */
+#include "args.h"
+#include "page.h"
+#include "tickets.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define QUEUE_SELECT \
+    "SELECT app.ticket_doc(k, t, app.ticket_asset_ids(k.tenant_id, k.number))::text," \
+    " k.priority || '|' || (extract(epoch FROM k.created_at) * 1000000)::bigint" \
+    "  || '|' || t.slug || '|' || k.number" \
+    " FROM tenants t JOIN tickets k ON k.tenant_id = t.tenant_id" \
+    " WHERE k.status NOT IN ('resolved', 'closed')" \
+    "   AND ($1::text IS NULL OR t.slug = $1::text)"
+
+#define AFTER_CREATED "timestamptz 'epoch' + $3::bigint * interval '1 microsecond'"
+
+/* $1 tenant or NULL; $2..$5 the cursor (priority, created_at in
+ * microseconds since the epoch, slug, number) or NULLs; $6 rows. */
+static const msp_sql_t sql_queue_by_priority = {
+    "queue_by_priority",
+    QUEUE_SELECT
+    "   AND ($2::text IS NULL OR (k.priority, k.created_at, t.slug, k.number)"
+    "        > ($2::text, " AFTER_CREATED ", $4::text, $5::integer))"
+    " ORDER BY k.priority, k.created_at, t.slug, k.number LIMIT $6::integer",
+    6
+};
+
+static const msp_sql_t sql_queue_by_age = {
+    "queue_by_age",
+    QUEUE_SELECT
+    "   AND ($2::text IS NULL OR (k.created_at, t.slug, k.number)"
+    "        > (" AFTER_CREATED ", $4::text, $5::integer))"
+    " ORDER BY k.created_at, t.slug, k.number LIMIT $6::integer",
+    6
+};
+
+typedef struct {
+    msp_args_t args;
+    msp_page_t page;
+} queue_state_t;
+
+static msp_outcome_t
+queue_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
+           msp_reply_t *reply)
+{
+    (void) next;
+    queue_state_t *st = call->state;
+    const PGresult *err = msp_first_error(res, nres);
+    if (err != NULL) {
+        return msp_reply_sql_error(call, reply, err);
+    }
+    int rows = PQntuples(res[0]);
+    int shown = rows > st->page.limit ? st->page.limit : rows;
+    char *items = msp_rows_json_array(call, res[0], 0, shown);
+    if (items == NULL) {
+        return msp_reply_out_of_memory(reply);
+    }
+    const char *last = rows > st->page.limit ? PQgetvalue(res[0], shown - 1, 1) : NULL;
+    return msp_page_reply(call, reply, "/v1/queue", &st->args, items, last);
+}
+
+/* Splits "P2|1763884800123456|acme|42" into the four statement
+ * parameters; -1 when it is not such a key. */
+static int
+split_cursor(msp_call_t *call, const char *key, const char **out)
+{
+    char *copy = msp_strndup(call, key, strlen(key));
+    if (copy == NULL) {
+        return -1;
+    }
+    char *save = NULL;
+    for (int i = 0; i < 4; i++) {
+        out[i] = strtok_r(i == 0 ? copy : NULL, "|", &save);
+        if (out[i] == NULL) {
+            return -1;
+        }
+    }
+    char *end;
+    if (strtok_r(NULL, "|", &save) != NULL
+        || strlen(out[0]) != 2 || out[0][0] != 'P' || out[0][1] < '1' || out[0][1] > '4'
+        || (strtoll(out[1], &end, 10), *end != '\0')
+        || (strtol(out[3], &end, 10), *end != '\0'))
+    {
+        return -1;
+    }
+    return 0;
+}
+
+msp_outcome_t
+msp_queue_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
+{
+    static const char *const known[] = { "sort", "tenant", "limit", "after", NULL };
+
+    if (!call->principal->is_provider) {
+        return msp_reply_forbidden(call, reply, "The queue spans tenants and is for the "
+                                   "provider's staff; list your tenant's tickets instead.");
+    }
+    queue_state_t *st = msp_alloc(call, sizeof(*st));
+    if (st == NULL) {
+        return msp_reply_out_of_memory(reply);
+    }
+    call->state = st;
+
+    msp_errors_t errs = { 0 };
+    msp_args_parse(call, known, &st->args, &errs);
+    msp_page_parse(call, &st->args, &st->page, &errs);
+    const char *sort = msp_args_get(&st->args, "sort");
+    if (sort != NULL && strcmp(sort, "priority") != 0 && strcmp(sort, "age") != 0) {
+        msp_errors_add(&errs, "sort", "must be one of: priority, age");
+    }
+    const char *cursor[4] = { NULL, NULL, NULL, NULL };
+    if (st->page.after != NULL && split_cursor(call, st->page.after, cursor) != 0) {
+        msp_errors_add(&errs, "after", "is not a cursor this API handed out");
+    }
+    if (msp_errors_any(&errs)) {
+        return msp_reply_invalid(call, reply, 400, "Invalid query", &errs);
+    }
+
+    msp_stmt_t *s = &first->stmts[0];
+    s->sql = sort != NULL && strcmp(sort, "age") == 0 ? &sql_queue_by_age
+                                                      : &sql_queue_by_priority;
+    s->params[0] = msp_args_get(&st->args, "tenant");
+    for (int i = 0; i < 4; i++) {
+        s->params[1 + i] = cursor[i];
+    }
+    s->params[5] = st->page.fetch;
+    first->nstmts = 1;
+    first->read_only = 1;
+    first->last = 1;
+    first->then = queue_done;
+    return MSP_NEXT;
+}

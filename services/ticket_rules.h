@@ -1,0 +1,42 @@
+/*
+ * ticket_rules.h - the rules of a ticket's life that do not need the
+ * database: ITIL priority from impact and urgency, the status lifecycle,
+ * and which roles may do what.
+ */
+#ifndef MSP_TICKET_RULES_H
+#define MSP_TICKET_RULES_H
+
+#include "principal.h"
+
+extern const char *const msp_levels[];     /* high, medium, low */
+extern const char *const msp_statuses[];   /* new ... closed */
+extern const char *const msp_sides[];      /* provider, internal_it, vendor, customer */
+extern const char *const msp_tiers[];      /* L1, L2, L3 */
+
+/* ITIL impact x urgency matrix:
+ *              urgency high  medium  low
+ *   impact high        P1     P2     P3
+ *          medium      P2     P3     P4
+ *          low         P3     P4     P4
+ * NULL for a value outside high/medium/low. */
+const char *msp_priority(const char *impact, const char *urgency);
+
+/* Whether a ticket may go from one status to another.  Staying is always
+ * allowed.  A resolved ticket may be reopened (to assigned or
+ * in_progress) or closed; a closed ticket is final.  On refusal *why says
+ * why, for the client. */
+int msp_status_transition_ok(const char *from, const char *to, const char **why);
+
+/* Whether a status counts as open (in the queue). */
+int msp_status_is_open(const char *status);
+
+/* Permissions by role (the claim's role). */
+int msp_can_create_ticket(const msp_principal_t *p);
+int msp_can_update_ticket(const msp_principal_t *p);
+int msp_can_comment(const msp_principal_t *p, const char *visibility);
+/* Requesters see and comment on their own tickets only. */
+int msp_sees_own_tickets_only(const msp_principal_t *p);
+/* Internal comments are for staff on either side, not requesters or machines. */
+int msp_sees_internal_comments(const msp_principal_t *p);
+
+#endif

@@ -1,0 +1,263 @@
+/*
+ * tickets_read.c - GET /v1/tenants/{slug}/tickets/{id} and the list.
+ */
+#include "args.h"
+#include "page.h"
+#include "params.h"
+#include "ticket_rules.h"
+#include "tickets.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* $1 slug, $2 prefix, $3 number, $4 requester (only theirs) or NULL,
+ * $5 whether internal comments are shown. */
+static const msp_sql_t sql_ticket_get = {
+    "ticket_get",
+    "SELECT k.version,"
+    " (app.ticket_doc(k, t, app.ticket_asset_ids(k.tenant_id, k.number))::jsonb"
+    "  || jsonb_build_object('comments', (SELECT coalesce(jsonb_agg(app.comment_doc(e)"
+    "       ORDER BY e.event_id), '[]'::jsonb) FROM ticket_events e"
+    "      WHERE e.tenant_id = k.tenant_id AND e.ticket_number = k.number"
+    "        AND e.kind = 'comment'"
+    "        AND (e.data->>'visibility' = 'public' OR $5::boolean))))::text"
+    " FROM tenants t JOIN tickets k ON k.tenant_id = t.tenant_id"
+    " WHERE t.slug = $1 AND t.ticket_prefix = $2 AND k.number = $3::integer"
+    "   AND ($4::text IS NULL OR k.requester = $4::text)",
+    5
+};
+
+/* $1 slug; $2..$7 filters (NULL: any): status[], priority[], assignee,
+ * side[], category, updated_since; $8 after (number), $9 how many rows,
+ * $10 requester (only theirs) or NULL. */
+static const msp_sql_t sql_ticket_list = {
+    "ticket_list",
+    "SELECT app.ticket_doc(k, t, app.ticket_asset_ids(k.tenant_id, k.number))::text, k.number"
+    " FROM tenants t JOIN tickets k ON k.tenant_id = t.tenant_id"
+    " WHERE t.slug = $1"
+    "   AND ($2::text[] IS NULL OR k.status = ANY ($2::text[]))"
+    "   AND ($3::text[] IS NULL OR k.priority = ANY ($3::text[]))"
+    "   AND ($4::text IS NULL OR k.assignee = $4::text)"
+    "   AND ($5::text[] IS NULL OR k.side = ANY ($5::text[]))"
+    "   AND ($6::text IS NULL OR k.category = $6::text)"
+    "   AND ($7::timestamptz IS NULL OR k.updated_at >= $7::timestamptz)"
+    "   AND ($8::integer IS NULL OR k.number < $8::integer)"
+    "   AND ($10::text IS NULL OR k.requester = $10::text)"
+    " ORDER BY k.number DESC LIMIT $9::integer",
+    10
+};
+
+static const msp_sql_t sql_tenant_visible = {
+    "tenant_visible", "SELECT 1 FROM tenants WHERE slug = $1", 1
+};
+
+static msp_outcome_t
+ticket_get_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
+                msp_reply_t *reply)
+{
+    (void) next;
+    const PGresult *err = msp_first_error(res, nres);
+    if (err != NULL) {
+        return msp_reply_sql_error(call, reply, err);
+    }
+    if (PQntuples(res[0]) != 1) {
+        return msp_reply_no_ticket(call, reply);
+    }
+    reply->etag = msp_ticket_etag(call, PQgetvalue(res[0], 0, 0));
+    return msp_reply_json(call, reply, 200, PQgetvalue(res[0], 0, 1),
+                          (size_t) PQgetlength(res[0], 0, 1));
+}
+
+msp_outcome_t
+msp_ticket_get_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
+{
+    const char *slug = msp_param_slug(call, 0), *prefix, *number;
+    if (slug == NULL || msp_param_ticket_id(call, 1, &prefix, &number) != 0) {
+        return msp_reply_no_ticket(call, reply);
+    }
+    const msp_principal_t *p = call->principal;
+
+    msp_stmt_t *s = &first->stmts[first->nstmts++];
+    s->sql = &sql_ticket_get;
+    s->params[0] = slug;
+    s->params[1] = prefix;
+    s->params[2] = number;
+    s->params[3] = msp_sees_own_tickets_only(p) ? p->sub : NULL;
+    s->params[4] = msp_sees_internal_comments(p) ? "true" : "false";
+    first->read_only = 1;
+    first->last = 1;
+    first->then = ticket_get_done;
+    return MSP_NEXT;
+}
+
+/* "new,assigned" -> "{new,assigned}" after checking each value against
+ * the allowed list; NULL (with an error) when one is not allowed. */
+static const char *
+enum_list(msp_call_t *call, const char *value, const char *name, const char *const *allowed,
+          msp_errors_t *errs)
+{
+    size_t len = strlen(value);
+    char *out = msp_alloc(call, len + 3);
+    if (out == NULL) {
+        return NULL;
+    }
+    char *o = out;
+    *o++ = '{';
+    const char *p = value;
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t) (comma - p) : strlen(p);
+        int ok = 0;
+        for (const char *const *a = allowed; *a && !ok; a++) {
+            ok = strlen(*a) == n && memcmp(*a, p, n) == 0;
+        }
+        if (!ok) {
+            char list[160];
+            msp_join(allowed, list, sizeof(list));
+            msp_errors_add(errs, name, "values must be among: %s", list);
+            return NULL;
+        }
+        memcpy(o, p, n);
+        o += n;
+        if (comma == NULL) {
+            break;
+        }
+        *o++ = ',';
+        p = comma + 1;
+    }
+    *o++ = '}';
+    *o = '\0';
+    return out;
+}
+
+/* RFC 3339: 2026-11-23T09:00:00Z, with optional fraction and offset. */
+static int
+is_rfc3339(const char *s)
+{
+    const char *shape = "dddd-dd-ddTdd:dd:dd";
+    size_t i = 0;
+    for (; shape[i]; i++) {
+        char c = s[i];
+        if (shape[i] == 'd' ? (c < '0' || c > '9') : c != shape[i]) {
+            return 0;
+        }
+    }
+    if (s[i] == '.') {
+        size_t digits = 0;
+        for (i++; s[i] >= '0' && s[i] <= '9'; i++) {
+            digits++;
+        }
+        if (digits == 0 || digits > 6) {
+            return 0;
+        }
+    }
+    if (s[i] == 'Z' && s[i + 1] == '\0') {
+        return 1;
+    }
+    return (s[i] == '+' || s[i] == '-') && s[i + 1] >= '0' && s[i + 1] <= '9'
+           && s[i + 2] >= '0' && s[i + 2] <= '9' && s[i + 3] == ':'
+           && s[i + 4] >= '0' && s[i + 4] <= '9' && s[i + 5] >= '0' && s[i + 5] <= '9'
+           && s[i + 6] == '\0';
+}
+
+typedef struct {
+    msp_args_t args;
+    msp_page_t page;
+    const char *path;
+} list_state_t;
+
+static msp_outcome_t
+ticket_list_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
+                 msp_reply_t *reply)
+{
+    (void) next;
+    list_state_t *st = call->state;
+    const PGresult *err = msp_first_error(res, nres);
+    if (err != NULL) {
+        return msp_reply_sql_error(call, reply, err);
+    }
+    if (PQntuples(res[0]) == 0) {
+        return msp_reply_problem(call, reply, 404, NULL, NULL, "There is no such tenant.",
+                                 NULL);
+    }
+    int rows = PQntuples(res[1]);
+    int shown = rows > st->page.limit ? st->page.limit : rows;
+    char *items = msp_rows_json_array(call, res[1], 0, shown);
+    if (items == NULL) {
+        return msp_reply_out_of_memory(reply);
+    }
+    const char *last = rows > st->page.limit ? PQgetvalue(res[1], shown - 1, 1) : NULL;
+    return msp_page_reply(call, reply, st->path, &st->args, items, last);
+}
+
+msp_outcome_t
+msp_ticket_list_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
+{
+    static const char *const known[] = {
+        "status", "priority", "assignee", "side", "category", "updated_since",
+        "limit", "after", NULL
+    };
+    static const char *const priorities[] = { "P1", "P2", "P3", "P4", NULL };
+
+    const char *slug = msp_param_slug(call, 0);
+    if (slug == NULL) {
+        return msp_reply_problem(call, reply, 404, NULL, NULL, "There is no such tenant.",
+                                 NULL);
+    }
+    list_state_t *st = msp_alloc(call, sizeof(*st));
+    if (st == NULL) {
+        return msp_reply_out_of_memory(reply);
+    }
+    call->state = st;
+    st->path = msp_printf(call, "/v1/tenants/%s/tickets", slug);
+
+    msp_errors_t errs = { 0 };
+    msp_args_parse(call, known, &st->args, &errs);
+    msp_page_parse(call, &st->args, &st->page, &errs);
+
+    const char *v, *status = NULL, *priority = NULL, *side = NULL, *since = NULL;
+    if ((v = msp_args_get(&st->args, "status")) != NULL) {
+        status = enum_list(call, v, "status", msp_statuses, &errs);
+    }
+    if ((v = msp_args_get(&st->args, "priority")) != NULL) {
+        priority = enum_list(call, v, "priority", priorities, &errs);
+    }
+    if ((v = msp_args_get(&st->args, "side")) != NULL) {
+        side = enum_list(call, v, "side", msp_sides, &errs);
+    }
+    if ((since = msp_args_get(&st->args, "updated_since")) != NULL && !is_rfc3339(since)) {
+        msp_errors_add(&errs, "updated_since", "must be an RFC 3339 timestamp such as "
+                       "2026-11-23T09:00:00Z");
+    }
+    char *end = NULL;
+    if (st->page.after != NULL) {
+        long n = strtol(st->page.after, &end, 10);
+        if (*end != '\0' || n < 1 || n > 2147483647L) {
+            msp_errors_add(&errs, "after", "is not a cursor this API handed out");
+        }
+    }
+    if (msp_errors_any(&errs) || st->path == NULL) {
+        return msp_reply_invalid(call, reply, 400, "Invalid query", &errs);
+    }
+
+    const msp_principal_t *p = call->principal;
+    first->stmts[0].sql = &sql_tenant_visible;
+    first->stmts[0].params[0] = slug;
+    msp_stmt_t *s = &first->stmts[1];
+    s->sql = &sql_ticket_list;
+    s->params[0] = slug;
+    s->params[1] = status;
+    s->params[2] = priority;
+    s->params[3] = msp_args_get(&st->args, "assignee");
+    s->params[4] = side;
+    s->params[5] = msp_args_get(&st->args, "category");
+    s->params[6] = since;
+    s->params[7] = st->page.after;
+    s->params[8] = st->page.fetch;
+    s->params[9] = msp_sees_own_tickets_only(p) ? p->sub : NULL;
+    first->nstmts = 2;
+    first->read_only = 1;
+    first->last = 1;
+    first->then = ticket_list_done;
+    return MSP_NEXT;
+}

@@ -1,0 +1,571 @@
+/*
+ * tickets_write.c - POST /v1/tenants/{slug}/tickets and PATCH .../{id}.
+ *
+ * A change is one statement: the ticket row, its history event and its
+ * audit row are written together or not at all.  A POST with an
+ * Idempotency-Key first claims the key (a retry, or a concurrent twin,
+ * waits on it and then gets the stored first response); a PATCH first
+ * locks the row, so that the If-Match check, the lifecycle rule and the
+ * update see the same version.
+ */
+#include "json_body.h"
+#include "params.h"
+#include "sha256.h"
+#include "ticket_rules.h"
+#include "tickets.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TICKET_CHANGE_FIELDS \
+    "title, description, category, impact, urgency, status, side, tier, assignee"
+
+/* $1 slug, $2 title, $3 description, $4 category, $5 impact, $6 urgency,
+ * $7 priority, $8 requester, $9 asset ids, $10 idempotency key or NULL.
+ * Returns the number, version and document; no row when the tenant is
+ * not visible. */
+static const msp_sql_t sql_ticket_create = {
+    "ticket_create",
+    "WITH t AS (SELECT * FROM tenants WHERE slug = $1),"
+    " k AS (INSERT INTO tickets (tenant_id, title, description, category, impact, urgency,"
+    "        priority, requester)"
+    "       SELECT t.tenant_id, $2, $3, $4, $5, $6, $7, $8 FROM t RETURNING *),"
+    " a AS (INSERT INTO ticket_assets (tenant_id, ticket_number, asset_id)"
+    "       SELECT k.tenant_id, k.number, unnest($9::bigint[]) FROM k),"
+    " e AS (INSERT INTO ticket_events (tenant_id, ticket_number, kind, data)"
+    "       SELECT k.tenant_id, k.number, 'created', jsonb_build_object('title', k.title,"
+    "        'priority', k.priority, 'status', k.status, 'side', k.side,"
+    "        'requester', k.requester, 'asset_ids', $9::bigint[]) FROM k),"
+    " au AS (INSERT INTO audit_log (tenant_id, action, target, detail)"
+    "        SELECT k.tenant_id, 'ticket.create', 'ticket:' || t.ticket_prefix || '-' || k.number,"
+    "         jsonb_build_object('priority', k.priority) FROM k, t),"
+    " d AS (SELECT k.number, k.version, app.ticket_doc(k, t, $9::bigint[])::text AS doc"
+    "       FROM k, t),"
+    " i AS (UPDATE idempotency_keys x SET response_status = 201,"
+    "        response_body = (SELECT doc FROM d)"
+    "       FROM t WHERE x.tenant_id = t.tenant_id AND x.subject = app.principal_sub()"
+    "        AND x.key = $10)"
+    " SELECT number, version, doc FROM d",
+    10
+};
+
+/* $1 slug, $2 key, $3 request SHA-256: claims the key for this request. */
+static const msp_sql_t sql_idempotency_claim = {
+    "idempotency_claim",
+    "INSERT INTO idempotency_keys (tenant_id, subject, key, request_sha256)"
+    " SELECT tenant_id, app.principal_sub(), $2, $3 FROM tenants WHERE slug = $1"
+    " ON CONFLICT DO NOTHING RETURNING 1",
+    3
+};
+
+static const msp_sql_t sql_idempotency_stored = {
+    "idempotency_stored",
+    "SELECT x.request_sha256, x.response_status, x.response_body"
+    " FROM idempotency_keys x JOIN tenants t USING (tenant_id)"
+    " WHERE t.slug = $1 AND x.subject = app.principal_sub() AND x.key = $2",
+    2
+};
+
+/* $1 slug, $2 prefix, $3 number: the row, locked for the update. */
+static const msp_sql_t sql_ticket_lock = {
+    "ticket_lock",
+    "SELECT k.version, k.status, k.title, k.description, k.category, k.impact, k.urgency,"
+    " k.side, k.tier, k.assignee,"
+    " app.ticket_doc(k, t, app.ticket_asset_ids(k.tenant_id, k.number))::text"
+    " FROM tenants t JOIN tickets k ON k.tenant_id = t.tenant_id"
+    " WHERE t.slug = $1 AND t.ticket_prefix = $2 AND k.number = $3::integer"
+    " FOR UPDATE OF k",
+    3
+};
+
+/* $1 slug, $2 number, $3 version; $4..$13 the new values of title,
+ * description, category, impact, urgency, priority, status, side, tier,
+ * assignee; $14 the changes as JSON. */
+static const msp_sql_t sql_ticket_update = {
+    "ticket_update",
+    "WITH t AS (SELECT * FROM tenants WHERE slug = $1),"
+    " k AS (UPDATE tickets k SET title = $4, description = $5, category = $6, impact = $7,"
+    "        urgency = $8, priority = $9, status = $10, side = $11, tier = $12,"
+    "        assignee = $13, version = k.version + 1, updated_at = now(),"
+    "        resolved_at = CASE WHEN $10 = 'resolved' AND k.status <> 'resolved' THEN now()"
+    "                           WHEN $10 IN ('resolved', 'closed') THEN k.resolved_at END,"
+    "        closed_at = CASE WHEN $10 = 'closed' THEN coalesce(k.closed_at, now()) END"
+    "       FROM t WHERE k.tenant_id = t.tenant_id AND k.number = $2::integer"
+    "        AND k.version = $3::integer RETURNING k.*),"
+    " e AS (INSERT INTO ticket_events (tenant_id, ticket_number, kind, data)"
+    "       SELECT k.tenant_id, k.number, 'updated', $14::jsonb FROM k),"
+    " au AS (INSERT INTO audit_log (tenant_id, action, target, detail)"
+    "        SELECT k.tenant_id, 'ticket.update', 'ticket:' || t.ticket_prefix || '-' || k.number,"
+    "         $14::jsonb FROM k, t)"
+    " SELECT k.version, app.ticket_doc(k, t, app.ticket_asset_ids(k.tenant_id, k.number))::text"
+    " FROM k, t",
+    14
+};
+
+/* ---- POST ---------------------------------------------------------- */
+
+typedef struct {
+    const char *slug;
+    msp_step_t  create;           /* the final step, built up front */
+    char        request_sha[MSP_SHA256_HEX_LEN + 1];
+} create_state_t;
+
+static msp_outcome_t
+reply_created(msp_call_t *call, msp_reply_t *reply, const char *slug, const char *doc,
+              size_t len, const char *version)
+{
+    /* The id is the document's; the Location is where to GET it. */
+    json_t *parsed = json_loadb(doc, len, 0, NULL);
+    const char *id = json_string_value(json_object_get(parsed, "id"));
+    reply->location = id ? msp_printf(call, "%s/v1/tenants/%s/tickets/%s",
+                                      call->base_url ? call->base_url : "", slug, id)
+                         : NULL;
+    if (version == NULL) {
+        json_t *v = json_object_get(parsed, "version");
+        version = json_is_integer(v) ? msp_printf(call, "%lld", (long long) json_integer_value(v))
+                                     : NULL;
+    }
+    reply->etag = version ? msp_ticket_etag(call, version) : NULL;
+    json_decref(parsed);
+    return msp_reply_json(call, reply, 201, doc, len);
+}
+
+static msp_outcome_t
+ticket_created(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
+               msp_reply_t *reply)
+{
+    (void) next;
+    create_state_t *st = call->state;
+    const PGresult *err = msp_first_error(res, nres);
+    if (err != NULL) {
+        const char *state = PQresultErrorField(err, PG_DIAG_SQLSTATE);
+        if (state && strcmp(state, "23503") == 0) {
+            msp_errors_t errs = { 0 };
+            msp_errors_add(&errs, "asset_ids", "names an asset this tenant does not have");
+            return msp_reply_invalid(call, reply, 422, "Invalid ticket", &errs);
+        }
+        return msp_reply_sql_error(call, reply, err);
+    }
+    if (PQntuples(res[0]) != 1) {
+        return msp_reply_problem(call, reply, 404, NULL, NULL, "There is no such tenant.",
+                                 NULL);
+    }
+    return reply_created(call, reply, st->slug, PQgetvalue(res[0], 0, 2),
+                         (size_t) PQgetlength(res[0], 0, 2), PQgetvalue(res[0], 0, 1));
+}
+
+static msp_outcome_t
+key_claimed(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
+            msp_reply_t *reply)
+{
+    create_state_t *st = call->state;
+    const PGresult *err = msp_first_error(res, nres);
+    if (err != NULL) {
+        return msp_reply_sql_error(call, reply, err);
+    }
+    if (PQntuples(res[0]) == 1) {
+        *next = st->create;      /* the key is ours: create the ticket */
+        return MSP_NEXT;
+    }
+    if (PQntuples(res[1]) != 1) {
+        return msp_reply_problem(call, reply, 404, NULL, NULL, "There is no such tenant.",
+                                 NULL);
+    }
+    if (strcmp(PQgetvalue(res[1], 0, 0), st->request_sha) != 0) {
+        return msp_reply_problem(call, reply, 422, "idempotency-key-reused",
+                                 "Idempotency-Key reused",
+                                 "This Idempotency-Key was used for a different request.",
+                                 NULL);
+    }
+    if (PQgetisnull(res[1], 0, 1)) {
+        return msp_reply_problem(call, reply, 409, "conflict", "Conflict",
+                                 "A request with this Idempotency-Key is still in progress.",
+                                 NULL);
+    }
+    return reply_created(call, reply, st->slug, PQgetvalue(res[1], 0, 2),
+                         (size_t) PQgetlength(res[1], 0, 2), NULL);
+}
+
+static int
+valid_idempotency_key(const char *key)
+{
+    size_t len = strlen(key);
+    if (len < 1 || len > 200) {
+        return 0;
+    }
+    for (; *key; key++) {
+        if (*key < 0x21 || *key > 0x7e) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static const char *
+category_of(msp_body_t *b)
+{
+    const char *category = "general";
+    if (msp_body_string(b, "category", 0, 1, 40, &category) == 1) {
+        int ok = category[0] >= 'a' && category[0] <= 'z';
+        for (const char *c = category; ok && *c; c++) {
+            ok = (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_';
+        }
+        if (!ok) {
+            msp_errors_add(b->errs, "category",
+                           "must be lower-case letters, digits and '_', starting with a letter");
+        }
+    }
+    return category;
+}
+
+msp_outcome_t
+msp_ticket_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
+{
+    const msp_principal_t *p = call->principal;
+    const char *slug = msp_param_slug(call, 0);
+    if (slug == NULL) {
+        return msp_reply_problem(call, reply, 404, NULL, NULL, "There is no such tenant.",
+                                 NULL);
+    }
+    if (!msp_can_create_ticket(p)) {
+        return msp_reply_forbidden(call, reply, "Auditors read; they do not open tickets.");
+    }
+    if (call->idempotency_key != NULL && !valid_idempotency_key(call->idempotency_key)) {
+        return msp_reply_problem(call, reply, 400, "validation", "Invalid Idempotency-Key",
+                                 "An Idempotency-Key is 1 to 200 visible ASCII characters.",
+                                 NULL);
+    }
+
+    msp_errors_t errs = { 0 };
+    msp_body_t b;
+    const char *why;
+    if (msp_body_parse(&b, call->body, call->body_len, &errs, &why) != 0) {
+        return msp_reply_problem(call, reply, 400, "malformed-body", "Malformed body", why,
+                                 NULL);
+    }
+
+    const char *title = NULL, *description = "", *impact = NULL, *urgency = NULL;
+    const char *requester = p->sub;
+    long long assets[20];
+    size_t nassets = 0;
+    msp_body_string(&b, "title", 1, 1, 200, &title);
+    msp_body_string(&b, "description", 0, 0, 20000, &description);
+    const char *category = category_of(&b);
+    msp_body_enum(&b, "impact", 1, msp_levels, &impact);
+    msp_body_enum(&b, "urgency", 1, msp_levels, &urgency);
+    if (msp_body_string(&b, "requester", 0, 1, 200, &requester) == 1
+        && msp_sees_own_tickets_only(p) && strcmp(requester, p->sub) != 0)
+    {
+        msp_errors_add(&errs, "requester", "a requester opens tickets for themselves only");
+    }
+    msp_body_id_array(&b, "asset_ids", 20, assets, &nassets);
+
+    if (msp_body_finish(&b)) {
+        msp_outcome_t out = msp_reply_invalid(call, reply, 422, "Invalid ticket", &errs);
+        msp_body_free(&b);
+        return out;
+    }
+
+    /* Copy what the statements need out of the body before freeing it. */
+    create_state_t *st = msp_alloc(call, sizeof(*st));
+    char *asset_list = msp_alloc(call, 2 + nassets * 21);
+    if (st == NULL || asset_list == NULL) {
+        msp_body_free(&b);
+        return msp_reply_out_of_memory(reply);
+    }
+    memset(st, 0, sizeof(*st));
+    call->state = st;
+    st->slug = slug;
+
+    char *a = asset_list;
+    *a++ = '{';
+    for (size_t i = 0; i < nassets; i++) {
+        a += sprintf(a, "%s%lld", i ? "," : "", assets[i]);
+    }
+    strcpy(a, "}");
+
+    msp_stmt_t *s = &st->create.stmts[0];
+    s->sql = &sql_ticket_create;
+    s->params[0] = slug;
+    s->params[1] = msp_strndup(call, title, strlen(title));
+    s->params[2] = msp_strndup(call, description, strlen(description));
+    s->params[3] = msp_strndup(call, category, strlen(category));
+    s->params[4] = impact;
+    s->params[5] = urgency;
+    s->params[6] = msp_priority(impact, urgency);
+    s->params[7] = msp_strndup(call, requester, strlen(requester));
+    s->params[8] = asset_list;
+    s->params[9] = call->idempotency_key;
+    st->create.nstmts = 1;
+    st->create.last = 1;
+    st->create.then = ticket_created;
+    msp_body_free(&b);
+    if (s->params[1] == NULL || s->params[2] == NULL || s->params[3] == NULL
+        || s->params[7] == NULL)
+    {
+        return msp_reply_out_of_memory(reply);
+    }
+
+    if (call->idempotency_key == NULL) {
+        *first = st->create;
+        return MSP_NEXT;
+    }
+
+    /* The request's identity for its key: method, path and body. */
+    msp_sha256_t *sha = msp_sha256_new();
+    if (sha == NULL) {
+        return msp_reply_out_of_memory(reply);
+    }
+    msp_sha256_update(sha, "POST ", 5);
+    msp_sha256_update(sha, slug, strlen(slug));
+    msp_sha256_update(sha, "\n", 1);
+    msp_sha256_update(sha, call->body, call->body_len);
+    msp_sha256_finish(sha, st->request_sha);
+
+    first->stmts[0].sql = &sql_idempotency_claim;
+    first->stmts[0].params[0] = slug;
+    first->stmts[0].params[1] = call->idempotency_key;
+    first->stmts[0].params[2] = st->request_sha;
+    first->stmts[1].sql = &sql_idempotency_stored;
+    first->stmts[1].params[0] = slug;
+    first->stmts[1].params[1] = call->idempotency_key;
+    first->nstmts = 2;
+    first->then = key_claimed;
+    return MSP_NEXT;
+}
+
+/* ---- PATCH --------------------------------------------------------- */
+
+enum { F_TITLE, F_DESCRIPTION, F_CATEGORY, F_IMPACT, F_URGENCY, F_STATUS, F_SIDE, F_TIER,
+       F_ASSIGNEE, F_COUNT };
+
+static const char *const field_names[F_COUNT] = {
+    "title", "description", "category", "impact", "urgency", "status", "side", "tier",
+    "assignee"
+};
+
+typedef struct {
+    const char *slug;
+    const char *number;
+    const char *if_match;          /* the version the client read, or "*" */
+    int         given[F_COUNT];    /* present in the body */
+    const char *value[F_COUNT];    /* new value (NULL for a null tier/assignee) */
+} update_state_t;
+
+/* The ETag's version: "\"7\"" or W/"7" -> "7"; "*" stays. */
+static const char *
+if_match_version(msp_call_t *call, const char *header)
+{
+    if (strcmp(header, "*") == 0) {
+        return "*";
+    }
+    if (strncmp(header, "W/", 2) == 0) {
+        header += 2;
+    }
+    size_t len = strlen(header);
+    if (len < 3 || header[0] != '"' || header[len - 1] != '"') {
+        return NULL;
+    }
+    for (size_t i = 1; i < len - 1; i++) {
+        if (header[i] < '0' || header[i] > '9') {
+            return NULL;
+        }
+    }
+    return msp_strndup(call, header + 1, len - 2);
+}
+
+static msp_outcome_t
+ticket_updated(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
+               msp_reply_t *reply)
+{
+    (void) next;
+    const PGresult *err = msp_first_error(res, nres);
+    if (err != NULL) {
+        return msp_reply_sql_error(call, reply, err);
+    }
+    if (PQntuples(res[0]) != 1) {
+        /* The row was locked since the first step: this cannot happen. */
+        return msp_reply_problem(call, reply, 500, NULL, NULL,
+                                 "The ticket changed unexpectedly.", NULL);
+    }
+    reply->etag = msp_ticket_etag(call, PQgetvalue(res[0], 0, 0));
+    return msp_reply_json(call, reply, 200, PQgetvalue(res[0], 0, 1),
+                          (size_t) PQgetlength(res[0], 0, 1));
+}
+
+/* Column of each field in sql_ticket_lock's result. */
+static const int lock_column[F_COUNT] = { 2, 3, 4, 5, 6, 1, 7, 8, 9 };
+
+static msp_outcome_t
+ticket_locked(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
+              msp_reply_t *reply)
+{
+    update_state_t *st = call->state;
+    const PGresult *err = msp_first_error(res, nres);
+    if (err != NULL) {
+        return msp_reply_sql_error(call, reply, err);
+    }
+    const PGresult *row = res[0];
+    if (PQntuples(row) != 1) {
+        return msp_reply_no_ticket(call, reply);
+    }
+    if (!msp_can_update_ticket(call->principal)) {
+        return msp_reply_forbidden(call, reply, "This role may read tickets and comment on "
+                                   "them but not change them.");
+    }
+    const char *version = PQgetvalue(row, 0, 0);
+    if (strcmp(st->if_match, "*") != 0 && strcmp(st->if_match, version) != 0) {
+        reply->etag = msp_ticket_etag(call, version);
+        return msp_reply_problem(call, reply, 412, "stale", "Precondition Failed",
+                                 "The ticket changed since it was read; read it again "
+                                 "and reapply the change.", NULL);
+    }
+
+    /* Start from the current values; apply what the body gives. */
+    const char *old[F_COUNT], *now[F_COUNT];
+    for (int f = 0; f < F_COUNT; f++) {
+        old[f] = PQgetisnull(row, 0, lock_column[f]) ? NULL : PQgetvalue(row, 0, lock_column[f]);
+        now[f] = st->given[f] ? st->value[f] : old[f];
+    }
+    /* Giving work to someone moves a new ticket to assigned. */
+    if (st->given[F_ASSIGNEE] && now[F_ASSIGNEE] != NULL && !st->given[F_STATUS]
+        && strcmp(old[F_STATUS], "new") == 0)
+    {
+        now[F_STATUS] = "assigned";
+    }
+    const char *why;
+    if (!msp_status_transition_ok(old[F_STATUS], now[F_STATUS], &why)) {
+        msp_errors_t errs = { 0 };
+        msp_errors_add(&errs, "status", "cannot go from %s to %s: %s", old[F_STATUS],
+                       now[F_STATUS], why);
+        return msp_reply_invalid(call, reply, 422, "Invalid status change", &errs);
+    }
+
+    json_t *changes = json_object();
+    for (int f = 0; f < F_COUNT; f++) {
+        int same = (old[f] == NULL && now[f] == NULL)
+                   || (old[f] != NULL && now[f] != NULL && strcmp(old[f], now[f]) == 0);
+        if (!same) {
+            json_object_set_new(changes, field_names[f],
+                                json_pack("{s:s?, s:s?}", "from", old[f], "to", now[f]));
+        }
+    }
+    if (json_object_size(changes) == 0) {
+        json_decref(changes);      /* nothing changes: the ticket as it is */
+        reply->etag = msp_ticket_etag(call, version);
+        return msp_reply_json(call, reply, 200, PQgetvalue(row, 0, 10),
+                              (size_t) PQgetlength(row, 0, 10));
+    }
+    char *changes_text = json_dumps(changes, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(changes);
+    const char *changes_param = changes_text ? msp_strndup(call, changes_text,
+                                                           strlen(changes_text)) : NULL;
+    free(changes_text);
+
+    /* Copy the values out of the result, which the driver frees. */
+    msp_stmt_t *s = &next->stmts[0];
+    s->sql = &sql_ticket_update;
+    s->params[0] = st->slug;
+    s->params[1] = st->number;
+    s->params[2] = msp_strndup(call, version, strlen(version));
+    for (int f = 0; f < F_STATUS; f++) {
+        s->params[3 + f] = now[f] ? msp_strndup(call, now[f], strlen(now[f])) : NULL;
+    }
+    s->params[8] = msp_priority(now[F_IMPACT], now[F_URGENCY]);
+    for (int f = F_STATUS; f < F_COUNT; f++) {
+        s->params[9 + f - F_STATUS] = now[f] ? msp_strndup(call, now[f], strlen(now[f])) : NULL;
+    }
+    s->params[13] = changes_param;
+    if (changes_param == NULL || s->params[2] == NULL) {
+        return msp_reply_out_of_memory(reply);
+    }
+    next->nstmts = 1;
+    next->last = 1;
+    next->then = ticket_updated;
+    return MSP_NEXT;
+}
+
+msp_outcome_t
+msp_ticket_update_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
+{
+    const char *slug = msp_param_slug(call, 0), *prefix, *number;
+    if (slug == NULL || msp_param_ticket_id(call, 1, &prefix, &number) != 0) {
+        return msp_reply_no_ticket(call, reply);
+    }
+    if (call->if_match == NULL) {
+        return msp_reply_problem(call, reply, 428, "if-match-required",
+                                 "Precondition Required",
+                                 "Send If-Match with the ETag of the ticket as you read it.",
+                                 NULL);
+    }
+    update_state_t *st = msp_alloc(call, sizeof(*st));
+    if (st == NULL) {
+        return msp_reply_out_of_memory(reply);
+    }
+    memset(st, 0, sizeof(*st));
+    call->state = st;
+    st->slug = slug;
+    st->number = number;
+    if ((st->if_match = if_match_version(call, call->if_match)) == NULL) {
+        return msp_reply_problem(call, reply, 400, "validation", "Invalid If-Match",
+                                 "If-Match must be an ETag this API sent, such as \"3\".",
+                                 NULL);
+    }
+
+    msp_errors_t errs = { 0 };
+    msp_body_t b;
+    const char *why;
+    if (msp_body_parse(&b, call->body, call->body_len, &errs, &why) != 0) {
+        return msp_reply_problem(call, reply, 400, "malformed-body", "Malformed body", why,
+                                 NULL);
+    }
+
+    const char **v = st->value;
+    st->given[F_TITLE] = msp_body_string(&b, "title", 0, 1, 200, &v[F_TITLE]) == 1;
+    st->given[F_DESCRIPTION] = msp_body_string(&b, "description", 0, 0, 20000,
+                                               &v[F_DESCRIPTION]) == 1;
+    if (msp_body_has(&b, "category")) {
+        v[F_CATEGORY] = category_of(&b);
+        st->given[F_CATEGORY] = 1;
+    }
+    st->given[F_IMPACT] = msp_body_enum(&b, "impact", 0, msp_levels, &v[F_IMPACT]) == 1;
+    st->given[F_URGENCY] = msp_body_enum(&b, "urgency", 0, msp_levels, &v[F_URGENCY]) == 1;
+    st->given[F_STATUS] = msp_body_enum(&b, "status", 0, msp_statuses, &v[F_STATUS]) == 1;
+    st->given[F_SIDE] = msp_body_enum(&b, "side", 0, msp_sides, &v[F_SIDE]) == 1;
+    if (msp_body_has(&b, "tier") && json_is_null(json_object_get(b.doc, "tier"))) {
+        msp_body_nullable_string(&b, "tier", 0, 0, &v[F_TIER]);
+        st->given[F_TIER] = 1;
+    } else {
+        st->given[F_TIER] = msp_body_enum(&b, "tier", 0, msp_tiers, &v[F_TIER]) == 1;
+    }
+    st->given[F_ASSIGNEE] = msp_body_nullable_string(&b, "assignee", 1, 200,
+                                                     &v[F_ASSIGNEE]) == 1;
+
+    int invalid = msp_body_finish(&b);
+    int any = 0;
+    for (int f = 0; f < F_COUNT; f++) {
+        any |= st->given[f];
+        /* The body is freed below: keep copies. */
+        if (st->given[f] && v[f] != NULL) {
+            v[f] = msp_strndup(call, v[f], strlen(v[f]));
+        }
+    }
+    msp_body_free(&b);
+    if (!invalid && !any) {
+        msp_errors_add(&errs, "", "nothing to change: give at least one of "
+                       TICKET_CHANGE_FIELDS);
+        invalid = 1;
+    }
+    if (invalid) {
+        return msp_reply_invalid(call, reply, 422, "Invalid change", &errs);
+    }
+
+    first->stmts[0].sql = &sql_ticket_lock;
+    first->stmts[0].params[0] = slug;
+    first->stmts[0].params[1] = prefix;
+    first->stmts[0].params[2] = number;
+    first->nstmts = 1;
+    first->then = ticket_locked;
+    return MSP_NEXT;
+}
