@@ -4,7 +4,7 @@
 -- creates it NOSUPERUSER NOBYPASSRLS); it has no privilege on partitions,
 -- on ticket_counters or on the migrations table.
 
-GRANT USAGE ON SCHEMA app TO msp_gateway;
+GRANT USAGE ON SCHEMA public, app TO msp_gateway;
 
 GRANT SELECT ON tenants, assignments TO msp_gateway;
 GRANT SELECT, INSERT, UPDATE ON tickets, assets TO msp_gateway;

@@ -92,6 +92,12 @@ typedef enum {
 typedef msp_outcome_t (*msp_step_fn)(msp_call_t *call, PGresult *const *res, int nres,
                                      msp_step_t *next, msp_reply_t *reply);
 
+/*
+ * A step marked last commits: if its COMMIT fails, the driver replaces a
+ * 2xx/3xx reply with 503.  A service that replies after a step not marked
+ * last ends the transaction with ROLLBACK, whatever its reply (a read that
+ * needed two steps, a 412 after locking a row, a stored response replayed).
+ */
 struct msp_step {
     msp_stmt_t  stmts[MSP_STEP_MAX_STMTS];
     int         nstmts;

@@ -20,6 +20,7 @@ int ctl_tenant_offboard(const char *slug, const char *export_dir);
 int ctl_assign(int argc, char **argv);
 int ctl_unassign(int argc, char **argv);
 int ctl_token(int argc, char **argv);
+int ctl_call(int argc, char **argv);
 
 /* Prints "mspctl: <message>" to stderr. */
 void ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -18,6 +18,8 @@ static const struct {
     { "assign",   ctl_assign,   "assign SUBJECT TENANT ROLE [TIER]  assign provider staff to a tenant" },
     { "unassign", ctl_unassign, "unassign SUBJECT TENANT            remove a staff assignment" },
     { "token",    ctl_token,    "token --sub S --org O --role R     mint a development token" },
+    { "call",     ctl_call,     "call METHOD PATH --sub S --org O --role R [--data JSON]\n"
+                                "                                     run an API request without nginx" },
 };
 
 static void
