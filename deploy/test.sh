@@ -39,6 +39,10 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# One nginx worker: the end-to-end tests show that a request waiting in
+# PostgreSQL does not hold up the others on the same worker.
+export MSP_WORKERS=1
+
 echo "== starting a throwaway stack in $state"
 "$ROOT/deploy/stack.sh" up "$state" --http-port "$(free_port)" --pg-port "$(free_port)" \
     --build "$build" "${sanitize[@]}"
