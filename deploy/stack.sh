@@ -204,8 +204,11 @@ start_nginx() {
         # runtime must be loaded first.  nginx frees its pools at exit but
         # not every startup allocation, so leak checking stays off here.
         preload=(env "LD_PRELOAD=$(gcc -print-file-name=libasan.so)"
-                 "ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:log_path=$state/nginx/sanitizer"
-                 "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$state/nginx/sanitizer")
+                 "ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:log_path=$state/nginx/sanitizer/report"
+                 "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$state/nginx/sanitizer/report")
+        # Workers run as www-data and must be able to write their reports.
+        mkdir -p "$state/nginx/sanitizer"
+        chown www-data "$state/nginx/sanitizer"
     fi
     "${preload[@]}" "$NGINX" -p "$state/nginx/" -c "$state/nginx/nginx.conf" -e "$state/nginx/error.log" \
         || { tail -20 "$state/nginx/error.log" >&2; die "nginx did not start"; }

@@ -58,8 +58,8 @@ set +a
 
 # A sanitizer report from an nginx worker fails the run even if every
 # request happened to get its answer.
-if compgen -G "$state/nginx/sanitizer.*" >/dev/null; then
+if compgen -G "$state/nginx/sanitizer/report.*" >/dev/null; then
     echo "== sanitizer reports from nginx" >&2
-    cat "$state"/nginx/sanitizer.* >&2
+    cat "$state"/nginx/sanitizer/report.* >&2
     exit 1
 fi

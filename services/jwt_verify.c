@@ -250,6 +250,15 @@ key_for_header(const msp_jwt_config_t *cfg, const json_t *header, const char **w
         *why = "token header has \"crit\" extensions";
         return NULL;
     }
+    /* libjwt 1.10 fails any other typ ("at+jwt", RFC 9068) as it would a
+     * bad signature; say so rather than blame the signature */
+    if (json_object_get(header, "typ") != NULL) {
+        const char *typ = string_member(header, "typ");
+        if (typ == NULL || strcasecmp(typ, "JWT") != 0) {
+            *why = "token typ is not \"JWT\"";
+            return NULL;
+        }
+    }
 
     const msp_jwt_key_t *key = find_key(cfg, kid);
     if (key == NULL) {

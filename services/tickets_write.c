@@ -269,7 +269,8 @@ msp_ticket_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
 
     /* Copy what the statements need out of the body before freeing it. */
     create_state_t *st = msp_alloc(call, sizeof(*st));
-    char *asset_list = msp_alloc(call, 2 + nassets * 21);
+    /* "{", up to 20 digits and a comma per id, "}", NUL. */
+    char *asset_list = msp_alloc(call, 3 + nassets * 21);
     if (st == NULL || asset_list == NULL) {
         msp_body_free(&b);
         return msp_reply_out_of_memory(reply);

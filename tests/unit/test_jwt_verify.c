@@ -637,6 +637,21 @@ crit_header_is_refused(void **state)
 }
 
 static void
+typ_other_than_jwt_is_refused(void **state)
+{
+    (void) state;
+    const char *payload = "{\"iss\":\"" ISSUER "\",\"aud\":\"" AUDIENCE "\","
+                          "\"sub\":\"s\",\"msp_org\":\"acme\",\"msp_role\":\"it_staff\","
+                          "\"exp\":1800000000}";
+
+    assert_valid(hand_signed("{\"alg\":\"HS256\",\"kid\":\"dev\",\"typ\":\"jwt\"}", payload));
+    assert_refused(hand_signed("{\"alg\":\"HS256\",\"kid\":\"dev\",\"typ\":\"at+jwt\"}",
+                               payload), "typ");
+    assert_refused(hand_signed("{\"alg\":\"HS256\",\"kid\":\"dev\",\"typ\":1}", payload),
+                   "typ");
+}
+
+static void
 duplicate_header_members_are_refused(void **state)
 {
     (void) state;
@@ -963,6 +978,7 @@ main(void)
         cmocka_unit_test(unknown_kid),
         cmocka_unit_test(missing_kid),
         cmocka_unit_test(crit_header_is_refused),
+        cmocka_unit_test(typ_other_than_jwt_is_refused),
         cmocka_unit_test(duplicate_header_members_are_refused),
         cmocka_unit_test(segment_count),
         cmocka_unit_test(bad_base64),
