@@ -1,7 +1,9 @@
 
 /*
- * ngx_http_msp_module.h - what the module's files share: the location
- * configuration and the response writers (ngx_http_msp_reply.c).
+ * ngx_http_msp_module.h - what the module's files share: the
+ * configuration, the contract with the access-phase JWT check
+ * (ngx_http_msp_auth_module), the request flow (ngx_http_msp_request.c)
+ * and the response writers (ngx_http_msp_reply.c).
  */
 
 
@@ -13,7 +15,12 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "call.h"
 #include "errors.h"
+#include "principal.h"
+#include "router.h"
+
+#include "ngx_http_msp_pool.h"
 
 
 #define NGX_HTTP_MSP_SERVICE  "msp-gateway"
@@ -21,23 +28,64 @@
 
 
 typedef struct {
+    ngx_http_msp_pool_conf_t  pool;       /* msp_database, msp_pool_*,
+                                             msp_*_timeout */
+    ngx_uint_t                gateway;    /* some location has msp_gateway */
+    ngx_str_t                 gateway_file;
+    ngx_uint_t                gateway_line;
+} ngx_http_msp_main_conf_t;
+
+
+typedef struct {
     ngx_flag_t                enable;     /* msp_gateway */
 } ngx_http_msp_loc_conf_t;
 
 
+/*
+ * What the access-phase JWT check leaves for the content handler, as the
+ * request context of ngx_http_msp_auth_module.  The content handler
+ * serves a route that is not public only when this context exists and is
+ * verified, so that a "return" or "rewrite" that skips the access phase
+ * can never skip authentication.
+ *
+ * The access handler must let error pages through (r->err_status != 0):
+ * nginx redirects its own errors (413, 400) to a msp_gateway location,
+ * which answers them without running a service.
+ */
+typedef struct {
+    unsigned                  verified:1;
+    msp_principal_t           principal;
+} ngx_http_msp_auth_ctx_t;
+
+
 extern ngx_module_t  ngx_http_msp_module;
+extern ngx_module_t  ngx_http_msp_auth_module;
 
 
 /*
- * Both send a complete response with Content-Type, Content-Length and
- * "Cache-Control: no-store" and return what a content handler returns.
- * Headers added to r->headers_out beforehand (Allow, Location) go out too.
+ * Serves a matched route for the principal (NULL on a public route):
+ * reads the body, runs the service's steps on a pooled connection and
+ * sends its reply.  Returns what a content handler returns.
+ */
+ngx_int_t ngx_http_msp_request(ngx_http_request_t *r, msp_match_t *match,
+    unsigned method, const msp_principal_t *principal);
+
+
+/*
+ * Each sends a complete response with Content-Type, Content-Length and
+ * "Cache-Control: no-store" and returns what a content handler returns.
+ * Headers added to r->headers_out beforehand (Allow, Retry-After,
+ * WWW-Authenticate) go out too.
  */
 ngx_int_t ngx_http_msp_send_json(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *body);
 ngx_int_t ngx_http_msp_send_problem(ngx_http_request_t *r, ngx_uint_t status,
     const char *type_slug, const char *title, const char *detail,
     const msp_errors_t *errs);
+
+/* A service's reply: its status, type and body; ETag, Location, Link. */
+ngx_int_t ngx_http_msp_send_reply(ngx_http_request_t *r,
+    const msp_reply_t *reply);
 
 /*
  * Answers a failure nginx reported as an HTTP status (a malformed request

@@ -1,7 +1,8 @@
 
 /*
- * ngx_http_msp_reply.c - writing the API's responses: JSON bodies and
- * RFC 9457 problems (built by services/problem.c), never an HTML page.
+ * ngx_http_msp_reply.c - writing the API's responses: services' replies,
+ * JSON bodies and RFC 9457 problems (built by services/problem.c), never
+ * an HTML page.
  */
 
 
@@ -22,6 +23,10 @@ static ngx_str_t  ngx_http_msp_problem_type =
 
 static ngx_str_t  ngx_http_msp_cache_control = ngx_string("Cache-Control");
 static ngx_str_t  ngx_http_msp_no_store = ngx_string("no-store");
+
+static ngx_str_t  ngx_http_msp_etag = ngx_string("ETag");
+static ngx_str_t  ngx_http_msp_location = ngx_string("Location");
+static ngx_str_t  ngx_http_msp_link = ngx_string("Link");
 
 
 ngx_int_t
@@ -64,6 +69,70 @@ ngx_http_msp_send_problem(ngx_http_request_t *r, ngx_uint_t status,
     body.len = ngx_strlen(json);
 
     return ngx_http_msp_send(r, status, &ngx_http_msp_problem_type, &body);
+}
+
+
+/*
+ * The reply's strings live in the call's arena, which lasts as long as
+ * the request: they are sent as they are.
+ */
+
+ngx_int_t
+ngx_http_msp_send_reply(ngx_http_request_t *r, const msp_reply_t *reply)
+{
+    ngx_str_t  type, body, value;
+
+    if (reply->status < 200 || reply->status > 599
+        || (reply->body == NULL && reply->body_len))
+    {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "msp: invalid reply, status %d", reply->status);
+
+        return ngx_http_msp_send_problem(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                         NULL, NULL, NULL, NULL);
+    }
+
+    if (reply->etag) {
+        value.data = (u_char *) reply->etag;
+        value.len = ngx_strlen(reply->etag);
+
+        if (ngx_http_msp_add_header(r, &ngx_http_msp_etag, &value) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    if (reply->location) {
+        value.data = (u_char *) reply->location;
+        value.len = ngx_strlen(reply->location);
+
+        if (ngx_http_msp_add_header(r, &ngx_http_msp_location, &value)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    if (reply->link) {
+        value.data = (u_char *) reply->link;
+        value.len = ngx_strlen(reply->link);
+
+        if (ngx_http_msp_add_header(r, &ngx_http_msp_link, &value) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    if (reply->content_type) {
+        type.data = (u_char *) reply->content_type;
+        type.len = ngx_strlen(reply->content_type);
+
+    } else {
+        type = ngx_http_msp_json_type;
+    }
+
+    body.data = (u_char *) reply->body;
+    body.len = reply->body_len;
+
+    return ngx_http_msp_send(r, (ngx_uint_t) reply->status, &type, &body);
 }
 
 
@@ -131,6 +200,14 @@ ngx_http_msp_send(ngx_http_request_t *r, ngx_uint_t status, ngx_str_t *type,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /*
+     * preconditions are the services' (If-Match is 412 only when stale):
+     * nginx's not_modified filter would answer 412 to any If-Match, since
+     * it knows no ETag of ours
+     */
+
+    r->disable_not_modified = 1;
+
     r->headers_out.status = status;
     r->headers_out.content_type = *type;
     r->headers_out.content_type_len = type->len;
@@ -152,7 +229,7 @@ ngx_http_msp_send(ngx_http_request_t *r, ngx_uint_t status, ngx_str_t *type,
 
     b->pos = body->data;
     b->last = body->data + body->len;
-    b->memory = 1;
+    b->memory = body->len ? 1 : 0;
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;
 
