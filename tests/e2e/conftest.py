@@ -10,6 +10,7 @@ import json
 import os
 import pathlib
 import subprocess
+import time
 import uuid
 
 import psycopg
@@ -106,8 +107,18 @@ def empty_db(owner_url, gateway_url):
         conn.execute(f'GRANT CONNECT ON DATABASE "{name}" TO msp_gateway')
     db = Database(owner_url, gateway_url, name)
     yield db
+    # Plain DROP DATABASE: it stops autovacuum workers by itself, which
+    # WITH (FORCE) may not (they are not msp_owner's to terminate).  A
+    # connection of the test's that is still closing gets a moment.
     with psycopg.connect(owner_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        for attempt in range(50):
+            try:
+                conn.execute(f'DROP DATABASE "{name}"')
+                break
+            except psycopg.errors.ObjectInUse:
+                if attempt == 49:
+                    raise
+                time.sleep(0.1)
 
 
 @pytest.fixture
