@@ -1070,6 +1070,11 @@ ngx_http_msp_conn_results(ngx_http_msp_conn_t *pc)
             return;
         }
 
+        if (rc == NGX_DECLINED) {
+            ngx_http_msp_conn_lost(pc, NGX_HTTP_MSP_JOB_FAILED);
+            return;
+        }
+
         if (rc == NGX_ERROR) {
             if (PQstatus(pc->pg) == CONNECTION_BAD) {
                 continue;
@@ -1087,7 +1092,8 @@ ngx_http_msp_conn_results(ngx_http_msp_conn_t *pc)
 /*
  * Files one result under its command; keeps the statements' own (and
  * the error of a statement's failed Parse), frees the rest.  Returns
- * NGX_DONE on the Sync that ends the round trip.
+ * NGX_DONE on the Sync that ends the round trip, NGX_DECLINED when the
+ * server announced it is closing the connection.
  */
 
 static ngx_int_t
@@ -1109,6 +1115,24 @@ ngx_http_msp_conn_result(ngx_http_msp_conn_t *pc, PGresult *res)
     if (cmd->kind == NGX_HTTP_MSP_CMD_SYNC
         || status == PGRES_PIPELINE_SYNC)
     {
+        /*
+         * a server shutting down (57P01..57P03) says so in an error that
+         * belongs to no command, then closes: the connection is lost, not
+         * out of step with the protocol
+         */
+
+        state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+        if (status == PGRES_FATAL_ERROR && state != NULL
+            && ngx_strncmp(state, "57P", 3) == 0)
+        {
+            ngx_http_msp_conn_log_pg(NGX_LOG_ERR, pc,
+                                     "connection closed by the server",
+                                     PQresultErrorMessage(res));
+            PQclear(res);
+            return NGX_DECLINED;
+        }
+
         PQclear(res);
 
         if (cmd->kind == NGX_HTTP_MSP_CMD_SYNC
