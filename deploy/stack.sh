@@ -234,12 +234,18 @@ The MSP gateway is running.
   PostgreSQL  127.0.0.1:$pg_port, database $DB (data in $shown/pg/data)
   Tenants     $(cd "$ROOT/tenants" && ls -1 *.json | sed 's/\.json$//' | paste -sd' ')
 
-Try it:
-  curl -s $MSP_HTTP/v1/health
-  curl -si $MSP_HTTP/v1/nope        # every error is application/problem+json
-
-Development tokens, one per demo role (. $shown/tokens.env):
+Development tokens, one per demo role, valid 8 hours:
 $(awk '!/^#/ && NF { printf "  $%-22s %-18s %s %s\n", $1, $2, $3, $4 }' "$ROOT/deploy/demo/principals.txt")
+
+Try it (after: . $shown/tokens.env):
+  curl -s $MSP_HTTP/v1/health
+  curl -s -H "Authorization: Bearer \$TOKEN_TECHNICIAN" $MSP_HTTP/v1/me
+  curl -s -H "Authorization: Bearer \$TOKEN_TECHNICIAN" '$MSP_HTTP/v1/queue?limit=5'
+  curl -s -H "Authorization: Bearer \$TOKEN_IT_STAFF" $MSP_HTTP/v1/tenants/acme/tickets/ACME-1
+  curl -si -H "Authorization: Bearer \$TOKEN_IT_STAFF" -H 'Content-Type: application/json' \\
+    -d '{"title":"Laptop will not start","impact":"medium","urgency":"high"}' \\
+    $MSP_HTTP/v1/tenants/acme/tickets
+  curl -si -H "Authorization: Bearer \$TOKEN_IT_STAFF" $MSP_HTTP/v1/tenants/globex/tickets   # 404: not acme's
 
 Operate it with mspctl and psql, after: . $shown/env
   mspctl tenant apply tenants/*.json     # tenants as code; re-running changes nothing

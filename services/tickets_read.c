@@ -15,12 +15,12 @@
 static const msp_sql_t sql_ticket_get = {
     "ticket_get",
     "SELECT k.version,"
-    " (app.ticket_doc(k, t, app.ticket_asset_ids(k.tenant_id, k.number))::jsonb"
-    "  || jsonb_build_object('comments', (SELECT coalesce(jsonb_agg(app.comment_doc(e)"
-    "       ORDER BY e.event_id), '[]'::jsonb) FROM ticket_events e"
-    "      WHERE e.tenant_id = k.tenant_id AND e.ticket_number = k.number"
-    "        AND e.kind = 'comment'"
-    "        AND (e.data->>'visibility' = 'public' OR $5::boolean))))::text"
+    " app.ticket_doc(k, t, app.ticket_asset_ids(k.tenant_id, k.number))::text,"
+    " (SELECT coalesce(json_agg(app.comment_doc(e) ORDER BY e.event_id), '[]')"
+    "    FROM ticket_events e"
+    "   WHERE e.tenant_id = k.tenant_id AND e.ticket_number = k.number"
+    "     AND e.kind = 'comment'"
+    "     AND (e.data->>'visibility' = 'public' OR $5::boolean))::text"
     " FROM tenants t JOIN tickets k ON k.tenant_id = t.tenant_id"
     " WHERE t.slug = $1 AND t.ticket_prefix = $2 AND k.number = $3::integer"
     "   AND ($4::text IS NULL OR k.requester = $4::text)",
@@ -63,9 +63,16 @@ ticket_get_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *ne
     if (PQntuples(res[0]) != 1) {
         return msp_reply_no_ticket(call, reply);
     }
+    /* The ticket's document with its comments as one more member. */
+    const char *doc = PQgetvalue(res[0], 0, 1);
+    int doc_len = PQgetlength(res[0], 0, 1);
+    char *body = msp_printf(call, "%.*s, \"comments\" : %s}", doc_len - 1, doc,
+                            PQgetvalue(res[0], 0, 2));
+    if (body == NULL) {
+        return msp_reply_out_of_memory(reply);
+    }
     reply->etag = msp_ticket_etag(call, PQgetvalue(res[0], 0, 0));
-    return msp_reply_json(call, reply, 200, PQgetvalue(res[0], 0, 1),
-                          (size_t) PQgetlength(res[0], 0, 1));
+    return msp_reply_json(call, reply, 200, body, strlen(body));
 }
 
 msp_outcome_t
