@@ -126,14 +126,65 @@ next_query(msp_call_t *call, const msp_args_t *args, const char *cursor)
     return out;
 }
 
-msp_outcome_t
-msp_page_reply(msp_call_t *call, msp_reply_t *reply, const char *path,
-               const msp_args_t *args, const char *items_json, const char *last_key)
+/* Joins column 0 of the first n rows into a JSON array text. */
+static char *
+items_json(msp_call_t *call, const PGresult *rows, int n)
 {
+    size_t size = 3;
+    for (int i = 0; i < n; i++) {
+        size += (size_t) PQgetlength(rows, i, 0) + 1;
+    }
+    char *out = msp_alloc(call, size);
+    if (out == NULL) {
+        return NULL;
+    }
+    char *p = out;
+    *p++ = '[';
+    for (int i = 0; i < n; i++) {
+        if (i > 0) {
+            *p++ = ',';
+        }
+        size_t len = (size_t) PQgetlength(rows, i, 0);
+        memcpy(p, PQgetvalue(rows, i, 0), len);
+        p += len;
+    }
+    *p++ = ']';
+    *p = '\0';
+    return out;
+}
+
+msp_list_t *
+msp_list_begin(msp_call_t *call, const char *path, const char *const *known,
+               msp_errors_t *errs)
+{
+    msp_list_t *list = msp_alloc(call, sizeof(*list));
+    if (list == NULL) {
+        return NULL;
+    }
+    list->path = path;
+    msp_args_parse(call, known, &list->args, errs);
+    msp_page_parse(call, &list->args, &list->page, errs);
+    return list;
+}
+
+msp_outcome_t
+msp_list_reply(msp_call_t *call, msp_reply_t *reply, const msp_list_t *list,
+               const PGresult *rows)
+{
+    int n = PQntuples(rows);
+    int shown = n > list->page.limit ? list->page.limit : n;
+    const char *items = items_json(call, rows, shown);
+    const char *last_key = n > list->page.limit ? PQgetvalue(rows, shown - 1, 1) : NULL;
+    const char *path = list->path;
+    const msp_args_t *args = &list->args;
+    if (items == NULL || path == NULL) {
+        return msp_reply_out_of_memory(reply);
+    }
+
     char *cursor = last_key ? encode(call, last_key) : NULL;
     char *body = cursor
-        ? msp_printf(call, "{\"items\":%s,\"next_cursor\":\"%s\"}", items_json, cursor)
-        : msp_printf(call, "{\"items\":%s,\"next_cursor\":null}", items_json);
+        ? msp_printf(call, "{\"items\":%s,\"next_cursor\":\"%s\"}", items, cursor)
+        : msp_printf(call, "{\"items\":%s,\"next_cursor\":null}", items);
     if (body == NULL || (last_key && cursor == NULL)) {
         return msp_reply_out_of_memory(reply);
     }

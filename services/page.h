@@ -26,14 +26,28 @@ typedef struct {
 int msp_page_parse(msp_call_t *call, const msp_args_t *args, msp_page_t *page,
                    msp_errors_t *errs);
 
+/* A list request: its query and its page. */
+typedef struct {
+    msp_args_t  args;
+    msp_page_t  page;
+    const char *path;       /* for the Link header, e.g. "/v1/queue" */
+} msp_list_t;
+
 /*
- * Finishes a page: wraps items_json (a JSON array text) as
- * {"items": [...], "next_cursor": "..."|null} and, when there is a next
- * page, sets reply->link to `<base_url path?args&after=...>; rel="next"`.
- * last_key is the sort key of the last row shown (NULL: no next page).
+ * Starts a list: parses the query string, accepting the names in known
+ * (which must include "limit" and "after"), and the page.  Errors go to
+ * errs.  Returns the list, in the arena, or NULL when out of memory.
  */
-msp_outcome_t msp_page_reply(msp_call_t *call, msp_reply_t *reply, const char *path,
-                             const msp_args_t *args, const char *items_json,
-                             const char *last_key);
+msp_list_t *msp_list_begin(msp_call_t *call, const char *path, const char *const *known,
+                           msp_errors_t *errs);
+
+/*
+ * Replies a page from rows whose column 0 is an item's JSON and column 1
+ * its sort key (limit + 1 rows were asked for): {"items": [...],
+ * "next_cursor": "..."|null}, and while there is a next page, a Link
+ * header `<base_url path?query&after=...>; rel="next"`.
+ */
+msp_outcome_t msp_list_reply(msp_call_t *call, msp_reply_t *reply, const msp_list_t *list,
+                             const PGresult *rows);
 
 #endif

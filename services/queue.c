@@ -41,29 +41,16 @@ static const msp_sql_t sql_queue_by_age = {
     6
 };
 
-typedef struct {
-    msp_args_t args;
-    msp_page_t page;
-} queue_state_t;
-
 static msp_outcome_t
 queue_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
            msp_reply_t *reply)
 {
     (void) next;
-    queue_state_t *st = call->state;
     const PGresult *err = msp_first_error(res, nres);
     if (err != NULL) {
         return msp_reply_sql_error(call, reply, err);
     }
-    int rows = PQntuples(res[0]);
-    int shown = rows > st->page.limit ? st->page.limit : rows;
-    char *items = msp_rows_json_array(call, res[0], 0, shown);
-    if (items == NULL) {
-        return msp_reply_out_of_memory(reply);
-    }
-    const char *last = rows > st->page.limit ? PQgetvalue(res[0], shown - 1, 1) : NULL;
-    return msp_page_reply(call, reply, "/v1/queue", &st->args, items, last);
+    return msp_list_reply(call, reply, call->state, res[0]);
 }
 
 /* Splits "P2|1763884800123456|acme|42" into the four statement
@@ -102,15 +89,12 @@ msp_queue_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
         return msp_reply_forbidden(call, reply, "The queue spans tenants and is for the "
                                    "provider's staff; list your tenant's tickets instead.");
     }
-    queue_state_t *st = msp_alloc(call, sizeof(*st));
+    msp_errors_t errs = { 0 };
+    msp_list_t *st = msp_list_begin(call, "/v1/queue", known, &errs);
     if (st == NULL) {
         return msp_reply_out_of_memory(reply);
     }
     call->state = st;
-
-    msp_errors_t errs = { 0 };
-    msp_args_parse(call, known, &st->args, &errs);
-    msp_page_parse(call, &st->args, &st->page, &errs);
     const char *sort = msp_args_get(&st->args, "sort");
     if (sort != NULL && strcmp(sort, "priority") != 0 && strcmp(sort, "age") != 0) {
         msp_errors_add(&errs, "sort", "must be one of: priority, age");

@@ -81,43 +81,28 @@ msp_me_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     return MSP_NEXT;
 }
 
-typedef struct {
-    msp_args_t args;
-    msp_page_t page;
-} list_state_t;
-
 static msp_outcome_t
 tenant_list_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
                  msp_reply_t *reply)
 {
     (void) next;
-    list_state_t *st = call->state;
     const PGresult *err = msp_first_error(res, nres);
     if (err != NULL) {
         return msp_reply_sql_error(call, reply, err);
     }
-    int rows = PQntuples(res[0]);
-    int shown = rows > st->page.limit ? st->page.limit : rows;
-    char *items = msp_rows_json_array(call, res[0], 0, shown);
-    if (items == NULL) {
-        return msp_reply_out_of_memory(reply);
-    }
-    const char *last = rows > st->page.limit ? PQgetvalue(res[0], shown - 1, 1) : NULL;
-    return msp_page_reply(call, reply, "/v1/tenants", &st->args, items, last);
+    return msp_list_reply(call, reply, call->state, res[0]);
 }
 
 msp_outcome_t
 msp_tenant_list_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
 {
     static const char *const known[] = { "limit", "after", NULL };
-    list_state_t *st = msp_alloc(call, sizeof(*st));
+    msp_errors_t errs = { 0 };
+    msp_list_t *st = msp_list_begin(call, "/v1/tenants", known, &errs);
     if (st == NULL) {
         return msp_reply_out_of_memory(reply);
     }
     call->state = st;
-    msp_errors_t errs = { 0 };
-    msp_args_parse(call, known, &st->args, &errs);
-    msp_page_parse(call, &st->args, &st->page, &errs);
     if (msp_errors_any(&errs)) {
         return msp_reply_invalid(call, reply, 400, "Invalid query", &errs);
     }

@@ -28,32 +28,6 @@ msp_reply_invalid(msp_call_t *call, msp_reply_t *reply, int status, const char *
     return msp_reply_problem(call, reply, status, "validation", title, detail, errs);
 }
 
-char *
-msp_rows_json_array(msp_call_t *call, const PGresult *res, int col, int nrows)
-{
-    size_t size = 3;
-    for (int i = 0; i < nrows; i++) {
-        size += (size_t) PQgetlength(res, i, col) + 1;
-    }
-    char *out = msp_alloc(call, size);
-    if (out == NULL) {
-        return NULL;
-    }
-    char *p = out;
-    *p++ = '[';
-    for (int i = 0; i < nrows; i++) {
-        if (i > 0) {
-            *p++ = ',';
-        }
-        size_t len = (size_t) PQgetlength(res, i, col);
-        memcpy(p, PQgetvalue(res, i, col), len);
-        p += len;
-    }
-    *p++ = ']';
-    *p = '\0';
-    return out;
-}
-
 const char *
 msp_ticket_etag(msp_call_t *call, const char *version)
 {

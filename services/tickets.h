@@ -30,8 +30,6 @@ msp_outcome_t msp_reply_forbidden(msp_call_t *call, msp_reply_t *reply, const ch
 /* 400 for a bad query string, 422 for a bad body; errs name the fields. */
 msp_outcome_t msp_reply_invalid(msp_call_t *call, msp_reply_t *reply, int status,
                                 const char *title, const msp_errors_t *errs);
-/* Joins the first column of every row into a JSON array text. */
-char *msp_rows_json_array(msp_call_t *call, const PGresult *res, int col, int nrows);
 /* The ETag of a ticket version: "\"<version>\"". */
 const char *msp_ticket_etag(msp_call_t *call, const char *version);
 

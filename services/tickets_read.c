@@ -167,18 +167,11 @@ is_rfc3339(const char *s)
            && s[i + 6] == '\0';
 }
 
-typedef struct {
-    msp_args_t args;
-    msp_page_t page;
-    const char *path;
-} list_state_t;
-
 static msp_outcome_t
 ticket_list_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
                  msp_reply_t *reply)
 {
     (void) next;
-    list_state_t *st = call->state;
     const PGresult *err = msp_first_error(res, nres);
     if (err != NULL) {
         return msp_reply_sql_error(call, reply, err);
@@ -187,14 +180,7 @@ ticket_list_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *n
         return msp_reply_problem(call, reply, 404, NULL, NULL, "There is no such tenant.",
                                  NULL);
     }
-    int rows = PQntuples(res[1]);
-    int shown = rows > st->page.limit ? st->page.limit : rows;
-    char *items = msp_rows_json_array(call, res[1], 0, shown);
-    if (items == NULL) {
-        return msp_reply_out_of_memory(reply);
-    }
-    const char *last = rows > st->page.limit ? PQgetvalue(res[1], shown - 1, 1) : NULL;
-    return msp_page_reply(call, reply, st->path, &st->args, items, last);
+    return msp_list_reply(call, reply, call->state, res[1]);
 }
 
 msp_outcome_t
@@ -211,16 +197,13 @@ msp_ticket_list_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
         return msp_reply_problem(call, reply, 404, NULL, NULL, "There is no such tenant.",
                                  NULL);
     }
-    list_state_t *st = msp_alloc(call, sizeof(*st));
+    msp_errors_t errs = { 0 };
+    msp_list_t *st = msp_list_begin(call, msp_printf(call, "/v1/tenants/%s/tickets", slug),
+                                    known, &errs);
     if (st == NULL) {
         return msp_reply_out_of_memory(reply);
     }
     call->state = st;
-    st->path = msp_printf(call, "/v1/tenants/%s/tickets", slug);
-
-    msp_errors_t errs = { 0 };
-    msp_args_parse(call, known, &st->args, &errs);
-    msp_page_parse(call, &st->args, &st->page, &errs);
 
     const char *v, *status = NULL, *priority = NULL, *side = NULL, *since = NULL;
     if ((v = msp_args_get(&st->args, "status")) != NULL) {
@@ -243,7 +226,7 @@ msp_ticket_list_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
             msp_errors_add(&errs, "after", "is not a cursor this API handed out");
         }
     }
-    if (msp_errors_any(&errs) || st->path == NULL) {
+    if (msp_errors_any(&errs)) {
         return msp_reply_invalid(call, reply, 400, "Invalid query", &errs);
     }
 

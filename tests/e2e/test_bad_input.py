@@ -1,4 +1,6 @@
 """Every bad input gets a 4xx problem+json and writes nothing."""
+import uuid
+
 import pytest
 import requests
 
@@ -93,7 +95,7 @@ def test_all_errors_are_reported_at_once(post):
 
 
 def test_sql_metacharacters_are_data(post):
-    title = "'; DROP TABLE tickets; -- \" \\ $1 %s"
+    title = f"'; DROP TABLE tickets; -- \" \\ $1 %s {uuid.uuid4().hex[:8]}"
     resp = post(json={**GOOD, "title": title, "description": "1' OR '1'='1"})
     assert resp.status_code == 201
     assert resp.json()["title"] == title

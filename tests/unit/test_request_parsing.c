@@ -67,47 +67,71 @@ test_args_decode_and_reject(void **state)
     msp_call_free(&call);
 }
 
+/* A result such as a list statement returns: item JSON, sort key. */
+static PGresult *
+rows(int n, const char *const *docs, const char *const *keys)
+{
+    PGresAttDesc cols[2] = {
+        { .name = "doc", .typid = 25, .typlen = -1, .atttypmod = -1 },
+        { .name = "key", .typid = 25, .typlen = -1, .atttypmod = -1 },
+    };
+    PGresult *res = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
+    assert_true(PQsetResultAttrs(res, 2, cols));
+    for (int i = 0; i < n; i++) {
+        assert_true(PQsetvalue(res, i, 0, (char *) docs[i], (int) strlen(docs[i])));
+        assert_true(PQsetvalue(res, i, 1, (char *) keys[i], (int) strlen(keys[i])));
+    }
+    return res;
+}
+
 static void
 test_page_limits_and_cursor_round_trip(void **state)
 {
     (void) state;
+    static const char *const docs[] = { "{\"n\":1}", "{\"n\":2}", "{\"n\":3}" };
+    static const char *const keys[] = { "P1|100|acme|1", "P2|123|acme|7", "P4|999|zeta|3" };
     msp_call_t call = call_with_args("limit=2&q=x+y");
-    msp_args_t args;
-    msp_page_t page;
     msp_errors_t errs = { 0 };
-    assert_int_equal(msp_args_parse(&call, known, &args, &errs), 0);
-    assert_int_equal(msp_page_parse(&call, &args, &page, &errs), 0);
-    assert_int_equal(page.limit, 2);
-    assert_string_equal(page.fetch, "3");
-    assert_null(page.after);
+    msp_list_t *list = msp_list_begin(&call, "/v1/things", known, &errs);
+    assert_non_null(list);
+    assert_false(msp_errors_any(&errs));
+    assert_int_equal(list->page.limit, 2);
+    assert_string_equal(list->page.fetch, "3");
+    assert_null(list->page.after);
 
+    /* Three rows for a limit of two: two shown, and a next page. */
+    PGresult *res = rows(3, docs, keys);
     msp_reply_t reply;
     memset(&reply, 0, sizeof(reply));
-    msp_page_reply(&call, &reply, "/v1/things", &args, "[1,2]", "P2|123|acme|7");
+    msp_list_reply(&call, &reply, list, res);
+    PQclear(res);
     assert_int_equal(reply.status, 200);
+    assert_non_null(strstr(reply.body, "{\"items\":[{\"n\":1},{\"n\":2}],\"next_cursor\":\""));
     assert_non_null(reply.link);
     /* The Link repeats the query, with the new cursor. */
     const char *after = strstr(reply.link, "after=");
     assert_non_null(after);
     assert_non_null(strstr(reply.link, "<http://gw/v1/things?limit=2&q=x%20y&after="));
     assert_non_null(strstr(reply.link, ">; rel=\"next\""));
-    assert_non_null(strstr(reply.body, "\"next_cursor\":\""));
 
-    /* Following it decodes to the same key. */
+    /* Following it decodes to the second row's key. */
     char cursor[128];
     const char *end = strchr(after, '>');
     snprintf(cursor, sizeof(cursor), "after=%.*s", (int) (end - after - 6), after + 6);
     msp_call_t next = call_with_args(cursor);
-    assert_int_equal(msp_args_parse(&next, known, &args, &errs), 0);
-    assert_int_equal(msp_page_parse(&next, &args, &page, &errs), 0);
-    assert_string_equal(page.after, "P2|123|acme|7");
-    assert_int_equal(page.limit, 50);
-    msp_call_free(&next);
+    msp_list_t *second = msp_list_begin(&next, "/v1/things", known, &errs);
+    assert_false(msp_errors_any(&errs));
+    assert_string_equal(second->page.after, "P2|123|acme|7");
+    assert_int_equal(second->page.limit, 50);
 
+    /* The last page has no cursor and no Link. */
+    res = rows(1, docs + 2, keys + 2);
     memset(&reply, 0, sizeof(reply));
-    msp_page_reply(&call, &reply, "/v1/things", &args, "[]", NULL);
+    msp_list_reply(&next, &reply, second, res);
+    PQclear(res);
     assert_null(reply.link);
-    assert_string_equal(reply.body, "{\"items\":[],\"next_cursor\":null}");
+    assert_string_equal(reply.body, "{\"items\":[{\"n\":3}],\"next_cursor\":null}");
+    msp_call_free(&next);
     msp_call_free(&call);
 
     const char *bad[] = { "limit=0", "limit=201", "limit=1x", "after=!!", "after=a",
@@ -115,8 +139,8 @@ test_page_limits_and_cursor_round_trip(void **state)
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         call = call_with_args(bad[i]);
         memset(&errs, 0, sizeof(errs));
-        assert_int_equal(msp_args_parse(&call, known, &args, &errs), 0);
-        assert_int_equal(msp_page_parse(&call, &args, &page, &errs), -1);
+        assert_non_null(msp_list_begin(&call, "/v1/things", known, &errs));
+        assert_true(msp_errors_any(&errs));
         msp_call_free(&call);
     }
 }
