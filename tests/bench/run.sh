@@ -92,27 +92,43 @@ fi
 
 state=$(mktemp -d /var/tmp/msp-bench.XXXXXX)
 results=$state/results
-floor_pid=""
+floor_pid=""     # the HTTP floor's nginx, while it runs
+children=()      # what run_child started and has not yet reaped
+# On any exit (end, error, ctrl-c, kill): stop what runs, stop the stack,
+# remove the state directory.
+exec 3>&1 4>&2   # the script's own output, for cleanup (a trap may run inside a redirection)
 cleanup() {
     local rc=$?
-    trap - EXIT INT TERM
-    if [[ -n $floor_pid ]] && kill -0 "$floor_pid" 2>/dev/null; then
-        kill -QUIT "$floor_pid" 2>/dev/null || true
-    fi
-    # wrk or pgbench still running after an interrupt
-    local jobs_left
-    jobs_left=$(jobs -p)
-    [[ -n $jobs_left ]] && kill $jobs_left 2>/dev/null
-    "$ROOT/deploy/stack.sh" down "$state" >/dev/null 2>&1 || true
+    set +e
+    exec 1>&3 2>&4
+    trap '' INT TERM
+    trap - EXIT
+    [[ ${#children[@]} -gt 0 ]] && kill "${children[@]}" 2>/dev/null && wait "${children[@]}" 2>/dev/null
+    [[ -n $floor_pid ]] && kill -QUIT "$floor_pid" 2>/dev/null
+    [[ $rc -ne 0 ]] && echo "bench: stopping (status $rc); removing the stack" >&2
+    "$ROOT/deploy/stack.sh" down "$state" >/dev/null 2>&1
     if [[ ${BENCH_KEEP:-0} == 1 ]]; then
         echo "bench: kept $state (the stack is stopped)"
     else
         rm -rf "$state"
     fi
-    exit $rc
+    exit "$rc"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# run_child COMMAND...: runs it in the background and waits, so that ctrl-c
+# or a kill interrupts the wait at once (the trap then stops the command);
+# returns its status.
+run_child() {
+    "$@" &
+    children+=($!)
+    local rc=0
+    wait "${children[-1]}" || rc=$?
+    unset 'children[-1]'
+    return "$rc"
+}
 
 free_port() {
     $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -127,7 +143,7 @@ floor_port=$(free_port)
 # ---- 1. the stack --------------------------------------------------------
 say "starting a throwaway stack in $state (nginx :$http_port, PostgreSQL :$pg_port, $MSP_WORKERS workers)"
 gateway_up=1
-if ! "$ROOT/deploy/stack.sh" up "$state" --http-port "$http_port" --pg-port "$pg_port" \
+if ! run_child "$ROOT/deploy/stack.sh" up "$state" --http-port "$http_port" --pg-port "$pg_port" \
         --build "$build" >"$state/stack.log" 2>&1; then
     cat "$state/stack.log" >&2
     # PostgreSQL and the schema are up before nginx starts: the floors and
@@ -158,16 +174,16 @@ for i in $(seq 1 "$ntenants"); do
     printf '%s client-%04d technician L%d\n' "$sub" "$i" $(( 1 + i % 3 ))
 done | xargs -P 4 -L 1 "$mspctl" assign >/dev/null
 say "seeding: $per_tenant tickets per tenant, tests/bench/seed.sql ($(elapsed "$t0") so far)"
-psql -X -q -o /dev/null -v ON_ERROR_STOP=1 -v per_tenant="$per_tenant" "$MSP_DATABASE_URL" \
+run_child psql -X -q -o /dev/null -v ON_ERROR_STOP=1 -v per_tenant="$per_tenant" "$MSP_DATABASE_URL" \
     -f "$HERE/seed.sql"
 say "seeding: their history, tests/bench/seed_history.sql in 2 sessions ($(elapsed "$t0") so far)"
-history_pids=()
 for part in 0 1; do
     psql -X -q -o /dev/null -v ON_ERROR_STOP=1 -v part=$part -v parts=2 "$MSP_DATABASE_URL" \
         -f "$HERE/seed_history.sql" &
-    history_pids+=($!)
+    children+=($!)
 done
-for pid in "${history_pids[@]}"; do wait "$pid" || die "seed_history.sql failed"; done
+for pid in "${children[@]}"; do wait "$pid" || die "seed_history.sql failed"; done
+children=()
 say "seeding: VACUUM (ANALYZE) ($(elapsed "$t0") so far)"
 psql -X -q -v ON_ERROR_STOP=1 "$MSP_DATABASE_URL" -c "VACUUM (ANALYZE) tenants, assignments,
     ticket_counters, idempotency_keys, tickets, assets, ticket_assets, ticket_events, audit_log"
@@ -246,7 +262,7 @@ wrk_run() { # KEY LABEL MODE URL ACCESS_LOG WARMUP_SECONDS
     local cmd=(wrk -t"$threads" -c"$conns" -d"${duration}s" --timeout 30s --latency -s "$HERE/wrk.lua" "$url")
     say "$label: ${warm}s warm-up, then ${cmd[*]}"
     if [[ $warm -gt 0 ]]; then
-        BENCH_MODE=$mode wrk -t"$threads" -c"$conns" -d"${warm}s" --timeout 30s -s "$HERE/wrk.lua" "$url" \
+        BENCH_MODE=$mode run_child wrk -t"$threads" -c"$conns" -d"${warm}s" --timeout 30s -s "$HERE/wrk.lua" "$url" \
             >"$results/$key.warmup.out" 2>&1 || true
     fi
     # Requests still in flight when wrk stops are answered (or logged as
@@ -254,7 +270,7 @@ wrk_run() { # KEY LABEL MODE URL ACCESS_LOG WARMUP_SECONDS
     quiesce "$log"
     local before=0
     [[ -f $log ]] && before=$(wc -l <"$log")
-    BENCH_MODE=$mode "${cmd[@]}" >"$results/$key.wrk.out" 2>&1 || true
+    BENCH_MODE=$mode run_child "${cmd[@]}" >"$results/$key.wrk.out" 2>&1 || true
     quiesce "$log"
     # The statuses nginx logged for the measured run.
     [[ -f $log ]] && tail -n +"$(( before + 1 ))" "$log" | awk '{ print $9 }' | sort | uniq -c >"$results/$key.status"
@@ -336,7 +352,7 @@ pgbench_run() { # KEY LABEL CLIENTS
         -f "$state/ticket_get.pgbench.sql" --log --log-prefix="$results/$key.log")
     say "$label: ${db_warmup}s warm-up, then ${duration}s measured"
     printf '%s %s %s\n' "$(now)" "$db_warmup" "$duration" >"$results/$key.window"
-    "${cmd[@]}" "$MSP_GATEWAY_DATABASE_URL" >"$results/$key.pgbench.out" 2>&1 || true
+    run_child "${cmd[@]}" "$MSP_GATEWAY_DATABASE_URL" >"$results/$key.pgbench.out" 2>&1 || true
     grep -E '^(progress|number of failed)|aborted' "$results/$key.pgbench.out" | sed 's/^/   /' | head -40 || true
     printf '%s\t%s\tpgbench\t\n' "$key" "$label" >>"$results/rows.tsv"
     commands+=("${cmd[*]//$state/STATE} \"\$MSP_GATEWAY_DATABASE_URL\"   # counted: the transactions that end in the last ${duration}s")
