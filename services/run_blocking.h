@@ -1,7 +1,7 @@
 /*
  * run_blocking.h - the blocking driver: runs a call's steps on a libpq
  * connection with ordinary blocking calls.  For command-line tools and
- * tests, never for nginx (whose driver, module/ngx_http_msp_pool.c, runs
+ * tests, never for nginx (whose driver, the module's pool in module/, runs
  * the same steps without blocking).  Same transaction shape: BEGIN, the
  * principal, the statements, COMMIT on the last step, ROLLBACK otherwise.
  */
