@@ -76,33 +76,13 @@ CREATE POLICY tenants_admin ON tenants FOR ALL
     USING (app.principal_is_admin())
     WITH CHECK (app.principal_is_admin());
 
--- The tenants the principal may see, by the same rules as tenants_read,
--- looked up along indexes (a tenant principal's one slug, a provider
--- subject's assignments) rather than by filtering every tenant row.
--- Policies call it as (SELECT app.visible_tenant_ids())::uuid[] so that it
--- runs once per statement, as an InitPlan.  PostgreSQL 15 cannot prune
--- partitions on such an array, so statements about one tenant also say
--- tenant_id = app.tenant_id(slug), which prunes at executor startup.
+-- The tenants the principal may see: the rows of tenants that its policy
+-- lets through.  Policies call it as (SELECT app.visible_tenant_ids())::uuid[] so
+-- that it runs once per statement, as an InitPlan that also prunes
+-- partitions and drives index scans.
 CREATE FUNCTION app.visible_tenant_ids() RETURNS uuid[]
     LANGUAGE sql STABLE PARALLEL SAFE
-    AS $$
-    SELECT CASE
-        WHEN app.principal_is_admin() THEN
-            (SELECT coalesce(array_agg(t.tenant_id), '{}') FROM public.tenants t)
-        WHEN app.principal_is_provider() THEN
-            (SELECT coalesce(array_agg(a.tenant_id), '{}') FROM public.assignments a
-              WHERE a.subject = app.principal_sub())
-        ELSE
-            (SELECT coalesce(array_agg(t.tenant_id), '{}') FROM public.tenants t
-              WHERE t.slug = app.principal_tenant_slug())
-    END
-    $$;
-
--- The id of a tenant the principal can see, or NULL: row-level security
--- on tenants applies.
-CREATE FUNCTION app.tenant_id(p_slug text) RETURNS uuid
-    LANGUAGE sql STABLE PARALLEL SAFE
-    AS $$ SELECT t.tenant_id FROM public.tenants t WHERE t.slug = p_slug $$;
+    AS $$ SELECT coalesce(array_agg(t.tenant_id), '{}') FROM public.tenants t $$;
 
 ALTER TABLE ticket_counters ENABLE ROW LEVEL SECURITY;
 ALTER TABLE ticket_counters FORCE ROW LEVEL SECURITY;

@@ -36,18 +36,13 @@ CREATE FUNCTION app.ticket_doc(k public.tickets, t public.tenants, asset_ids big
         'version', k.version)
     $$;
 
--- PL/pgSQL rather than SQL: its query is planned once per session and
--- then pruned to the tenant's partition at run time, where a SQL function
--- would be planned again, across every partition, on every call.
 CREATE FUNCTION app.ticket_asset_ids(p_tenant uuid, p_number integer) RETURNS bigint[]
-    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    LANGUAGE sql STABLE PARALLEL SAFE
     AS $$
-BEGIN
-    RETURN (SELECT coalesce(array_agg(a.asset_id ORDER BY a.asset_id), '{}')
-              FROM public.ticket_assets a
-             WHERE a.tenant_id = p_tenant AND a.ticket_number = p_number);
-END
-$$;
+    SELECT coalesce(array_agg(asset_id ORDER BY asset_id), '{}')
+      FROM public.ticket_assets
+     WHERE tenant_id = p_tenant AND ticket_number = p_number
+    $$;
 
 -- A comment as the API shows it: a ticket event of kind 'comment'.
 CREATE FUNCTION app.comment_doc(e public.ticket_events) RETURNS json

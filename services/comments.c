@@ -17,8 +17,7 @@ static const msp_sql_t sql_comment_create = {
     "comment_create",
     "WITH k AS (SELECT k.tenant_id, k.number, t.ticket_prefix"
     "           FROM tenants t JOIN tickets k ON k.tenant_id = t.tenant_id"
-    "           WHERE t.slug = $1 AND k.tenant_id = app.tenant_id($1)"
-    "             AND t.ticket_prefix = $2 AND k.number = $3::integer"
+    "           WHERE t.slug = $1 AND t.ticket_prefix = $2 AND k.number = $3::integer"
     "             AND ($4::text IS NULL OR k.requester = $4::text)),"
     " e AS (INSERT INTO ticket_events (tenant_id, ticket_number, kind, data)"
     "       SELECT k.tenant_id, k.number, 'comment', jsonb_build_object('body', $5::text,"

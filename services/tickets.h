@@ -9,9 +9,7 @@
  *
  * Tenant visibility is row-level security's job: every statement joins
  * tenants by slug, and a tenant the principal may not see yields no row,
- * answered 404 like a ticket that does not exist.  Statements about one
- * tenant also say k.tenant_id = app.tenant_id(slug), so that PostgreSQL
- * reads that tenant's partition only.
+ * answered 404 like a ticket that does not exist.
  */
 #ifndef MSP_TICKETS_H
 #define MSP_TICKETS_H

@@ -22,8 +22,7 @@ static const msp_sql_t sql_ticket_get = {
     "     AND e.kind = 'comment'"
     "     AND (e.data->>'visibility' = 'public' OR $5::boolean))::text"
     " FROM tenants t JOIN tickets k ON k.tenant_id = t.tenant_id"
-    " WHERE t.slug = $1 AND k.tenant_id = app.tenant_id($1)"
-    "   AND t.ticket_prefix = $2 AND k.number = $3::integer"
+    " WHERE t.slug = $1 AND t.ticket_prefix = $2 AND k.number = $3::integer"
     "   AND ($4::text IS NULL OR k.requester = $4::text)",
     5
 };
@@ -35,7 +34,7 @@ static const msp_sql_t sql_ticket_list = {
     "ticket_list",
     "SELECT app.ticket_doc(k, t, app.ticket_asset_ids(k.tenant_id, k.number))::text, k.number"
     " FROM tenants t JOIN tickets k ON k.tenant_id = t.tenant_id"
-    " WHERE t.slug = $1 AND k.tenant_id = app.tenant_id($1)"
+    " WHERE t.slug = $1"
     "   AND ($2::text[] IS NULL OR k.status = ANY ($2::text[]))"
     "   AND ($3::text[] IS NULL OR k.priority = ANY ($3::text[]))"
     "   AND ($4::text IS NULL OR k.assignee = $4::text)"

@@ -74,8 +74,7 @@ static const msp_sql_t sql_ticket_lock = {
     " k.side, k.tier, k.assignee,"
     " app.ticket_doc(k, t, app.ticket_asset_ids(k.tenant_id, k.number))::text"
     " FROM tenants t JOIN tickets k ON k.tenant_id = t.tenant_id"
-    " WHERE t.slug = $1 AND k.tenant_id = app.tenant_id($1)"
-    "   AND t.ticket_prefix = $2 AND k.number = $3::integer"
+    " WHERE t.slug = $1 AND t.ticket_prefix = $2 AND k.number = $3::integer"
     " FOR UPDATE OF k",
     3
 };
@@ -92,8 +91,7 @@ static const msp_sql_t sql_ticket_update = {
     "        resolved_at = CASE WHEN $10 = 'resolved' AND k.status <> 'resolved' THEN now()"
     "                           WHEN $10 IN ('resolved', 'closed') THEN k.resolved_at END,"
     "        closed_at = CASE WHEN $10 = 'closed' THEN coalesce(k.closed_at, now()) END"
-    "       FROM t WHERE k.tenant_id = t.tenant_id AND k.tenant_id = app.tenant_id($1)"
-    "        AND k.number = $2::integer"
+    "       FROM t WHERE k.tenant_id = t.tenant_id AND k.number = $2::integer"
     "        AND k.version = $3::integer RETURNING k.*),"
     " e AS (INSERT INTO ticket_events (tenant_id, ticket_number, kind, data)"
     "       SELECT k.tenant_id, k.number, 'updated', $14::jsonb FROM k),"
