@@ -59,8 +59,7 @@ msp_comment_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply
     msp_body_t b;
     const char *why;
     if (msp_body_parse(&b, call->body, call->body_len, &errs, &why) != 0) {
-        return msp_reply_problem(call, reply, 400, "malformed-body", "Malformed body", why,
-                                 NULL);
+        return msp_reply_malformed_body(call, reply, why);
     }
     const char *text = NULL, *visibility = "public";
     msp_body_string(&b, "body", 1, 1, 10000, &text);

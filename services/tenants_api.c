@@ -128,8 +128,7 @@ tenant_get_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *ne
         return msp_reply_sql_error(call, reply, err);
     }
     if (PQntuples(res[0]) != 1) {
-        return msp_reply_problem(call, reply, 404, NULL, NULL, "There is no such tenant.",
-                                 NULL);
+        return msp_reply_no_tenant(call, reply);
     }
     return msp_reply_json(call, reply, 200, PQgetvalue(res[0], 0, 0),
                           (size_t) PQgetlength(res[0], 0, 0));
@@ -140,8 +139,7 @@ msp_tenant_get_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
 {
     const char *slug = msp_param_slug(call, 0);
     if (slug == NULL) {
-        return msp_reply_problem(call, reply, 404, NULL, NULL, "There is no such tenant.",
-                                 NULL);
+        return msp_reply_no_tenant(call, reply);
     }
     msp_stmt_t *s = &first->stmts[0];
     s->sql = &sql_tenant_get;

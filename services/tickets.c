@@ -13,6 +13,18 @@ msp_reply_no_ticket(msp_call_t *call, msp_reply_t *reply)
 }
 
 msp_outcome_t
+msp_reply_no_tenant(msp_call_t *call, msp_reply_t *reply)
+{
+    return msp_reply_problem(call, reply, 404, NULL, NULL, "There is no such tenant.", NULL);
+}
+
+msp_outcome_t
+msp_reply_malformed_body(msp_call_t *call, msp_reply_t *reply, const char *why)
+{
+    return msp_reply_problem(call, reply, 400, "malformed-body", "Malformed body", why, NULL);
+}
+
+msp_outcome_t
 msp_reply_forbidden(msp_call_t *call, msp_reply_t *reply, const char *detail)
 {
     return msp_reply_problem(call, reply, 403, "forbidden", "Forbidden", detail, NULL);

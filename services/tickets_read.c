@@ -177,8 +177,7 @@ ticket_list_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *n
         return msp_reply_sql_error(call, reply, err);
     }
     if (PQntuples(res[0]) == 0) {
-        return msp_reply_problem(call, reply, 404, NULL, NULL, "There is no such tenant.",
-                                 NULL);
+        return msp_reply_no_tenant(call, reply);
     }
     return msp_list_reply(call, reply, call->state, res[1]);
 }
@@ -194,8 +193,7 @@ msp_ticket_list_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
 
     const char *slug = msp_param_slug(call, 0);
     if (slug == NULL) {
-        return msp_reply_problem(call, reply, 404, NULL, NULL, "There is no such tenant.",
-                                 NULL);
+        return msp_reply_no_tenant(call, reply);
     }
     msp_errors_t errs = { 0 };
     msp_list_t *st = msp_list_begin(call, msp_printf(call, "/v1/tenants/%s/tickets", slug),

@@ -148,8 +148,7 @@ ticket_created(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *nex
         return msp_reply_sql_error(call, reply, err);
     }
     if (PQntuples(res[0]) != 1) {
-        return msp_reply_problem(call, reply, 404, NULL, NULL, "There is no such tenant.",
-                                 NULL);
+        return msp_reply_no_tenant(call, reply);
     }
     return reply_created(call, reply, st->slug, PQgetvalue(res[0], 0, 2),
                          (size_t) PQgetlength(res[0], 0, 2), PQgetvalue(res[0], 0, 1));
@@ -169,8 +168,7 @@ key_claimed(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
         return MSP_NEXT;
     }
     if (PQntuples(res[1]) != 1) {
-        return msp_reply_problem(call, reply, 404, NULL, NULL, "There is no such tenant.",
-                                 NULL);
+        return msp_reply_no_tenant(call, reply);
     }
     if (strcmp(PQgetvalue(res[1], 0, 0), st->request_sha) != 0) {
         return msp_reply_problem(call, reply, 422, "idempotency-key-reused",
@@ -225,8 +223,7 @@ msp_ticket_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     const msp_principal_t *p = call->principal;
     const char *slug = msp_param_slug(call, 0);
     if (slug == NULL) {
-        return msp_reply_problem(call, reply, 404, NULL, NULL, "There is no such tenant.",
-                                 NULL);
+        return msp_reply_no_tenant(call, reply);
     }
     if (!msp_can_create_ticket(p)) {
         return msp_reply_forbidden(call, reply, "Auditors read; they do not open tickets.");
@@ -241,8 +238,7 @@ msp_ticket_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     msp_body_t b;
     const char *why;
     if (msp_body_parse(&b, call->body, call->body_len, &errs, &why) != 0) {
-        return msp_reply_problem(call, reply, 400, "malformed-body", "Malformed body", why,
-                                 NULL);
+        return msp_reply_malformed_body(call, reply, why);
     }
 
     const char *title = NULL, *description = "", *impact = NULL, *urgency = NULL;
@@ -518,8 +514,7 @@ msp_ticket_update_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     msp_body_t b;
     const char *why;
     if (msp_body_parse(&b, call->body, call->body_len, &errs, &why) != 0) {
-        return msp_reply_problem(call, reply, 400, "malformed-body", "Malformed body", why,
-                                 NULL);
+        return msp_reply_malformed_body(call, reply, why);
     }
 
     const char **v = st->value;
