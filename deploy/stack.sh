@@ -170,6 +170,8 @@ load_demo() {
         "$ROOT/$build/mspctl" assign "$subject" "$tenant" "$role" $tier >/dev/null
     done <"$ROOT/deploy/demo/assignments.txt"
     psql -X -q -o /dev/null -v ON_ERROR_STOP=1 "$MSP_DATABASE_URL" -f "$ROOT/deploy/demo/seed.sql"
+    # The demo tickets are loaded with SQL: give them their SLA clocks.
+    "$ROOT/$build/mspctl" sla recompute >/dev/null
 }
 
 nginx_pid() {

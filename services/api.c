@@ -25,6 +25,7 @@ static const struct {
     { MSP_ROUTE_TICKET_GET,     msp_ticket_get_start,     0 },
     { MSP_ROUTE_TICKET_UPDATE,  msp_ticket_update_start,  0 },
     { MSP_ROUTE_COMMENT_CREATE, msp_comment_create_start, 0 },
+    { MSP_ROUTE_TICKET_SLA,     msp_sla_explain_start,    0 },
     { MSP_ROUTE_QUEUE,          msp_queue_start,          0 },
 };
 

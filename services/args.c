@@ -142,3 +142,33 @@ msp_args_get(const msp_args_t *args, const char *name)
     }
     return NULL;
 }
+
+/* RFC 3339: 2026-11-23T09:00:00Z, with optional fraction and offset. */
+int
+msp_arg_is_rfc3339(const char *s)
+{
+    const char *shape = "dddd-dd-ddTdd:dd:dd";
+    size_t i = 0;
+    for (; shape[i]; i++) {
+        char c = s[i];
+        if (shape[i] == 'd' ? (c < '0' || c > '9') : c != shape[i]) {
+            return 0;
+        }
+    }
+    if (s[i] == '.') {
+        size_t digits = 0;
+        for (i++; s[i] >= '0' && s[i] <= '9'; i++) {
+            digits++;
+        }
+        if (digits == 0 || digits > 6) {
+            return 0;
+        }
+    }
+    if (s[i] == 'Z' && s[i + 1] == '\0') {
+        return 1;
+    }
+    return (s[i] == '+' || s[i] == '-') && s[i + 1] >= '0' && s[i + 1] <= '9'
+           && s[i + 2] >= '0' && s[i + 2] <= '9' && s[i + 3] == ':'
+           && s[i + 4] >= '0' && s[i + 4] <= '9' && s[i + 5] >= '0' && s[i + 5] <= '9'
+           && s[i + 6] == '\0';
+}

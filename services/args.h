@@ -34,4 +34,8 @@ int msp_args_parse(msp_call_t *call, const char *const *known, msp_args_t *args,
 /* The value of a parameter, or NULL. */
 const char *msp_args_get(const msp_args_t *args, const char *name);
 
+/* Nonzero for an RFC 3339 timestamp: 2026-11-23T09:00:00Z, with an
+ * optional fraction (up to microseconds) and a Z or ±HH:MM offset. */
+int msp_arg_is_rfc3339(const char *s);
+
 #endif

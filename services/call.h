@@ -75,6 +75,8 @@ typedef struct msp_call {
     const char            *driver_stats;    /* the driver's pool figures, a JSON object */
     msp_arena_t            arena;
     void                  *state;      /* the service's own, in the arena */
+    struct msp_step       *again;      /* a read to run once more, after fetching
+                                          what it lacked (ticket_sla.c) */
 } msp_call_t;
 
 typedef struct msp_step msp_step_t;

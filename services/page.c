@@ -126,13 +126,28 @@ next_query(msp_call_t *call, const msp_args_t *args, const char *cursor)
     return out;
 }
 
-/* Joins column 0 of the first n rows into a JSON array text. */
+/* Joins column 0 of the first n rows, each passed through the list's
+ * item function when it has one, into a JSON array text. */
 static char *
-items_json(msp_call_t *call, const PGresult *rows, int n)
+items_json(msp_call_t *call, const msp_list_t *list, const PGresult *rows, int n)
 {
+    const char **item = msp_alloc(call, (size_t) (n ? n : 1) * sizeof(char *));
+    size_t *len = msp_alloc(call, (size_t) (n ? n : 1) * sizeof(size_t));
     size_t size = 3;
+    if (item == NULL || len == NULL) {
+        return NULL;
+    }
     for (int i = 0; i < n; i++) {
-        size += (size_t) PQgetlength(rows, i, 0) + 1;
+        item[i] = PQgetvalue(rows, i, 0);
+        len[i] = (size_t) PQgetlength(rows, i, 0);
+        if (list->item != NULL) {
+            item[i] = list->item(call, item[i], len[i]);
+            if (item[i] == NULL) {
+                return NULL;
+            }
+            len[i] = strlen(item[i]);
+        }
+        size += len[i] + 1;
     }
     char *out = msp_alloc(call, size);
     if (out == NULL) {
@@ -144,9 +159,8 @@ items_json(msp_call_t *call, const PGresult *rows, int n)
         if (i > 0) {
             *p++ = ',';
         }
-        size_t len = (size_t) PQgetlength(rows, i, 0);
-        memcpy(p, PQgetvalue(rows, i, 0), len);
-        p += len;
+        memcpy(p, item[i], len[i]);
+        p += len[i];
     }
     *p++ = ']';
     *p = '\0';
@@ -162,6 +176,7 @@ msp_list_begin(msp_call_t *call, const char *path, const char *const *known,
         return NULL;
     }
     list->path = path;
+    list->item = NULL;
     msp_args_parse(call, known, &list->args, errs);
     msp_page_parse(call, &list->args, &list->page, errs);
     return list;
@@ -173,7 +188,7 @@ msp_list_reply(msp_call_t *call, msp_reply_t *reply, const msp_list_t *list,
 {
     int n = PQntuples(rows);
     int shown = n > list->page.limit ? list->page.limit : n;
-    const char *items = items_json(call, rows, shown);
+    const char *items = items_json(call, list, rows, shown);
     const char *last_key = n > list->page.limit ? PQgetvalue(rows, shown - 1, 1) : NULL;
     const char *path = list->path;
     const msp_args_t *args = &list->args;

@@ -31,6 +31,10 @@ typedef struct {
     msp_args_t  args;
     msp_page_t  page;
     const char *path;       /* for the Link header, e.g. "/v1/queue" */
+    /* optional: turns an item's JSON as stored into the JSON shown (in the
+     * arena; NULL when out of memory) */
+    char      *(*item)(msp_call_t *call, const char *json, size_t len);
+    msp_step_t  first;      /* the step reading the page, to run it again */
 } msp_list_t;
 
 /*

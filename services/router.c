@@ -17,6 +17,7 @@ static const msp_route_t api_routes[] = {
     { "/v1/tenants/{slug}/tickets/{number}",          MSP_METHOD_GET,   MSP_ROUTE_TICKET_GET },
     { "/v1/tenants/{slug}/tickets/{number}",          MSP_METHOD_PATCH, MSP_ROUTE_TICKET_UPDATE },
     { "/v1/tenants/{slug}/tickets/{number}/comments", MSP_METHOD_POST,  MSP_ROUTE_COMMENT_CREATE },
+    { "/v1/tenants/{slug}/tickets/{number}/sla",      MSP_METHOD_GET,   MSP_ROUTE_TICKET_SLA },
     { "/v1/queue",                                    MSP_METHOD_GET,   MSP_ROUTE_QUEUE },
 };
 

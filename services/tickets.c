@@ -31,6 +31,14 @@ msp_reply_forbidden(msp_call_t *call, msp_reply_t *reply, const char *detail)
 }
 
 msp_outcome_t
+msp_reply_sla_failure(msp_call_t *call, msp_reply_t *reply)
+{
+    return msp_reply_problem(call, reply, 500, "internal", "Internal Server Error",
+                             "The ticket's SLA clocks could not be computed; nothing was "
+                             "changed.", NULL);
+}
+
+msp_outcome_t
 msp_reply_invalid(msp_call_t *call, msp_reply_t *reply, int status, const char *title,
                   const msp_errors_t *errs)
 {

@@ -6,6 +6,7 @@
  *   tickets_write.c  POST a ticket, PATCH a ticket
  *   comments.c       POST a comment
  *   queue.c          GET /v1/queue
+ *   sla_explain.c    GET .../tickets/{id}/sla
  *
  * Tenant visibility is row-level security's job: every statement joins
  * tenants by slug, and a tenant the principal may not see yields no row,
@@ -22,6 +23,7 @@ msp_outcome_t msp_ticket_create_start(msp_call_t *call, msp_step_t *first, msp_r
 msp_outcome_t msp_ticket_update_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply);
 msp_outcome_t msp_comment_create_start(msp_call_t *call, msp_step_t *first,
                                        msp_reply_t *reply);
+msp_outcome_t msp_sla_explain_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply);
 msp_outcome_t msp_queue_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply);
 
 /* Shared by the files above. */
@@ -33,6 +35,9 @@ msp_outcome_t msp_reply_forbidden(msp_call_t *call, msp_reply_t *reply, const ch
 /* 400 for a bad query string, 422 for a bad body; errs name the fields. */
 msp_outcome_t msp_reply_invalid(msp_call_t *call, msp_reply_t *reply, int status,
                                 const char *title, const msp_errors_t *errs);
+/* 500 when a ticket's SLA clocks cannot be computed (its tenant's
+ * calendar does not compile): the change is not made. */
+msp_outcome_t msp_reply_sla_failure(msp_call_t *call, msp_reply_t *reply);
 /* The ETag of a ticket version: "\"<version>\"". */
 const char *msp_ticket_etag(msp_call_t *call, const char *version);
 

@@ -5,6 +5,7 @@
 #include "page.h"
 #include "params.h"
 #include "ticket_rules.h"
+#include "ticket_sla.h"
 #include "tickets.h"
 
 #include <stdlib.h>
@@ -20,31 +21,54 @@ static const msp_sql_t sql_ticket_get = {
     "    FROM ticket_events e"
     "   WHERE e.tenant_id = k.tenant_id AND e.ticket_number = k.number"
     "     AND e.kind = 'comment'"
-    "     AND (e.data->>'visibility' = 'public' OR $5::boolean))::text"
+    "     AND (e.data->>'visibility' = 'public' OR $5::boolean))::text,"
+    " " MSP_SLA_CONFIG_COLUMN
     " FROM tenants t JOIN tickets k ON k.tenant_id = t.tenant_id"
     " WHERE t.slug = $1 AND t.ticket_prefix = $2 AND k.number = $3::integer"
     "   AND ($4::text IS NULL OR k.requester = $4::text)",
     5
 };
 
-/* $1 slug; $2..$7 filters (NULL: any): status[], priority[], assignee,
- * side[], category, updated_since; $8 after (number), $9 how many rows,
- * $10 requester (only theirs) or NULL. */
+/* The filters of the tickets list: $1 slug; $2..$7 (NULL: any) status[],
+ * priority[], assignee, side[], category, updated_since; $10 requester
+ * (only theirs) or NULL; $11 breach_before or NULL. */
+#define TICKET_LIST_FILTERS \
+    " FROM tenants t JOIN tickets k ON k.tenant_id = t.tenant_id" \
+    " WHERE t.slug = $1" \
+    "   AND ($2::text[] IS NULL OR k.status = ANY ($2::text[]))" \
+    "   AND ($3::text[] IS NULL OR k.priority = ANY ($3::text[]))" \
+    "   AND ($4::text IS NULL OR k.assignee = $4::text)" \
+    "   AND ($5::text[] IS NULL OR k.side = ANY ($5::text[]))" \
+    "   AND ($6::text IS NULL OR k.category = $6::text)" \
+    "   AND ($7::timestamptz IS NULL OR k.updated_at >= $7::timestamptz)" \
+    "   AND ($10::text IS NULL OR k.requester = $10::text)" \
+    "   AND ($11::timestamptz IS NULL OR k.breach_at < $11::timestamptz)"
+
+/* Newest first: $8 after (a number), $9 how many rows. */
 static const msp_sql_t sql_ticket_list = {
     "ticket_list",
-    "SELECT app.ticket_doc(k, t, app.ticket_asset_ids(k.tenant_id, k.number))::text, k.number"
-    " FROM tenants t JOIN tickets k ON k.tenant_id = t.tenant_id"
-    " WHERE t.slug = $1"
-    "   AND ($2::text[] IS NULL OR k.status = ANY ($2::text[]))"
-    "   AND ($3::text[] IS NULL OR k.priority = ANY ($3::text[]))"
-    "   AND ($4::text IS NULL OR k.assignee = $4::text)"
-    "   AND ($5::text[] IS NULL OR k.side = ANY ($5::text[]))"
-    "   AND ($6::text IS NULL OR k.category = $6::text)"
-    "   AND ($7::timestamptz IS NULL OR k.updated_at >= $7::timestamptz)"
+    "SELECT app.ticket_doc(k, t, app.ticket_asset_ids(k.tenant_id, k.number))::text, k.number,"
+    " " MSP_SLA_CONFIG_COLUMN
+    TICKET_LIST_FILTERS
     "   AND ($8::integer IS NULL OR k.number < $8::integer)"
-    "   AND ($10::text IS NULL OR k.requester = $10::text)"
     " ORDER BY k.number DESC LIMIT $9::integer",
-    10
+    11
+};
+
+/* Soonest breach first, only tickets whose clocks run: $8 after
+ * ("<breach_at in microseconds>|<number>"), $9 how many rows. */
+static const msp_sql_t sql_ticket_list_by_breach = {
+    "ticket_list_by_breach",
+    "SELECT app.ticket_doc(k, t, app.ticket_asset_ids(k.tenant_id, k.number))::text,"
+    " (extract(epoch FROM k.breach_at) * 1000000)::bigint || '|' || k.number,"
+    " " MSP_SLA_CONFIG_COLUMN
+    TICKET_LIST_FILTERS
+    "   AND k.breach_at IS NOT NULL"
+    "   AND ($8::text IS NULL OR (k.breach_at, k.number) >"
+    "        (timestamptz 'epoch' + split_part($8::text, '|', 1)::bigint * interval '1 microsecond',"
+    "         split_part($8::text, '|', 2)::integer))"
+    " ORDER BY k.breach_at, k.number LIMIT $9::integer",
+    11
 };
 
 static const msp_sql_t sql_tenant_visible = {
@@ -55,7 +79,6 @@ static msp_outcome_t
 ticket_get_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
                 msp_reply_t *reply)
 {
-    (void) next;
     const PGresult *err = msp_first_error(res, nres);
     if (err != NULL) {
         return msp_reply_sql_error(call, reply, err);
@@ -63,10 +86,19 @@ ticket_get_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *ne
     if (PQntuples(res[0]) != 1) {
         return msp_reply_no_ticket(call, reply);
     }
+    switch (msp_ticket_sla_need(call, res[0], 3, call->state, next)) {
+    case 1:
+        return MSP_NEXT;
+    case -1:
+        return msp_reply_out_of_memory(reply);
+    }
     /* The ticket's document with its comments as one more member. */
-    const char *doc = PQgetvalue(res[0], 0, 1);
-    int doc_len = PQgetlength(res[0], 0, 1);
-    char *body = msp_printf(call, "%.*s, \"comments\" : %s}", doc_len - 1, doc,
+    const char *doc = msp_ticket_sla_item(call, PQgetvalue(res[0], 0, 1),
+                                          (size_t) PQgetlength(res[0], 0, 1));
+    if (doc == NULL) {
+        return msp_reply_out_of_memory(reply);
+    }
+    char *body = msp_printf(call, "%.*s,\"comments\":%s}", (int) strlen(doc) - 1, doc,
                             PQgetvalue(res[0], 0, 2));
     if (body == NULL) {
         return msp_reply_out_of_memory(reply);
@@ -92,8 +124,14 @@ msp_ticket_get_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     s->params[3] = msp_sees_own_tickets_only(p) ? p->sub : NULL;
     s->params[4] = msp_sees_internal_comments(p) ? "true" : "false";
     first->read_only = 1;
-    first->last = 1;
     first->then = ticket_get_done;
+    /* kept to run again after fetching a calendar */
+    msp_step_t *again = msp_alloc(call, sizeof(*again));
+    if (again == NULL) {
+        return msp_reply_out_of_memory(reply);
+    }
+    *again = *first;
+    call->state = again;
     return MSP_NEXT;
 }
 
@@ -137,41 +175,11 @@ enum_list(msp_call_t *call, const char *value, const char *name, const char *con
     return out;
 }
 
-/* RFC 3339: 2026-11-23T09:00:00Z, with optional fraction and offset. */
-static int
-is_rfc3339(const char *s)
-{
-    const char *shape = "dddd-dd-ddTdd:dd:dd";
-    size_t i = 0;
-    for (; shape[i]; i++) {
-        char c = s[i];
-        if (shape[i] == 'd' ? (c < '0' || c > '9') : c != shape[i]) {
-            return 0;
-        }
-    }
-    if (s[i] == '.') {
-        size_t digits = 0;
-        for (i++; s[i] >= '0' && s[i] <= '9'; i++) {
-            digits++;
-        }
-        if (digits == 0 || digits > 6) {
-            return 0;
-        }
-    }
-    if (s[i] == 'Z' && s[i + 1] == '\0') {
-        return 1;
-    }
-    return (s[i] == '+' || s[i] == '-') && s[i + 1] >= '0' && s[i + 1] <= '9'
-           && s[i + 2] >= '0' && s[i + 2] <= '9' && s[i + 3] == ':'
-           && s[i + 4] >= '0' && s[i + 4] <= '9' && s[i + 5] >= '0' && s[i + 5] <= '9'
-           && s[i + 6] == '\0';
-}
-
 static msp_outcome_t
 ticket_list_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
                  msp_reply_t *reply)
 {
-    (void) next;
+    msp_list_t *list = call->state;
     const PGresult *err = msp_first_error(res, nres);
     if (err != NULL) {
         return msp_reply_sql_error(call, reply, err);
@@ -179,7 +187,13 @@ ticket_list_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *n
     if (PQntuples(res[0]) == 0) {
         return msp_reply_no_tenant(call, reply);
     }
-    return msp_list_reply(call, reply, call->state, res[1]);
+    switch (msp_ticket_sla_need(call, res[1], 2, &list->first, next)) {
+    case 1:
+        return MSP_NEXT;
+    case -1:
+        return msp_reply_out_of_memory(reply);
+    }
+    return msp_list_reply(call, reply, list, res[1]);
 }
 
 msp_outcome_t
@@ -187,7 +201,7 @@ msp_ticket_list_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
 {
     static const char *const known[] = {
         "status", "priority", "assignee", "side", "category", "updated_since",
-        "limit", "after", NULL
+        "breach_before", "sort", "limit", "after", NULL
     };
     static const char *const priorities[] = { "P1", "P2", "P3", "P4", NULL };
 
@@ -213,13 +227,28 @@ msp_ticket_list_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     if ((v = msp_args_get(&st->args, "side")) != NULL) {
         side = enum_list(call, v, "side", msp_sides, &errs);
     }
-    if ((since = msp_args_get(&st->args, "updated_since")) != NULL && !is_rfc3339(since)) {
+    if ((since = msp_args_get(&st->args, "updated_since")) != NULL && !msp_arg_is_rfc3339(since)) {
         msp_errors_add(&errs, "updated_since", "must be an RFC 3339 timestamp such as "
                        "2026-11-23T09:00:00Z");
     }
+    const char *before = msp_args_get(&st->args, "breach_before");
+    if (before != NULL && !msp_arg_is_rfc3339(before)) {
+        msp_errors_add(&errs, "breach_before", "must be an RFC 3339 timestamp such as "
+                       "2026-11-23T09:00:00Z");
+    }
+    const char *sort = msp_args_get(&st->args, "sort");
+    int by_breach = sort != NULL && strcmp(sort, "breach") == 0;
+    if (sort != NULL && !by_breach && strcmp(sort, "number") != 0) {
+        msp_errors_add(&errs, "sort", "must be one of: number, breach");
+    }
     char *end = NULL;
     if (st->page.after != NULL) {
-        long n = strtol(st->page.after, &end, 10);
+        const char *a = st->page.after;
+        if (by_breach) {
+            long long us = strtoll(a, &end, 10);
+            a = *end == '|' && us >= 0 ? end + 1 : "x";
+        }
+        long n = strtol(a, &end, 10);
         if (*end != '\0' || n < 1 || n > 2147483647L) {
             msp_errors_add(&errs, "after", "is not a cursor this API handed out");
         }
@@ -232,7 +261,7 @@ msp_ticket_list_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     first->stmts[0].sql = &sql_tenant_visible;
     first->stmts[0].params[0] = slug;
     msp_stmt_t *s = &first->stmts[1];
-    s->sql = &sql_ticket_list;
+    s->sql = by_breach ? &sql_ticket_list_by_breach : &sql_ticket_list;
     s->params[0] = slug;
     s->params[1] = status;
     s->params[2] = priority;
@@ -243,9 +272,11 @@ msp_ticket_list_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     s->params[7] = st->page.after;
     s->params[8] = st->page.fetch;
     s->params[9] = msp_sees_own_tickets_only(p) ? p->sub : NULL;
+    s->params[10] = before;
     first->nstmts = 2;
     first->read_only = 1;
-    first->last = 1;
     first->then = ticket_list_done;
+    st->item = msp_ticket_sla_item;
+    st->first = *first;
     return MSP_NEXT;
 }

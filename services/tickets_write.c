@@ -12,6 +12,7 @@
 #include "params.h"
 #include "sha256.h"
 #include "ticket_rules.h"
+#include "ticket_sla.h"
 #include "tickets.h"
 
 #include <stdio.h>
@@ -22,9 +23,8 @@
     "title, description, category, impact, urgency, status, side, tier, assignee"
 
 /* $1 slug, $2 title, $3 description, $4 category, $5 impact, $6 urgency,
- * $7 priority, $8 requester, $9 asset ids, $10 idempotency key or NULL.
- * Returns the number, version and document; no row when the tenant is
- * not visible. */
+ * $7 priority, $8 requester, $9 asset ids.  Returns the number, version
+ * and document; no row when the tenant is not visible. */
 static const msp_sql_t sql_ticket_create = {
     "ticket_create",
     "WITH t AS (SELECT * FROM tenants WHERE slug = $1),"
@@ -39,15 +39,18 @@ static const msp_sql_t sql_ticket_create = {
     "        'requester', k.requester, 'asset_ids', $9::bigint[]) FROM k),"
     " au AS (INSERT INTO audit_log (tenant_id, action, target, detail)"
     "        SELECT k.tenant_id, 'ticket.create', 'ticket:' || t.ticket_prefix || '-' || k.number,"
-    "         jsonb_build_object('priority', k.priority) FROM k, t),"
-    " d AS (SELECT k.number, k.version, app.ticket_doc(k, t, $9::bigint[])::text AS doc"
-    "       FROM k, t),"
-    " i AS (UPDATE idempotency_keys x SET response_status = 201,"
-    "        response_body = (SELECT doc FROM d)"
-    "       FROM t WHERE x.tenant_id = t.tenant_id AND x.subject = app.principal_sub()"
-    "        AND x.key = $10)"
-    " SELECT number, version, doc FROM d",
-    10
+    "         jsonb_build_object('priority', k.priority) FROM k, t)"
+    " SELECT k.number, k.version, app.ticket_doc(k, t, $9::bigint[])::text FROM k, t",
+    9
+};
+
+/* $1 slug, $2 key, $3 the response body: what a retry gets. */
+static const msp_sql_t sql_idempotency_store = {
+    "idempotency_store",
+    "UPDATE idempotency_keys x SET response_status = 201, response_body = $3"
+    " FROM tenants t WHERE t.slug = $1 AND x.tenant_id = t.tenant_id"
+    " AND x.subject = app.principal_sub() AND x.key = $2",
+    3
 };
 
 /* $1 slug, $2 key, $3 request SHA-256: claims the key for this request. */
@@ -107,8 +110,10 @@ static const msp_sql_t sql_ticket_update = {
 
 typedef struct {
     const char *slug;
-    msp_step_t  create;           /* the final step, built up front */
+    msp_step_t  create;           /* the step creating it, built up front */
     char        request_sha[MSP_SHA256_HEX_LEN + 1];
+    char       *shown;            /* the document as the reply shows it */
+    const char *version;
 } create_state_t;
 
 static msp_outcome_t
@@ -132,10 +137,22 @@ reply_created(msp_call_t *call, msp_reply_t *reply, const char *slug, const char
 }
 
 static msp_outcome_t
+ticket_stored(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
+              msp_reply_t *reply)
+{
+    (void) next;
+    create_state_t *st = call->state;
+    const PGresult *err = msp_first_error(res, nres);
+    if (err != NULL) {
+        return msp_reply_sql_error(call, reply, err);
+    }
+    return reply_created(call, reply, st->slug, st->shown, strlen(st->shown), st->version);
+}
+
+static msp_outcome_t
 ticket_created(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
                msp_reply_t *reply)
 {
-    (void) next;
     create_state_t *st = call->state;
     const PGresult *err = msp_first_error(res, nres);
     if (err != NULL) {
@@ -150,8 +167,27 @@ ticket_created(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *nex
     if (PQntuples(res[0]) != 1) {
         return msp_reply_no_tenant(call, reply);
     }
-    return reply_created(call, reply, st->slug, PQgetvalue(res[0], 0, 2),
-                         (size_t) PQgetlength(res[0], 0, 2), PQgetvalue(res[0], 0, 1));
+    /* Its SLA clocks, stored in the same transaction; a retry with the
+     * same Idempotency-Key gets this very document. */
+    st->version = msp_strndup(call, PQgetvalue(res[0], 0, 1), (size_t) PQgetlength(res[0], 0, 1));
+    if (st->version == NULL
+        || msp_ticket_sla_compute(call, res[1], st->slug, PQgetvalue(res[0], 0, 2),
+                                  (size_t) PQgetlength(res[0], 0, 2), &next->stmts[0],
+                                  &st->shown) != 0)
+    {
+        return msp_reply_sla_failure(call, reply);
+    }
+    next->nstmts = 1;
+    if (call->idempotency_key != NULL) {
+        msp_stmt_t *s = &next->stmts[next->nstmts++];
+        s->sql = &sql_idempotency_store;
+        s->params[0] = st->slug;
+        s->params[1] = call->idempotency_key;
+        s->params[2] = st->shown;
+    }
+    next->last = 1;
+    next->then = ticket_stored;
+    return MSP_NEXT;
 }
 
 static msp_outcome_t
@@ -293,9 +329,10 @@ msp_ticket_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     s->params[6] = msp_priority(impact, urgency);
     s->params[7] = msp_strndup(call, requester, strlen(requester));
     s->params[8] = asset_list;
-    s->params[9] = call->idempotency_key;
-    st->create.nstmts = 1;
-    st->create.last = 1;
+    st->create.stmts[1].sql = &msp_sql_ticket_sla_inputs;
+    st->create.stmts[1].params[0] = slug;
+    st->create.stmts[1].params[1] = NULL;      /* the ticket just created */
+    st->create.nstmts = 2;
     st->create.then = ticket_created;
     msp_body_free(&b);
     if (s->params[1] == NULL || s->params[2] == NULL || s->params[3] == NULL
@@ -348,6 +385,8 @@ typedef struct {
     const char *if_match;          /* the version the client read, or "*" */
     int         given[F_COUNT];    /* present in the body */
     const char *value[F_COUNT];    /* new value (NULL for a null tier/assignee) */
+    char       *shown;             /* the document as the reply shows it */
+    const char *version;
 } update_state_t;
 
 /* The ETag's version: "\"7\"" or W/"7" -> "7"; "*" stays. */
@@ -373,10 +412,24 @@ if_match_version(msp_call_t *call, const char *header)
 }
 
 static msp_outcome_t
+update_stored(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
+              msp_reply_t *reply)
+{
+    (void) next;
+    update_state_t *st = call->state;
+    const PGresult *err = msp_first_error(res, nres);
+    if (err != NULL) {
+        return msp_reply_sql_error(call, reply, err);
+    }
+    reply->etag = msp_ticket_etag(call, st->version);
+    return msp_reply_json(call, reply, 200, st->shown, strlen(st->shown));
+}
+
+static msp_outcome_t
 ticket_updated(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
                msp_reply_t *reply)
 {
-    (void) next;
+    update_state_t *st = call->state;
     const PGresult *err = msp_first_error(res, nres);
     if (err != NULL) {
         return msp_reply_sql_error(call, reply, err);
@@ -386,9 +439,19 @@ ticket_updated(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *nex
         return msp_reply_problem(call, reply, 500, NULL, NULL,
                                  "The ticket changed unexpectedly.", NULL);
     }
-    reply->etag = msp_ticket_etag(call, PQgetvalue(res[0], 0, 0));
-    return msp_reply_json(call, reply, 200, PQgetvalue(res[0], 0, 1),
-                          (size_t) PQgetlength(res[0], 0, 1));
+    /* The clocks replayed with this change, stored in the same transaction. */
+    st->version = msp_strndup(call, PQgetvalue(res[0], 0, 0), (size_t) PQgetlength(res[0], 0, 0));
+    if (st->version == NULL
+        || msp_ticket_sla_compute(call, res[1], st->slug, PQgetvalue(res[0], 0, 1),
+                                  (size_t) PQgetlength(res[0], 0, 1), &next->stmts[0],
+                                  &st->shown) != 0)
+    {
+        return msp_reply_sla_failure(call, reply);
+    }
+    next->nstmts = 1;
+    next->last = 1;
+    next->then = update_stored;
+    return MSP_NEXT;
 }
 
 /* Column of each field in sql_ticket_lock's result. */
@@ -448,11 +511,23 @@ ticket_locked(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next
                                 json_pack("{s:s?, s:s?}", "from", old[f], "to", now[f]));
         }
     }
+    /* The priority follows impact and urgency; its history drives the SLA. */
+    const char *old_priority = msp_priority(old[F_IMPACT], old[F_URGENCY]);
+    const char *new_priority = msp_priority(now[F_IMPACT], now[F_URGENCY]);
+    if (json_object_size(changes) > 0 && strcmp(old_priority, new_priority) != 0) {
+        json_object_set_new(changes, "priority",
+                            json_pack("{s:s, s:s}", "from", old_priority, "to", new_priority));
+    }
     if (json_object_size(changes) == 0) {
         json_decref(changes);      /* nothing changes: the ticket as it is */
         reply->etag = msp_ticket_etag(call, version);
-        return msp_reply_json(call, reply, 200, PQgetvalue(row, 0, 10),
-                              (size_t) PQgetlength(row, 0, 10));
+        const char *shown = msp_ticket_sla_config(res[1], 0) == NULL ? NULL
+            : msp_ticket_sla_doc(call, PQgetvalue(row, 0, 10), (size_t) PQgetlength(row, 0, 10),
+                                 strtoll(PQgetvalue(res[1], 0, MSP_SLA_IN_NOW), NULL, 10));
+        if (shown == NULL) {
+            return msp_reply_sla_failure(call, reply);
+        }
+        return msp_reply_json(call, reply, 200, shown, strlen(shown));
     }
     char *changes_text = json_dumps(changes, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(changes);
@@ -477,8 +552,10 @@ ticket_locked(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next
     if (changes_param == NULL || s->params[2] == NULL) {
         return msp_reply_out_of_memory(reply);
     }
-    next->nstmts = 1;
-    next->last = 1;
+    next->stmts[1].sql = &msp_sql_ticket_sla_inputs;
+    next->stmts[1].params[0] = st->slug;
+    next->stmts[1].params[1] = st->number;
+    next->nstmts = 2;
     next->then = ticket_updated;
     return MSP_NEXT;
 }
@@ -561,7 +638,10 @@ msp_ticket_update_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     first->stmts[0].params[0] = slug;
     first->stmts[0].params[1] = prefix;
     first->stmts[0].params[2] = number;
-    first->nstmts = 1;
+    first->stmts[1].sql = &msp_sql_ticket_sla_inputs;
+    first->stmts[1].params[0] = slug;
+    first->stmts[1].params[1] = number;
+    first->nstmts = 2;
     first->then = ticket_locked;
     return MSP_NEXT;
 }

@@ -21,6 +21,12 @@ int ctl_assign(int argc, char **argv);
 int ctl_unassign(int argc, char **argv);
 int ctl_token(int argc, char **argv);
 int ctl_call(int argc, char **argv);
+int ctl_sla(int argc, char **argv);
+
+/* Replays and stores the SLA clocks of a tenant's open tickets (and of
+ * those without clocks) in the caller's transaction; *count says how
+ * many.  0 or -1. */
+int ctl_sla_recompute_tenant(PGconn *conn, const char *tenant_id, long *count);
 
 /* Prints "mspctl: <message>" to stderr. */
 void ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -17,6 +17,7 @@ static const struct {
                                 "  tenant offboard SLUG --export DIR  export a tenant's data, then remove it" },
     { "assign",   ctl_assign,   "assign SUBJECT TENANT ROLE [TIER]  assign provider staff to a tenant" },
     { "unassign", ctl_unassign, "unassign SUBJECT TENANT            remove a staff assignment" },
+    { "sla",      ctl_sla,      "sla recompute [SLUG...]            replay the SLA clocks of open tickets" },
     { "token",    ctl_token,    "token --sub S --org O --role R     mint a development token" },
     { "call",     ctl_call,     "call METHOD PATH --sub S --org O --role R [--data JSON]\n"
                                 "                                     run an API request without nginx" },

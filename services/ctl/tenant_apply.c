@@ -173,6 +173,14 @@ apply_tenant(PGconn *conn, const tenant_file_t *tf)
         action = "tenant.update";
     }
 
+    /* A new calendar or policy applies to the open tickets at once. */
+    long recomputed = 0;
+    if (action != NULL && strcmp(action, "tenant.update") == 0
+        && ctl_sla_recompute_tenant(conn, tenant_id, &recomputed) != 0)
+    {
+        goto done;
+    }
+
     /* Partitions are checked even for an unchanged file, so that apply
      * also repairs a tenant whose partitions are missing. */
     const char *id_param[] = { tenant_id };
@@ -202,11 +210,14 @@ apply_tenant(PGconn *conn, const tenant_file_t *tf)
         }
     }
 
-    printf("%s: %s\n", slug,
-           action == NULL ? "unchanged"
-           : strcmp(action, "tenant.create") == 0 ? "created"
-           : strcmp(action, "tenant.update") == 0 ? "updated"
-           : "partitions repaired");
+    if (action != NULL && strcmp(action, "tenant.update") == 0) {
+        printf("%s: updated (%ld tickets' SLA clocks recomputed)\n", slug, recomputed);
+    } else {
+        printf("%s: %s\n", slug,
+               action == NULL ? "unchanged"
+               : strcmp(action, "tenant.create") == 0 ? "created"
+               : "partitions repaired");
+    }
     rc = 0;
 
 done:

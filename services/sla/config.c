@@ -1,0 +1,130 @@
+/*
+ * config.c - SLA configurations, compiled once per tenant document.
+ */
+#include "sla/config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const char *const msp_clock_names[MSP_CLOCK_COUNT] = { "response", "resolution" };
+
+static msp_sla_config_t cache[MSP_SLA_CONFIG_CACHE];
+static size_t           cache_next;     /* the slot refilled next */
+
+int
+msp_sla_priority_index(const char *priority)
+{
+    if (priority != NULL && priority[0] == 'P' && priority[1] >= '1' && priority[1] <= '4'
+        && priority[2] == '\0')
+    {
+        return priority[1] - '1';
+    }
+    return -1;
+}
+
+int
+msp_sla_policy_parse(const json_t *sla_policy, msp_sla_policy_t *out)
+{
+    static const char *const keys[MSP_CLOCK_COUNT] = {
+        "first_response_minutes", "resolution_minutes"
+    };
+    static const char *const priorities[4] = { "P1", "P2", "P3", "P4" };
+
+    memset(out, 0, sizeof(*out));
+    const json_t *by_priority = json_object_get(sla_policy, "priorities");
+    for (int p = 0; p < 4; p++) {
+        const json_t *targets = json_object_get(by_priority, priorities[p]);
+        for (int c = 0; c < MSP_CLOCK_COUNT; c++) {
+            const json_t *minutes = json_object_get(targets, keys[c]);
+            if (!json_is_integer(minutes) || json_integer_value(minutes) <= 0) {
+                return -1;
+            }
+            out->target[c][p] = (int64_t) json_integer_value(minutes) * 60;
+        }
+    }
+
+    /* Warnings in increasing order (the format insists), then the breach. */
+    const json_t *warnings = json_object_get(sla_policy, "warning_thresholds");
+    size_t i;
+    const json_t *w;
+    json_array_foreach(warnings, i, w) {
+        json_int_t v = json_integer_value(w);
+        if (!json_is_integer(w) || v < 1 || v > 99
+            || (out->nthresholds > 0 && v <= out->thresholds[out->nthresholds - 1])
+            || out->nthresholds >= MSP_SLA_MAX_THRESHOLDS - 1)
+        {
+            return -1;
+        }
+        out->thresholds[out->nthresholds++] = (int) v;
+    }
+    out->thresholds[out->nthresholds++] = 100;
+
+    const json_t *pauses = json_object_get(sla_policy, "pause_statuses");
+    json_array_foreach(pauses, i, w) {
+        const char *s = json_string_value(w);
+        if (s != NULL && strcmp(s, "pending_customer") == 0) {
+            out->pause_pending_customer = 1;
+        } else if (s != NULL && strcmp(s, "pending_vendor") == 0) {
+            out->pause_pending_vendor = 1;
+        } else {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+const msp_sla_config_t *
+msp_sla_config_find(const char *sha)
+{
+    if (sha == NULL || strlen(sha) != MSP_SLA_SHA_LEN) {
+        return NULL;
+    }
+    for (size_t i = 0; i < MSP_SLA_CONFIG_CACHE; i++) {
+        if (cache[i].calendar != NULL && strcmp(cache[i].sha, sha) == 0) {
+            return &cache[i];
+        }
+    }
+    return NULL;
+}
+
+const msp_sla_config_t *
+msp_sla_config_load(const char *sha, const char *timezone, const char *calendar,
+                    const char *holidays, const char *sla_policy, char *err, size_t errlen)
+{
+    const msp_sla_config_t *found = msp_sla_config_find(sha);
+    if (found != NULL) {
+        return found;
+    }
+    if (sha == NULL || strlen(sha) != MSP_SLA_SHA_LEN) {
+        snprintf(err, errlen, "not a document SHA-256");
+        return NULL;
+    }
+
+    json_t *cal_doc = json_loads(calendar ? calendar : "", 0, NULL);
+    json_t *hol_doc = json_loads(holidays ? holidays : "", 0, NULL);
+    json_t *pol_doc = json_loads(sla_policy ? sla_policy : "", 0, NULL);
+    msp_sla_policy_t policy;
+    msp_calendar_t *cal = NULL;
+
+    if (pol_doc == NULL || msp_sla_policy_parse(pol_doc, &policy) != 0) {
+        snprintf(err, errlen, "the SLA policy is not a normalized sla_policy");
+    } else {
+        cal = msp_calendar_new(timezone, cal_doc, hol_doc, err, errlen);
+    }
+    json_decref(cal_doc);
+    json_decref(hol_doc);
+    json_decref(pol_doc);
+    if (cal == NULL) {
+        return NULL;
+    }
+
+    msp_sla_config_t *slot = &cache[cache_next];
+    cache_next = (cache_next + 1) % MSP_SLA_CONFIG_CACHE;
+    if (slot->calendar != NULL) {
+        msp_calendar_free(slot->calendar);
+    }
+    memcpy(slot->sha, sha, MSP_SLA_SHA_LEN + 1);
+    slot->calendar = cal;
+    slot->policy = policy;
+    return slot;
+}

@@ -1,0 +1,67 @@
+/*
+ * config.h - a tenant's SLA configuration as the clocks use it: its
+ * compiled calendar and its SLA policy, cached per process by the SHA-256
+ * of the tenant document they come from.
+ *
+ * The tenant document (tenants/<slug>.json, normalized, stored in the
+ * tenants table with its SHA-256) changes only through `mspctl tenant
+ * apply`, and a change gives it a new SHA-256; so a cached configuration
+ * never goes stale, and every ticket's SLA snapshot names the document it
+ * was computed with.  The cache is a fixed array, refilled round-robin,
+ * never freed: each nginx worker and each mspctl is single-threaded.
+ */
+#ifndef MSP_SLA_CONFIG_H
+#define MSP_SLA_CONFIG_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "sla/calendar.h"
+
+#define MSP_SLA_SHA_LEN        64
+#define MSP_SLA_MAX_THRESHOLDS 100   /* warnings (1..99) and the breach (100) */
+#define MSP_SLA_CONFIG_CACHE   256   /* more than a page of tickets can name */
+
+/* The two clocks of a ticket. */
+enum { MSP_CLOCK_RESPONSE, MSP_CLOCK_RESOLUTION, MSP_CLOCK_COUNT };
+extern const char *const msp_clock_names[MSP_CLOCK_COUNT];   /* response, resolution */
+
+typedef struct {
+    /* business seconds, by clock and priority (P1..P4) */
+    int64_t target[MSP_CLOCK_COUNT][4];
+    /* percentages announced, increasing, the last always 100 (the breach) */
+    int     thresholds[MSP_SLA_MAX_THRESHOLDS];
+    int     nthresholds;
+    /* the statuses that stop the clocks */
+    unsigned pause_pending_customer:1;
+    unsigned pause_pending_vendor:1;
+} msp_sla_policy_t;
+
+typedef struct {
+    char              sha[MSP_SLA_SHA_LEN + 1];
+    msp_calendar_t   *calendar;
+    msp_sla_policy_t  policy;
+} msp_sla_config_t;
+
+/* Reads a normalized sla_policy object; -1 when it is not one. */
+int msp_sla_policy_parse(const json_t *sla_policy, msp_sla_policy_t *out);
+
+/* The cached configuration of the tenant document with this SHA-256, or
+ * NULL when it is not cached. */
+const msp_sla_config_t *msp_sla_config_find(const char *sha);
+
+/*
+ * Compiles and caches the configuration of a tenant document from its
+ * columns as text (timezone, and calendar, holidays and sla_policy as
+ * JSON).  Returns the cached entry (the one already there, when it is), or
+ * NULL when the parts do not compile; a short reason goes to err.
+ */
+const msp_sla_config_t *msp_sla_config_load(const char *sha, const char *timezone,
+                                             const char *calendar, const char *holidays,
+                                             const char *sla_policy, char *err,
+                                             size_t errlen);
+
+/* The priority's index (P1 -> 0 ... P4 -> 3), or -1. */
+int msp_sla_priority_index(const char *priority);
+
+#endif

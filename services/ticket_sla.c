@@ -1,0 +1,232 @@
+/*
+ * ticket_sla.c - the SLA clocks in the tickets API.
+ */
+#include "ticket_sla.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+const msp_sql_t msp_sql_ticket_sla_inputs = {
+    "ticket_sla_inputs",
+    "SELECT k.number, t.document_sha256, t.timezone, t.calendar::text, t.holidays::text,"
+    " t.sla_policy::text, app.ticket_sla_history(k.tenant_id, k.number)::text,"
+    " floor(extract(epoch FROM now()))::bigint"
+    " FROM tenants t JOIN tickets k ON k.tenant_id = t.tenant_id"
+    " WHERE t.slug = $1 AND k.number = coalesce($2::integer,"
+    "   (SELECT max(x.number) FROM tickets x WHERE x.tenant_id = t.tenant_id))",
+    2
+};
+
+const msp_sql_t msp_sql_ticket_sla_store = {
+    "ticket_sla_store",
+    "UPDATE tickets k SET sla = $3::jsonb, response_due = to_timestamp($4::bigint),"
+    " resolution_due = to_timestamp($5::bigint), breach_at = to_timestamp($6::bigint),"
+    " sla_pending = $7::jsonb, sla_next_at = to_timestamp($8::bigint)"
+    " FROM tenants t WHERE t.slug = $1 AND k.tenant_id = t.tenant_id AND k.number = $2::integer",
+    8
+};
+
+/* The tenant documents a read needs: $1 their SHA-256s. */
+static const msp_sql_t sql_sla_configs = {
+    "sla_configs",
+    "SELECT document_sha256, timezone, calendar::text, holidays::text, sla_policy::text"
+    " FROM tenants WHERE document_sha256 = ANY ($1::text[])",
+    1
+};
+
+static const char *
+value(const PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
+}
+
+const msp_sla_config_t *
+msp_ticket_sla_config(const PGresult *inputs, int row)
+{
+    char err[160];
+    return msp_sla_config_load(value(inputs, row, MSP_SLA_IN_SHA),
+                               value(inputs, row, MSP_SLA_IN_TIMEZONE),
+                               value(inputs, row, MSP_SLA_IN_CALENDAR),
+                               value(inputs, row, MSP_SLA_IN_HOLIDAYS),
+                               value(inputs, row, MSP_SLA_IN_POLICY), err, sizeof(err));
+}
+
+static const char *
+time_param(msp_call_t *call, int64_t t)
+{
+    return t == MSP_NO_TIME ? NULL : msp_printf(call, "%lld", (long long) t);
+}
+
+/* json_dumps into the arena. */
+static char *
+dump(msp_call_t *call, const json_t *doc)
+{
+    char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
+    char *copy = text ? msp_strndup(call, text, strlen(text)) : NULL;
+    free(text);
+    return copy;
+}
+
+static json_t *
+utc(int64_t t)
+{
+    char buf[32];
+    time_t tt = (time_t) t;
+    struct tm tm;
+    if (t == MSP_NO_TIME || gmtime_r(&tt, &tm) == NULL) {
+        return json_null();
+    }
+    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return json_string(buf);
+}
+
+int
+msp_ticket_sla_compute(msp_call_t *call, const PGresult *inputs, const char *slug,
+                       const char *doc, size_t len, msp_stmt_t *store, char **out)
+{
+    if (PQntuples(inputs) != 1) {
+        return -1;
+    }
+    const msp_sla_config_t *cfg = msp_ticket_sla_config(inputs, 0);
+    json_t *history = json_loads(PQgetvalue(inputs, 0, MSP_SLA_IN_HISTORY), 0, NULL);
+    int64_t now = strtoll(PQgetvalue(inputs, 0, MSP_SLA_IN_NOW), NULL, 10);
+    msp_sla_snapshot_t *snap = msp_alloc(call, sizeof(*snap));
+    int rc = -1;
+
+    if (cfg != NULL && history != NULL && snap != NULL
+        && msp_sla_replay(cfg, history, now, snap, NULL) == 0)
+    {
+        json_t *stored = msp_sla_snapshot_json(snap);
+        json_t *pending = msp_sla_pending_json(snap);
+        json_t *shown = json_loads(doc, 0, NULL);
+        json_t *view = msp_sla_view(stored, cfg, now);
+        char *stored_text = dump(call, stored), *pending_text = dump(call, pending);
+
+        if (shown != NULL && view != NULL && stored_text != NULL && pending_text != NULL) {
+            json_object_set_new(shown, "response_due", utc(snap->clock[MSP_CLOCK_RESPONSE].due));
+            json_object_set_new(shown, "resolution_due",
+                                utc(snap->clock[MSP_CLOCK_RESOLUTION].due));
+            json_object_set(shown, "sla", view);
+            *out = dump(call, shown);
+
+            store->sql = &msp_sql_ticket_sla_store;
+            store->params[0] = slug;
+            store->params[1] = PQgetvalue(inputs, 0, MSP_SLA_IN_NUMBER);
+            store->params[2] = stored_text;
+            store->params[3] = time_param(call, snap->clock[MSP_CLOCK_RESPONSE].due);
+            store->params[4] = time_param(call, snap->clock[MSP_CLOCK_RESOLUTION].due);
+            store->params[5] = time_param(call, msp_sla_breach_at(snap));
+            store->params[6] = pending_text;
+            store->params[7] = time_param(call, snap->npending ? snap->pending[0].at
+                                                                : MSP_NO_TIME);
+            rc = *out != NULL ? 0 : -1;
+        }
+        json_decref(stored);
+        json_decref(pending);
+        json_decref(shown);
+        json_decref(view);
+    }
+    (void) len;
+    json_decref(history);
+    return rc;
+}
+
+/* ---- reads ---------------------------------------------------------- */
+
+static msp_outcome_t
+configs_loaded(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
+               msp_reply_t *reply)
+{
+    const PGresult *err = msp_first_error(res, nres);
+    if (err != NULL) {
+        return msp_reply_sql_error(call, reply, err);
+    }
+    for (int i = 0; i < PQntuples(res[0]); i++) {
+        char why[160];
+        if (msp_sla_config_load(value(res[0], i, 0), value(res[0], i, 1), value(res[0], i, 2),
+                                value(res[0], i, 3), value(res[0], i, 4), why, sizeof(why))
+            == NULL)
+        {
+            return msp_reply_problem(call, reply, 500, "internal", "Internal error",
+                                     "A tenant's calendar could not be read.", NULL);
+        }
+    }
+    *next = *call->again;
+    next->read_only = 0;     /* the transaction has begun already */
+    return MSP_NEXT;
+}
+
+int
+msp_ticket_sla_need(msp_call_t *call, const PGresult *rows, int sha_col,
+                    const msp_step_t *again, msp_step_t *next)
+{
+    size_t cap = 0, used = 0;
+    char *list = NULL;
+    if (call->again != NULL) {
+        return 0;             /* fetched once already: what is missing is gone */
+    }
+    for (int i = 0; i < PQntuples(rows); i++) {
+        const char *sha = value(rows, i, sha_col);
+        if (sha == NULL || msp_sla_config_find(sha) != NULL
+            || (list != NULL && strstr(list, sha) != NULL))
+        {
+            continue;
+        }
+        size_t len = strlen(sha);
+        if (used + len + 3 > cap) {
+            size_t ncap = (cap ? cap * 2 : 256) + len;
+            char *grown = msp_alloc(call, ncap);
+            if (grown == NULL) {
+                return -1;
+            }
+            memcpy(grown, list ? list : "", used + 1);
+            list = grown;
+            cap = ncap;
+        }
+        used += (size_t) sprintf(list + used, "%s%s", used ? "," : "{", sha);
+    }
+    if (list == NULL) {
+        return 0;
+    }
+    strcpy(list + used, "}");
+
+    call->again = msp_alloc(call, sizeof(msp_step_t));
+    if (call->again == NULL) {
+        return -1;
+    }
+    *call->again = *again;
+    memset(next, 0, sizeof(*next));
+    next->stmts[0].sql = &sql_sla_configs;
+    next->stmts[0].params[0] = list;
+    next->nstmts = 1;
+    next->read_only = again->read_only;
+    next->then = configs_loaded;
+    return 1;
+}
+
+char *
+msp_ticket_sla_doc(msp_call_t *call, const char *doc, size_t len, int64_t now)
+{
+    json_t *shown = json_loadb(doc, len, 0, NULL);
+    if (shown == NULL) {
+        return NULL;
+    }
+    const json_t *stored = json_object_get(shown, "sla");
+    if (json_is_object(stored)) {
+        const char *sha = msp_sla_needs_config(stored);
+        const msp_sla_config_t *cfg = sha ? msp_sla_config_find(sha) : NULL;
+        json_t *view = msp_sla_view(stored, cfg, now);
+        json_object_set_new(shown, "sla", view ? view : json_null());
+    }
+    char *out = dump(call, shown);
+    json_decref(shown);
+    return out;
+}
+
+char *
+msp_ticket_sla_item(msp_call_t *call, const char *doc, size_t len)
+{
+    return msp_ticket_sla_doc(call, doc, len, (int64_t) time(NULL));
+}
