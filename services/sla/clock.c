@@ -196,7 +196,7 @@ account(replay_t *rp, int64_t from, int64_t to)
         r[rp->nruns[c]++] = (run_t) { from, rp->elapsed[c], rp->elapsed[c] + seconds };
         rp->elapsed[c] += seconds;
     }
-    if (rp->segments != NULL) {
+    if (rp->segments != NULL && to > from) {
         explain(rp, from, to, open, seconds, running, holder);
     }
     return 0;

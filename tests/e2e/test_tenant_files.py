@@ -69,7 +69,7 @@ def test_changed_file_updates_the_tenant_and_audits(db, tmp_path):
     doc["sla_policy"]["priorities"]["P1"]["resolution_minutes"] = 123
     write_tenant(tmp_path, doc)
     proc = db.mspctl("tenant", "apply", path)
-    assert proc.stdout.strip() == "gamma: updated", proc.stderr
+    assert proc.stdout.strip() == "gamma: updated (0 tickets' SLA clocks recomputed)", proc.stderr
     (policy,) = db.admin_rows("SELECT sla_policy FROM tenants WHERE slug = 'gamma'")[0]
     assert policy["priorities"]["P1"]["resolution_minutes"] == 123
     actions = [r[0] for r in db.admin_rows("SELECT action FROM audit_log ORDER BY audit_id")]
