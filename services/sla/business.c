@@ -127,7 +127,9 @@ ordinary_weeks(walk_t *w, int64_t limit, int64_t max)
     int64_t holiday = msp_calendar_next_holiday(w->cal, day, &w->hint);
     int64_t weeks = min64(max, (limit - w->t) / SECONDS_PER_WEEK);
 
-    weeks = min64(weeks, (w->change - w->t) / SECONDS_PER_WEEK);
+    if (w->change != INT64_MAX) {
+        weeks = min64(weeks, (w->change - w->t) / SECONDS_PER_WEEK);
+    }
     if (holiday != INT64_MAX) {
         weeks = min64(weeks, (holiday - day) / 7);
     }
