@@ -20,7 +20,10 @@ ALTER TABLE tickets
     ADD COLUMN sla_pending    jsonb NOT NULL DEFAULT '[]',
     ADD COLUMN sla_next_at    timestamptz;
 
+-- A tenant's tickets by breach time, and everyone's (the provider's queue).
 CREATE INDEX tickets_breach ON tickets (tenant_id, breach_at, number)
+    WHERE breach_at IS NOT NULL;
+CREATE INDEX tickets_breach_all ON tickets (breach_at)
     WHERE breach_at IS NOT NULL;
 CREATE INDEX tickets_sla_next ON tickets (sla_next_at)
     WHERE sla_next_at IS NOT NULL;

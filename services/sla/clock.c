@@ -294,6 +294,9 @@ finish(replay_t *rp, int64_t now, msp_sla_snapshot_t *out)
         } else {
             k->due = MSP_NO_TIME;
         }
+        if (k->due == INT64_MAX) {
+            k->due = MSP_NO_TIME;    /* no working time for decades: never due */
+        }
 
         for (int i = 0; i < policy->nthresholds; i++) {
             int p = policy->thresholds[i];
