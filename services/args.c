@@ -1,5 +1,7 @@
 #include "args.h"
 
+#include "sla/tz.h"
+
 #include <string.h>
 
 static int
@@ -143,7 +145,20 @@ msp_args_get(const msp_args_t *args, const char *name)
     return NULL;
 }
 
-/* RFC 3339: 2026-11-23T09:00:00Z, with optional fraction and offset. */
+/* The value of n decimal digits. */
+static int
+digits(const char *s, size_t n)
+{
+    int v = 0;
+    for (size_t i = 0; i < n; i++) {
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+/* RFC 3339: 2026-11-23T09:00:00Z, with optional fraction and offset; the
+ * date must exist and every field be in range (23:59:60, a leap second,
+ * is not accepted: PostgreSQL would not take it either). */
 int
 msp_arg_is_rfc3339(const char *s)
 {
@@ -155,20 +170,28 @@ msp_arg_is_rfc3339(const char *s)
             return 0;
         }
     }
+    int year = digits(s, 4), month = digits(s + 5, 2), day = digits(s + 8, 2);
+    if (year < 1 || month < 1 || month > 12 || day < 1
+        || day > msp_days_in_month(year, month)
+        || digits(s + 11, 2) > 23 || digits(s + 14, 2) > 59 || digits(s + 17, 2) > 59)
+    {
+        return 0;
+    }
     if (s[i] == '.') {
-        size_t digits = 0;
+        size_t n = 0;
         for (i++; s[i] >= '0' && s[i] <= '9'; i++) {
-            digits++;
+            n++;
         }
-        if (digits == 0 || digits > 6) {
+        if (n == 0 || n > 6) {
             return 0;
         }
     }
     if (s[i] == 'Z' && s[i + 1] == '\0') {
         return 1;
     }
-    return (s[i] == '+' || s[i] == '-') && s[i + 1] >= '0' && s[i + 1] <= '9'
-           && s[i + 2] >= '0' && s[i + 2] <= '9' && s[i + 3] == ':'
-           && s[i + 4] >= '0' && s[i + 4] <= '9' && s[i + 5] >= '0' && s[i + 5] <= '9'
-           && s[i + 6] == '\0';
+    const char *o = s + i;
+    return (o[0] == '+' || o[0] == '-') && o[1] >= '0' && o[1] <= '9'
+           && o[2] >= '0' && o[2] <= '9' && o[3] == ':'
+           && o[4] >= '0' && o[4] <= '9' && o[5] >= '0' && o[5] <= '9'
+           && o[6] == '\0' && digits(o + 1, 2) <= 23 && digits(o + 4, 2) <= 59;
 }

@@ -13,6 +13,8 @@
  */
 #include "tenant_file.h"
 
+#include "sla/tz.h"
+
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -487,21 +489,6 @@ check_currency(const json_t *value, const char *path, msp_errors_t *errs)
 typedef enum { DATE_OK, DATE_MALFORMED, DATE_NOT_A_DAY } date_status_t;
 
 static int
-is_leap_year(int year)
-{
-    return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-}
-
-static int
-days_in_month(int year, int month)
-{
-    static const int days[12] = { 31, 28, 31, 30, 31, 30,
-                                  31, 31, 30, 31, 30, 31 };
-
-    return month == 2 && is_leap_year(year) ? 29 : days[month - 1];
-}
-
-static int
 digits_value(const char *s, size_t n)
 {
     int value = 0;
@@ -532,7 +519,7 @@ parse_date(const char *s, size_t len)
     int day = digits_value(s + 8, 2);
 
     if (year < 1 || month < 1 || month > 12
-        || day < 1 || day > days_in_month(year, month))
+        || day < 1 || day > msp_days_in_month(year, month))
     {
         return DATE_NOT_A_DAY;
     }
