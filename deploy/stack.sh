@@ -4,11 +4,21 @@
 # cluster) and nginx with the module, all state under one directory.
 #
 #   stack.sh up STATE [--http-port N] [--pg-port N] [--build DIR] [--sanitize] [--print]
+#                     [--sweep-interval T]
+#   stack.sh nginx-up STATE2 --stack STATE [--http-port N] [--build DIR] [--sanitize]
+#                     [--workers N] [--sweep-interval T] [--conninfo C]
 #   stack.sh down STATE
 #
 # `up` is idempotent: it creates what is missing, reuses what exists, and
 # restarts nginx so that a rebuilt module is loaded.  STATE/env holds the
 # connection strings and the development key for mspctl and the tests.
+#
+# `nginx-up` starts one more nginx, as another host would be, on the
+# database of the stack in STATE (or --conninfo), with its keys; its
+# configuration and logs are in STATE2/nginx/.  `down STATE2` stops it.
+#
+# --sweep-interval is msp_sla_sweep_interval (default $MSP_SWEEP_INTERVAL,
+# else 30s; 0 turns the SLA sweep off).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,11 +29,12 @@ DB=msp
 die() { echo "stack: $*" >&2; exit 1; }
 as_postgres() { (cd / && runuser -u postgres -- "$@"); }
 
-[[ $# -ge 2 ]] || die "usage: stack.sh up|down STATE [options]"
+[[ $# -ge 2 ]] || die "usage: stack.sh up|nginx-up|down STATE [options]"
 cmd=$1 state=$2
 shown=${2%/}  # the state directory as the user named it, for messages
 shift 2
 http_port=8080 pg_port="" build=build sanitize=0 print=0
+sweep_interval=${MSP_SWEEP_INTERVAL:-30s} workers=${MSP_WORKERS:-2} stack="" conninfo=""
 while [[ $# -gt 0 ]]; do
     case $1 in
         --http-port) http_port=$2; shift 2 ;;
@@ -31,9 +42,16 @@ while [[ $# -gt 0 ]]; do
         --build) build=$2; shift 2 ;;
         --sanitize) sanitize=1; shift ;;
         --print) print=1; shift ;;
+        --sweep-interval) sweep_interval=$2; shift 2 ;;
+        --workers) workers=$2; shift 2 ;;
+        --stack) stack=$2; shift 2 ;;
+        --conninfo) conninfo=$2; shift 2 ;;
         *) die "unknown option $1" ;;
     esac
 done
+[[ $sweep_interval =~ ^[0-9][0-9a-z]*$ ]] || die "--sweep-interval: not a time: $sweep_interval"
+[[ $workers =~ ^[1-9][0-9]*$ ]] || die "--workers: not a number: $workers"
+[[ $build == /* ]] || build=$ROOT/$build  # --build: absolute, or relative to the checkout
 [[ $(id -u) -eq 0 ]] || die "run as root (PostgreSQL runs as the postgres user, nginx workers as www-data)"
 
 # PostgreSQL refuses to run as root, so its data must be where the postgres
@@ -137,12 +155,14 @@ export MSP_STATE='$state'
 export MSP_PG_PORT='$pg_port'
 export MSP_HTTP_PORT='$http_port'
 export MSP_HTTP='http://127.0.0.1:$http_port'
-export MSP_WORKERS='${MSP_WORKERS:-2}'
+export MSP_WORKERS='$workers'
+export MSP_SWEEP_INTERVAL='$sweep_interval'
+export MSP_SANITIZE='$sanitize'
 export MSP_DATABASE_URL='postgresql://msp_owner:$(secret owner.pw)@$base/$DB'
 export MSP_GATEWAY_DATABASE_URL='postgresql://msp_gateway:$(secret gateway.pw)@$base/$DB'
 export MSP_DEV_JWT_KEY='$state/secrets/jwt-dev.key'
-export MSP_BUILD='$(realpath "$ROOT/$build")'
-export PATH='$(realpath "$ROOT/$build")':"\$PATH"
+export MSP_BUILD='$(realpath "$build")'
+export PATH='$(realpath "$build")':"\$PATH"
 ENV
     umask 022
 }
@@ -163,15 +183,15 @@ make_keys() {
 load_demo() {
     # shellcheck source=/dev/null
     . "$state/env"
-    (cd "$ROOT" && "$ROOT/$build/mspctl" migrate --dir "$ROOT/migrations")
-    (cd "$ROOT" && "$ROOT/$build/mspctl" tenant apply "$ROOT"/tenants/*.json)
+    (cd "$ROOT" && "$build/mspctl" migrate --dir "$ROOT/migrations")
+    (cd "$ROOT" && "$build/mspctl" tenant apply "$ROOT"/tenants/*.json)
     while read -r subject tenant role tier; do
         [[ -z $subject || $subject == \#* ]] && continue
-        "$ROOT/$build/mspctl" assign "$subject" "$tenant" "$role" $tier >/dev/null
+        "$build/mspctl" assign "$subject" "$tenant" "$role" $tier >/dev/null
     done <"$ROOT/deploy/demo/assignments.txt"
     psql -X -q -o /dev/null -v ON_ERROR_STOP=1 "$MSP_DATABASE_URL" -f "$ROOT/deploy/demo/seed.sql"
     # The demo tickets are loaded with SQL: give them their SLA clocks.
-    "$ROOT/$build/mspctl" sla recompute >/dev/null
+    "$build/mspctl" sla recompute >/dev/null
 }
 
 nginx_pid() {
@@ -187,14 +207,23 @@ stop_nginx() {
     kill -KILL "$pid" 2>/dev/null || true
 }
 
+# start_nginx [SANITIZER_REPORTS]: nginx of $state, on the database at
+# $pg_port unless $conninfo says otherwise.
 start_nginx() {
-    local module=$ROOT/$build/nginx/objs/ngx_http_msp_module.so
+    local module=$build/nginx/objs/ngx_http_msp_module.so
+    local reports=${1:-$state/nginx/sanitizer}
     [[ -f $module ]] || die "$module is not built (make all)"
-    local conninfo="host=127.0.0.1 port=$pg_port dbname=$DB user=msp_gateway"
-    conninfo+=" password=$(secret gateway.pw) application_name=msp-gateway"
+    if [[ -z $conninfo ]]; then
+        conninfo="host=127.0.0.1 port=$pg_port dbname=$DB user=msp_gateway"
+        conninfo+=" password=$(secret gateway.pw) application_name=msp-gateway"
+    fi
+    # a replacement for sed: \, | and & stand for themselves
+    local c=${conninfo//\\/\\\\}
+    c=${c//|/\\|} c=${c//&/\\&}
     umask 077
-    sed -e "s|@MODULE@|$module|g" -e "s|@STATE@|$state|g" -e "s|@CONNINFO@|$conninfo|g" \
-        -e "s|@HTTP_PORT@|$http_port|g" -e "s|@WORKERS@|${MSP_WORKERS:-2}|g" \
+    sed -e "s|@MODULE@|$module|g" -e "s|@STATE@|$state|g" -e "s|@CONNINFO@|$c|g" \
+        -e "s|@HTTP_PORT@|$http_port|g" -e "s|@WORKERS@|$workers|g" \
+        -e "s|^\( *msp_sla_sweep_interval\) [^;]*;|\1 $sweep_interval;|" \
         "$ROOT/deploy/nginx.conf.in" >"$state/nginx/nginx.conf"
     umask 022
     stop_nginx
@@ -206,11 +235,11 @@ start_nginx() {
         # runtime must be loaded first.  nginx frees its pools at exit but
         # not every startup allocation, so leak checking stays off here.
         preload=(env "LD_PRELOAD=$(gcc -print-file-name=libasan.so)"
-                 "ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:log_path=$state/nginx/sanitizer/report"
-                 "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$state/nginx/sanitizer/report")
+                 "ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:log_path=$reports/report"
+                 "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$reports/report")
         # Workers run as www-data and must be able to write their reports.
-        mkdir -p "$state/nginx/sanitizer"
-        chown www-data "$state/nginx/sanitizer"
+        mkdir -p "$reports"
+        chown www-data "$reports"
     fi
     "${preload[@]}" "$NGINX" -p "$state/nginx/" -c "$state/nginx/nginx.conf" -e "$state/nginx/error.log" \
         || { tail -20 "$state/nginx/error.log" >&2; die "nginx did not start"; }
@@ -220,7 +249,7 @@ start_nginx() {
 
 print_usage() {
     . "$state/env"
-    local ctl="$ROOT/$build/mspctl"
+    local ctl="$build/mspctl"
     {
         echo "# Development tokens (HS256, kid \"dev\", valid 8 hours), one per demo role."
         while read -r var sub org role name; do
@@ -274,6 +303,18 @@ case $cmd in
         start_nginx
         [[ $print -eq 1 ]] && print_usage
         exit 0
+        ;;
+    nginx-up)
+        [[ -n $stack && -f $stack/env ]] || die "nginx-up needs --stack STATE of a running stack"
+        stack=$(realpath "$stack")
+        pg_port=$(cat "$stack/pg/port")
+        mkdir -p "$state/nginx/tmp"
+        chmod 755 "$state" "$state/nginx"
+        state=$(realpath "$state")
+        # The stack's keys: tokens it mints are good here too.
+        [[ -e $state/secrets ]] || ln -s "$stack/secrets" "$state/secrets"
+        # Sanitizer reports go where the stack's are looked for.
+        start_nginx "$stack/nginx/sanitizer"
         ;;
     down)
         [[ -e $state ]] || exit 0

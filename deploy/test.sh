@@ -43,9 +43,11 @@ free_port() {
 # PostgreSQL does not hold up the others on the same worker.
 export MSP_WORKERS=1
 
+# The SLA sweep every second: the tests see warnings and breaches soon
+# after they are due.
 echo "== starting a throwaway stack in $state"
 "$ROOT/deploy/stack.sh" up "$state" --http-port "$(free_port)" --pg-port "$(free_port)" \
-    --build "$build" "${sanitize[@]}"
+    --build "$build" --sweep-interval 1s "${sanitize[@]}"
 
 echo "== end-to-end tests"
 set -a

@@ -10,6 +10,7 @@
  *         msp_pool_queue 128;        # requests waiting per worker
  *         msp_connect_timeout 5s;
  *         msp_query_timeout 10s;     # also the statement_timeout
+ *         msp_sla_sweep_interval 30s; # SLA warnings and breaches; 0: off
  *
  *         server {
  *             error_page 400 405 413 414 494 500 501 505 /.msp/error;
@@ -19,7 +20,8 @@
  *     }
  *
  * The request's own flow (body, steps, reply) is ngx_http_msp_request.c;
- * the pool is ngx_http_msp_pool.c.
+ * the pool is ngx_http_msp_pool.c; the SLA sweep's timer is
+ * ngx_http_msp_sweep.c.
  */
 
 
@@ -100,6 +102,13 @@ static ngx_command_t  ngx_http_msp_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_msp_main_conf_t, pool.query_timeout),
+      NULL },
+
+    { ngx_string("msp_sla_sweep_interval"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_msp_main_conf_t, sla_sweep_interval),
       NULL },
 
       ngx_null_command
@@ -391,6 +400,7 @@ ngx_http_msp_create_main_conf(ngx_conf_t *cf)
     conf->pool.queue = NGX_CONF_UNSET_UINT;
     conf->pool.connect_timeout = NGX_CONF_UNSET_MSEC;
     conf->pool.query_timeout = NGX_CONF_UNSET_MSEC;
+    conf->sla_sweep_interval = NGX_CONF_UNSET_MSEC;
 
     return conf;
 }
@@ -407,6 +417,7 @@ ngx_http_msp_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_uint_value(mmcf->pool.queue, 128);
     ngx_conf_init_msec_value(mmcf->pool.connect_timeout, 5000);
     ngx_conf_init_msec_value(mmcf->pool.query_timeout, 10000);
+    ngx_conf_init_msec_value(mmcf->sla_sweep_interval, 30000);
 
     if (mmcf->pool.connect_timeout == 0 || mmcf->pool.query_timeout == 0) {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
@@ -637,7 +648,7 @@ ngx_http_msp_is_address(u_char *host, size_t len)
 }
 
 
-/* the worker's pool */
+/* the worker's pool and its SLA sweep */
 
 
 static ngx_int_t
@@ -657,12 +668,17 @@ ngx_http_msp_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
-    return ngx_http_msp_pool_init(cycle, &mmcf->pool);
+    if (ngx_http_msp_pool_init(cycle, &mmcf->pool) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_msp_sweep_init(cycle, mmcf->sla_sweep_interval);
 }
 
 
 static void
 ngx_http_msp_exit_process(ngx_cycle_t *cycle)
 {
+    ngx_http_msp_sweep_exit(cycle);
     ngx_http_msp_pool_exit(cycle);
 }

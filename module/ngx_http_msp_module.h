@@ -2,8 +2,9 @@
 /*
  * ngx_http_msp_module.h - what the module's files share: the
  * configuration, the contract with the access-phase JWT check
- * (ngx_http_msp_auth_module), the request flow (ngx_http_msp_request.c)
- * and the response writers (ngx_http_msp_reply.c).
+ * (ngx_http_msp_auth_module), the request flow (ngx_http_msp_request.c),
+ * the response writers (ngx_http_msp_reply.c) and the SLA sweep's timer
+ * (ngx_http_msp_sweep.c).
  */
 
 
@@ -30,6 +31,7 @@
 typedef struct {
     ngx_http_msp_pool_conf_t  pool;       /* msp_database, msp_pool_*,
                                              msp_*_timeout */
+    ngx_msec_t                sla_sweep_interval;  /* 0: no sweep */
     ngx_uint_t                gateway;    /* some location has msp_gateway */
     ngx_str_t                 gateway_file;
     ngx_uint_t                gateway_line;
@@ -69,6 +71,16 @@ extern ngx_module_t  ngx_http_msp_auth_module;
  */
 ngx_int_t ngx_http_msp_request(ngx_http_request_t *r, msp_match_t *match,
     unsigned method, const msp_principal_t *principal);
+
+
+/*
+ * Starts the worker's SLA breach sweep (services/sla_sweep.h) on a timer,
+ * after its pool: every "interval", the first time after a random part
+ * of it; an interval of 0 starts nothing.  The exit lets a sweep under
+ * way go, before the pool is closed.
+ */
+ngx_int_t ngx_http_msp_sweep_init(ngx_cycle_t *cycle, ngx_msec_t interval);
+void ngx_http_msp_sweep_exit(ngx_cycle_t *cycle);
 
 
 /*

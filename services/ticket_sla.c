@@ -113,7 +113,10 @@ msp_ticket_sla_compute(msp_call_t *call, const PGresult *inputs, const char *slu
 
             store->sql = &msp_sql_ticket_sla_store;
             store->params[0] = slug;
-            store->params[1] = PQgetvalue(inputs, 0, MSP_SLA_IN_NUMBER);
+            /* The driver frees the inputs before the next step runs. */
+            store->params[1] = msp_strndup(call, PQgetvalue(inputs, 0, MSP_SLA_IN_NUMBER),
+                                           (size_t) PQgetlength(inputs, 0,
+                                                                MSP_SLA_IN_NUMBER));
             store->params[2] = stored_text;
             store->params[3] = time_param(call, snap->clock[MSP_CLOCK_RESPONSE].due);
             store->params[4] = time_param(call, snap->clock[MSP_CLOCK_RESOLUTION].due);
@@ -121,7 +124,7 @@ msp_ticket_sla_compute(msp_call_t *call, const PGresult *inputs, const char *slu
             store->params[6] = pending_text;
             store->params[7] = time_param(call, snap->npending ? snap->pending[0].at
                                                                 : MSP_NO_TIME);
-            rc = *out != NULL ? 0 : -1;
+            rc = *out != NULL && store->params[1] != NULL ? 0 : -1;
         }
         json_decref(stored);
         json_decref(pending);

@@ -167,9 +167,10 @@ explain(replay_t *rp, int64_t from, int64_t to, int counted, int64_t seconds,
 
 /* ---- the replay ----------------------------------------------------- */
 
-/* Counts [from, to) under the ticket's current state. */
+/* Counts [from, to) under the ticket's current state; `current` is the
+ * stretch up to now, explained even when it is still empty. */
 static int
-account(replay_t *rp, int64_t from, int64_t to)
+account(replay_t *rp, int64_t from, int64_t to, int current)
 {
     if (to < from) {
         to = from;
@@ -196,7 +197,7 @@ account(replay_t *rp, int64_t from, int64_t to)
         r[rp->nruns[c]++] = (run_t) { from, rp->elapsed[c], rp->elapsed[c] + seconds };
         rp->elapsed[c] += seconds;
     }
-    if (rp->segments != NULL && to > from) {
+    if (rp->segments != NULL && (to > from || current)) {
         explain(rp, from, to, open, seconds, running, holder);
     }
     return 0;
@@ -350,14 +351,14 @@ msp_sla_replay(const msp_sla_config_t *cfg, const json_t *history, int64_t now,
         if (at < prev) {
             at = prev;         /* history is in event order; never go back */
         }
-        if (i > 0 && at > prev && account(&rp, prev, at) != 0) {
+        if (i > 0 && at > prev && account(&rp, prev, at, 0) != 0) {
             rc = -1;
             break;
         }
         apply(&rp, ev, at);
         prev = at;
     }
-    if (rc == 0 && account(&rp, prev, now > prev ? now : prev) == 0) {
+    if (rc == 0 && account(&rp, prev, now > prev ? now : prev, 1) == 0) {
         memcpy(out->config, cfg->sha, sizeof(out->config));
         finish(&rp, now > prev ? now : prev, out);
     } else {

@@ -1,0 +1,310 @@
+
+/*
+ * ngx_http_msp_sweep.c - the SLA breach sweep on a timer: every worker
+ * runs app.sla_sweep() (services/sla_sweep.h) on its own pool, as the
+ * sweep's principal, every msp_sla_sweep_interval:
+ *
+ *     timer ──> job: BEGIN; principal; sla_sweep($batch); COMMIT
+ *                 │
+ *                 └── done: events written > 0 ──> again, soon
+ *                           otherwise (none, another sweeper, a failure)
+ *                                               ──> again after the interval
+ *
+ * Workers and hosts need no coordination: the function lets one sweeper
+ * in at a time (the others get -1 at once) and announces each warning
+ * and breach once.  A worker's first sweep comes at a random instant of
+ * the second half of its first interval: its pool has had time to
+ * connect, and workers started together do not all ask at once.
+ *
+ * The timer is cancelable: it never holds up a graceful exit.  A sweep
+ * under way does, for as long as its step may take, like a request.
+ */
+
+
+#include "ngx_http_msp_module.h"
+#include "sla_sweep.h"
+
+
+/* a sweep that wrote events runs again after this long */
+#define NGX_HTTP_MSP_SWEEP_AGAIN  10
+
+
+typedef struct {
+    ngx_event_t               timer;
+    ngx_http_msp_job_t        job;
+    msp_step_t                step;
+    ngx_msec_t                interval;
+    ngx_log_t                *log;
+    u_char                    batch[NGX_INT_T_LEN + 1];
+    unsigned                  running:1;
+} ngx_http_msp_sweep_t;
+
+
+static void ngx_http_msp_sweep_start(ngx_event_t *ev);
+static void ngx_http_msp_sweep_done(ngx_event_t *ev);
+static ngx_int_t ngx_http_msp_sweep_result(ngx_http_msp_sweep_t *sw);
+static void ngx_http_msp_sweep_schedule(ngx_http_msp_sweep_t *sw,
+    ngx_msec_t delay);
+
+
+/* the worker's sweeper; its interval is 0 when it does not sweep */
+static ngx_http_msp_sweep_t  ngx_http_msp_sweep;
+
+
+ngx_int_t
+ngx_http_msp_sweep_init(ngx_cycle_t *cycle, ngx_msec_t interval)
+{
+    ngx_http_msp_sweep_t  *sw;
+
+    sw = &ngx_http_msp_sweep;
+
+    ngx_memzero(sw, sizeof(ngx_http_msp_sweep_t));
+
+    if (interval == 0) {
+        return NGX_OK;
+    }
+
+    sw->interval = interval;
+    sw->log = cycle->log;
+
+    (void) ngx_sprintf(sw->batch, "%d%Z", MSP_SLA_SWEEP_BATCH);
+
+    sw->step.stmts[0].sql = &msp_sql_sla_sweep;
+    sw->step.stmts[0].params[0] = (const char *) sw->batch;
+    sw->step.nstmts = 1;
+    sw->step.last = 1;
+
+    /* the module reads the result itself: the step needs no then() */
+
+    sw->step.then = NULL;
+
+    sw->timer.handler = ngx_http_msp_sweep_start;
+    sw->timer.data = sw;
+    sw->timer.log = cycle->log;
+    sw->timer.cancelable = 1;
+
+    ngx_http_msp_sweep_schedule(sw, interval / 2
+                                    + (ngx_msec_t) ngx_random()
+                                      % (interval - interval / 2));
+
+    return NGX_OK;
+}
+
+
+/*
+ * The worker is going away: a sweep under way is let go (the pool drains
+ * its step and rolls back), before the pool closes its connections.
+ */
+
+void
+ngx_http_msp_sweep_exit(ngx_cycle_t *cycle)
+{
+    ngx_http_msp_sweep_t  *sw;
+
+    sw = &ngx_http_msp_sweep;
+
+    if (sw->interval == 0) {
+        return;
+    }
+
+    if (sw->timer.timer_set) {
+        ngx_del_timer(&sw->timer);
+    }
+
+    if (sw->running) {
+        sw->running = 0;
+        ngx_http_msp_pool_finish(&sw->job);
+    }
+
+    sw->interval = 0;
+}
+
+
+static void
+ngx_http_msp_sweep_start(ngx_event_t *ev)
+{
+    ngx_int_t              rc;
+    ngx_http_msp_job_t    *job;
+    ngx_http_msp_sweep_t  *sw;
+
+    sw = ev->data;
+
+    if (ngx_exiting || ngx_quit || ngx_terminate || sw->running) {
+        return;
+    }
+
+    /* a job is used once: each sweep starts from a clean one */
+
+    job = &sw->job;
+
+    ngx_memzero(job, sizeof(ngx_http_msp_job_t));
+
+    job->step = &sw->step;
+    job->principal = &msp_sla_sweeper;
+
+    job->done.handler = ngx_http_msp_sweep_done;
+    job->done.data = sw;
+    job->done.log = sw->log;
+
+    rc = ngx_http_msp_pool_run(job);
+
+    switch (rc) {
+
+    case NGX_AGAIN:
+        sw->running = 1;
+        return;
+
+    case NGX_BUSY:
+        ngx_log_error(NGX_LOG_INFO, sw->log, 0,
+                      "msp sla sweep: skipped, the database wait queue "
+                      "is full");
+        break;
+
+    case NGX_DECLINED:
+        ngx_log_error(NGX_LOG_INFO, sw->log, 0,
+                      "msp sla sweep: skipped, the database is unavailable");
+        break;
+
+    default:
+        ngx_log_error(NGX_LOG_ALERT, sw->log, 0,
+                      "msp sla sweep: this worker has no database pool");
+        ngx_http_msp_pool_finish(job);
+        return;
+    }
+
+    /* the next interval will tell */
+
+    ngx_http_msp_pool_finish(job);
+    ngx_http_msp_sweep_schedule(sw, sw->interval);
+}
+
+
+/* the pool's "done" event: the sweep's step has an outcome */
+
+static void
+ngx_http_msp_sweep_done(ngx_event_t *ev)
+{
+    ngx_int_t              n;
+    ngx_http_msp_sweep_t  *sw;
+
+    sw = ev->data;
+
+    sw->running = 0;
+
+    n = ngx_http_msp_sweep_result(sw);
+
+    ngx_http_msp_pool_finish(&sw->job);
+
+    if (n > 0) {
+        ngx_log_error(NGX_LOG_INFO, sw->log, 0,
+                      "msp sla sweep: %i events", n);
+    }
+
+    /*
+     * events written: there may be more due than one batch held; none,
+     * another sweeper at work, or a failure: the next interval
+     */
+
+    ngx_http_msp_sweep_schedule(sw, n > 0 ? NGX_HTTP_MSP_SWEEP_AGAIN
+                                          : sw->interval);
+}
+
+
+/*
+ * The events the sweep wrote; 0 when there were none, when another
+ * sweeper held the lock, or when the sweep failed (which is logged).
+ */
+
+static ngx_int_t
+ngx_http_msp_sweep_result(ngx_http_msp_sweep_t *sw)
+{
+    char                *msg, *state;
+    size_t               len;
+    u_char              *value;
+    ngx_int_t            n;
+    PGresult            *res;
+    ngx_http_msp_job_t  *job;
+
+    job = &sw->job;
+
+    switch (job->status) {
+
+    case NGX_HTTP_MSP_JOB_FAILED:
+        ngx_log_error(NGX_LOG_ERR, sw->log, 0,
+                      "msp sla sweep: the database is unavailable");
+        return 0;
+
+    case NGX_HTTP_MSP_JOB_TIMEDOUT:
+        ngx_log_error(NGX_LOG_ERR, sw->log, NGX_ETIMEDOUT,
+                      "msp sla sweep timed out");
+        return 0;
+
+    default: /* NGX_HTTP_MSP_JOB_DONE */
+        break;
+    }
+
+    if (job->setup_failed) {
+        ngx_log_error(NGX_LOG_ERR, sw->log, 0,
+                      "msp sla sweep: could not begin the transaction");
+        return 0;
+    }
+
+    res = job->nres == 1 ? job->res[0] : NULL;
+
+    if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+
+        /* the primary message, on one line: not the PL/pgSQL context */
+
+        msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+        state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+        ngx_log_error(NGX_LOG_ERR, sw->log, 0,
+                      "msp sla sweep failed: %s (SQLSTATE %s)",
+                      msg ? msg : "no result", state ? state : "none");
+        return 0;
+    }
+
+    if (PQntuples(res) != 1 || PQnfields(res) != 1
+        || PQgetisnull(res, 0, 0))
+    {
+        ngx_log_error(NGX_LOG_ERR, sw->log, 0,
+                      "msp sla sweep: unexpected result");
+        return 0;
+    }
+
+    if (!job->committed) {
+        ngx_log_error(NGX_LOG_ERR, sw->log, 0,
+                      "msp sla sweep: the transaction did not commit");
+        return 0;
+    }
+
+    value = (u_char *) PQgetvalue(res, 0, 0);
+    len = ngx_strlen(value);
+
+    if (len && value[0] == '-') {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, sw->log, 0,
+                       "msp sla sweep: another sweeper is at work");
+        return 0;
+    }
+
+    n = ngx_atoi(value, len);
+
+    if (n == NGX_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, sw->log, 0,
+                      "msp sla sweep: unexpected result \"%s\"", value);
+        return 0;
+    }
+
+    return n;
+}
+
+
+static void
+ngx_http_msp_sweep_schedule(ngx_http_msp_sweep_t *sw, ngx_msec_t delay)
+{
+    if (sw->interval == 0 || ngx_exiting || ngx_quit || ngx_terminate) {
+        return;
+    }
+
+    ngx_add_timer(&sw->timer, delay);
+}
