@@ -53,6 +53,11 @@ $(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libmsp.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libmsp.a $(LIBS) -lcmocka
 
+# The SLA arithmetic benchmark (tests/bench/run.sh builds and runs it).
+$(BUILD)/bench/sla_bench: tests/bench/sla_bench.c $(BUILD)/libmsp.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libmsp.a $(LIBS)
+
 $(MODULE_SO): $(BUILD)/libmsp.a $(wildcard module/*) deploy/build-module.sh
 	deploy/build-module.sh $(BUILD) "$(SANFLAGS)"
 

@@ -3,6 +3,7 @@
 
     report.py RESULTS_DIR
     report.py --plans EXPLAIN_OUTPUT   the plans, with partition scans counted, not listed
+    report.py --sla SLA_DIR BATCH      the SLA section (tests/bench/sla.sh)
 
 RESULTS_DIR/rows.tsv lists the rows in order: key, label, kind (wrk,
 pgbench or skipped), note.  For a wrk row, KEY.wrk.out is wrk's output
@@ -12,6 +13,12 @@ KEY.pgbench.out is pgbench's output, KEY.log.* its per-transaction logs and
 KEY.window the measured window; req/s, p50 and p99 are computed here from
 the transactions that ended inside the window.  RESULTS_DIR/rss.tsv holds the
 nginx workers' resident memory at each point run.sh sampled it.
+
+SLA_DIR (what sla.sh left): rows.tsv and the pgbench files as above (the
+floor is the row sla_floor); drain.out ("start EPOCH", then "call N EVENTS
+EPOCH" after each call), counts.before and counts.after ("due tickets, due
+entries, sla events, sla audit rows"), plans.full.txt (the EXPLAINs, each
+after a "---- title" line).
 """
 import glob
 import json
@@ -130,9 +137,130 @@ def compact_plans(text):
     return "\n".join(line if len(line) <= 150 else line[:147] + "..." for line in out)
 
 
+TICKETS_SCAN = re.compile(r"->  (.*?) on (tickets_\w+) ")
+
+
+def plan_checks(text):
+    """For each EXPLAIN in text: its title, how it reads the tickets
+    partitions (node kinds, with the partition's name as *, counted) and how
+    many of those reads are by index and how many Seq Scans."""
+    checks, title, n = [], "", 0
+    for block in re.split(r"^(?=.*QUERY PLAN\s*$)|^(?=---- )", text, flags=re.M):
+        if block.startswith("---- "):
+            title, n = block.split("\n", 1)[0][5:].split(":")[0].strip(), 0
+            continue
+        if "QUERY PLAN" not in block:
+            continue
+        n += 1
+        kinds = {}
+        for m in TICKETS_SCAN.finditer(block):
+            kind = m.group(1).replace(m.group(2), "tickets_*")
+            if kind.endswith("Bitmap Index Scan"):       # "... on <index>": name the index
+                kind += " on " + re.sub(r"^tickets_\w+(_sla_next_at_idx)$", r"tickets_*\1", m.group(2))
+            kinds[kind] = kinds.get(kind, 0) + 1
+        seq = sum(v for k, v in kinds.items() if "Seq Scan" in k)
+        index = sum(v for k, v in kinds.items() if "Index" in k)
+        checks.append((f"{title}, {'custom' if n == 1 else 'generic'} plan", kinds, index, seq))
+    return checks
+
+
+def sla_report(out, batch):
+    rows = []
+    for line in (out / "rows.tsv").read_text().split("\n"):
+        if line.strip():
+            key, label = line.split("\t")[:2]
+            r = pgbench_row(out, key)
+            r.update(key=key, label=label)
+            rows.append(r)
+    floor = next((r for r in rows if r["key"] == "sla_floor" and "rps" in r), None)
+
+    print("== SLA: the breach sweep (as msp_gateway, principal msp-gateway:sla-sweep; pgbench -c1)")
+    head = f"   {'':40} {'calls/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'/floor':>7} {'errors':>7}"
+    print(head)
+    print("   " + "-" * (len(head) - 3))
+    for r in rows:
+        if "error" in r:
+            print(f"   {r['label']:40} {'-':>9} {'-':>8} {'-':>8} {'-':>7} {'-':>7}  {r['error']}")
+            continue
+        ratio = "-" if r is floor or floor is None else f"{r['rps'] / floor['rps']:.3f}"
+        print(f"   {r['label']:40} {r['rps']:9.1f} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} "
+              f"{ratio:>7} {r['errors']:>7}")
+    print("   /floor: calls/s divided by the floor's: the same transaction (BEGIN; principal; ...; "
+          "COMMIT,\n   pipelined) with the sweep replaced by its selection alone, an index probe "
+          "run from a cached\n   generic PL/pgSQL plan as the sweep runs it once warm (the same index "
+          "scans, without the join,\n   the row locks and the work per ticket).  plain SQL: a "
+          "client's prepared statement, for\n   reference.  Nothing due, after VACUUM tickets.")
+
+    # the drain
+    before = (out / "counts.before").read_text().split()
+    after = (out / "counts.after").read_text().split() if (out / "counts.after").exists() else []
+    start, calls = None, []
+    for line in (out / "drain.out").read_text().split("\n"):
+        f = line.split()
+        if len(f) == 2 and f[0] == "start":
+            start = float(f[1])
+        elif len(f) == 4 and f[0] == "call":
+            calls.append((int(f[2]), float(f[3])))
+    print()
+    print(f"== SLA: the drain (app.sla_sweep({batch}), one session, a transaction per call, "
+          "until a call writes nothing)")
+    print(f"   due before: {int(before[0]):,} tickets, {int(before[1]):,} warnings/breaches due")
+    if start is None or not calls:
+        print("   no calls completed (see sla/drain.out)")
+    else:
+        times, t = [], start
+        for _, end in calls:
+            times.append(end - t)
+            t = end
+        total = calls[-1][1] - start
+        events = sum(max(n, 0) for n, _ in calls)
+        working = [d for (n, _), d in zip(calls, times) if n > 0]
+        due = int(before[0])
+        print(f"   calls: {len(calls)} ({len(working)} that wrote events, then {len(calls) - len(working)}"
+              f" that wrote none); events written: {events:,}")
+        print(f"   total: {total:.3f} s;  per due ticket: {1e6 * total / due if due else 0:.0f} us;"
+              f"  per event: {1e6 * total / events if events else 0:.0f} us")
+        middle = times[1:-1]
+        print("   per call (ms): the first %.1f (it also plans the selection in this session); "
+              "the others that wrote events: mean %s, min %s, max %s; the last (nothing due) %.1f" % (
+                  1000 * times[0],
+                  f"{1000 * sum(middle) / len(middle):.1f}" if middle else "-",
+                  f"{1000 * min(middle):.1f}" if middle else "-",
+                  f"{1000 * max(middle):.1f}" if middle else "-", 1000 * times[-1]))
+        print("   each call: " + " ".join(f"{n}/{1000 * d:.0f}ms" for (n, _), d in zip(calls, times)))
+    if after:
+        print(f"   due after: {int(after[0]):,} tickets; sla events in the history: {int(after[2]):,}, "
+              f"in the audit log: {int(after[3]):,}")
+    end = (out / "counts.end").read_text().split() if (out / "counts.end").exists() else []
+    if after and end:
+        print(f"   events written during the steady-state runs: {int(end[2]) - int(after[2]):,} "
+              "(0: nothing came due, the sweep only looked)")
+
+    # the plans
+    text = (out / "plans.full.txt").read_text()
+    print()
+    print("== SLA: the sweep's selection, EXPLAIN (ANALYZE, BUFFERS) as the sweeper "
+          "(full text in results/sla/plans.full.txt)")
+    print("   " + (out / "selection.sql").read_text().strip())
+    for line in compact_plans(text).split("\n"):
+        print("   " + line)
+    print()
+    ok = True
+    for title, kinds, index, seq in plan_checks(text):
+        verdict = "all by index, OK" if index and not seq else "NOT all by index"
+        ok = ok and index and not seq
+        print(f"   check ({title}): the tickets partitions are read by "
+              + ", ".join(f"{v} x {k}" for k, v in sorted(kinds.items())) + f": {verdict}")
+    print("   check: every plan reads the tickets partitions by index, no Seq Scan: "
+          + ("yes" if ok else "NO"))
+
+
 def main():
     if sys.argv[1] == "--plans":
         print(compact_plans(pathlib.Path(sys.argv[2]).read_text()))
+        return
+    if sys.argv[1] == "--sla":
+        sla_report(pathlib.Path(sys.argv[2]), sys.argv[3])
         return
     results = pathlib.Path(sys.argv[1])
     rows = []

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make bench`: how fast the gateway answers, against floors measured in the
 # same run on the same machine.  A benchmark, not a test: it measures and
-# prints, and never fails because something was slow.  About 6 minutes.
+# prints, and never fails because something was slow.  About 6 minutes,
+# and about 5 more for the SLA part (step 5).
 #
 #   tests/bench/run.sh BUILD_DIR        (make BUILD=DIR bench)
 #
@@ -29,10 +30,19 @@
 #        GET list     /v1/tenants/{random tenant of his}/tickets?limit=50;
 #        GET queue    /v1/queue?limit=50 (the open tickets of his 20 tenants);
 #        POST ticket  a small JSON body to a random tenant of his;
-#   5. prints the machine, the data, the plans, the exact commands, the table
-#      (report.py), the nginx workers' memory before and after each row, and
-#      the pool's figures; all of it is also STATE/results.txt, kept with
-#      BENCH_KEEP=1.
+#   5. the SLA part, tests/bench/sla.sh (which says how): the breach sweep
+#      over 1,000,000 open tickets of 500 tenants, in a database of its own
+#      in the same cluster (msp_sla), as msp_gateway with the sweeper's
+#      principal: its selection's plans (checked to read every tickets
+#      partition by index), draining 10,000 due tickets, and one sweep with
+#      nothing due against an index probe (pgbench -c1); and the working-time
+#      arithmetic ($build/bench/sla_bench, from sla_bench.c: adding a year of
+#      working time on acme's and globex's calendars) against msp_tz_offset
+#      and a one-day add;
+#   6. prints the machine, the data, the plans, the exact commands, the table
+#      (report.py), the nginx workers' memory before and after each row, the
+#      pool's figures, and the SLA part's sections; all of it is also
+#      STATE/results.txt, kept with BENCH_KEEP=1.
 #
 # Reading the table: req/s is throughput, p50/p99 the latency percentiles
 # (wrk's; for pgbench computed from its per-transaction log over the
@@ -53,7 +63,8 @@
 # each gateway run, 15), BENCH_DB_WARMUP (the same for pgbench, whose
 # connections are new, 30), BENCH_TENANTS (200), BENCH_TICKETS_PER_TENANT
 # (1000), MSP_WORKERS (2), BENCH_KEEP=1 keeps the state directory (the
-# stack is stopped either way).
+# stack is stopped either way); BENCH_SLA=0 skips the SLA part, whose own
+# settings (BENCH_SLA_TENANTS, ...) tests/bench/sla.sh lists.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -69,6 +80,7 @@ db_warmup=${db_warmup%s}
 ntenants=${BENCH_TENANTS:-200}
 per_tenant=${BENCH_TICKETS_PER_TENANT:-1000}
 export MSP_WORKERS=${MSP_WORKERS:-2}
+sla=${BENCH_SLA:-1}
 threads=2
 tech=tech.bench
 tech_tenants=20
@@ -84,6 +96,10 @@ die() { echo "bench: $*" >&2; exit 1; }
 [[ -x $ROOT/$build/mspctl && -f $ROOT/$build/nginx/objs/ngx_http_msp_module.so ]] \
     || die "$build is not built (make BUILD=$build all)"
 [[ -x $PGBENCH ]] || die "$PGBENCH is missing (Debian package postgresql-15)"
+if [[ $sla == 1 ]]; then
+    make --no-print-directory -C "$ROOT" BUILD="$build" "$build/bench/sla_bench" >/dev/null \
+        || die "cannot build $build/bench/sla_bench"
+fi
 if ! command -v wrk >/dev/null; then
     say "installing wrk"
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null \
@@ -246,8 +262,8 @@ SQL
     echo "       set_config('msp.role', 'technician', true), set_config('statement_timeout', '10000ms', true);"
     echo "\\o"
     explain ticket_get services/tickets_read.c "'client-0007', 'T0007', '$(( per_tenant / 2 ))', NULL, 'true'"
-    explain ticket_list services/tickets_read.c "'client-0007', NULL, NULL, NULL, NULL, NULL, NULL, NULL, '51', NULL"
-    explain queue_by_priority services/queue.c "NULL, NULL, NULL, NULL, NULL, '51'"
+    explain ticket_list services/tickets_read.c "'client-0007', NULL, NULL, NULL, NULL, NULL, NULL, NULL, '51', NULL, NULL"
+    explain queue_by_priority services/queue.c "NULL, NULL, NULL, NULL, NULL, '51', NULL"
     echo "COMMIT;"
 } >"$state/explain.sql"
 psql -X -q -v ON_ERROR_STOP=1 "$MSP_GATEWAY_DATABASE_URL" -f "$state/explain.sql" >"$results/plans.full.txt" 2>&1 \
@@ -406,7 +422,13 @@ else
     done
 fi
 
-# ---- 4. the report -------------------------------------------------------
+# ---- 4. the SLA part -----------------------------------------------------
+if [[ $sla == 1 ]]; then
+    run_child "$HERE/sla.sh" "$state" "$build" "$results" \
+        || echo "bench: the SLA part failed (its output is above)" >&2
+fi
+
+# ---- 5. the report -------------------------------------------------------
 {
     echo "== machine"
     echo "   $(nproc) CPUs: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(free -g | awk '/^Mem:/ { print $2 " GiB RAM" }')"
@@ -438,6 +460,10 @@ fi
         echo
         echo "the gateway's nginx error log, error level and worse (counts, then the last lines):"
         sed 's/^/   /' "$results/nginx-errors.txt"
+    fi
+    if [[ -s $results/sla.txt ]]; then
+        echo
+        cat "$results/sla.txt"
     fi
 } >"$state/results.txt"
 echo
