@@ -119,6 +119,10 @@ unix_socket_directories = '$state/pg/run'
 max_connections = 200
 shared_buffers = 256MB
 fsync = on
+# A statement on a partitioned table locks every partition and its indexes
+# (row-level security keeps the planner from pruning them): some 7 locks
+# per tenant for tickets alone.  The default (64) runs out near 100 tenants.
+max_locks_per_transaction = 1024
 CONF
     fi
 

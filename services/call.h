@@ -35,7 +35,7 @@ typedef struct {
     int         nparams;
 } msp_sql_t;
 
-#define MSP_STMT_MAX_PARAMS 16
+#define MSP_STMT_MAX_PARAMS 24
 #define MSP_STEP_MAX_STMTS  6
 
 typedef struct {

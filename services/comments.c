@@ -2,7 +2,9 @@
  * comments.c - POST /v1/tenants/{slug}/tickets/{id}/comments.
  *
  * A comment is a ticket event of kind "comment", public (the requester
- * sees it) or internal (staff on either side only).
+ * sees it) or internal (staff on either side only).  A public comment by
+ * staff is a response: it may stop the first-response clock, so the
+ * clocks are replayed with it first and stored with it.
  */
 #include "json_body.h"
 #include "params.h"
@@ -16,8 +18,7 @@
  * $5 body, $6 visibility, $7 author's name. */
 static const msp_sql_t sql_comment_create = {
     "comment_create",
-    "WITH k AS (SELECT k.tenant_id, k.number, t.ticket_prefix,"
-    "            app.ticket_doc(k, t, app.ticket_asset_ids(k.tenant_id, k.number)) AS doc"
+    "WITH k AS (SELECT k.tenant_id, k.number, t.ticket_prefix"
     "           FROM tenants t JOIN tickets k ON k.tenant_id = t.tenant_id"
     "           WHERE t.slug = $1 AND t.ticket_prefix = $2 AND k.number = $3::integer"
     "             AND ($4::text IS NULL OR k.requester = $4::text)),"
@@ -27,33 +28,36 @@ static const msp_sql_t sql_comment_create = {
     " au AS (INSERT INTO audit_log (tenant_id, action, target, detail)"
     "        SELECT k.tenant_id, 'comment.create', 'ticket:' || k.ticket_prefix || '-' || k.number,"
     "         jsonb_build_object('event_id', e.event_id, 'visibility', $6::text) FROM k, e)"
-    " SELECT app.comment_doc(e)::text, k.doc::text FROM e, k",
+    " SELECT app.comment_doc(e)::text FROM e",
     7
 };
 
 typedef struct {
     const char *slug;
-    char       *comment;      /* the reply */
+    const char *number;
+    msp_step_t  create;      /* the step writing the comment, built up front */
 } comment_state_t;
 
 static msp_outcome_t
-comment_stored(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
-               msp_reply_t *reply)
+comment_created(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
+                msp_reply_t *reply)
 {
     (void) next;
-    comment_state_t *st = call->state;
     const PGresult *err = msp_first_error(res, nres);
     if (err != NULL) {
         return msp_reply_sql_error(call, reply, err);
     }
-    return msp_reply_json(call, reply, 201, st->comment, strlen(st->comment));
+    if (PQntuples(res[0]) != 1) {
+        return msp_reply_no_ticket(call, reply);
+    }
+    return msp_reply_json(call, reply, 201, PQgetvalue(res[0], 0, 0),
+                          (size_t) PQgetlength(res[0], 0, 0));
 }
 
-/* A public reply from staff may meet the first-response target: the
- * clocks are replayed with the comment and stored in the same transaction. */
+/* A response: the clocks with it, stored in the step that writes it. */
 static msp_outcome_t
-comment_created(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
-                msp_reply_t *reply)
+clocks_read(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
+            msp_reply_t *reply)
 {
     comment_state_t *st = call->state;
     const PGresult *err = msp_first_error(res, nres);
@@ -63,18 +67,21 @@ comment_created(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *ne
     if (PQntuples(res[0]) != 1) {
         return msp_reply_no_ticket(call, reply);
     }
-    char *ticket;
-    st->comment = msp_strndup(call, PQgetvalue(res[0], 0, 0), (size_t) PQgetlength(res[0], 0, 0));
-    if (st->comment == NULL
-        || msp_ticket_sla_compute(call, res[1], st->slug, PQgetvalue(res[0], 0, 1),
-                                  (size_t) PQgetlength(res[0], 0, 1), &next->stmts[0],
-                                  &ticket) != 0)
-    {
+    msp_ticket_sla_t clocks;
+    json_t *change = json_pack("[s, n, n, n, b, n, n]", "comment", 1);
+    int rc = change ? msp_ticket_sla_compute(call, res[0], change, &clocks) : -1;
+    json_decref(change);
+    if (rc != 0) {
         return msp_reply_sla_failure(call, reply);
     }
-    next->nstmts = 1;
-    next->last = 1;
-    next->then = comment_stored;
+    *next = st->create;
+    msp_stmt_t *s = &next->stmts[next->nstmts++];
+    s->sql = &msp_sql_ticket_sla_store;
+    s->params[0] = st->slug;
+    s->params[1] = st->number;
+    for (int i = 0; i < MSP_TICKET_SLA_PARAMS; i++) {
+        s->params[2 + i] = clocks.params[i];
+    }
     return MSP_NEXT;
 }
 
@@ -114,7 +121,16 @@ msp_comment_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply
             : "Internal comments are for IT staff; post a public comment instead.");
     }
 
-    msp_stmt_t *s = &first->stmts[0];
+    comment_state_t *st = msp_alloc(call, sizeof(*st));
+    if (st == NULL) {
+        return msp_reply_out_of_memory(reply);
+    }
+    memset(st, 0, sizeof(*st));
+    st->slug = slug;
+    st->number = number;
+    call->state = st;
+
+    msp_stmt_t *s = &st->create.stmts[0];
     s->sql = &sql_comment_create;
     s->params[0] = slug;
     s->params[1] = prefix;
@@ -123,16 +139,18 @@ msp_comment_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply
     s->params[4] = body;
     s->params[5] = visibility;
     s->params[6] = p->name;
-    first->stmts[1].sql = &msp_sql_ticket_sla_inputs;
-    first->stmts[1].params[0] = slug;
-    first->stmts[1].params[1] = number;
-    first->nstmts = 2;
-    first->then = comment_created;
-    comment_state_t *st = msp_alloc(call, sizeof(*st));
-    if (st == NULL) {
-        return msp_reply_out_of_memory(reply);
+    st->create.nstmts = 1;
+    st->create.last = 1;
+    st->create.then = comment_created;
+
+    if (strcmp(visibility, "public") != 0 || !msp_comment_responds(p)) {
+        *first = st->create;
+        return MSP_NEXT;
     }
-    st->slug = slug;
-    call->state = st;
+    first->stmts[0].sql = &msp_sql_ticket_sla_inputs;
+    first->stmts[0].params[0] = slug;
+    first->stmts[0].params[1] = number;
+    first->nstmts = 1;
+    first->then = clocks_read;
     return MSP_NEXT;
 }

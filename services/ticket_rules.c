@@ -104,6 +104,13 @@ msp_sees_internal_comments(const msp_principal_t *p)
 }
 
 int
+msp_comment_responds(const msp_principal_t *p)
+{
+    /* The same roles as "responds" in app.ticket_sla_history(). */
+    return strcmp(p->role, "requester") != 0 && strcmp(p->role, "integration") != 0;
+}
+
+int
 msp_can_comment(const msp_principal_t *p, const char *visibility)
 {
     if (strcmp(p->role, "auditor") == 0) {

@@ -34,6 +34,10 @@ int msp_status_is_open(const char *status);
 int msp_can_create_ticket(const msp_principal_t *p);
 int msp_can_update_ticket(const msp_principal_t *p);
 int msp_can_comment(const msp_principal_t *p, const char *visibility);
+/* A public comment by this principal is a response to the requester (it
+ * meets the first-response target): staff, not the requester, not a
+ * machine client. */
+int msp_comment_responds(const msp_principal_t *p);
 /* Requesters see and comment on their own tickets only. */
 int msp_sees_own_tickets_only(const msp_principal_t *p);
 /* Internal comments are for staff on either side, not requesters or machines. */

@@ -8,15 +8,23 @@
 #include <string.h>
 #include <time.h>
 
+#define SLA_INPUTS_CONFIG \
+    " t.document_sha256, t.timezone, t.calendar::text, t.holidays::text, t.sla_policy::text,"
+
 const msp_sql_t msp_sql_ticket_sla_inputs = {
     "ticket_sla_inputs",
-    "SELECT k.number, t.document_sha256, t.timezone, t.calendar::text, t.holidays::text,"
-    " t.sla_policy::text, app.ticket_sla_history(k.tenant_id, k.number)::text,"
-    " floor(extract(epoch FROM now()))::bigint"
+    "SELECT k.number," SLA_INPUTS_CONFIG
+    " app.ticket_sla_history(k.tenant_id, k.number)::text, floor(extract(epoch FROM now()))::bigint"
     " FROM tenants t JOIN tickets k ON k.tenant_id = t.tenant_id"
-    " WHERE t.slug = $1 AND k.number = coalesce($2::integer,"
-    "   (SELECT max(x.number) FROM tickets x WHERE x.tenant_id = t.tenant_id))",
+    " WHERE t.slug = $1 AND k.number = $2::integer",
     2
+};
+
+const msp_sql_t msp_sql_tenant_sla_inputs = {
+    "tenant_sla_inputs",
+    "SELECT NULL::integer," SLA_INPUTS_CONFIG " '[]', floor(extract(epoch FROM now()))::bigint"
+    " FROM tenants t WHERE t.slug = $1",
+    1
 };
 
 const msp_sql_t msp_sql_ticket_sla_store = {
@@ -69,22 +77,9 @@ dump(msp_call_t *call, const json_t *doc)
     return copy;
 }
 
-static json_t *
-utc(int64_t t)
-{
-    char buf[32];
-    time_t tt = (time_t) t;
-    struct tm tm;
-    if (t == MSP_NO_TIME || gmtime_r(&tt, &tm) == NULL) {
-        return json_null();
-    }
-    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return json_string(buf);
-}
-
 int
-msp_ticket_sla_compute(msp_call_t *call, const PGresult *inputs, const char *slug,
-                       const char *doc, size_t len, msp_stmt_t *store, char **out)
+msp_ticket_sla_compute(msp_call_t *call, const PGresult *inputs, const json_t *change,
+                       msp_ticket_sla_t *out)
 {
     if (PQntuples(inputs) != 1) {
         return -1;
@@ -95,43 +90,29 @@ msp_ticket_sla_compute(msp_call_t *call, const PGresult *inputs, const char *slu
     msp_sla_snapshot_t *snap = msp_alloc(call, sizeof(*snap));
     int rc = -1;
 
-    if (cfg != NULL && history != NULL && snap != NULL
+    /* The change joins the history as its event will: at the
+     * transaction's now(), which is also when the event is stamped. */
+    json_t *event = change ? json_deep_copy(change) : NULL;
+    if (event != NULL) {
+        json_array_insert_new(event, 0, json_integer((json_int_t) now));
+        json_array_append_new(history, event);
+    }
+    if (cfg != NULL && history != NULL && snap != NULL && (change == NULL || event != NULL)
         && msp_sla_replay(cfg, history, now, snap, NULL) == 0)
     {
         json_t *stored = msp_sla_snapshot_json(snap);
         json_t *pending = msp_sla_pending_json(snap);
-        json_t *shown = json_loads(doc, 0, NULL);
-        json_t *view = msp_sla_view(stored, cfg, now);
-        char *stored_text = dump(call, stored), *pending_text = dump(call, pending);
-
-        if (shown != NULL && view != NULL && stored_text != NULL && pending_text != NULL) {
-            json_object_set_new(shown, "response_due", utc(snap->clock[MSP_CLOCK_RESPONSE].due));
-            json_object_set_new(shown, "resolution_due",
-                                utc(snap->clock[MSP_CLOCK_RESOLUTION].due));
-            json_object_set(shown, "sla", view);
-            *out = dump(call, shown);
-
-            store->sql = &msp_sql_ticket_sla_store;
-            store->params[0] = slug;
-            /* The driver frees the inputs before the next step runs. */
-            store->params[1] = msp_strndup(call, PQgetvalue(inputs, 0, MSP_SLA_IN_NUMBER),
-                                           (size_t) PQgetlength(inputs, 0,
-                                                                MSP_SLA_IN_NUMBER));
-            store->params[2] = stored_text;
-            store->params[3] = time_param(call, snap->clock[MSP_CLOCK_RESPONSE].due);
-            store->params[4] = time_param(call, snap->clock[MSP_CLOCK_RESOLUTION].due);
-            store->params[5] = time_param(call, msp_sla_breach_at(snap));
-            store->params[6] = pending_text;
-            store->params[7] = time_param(call, snap->npending ? snap->pending[0].at
-                                                                : MSP_NO_TIME);
-            rc = *out != NULL && store->params[1] != NULL ? 0 : -1;
-        }
+        out->as_of = snap->as_of;
+        out->params[0] = dump(call, stored);
+        out->params[1] = time_param(call, snap->clock[MSP_CLOCK_RESPONSE].due);
+        out->params[2] = time_param(call, snap->clock[MSP_CLOCK_RESOLUTION].due);
+        out->params[3] = time_param(call, msp_sla_breach_at(snap));
+        out->params[4] = dump(call, pending);
+        out->params[5] = time_param(call, snap->npending ? snap->pending[0].at : MSP_NO_TIME);
+        rc = out->params[0] != NULL && out->params[4] != NULL ? 0 : -1;
         json_decref(stored);
         json_decref(pending);
-        json_decref(shown);
-        json_decref(view);
     }
-    (void) len;
     json_decref(history);
     return rc;
 }

@@ -1,11 +1,14 @@
 /*
  * ticket_sla.h - the SLA clocks in the tickets API.
  *
- * Writes: a statement that changes a ticket runs with
- * msp_sql_ticket_sla_inputs right after it, in the same step; the results
- * go to msp_ticket_sla_compute(), which replays the clocks (sla/clock.h)
- * and returns the statement storing them, and the ticket's document as the
- * reply shows it.  One more round trip per write, in the same transaction.
+ * Writes: before a statement changes a ticket, the same transaction reads
+ * what its clocks are computed from (msp_sql_ticket_sla_inputs, or
+ * msp_sql_tenant_sla_inputs for a ticket being created);
+ * msp_ticket_sla_compute() replays the history with the change about to
+ * be made, and the changing statement stores the clocks with the ticket.
+ * The document it returns is shown as of that instant
+ * (msp_ticket_sla_doc with now = as_of), which is also what a retry with
+ * the same Idempotency-Key gets.
  *
  * Reads: ticket documents carry the stored snapshot, which
  * msp_ticket_sla_doc() turns into the "sla" member extended to the present.
@@ -20,30 +23,39 @@
 #include "call.h"
 #include "sla/clock.h"
 
-/* $1 slug, $2 ticket number, or NULL for the ticket this transaction has
- * just created.  Columns: number, document_sha256, timezone, calendar,
- * holidays, sla_policy, history, now (Unix seconds). */
-extern const msp_sql_t msp_sql_ticket_sla_inputs;
-
-/* The column of the history and of "now" in the inputs. */
+/* Columns of both inputs statements: number, document_sha256, timezone,
+ * calendar, holidays, sla_policy, history, now (Unix seconds). */
 enum { MSP_SLA_IN_NUMBER, MSP_SLA_IN_SHA, MSP_SLA_IN_TIMEZONE, MSP_SLA_IN_CALENDAR,
        MSP_SLA_IN_HOLIDAYS, MSP_SLA_IN_POLICY, MSP_SLA_IN_HISTORY, MSP_SLA_IN_NOW };
+
+/* $1 slug, $2 ticket number. */
+extern const msp_sql_t msp_sql_ticket_sla_inputs;
+/* $1 slug: a ticket being created has no history yet. */
+extern const msp_sql_t msp_sql_tenant_sla_inputs;
 
 /* The configuration named by an inputs row, compiled (and cached). */
 const msp_sla_config_t *msp_ticket_sla_config(const PGresult *inputs, int row);
 
-/*
- * From one row of inputs and the ticket's document as the write returned
- * it: replays the clocks, writes into *store the statement that saves
- * them, and into *doc the document with its due instants and "sla"
- * member, in the arena.  -1 when the clocks cannot be computed (out of
- * memory, or a tenant document that does not compile).
- */
-int msp_ticket_sla_compute(msp_call_t *call, const PGresult *inputs, const char *slug,
-                           const char *doc, size_t len, msp_stmt_t *store, char **out);
+/* The clocks as statement parameters, in this order: snapshot, response
+ * due, resolution due, breach_at (Unix seconds or NULL), pending alerts,
+ * next alert; and the instant they are as of. */
+#define MSP_TICKET_SLA_PARAMS 6
+typedef struct {
+    const char *params[MSP_TICKET_SLA_PARAMS];
+    int64_t     as_of;
+} msp_ticket_sla_t;
 
-/* $1 slug, $2 number, $3 snapshot, $4 response_due, $5 resolution_due,
- * $6 breach_at (Unix seconds or NULL), $7 pending alerts, $8 next alert. */
+/*
+ * Replays the history of an inputs row followed by `change` (the event the
+ * write is about to record, as a history entry without its instant:
+ * [kind, status, side, priority, responds, clock, threshold]; NULL for
+ * none).  -1 when the clocks cannot be computed (out of memory, or a
+ * tenant document that does not compile).
+ */
+int msp_ticket_sla_compute(msp_call_t *call, const PGresult *inputs, const json_t *change,
+                           msp_ticket_sla_t *out);
+
+/* $1 slug, $2 number, $3..$8 the clocks (msp_ticket_sla_t's params). */
 extern const msp_sql_t msp_sql_ticket_sla_store;
 
 /*
@@ -56,8 +68,8 @@ extern const msp_sql_t msp_sql_ticket_sla_store;
 int msp_ticket_sla_need(msp_call_t *call, const PGresult *rows, int sha_col,
                         const msp_step_t *again, msp_step_t *next);
 
-/* The document with its "sla" member shown as of now; NULL when out of
- * memory. */
+/* The document with its "sla" member shown as of now (0: as of its
+ * snapshot, as the write that stored it saw it); NULL when out of memory. */
 char *msp_ticket_sla_doc(msp_call_t *call, const char *doc, size_t len, int64_t now);
 /* The same as of the present: a list's item function (page.h). */
 char *msp_ticket_sla_item(msp_call_t *call, const char *doc, size_t len);

@@ -22,15 +22,23 @@
 #define TICKET_CHANGE_FIELDS \
     "title, description, category, impact, urgency, status, side, tier, assignee"
 
+/* The SLA columns a write sets, from msp_ticket_sla_t's parameters $N..$N+5. */
+#define SLA_COLUMNS "sla, response_due, resolution_due, breach_at, sla_pending, sla_next_at"
+#define SLA_VALUES(a, b, c, d, e, f) \
+    "$" #a "::jsonb, to_timestamp($" #b "::bigint), to_timestamp($" #c "::bigint)," \
+    " to_timestamp($" #d "::bigint), $" #e "::jsonb, to_timestamp($" #f "::bigint)"
+
 /* $1 slug, $2 title, $3 description, $4 category, $5 impact, $6 urgency,
- * $7 priority, $8 requester, $9 asset ids.  Returns the number, version
- * and document; no row when the tenant is not visible. */
+ * $7 priority, $8 requester, $9 asset ids, $10..$15 the SLA clocks,
+ * $16 idempotency key or NULL.  Returns the number, version and document;
+ * no row when the tenant is not visible. */
 static const msp_sql_t sql_ticket_create = {
     "ticket_create",
     "WITH t AS (SELECT * FROM tenants WHERE slug = $1),"
     " k AS (INSERT INTO tickets (tenant_id, title, description, category, impact, urgency,"
-    "        priority, requester)"
-    "       SELECT t.tenant_id, $2, $3, $4, $5, $6, $7, $8 FROM t RETURNING *),"
+    "        priority, requester, " SLA_COLUMNS ")"
+    "       SELECT t.tenant_id, $2, $3, $4, $5, $6, $7, $8, "
+    "        " SLA_VALUES(10, 11, 12, 13, 14, 15) " FROM t RETURNING *),"
     " a AS (INSERT INTO ticket_assets (tenant_id, ticket_number, asset_id)"
     "       SELECT k.tenant_id, k.number, unnest($9::bigint[]) FROM k),"
     " e AS (INSERT INTO ticket_events (tenant_id, ticket_number, kind, data)"
@@ -39,18 +47,15 @@ static const msp_sql_t sql_ticket_create = {
     "        'requester', k.requester, 'asset_ids', $9::bigint[]) FROM k),"
     " au AS (INSERT INTO audit_log (tenant_id, action, target, detail)"
     "        SELECT k.tenant_id, 'ticket.create', 'ticket:' || t.ticket_prefix || '-' || k.number,"
-    "         jsonb_build_object('priority', k.priority) FROM k, t)"
-    " SELECT k.number, k.version, app.ticket_doc(k, t, $9::bigint[])::text FROM k, t",
-    9
-};
-
-/* $1 slug, $2 key, $3 the response body: what a retry gets. */
-static const msp_sql_t sql_idempotency_store = {
-    "idempotency_store",
-    "UPDATE idempotency_keys x SET response_status = 201, response_body = $3"
-    " FROM tenants t WHERE t.slug = $1 AND x.tenant_id = t.tenant_id"
-    " AND x.subject = app.principal_sub() AND x.key = $2",
-    3
+    "         jsonb_build_object('priority', k.priority) FROM k, t),"
+    " d AS (SELECT k.number, k.version, app.ticket_doc(k, t, $9::bigint[])::text AS doc"
+    "       FROM k, t),"
+    " i AS (UPDATE idempotency_keys x SET response_status = 201,"
+    "        response_body = (SELECT doc FROM d)"
+    "       FROM t WHERE x.tenant_id = t.tenant_id AND x.subject = app.principal_sub()"
+    "        AND x.key = $16)"
+    " SELECT number, version, doc FROM d",
+    16
 };
 
 /* $1 slug, $2 key, $3 request SHA-256: claims the key for this request. */
@@ -84,13 +89,14 @@ static const msp_sql_t sql_ticket_lock = {
 
 /* $1 slug, $2 number, $3 version; $4..$13 the new values of title,
  * description, category, impact, urgency, priority, status, side, tier,
- * assignee; $14 the changes as JSON. */
+ * assignee; $14 the changes as JSON; $15..$20 the SLA clocks. */
 static const msp_sql_t sql_ticket_update = {
     "ticket_update",
     "WITH t AS (SELECT * FROM tenants WHERE slug = $1),"
     " k AS (UPDATE tickets k SET title = $4, description = $5, category = $6, impact = $7,"
     "        urgency = $8, priority = $9, status = $10, side = $11, tier = $12,"
     "        assignee = $13, version = k.version + 1, updated_at = now(),"
+    "        (" SLA_COLUMNS ") = (" SLA_VALUES(15, 16, 17, 18, 19, 20) "),"
     "        resolved_at = CASE WHEN $10 = 'resolved' AND k.status <> 'resolved' THEN now()"
     "                           WHEN $10 IN ('resolved', 'closed') THEN k.resolved_at END,"
     "        closed_at = CASE WHEN $10 = 'closed' THEN coalesce(k.closed_at, now()) END"
@@ -103,7 +109,7 @@ static const msp_sql_t sql_ticket_update = {
     "         $14::jsonb FROM k, t)"
     " SELECT k.version, app.ticket_doc(k, t, app.ticket_asset_ids(k.tenant_id, k.number))::text"
     " FROM k, t",
-    14
+    20
 };
 
 /* ---- POST ---------------------------------------------------------- */
@@ -112,16 +118,20 @@ typedef struct {
     const char *slug;
     msp_step_t  create;           /* the step creating it, built up front */
     char        request_sha[MSP_SHA256_HEX_LEN + 1];
-    char       *shown;            /* the document as the reply shows it */
-    const char *version;
 } create_state_t;
 
+/* A document as the create stored it: shown as of its creation, to the
+ * creator and to a retry alike. */
 static msp_outcome_t
-reply_created(msp_call_t *call, msp_reply_t *reply, const char *slug, const char *doc,
-              size_t len, const char *version)
+reply_created(msp_call_t *call, msp_reply_t *reply, const char *slug, const char *stored,
+              size_t stored_len, const char *version)
 {
+    const char *doc = msp_ticket_sla_doc(call, stored, stored_len, 0);
+    json_t *parsed = doc ? json_loads(doc, 0, NULL) : NULL;
+    if (parsed == NULL) {
+        return msp_reply_out_of_memory(reply);
+    }
     /* The id is the document's; the Location is where to GET it. */
-    json_t *parsed = json_loadb(doc, len, 0, NULL);
     const char *id = json_string_value(json_object_get(parsed, "id"));
     reply->location = id ? msp_printf(call, "%s/v1/tenants/%s/tickets/%s",
                                       call->base_url ? call->base_url : "", slug, id)
@@ -133,26 +143,14 @@ reply_created(msp_call_t *call, msp_reply_t *reply, const char *slug, const char
     }
     reply->etag = version ? msp_ticket_etag(call, version) : NULL;
     json_decref(parsed);
-    return msp_reply_json(call, reply, 201, doc, len);
-}
-
-static msp_outcome_t
-ticket_stored(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
-              msp_reply_t *reply)
-{
-    (void) next;
-    create_state_t *st = call->state;
-    const PGresult *err = msp_first_error(res, nres);
-    if (err != NULL) {
-        return msp_reply_sql_error(call, reply, err);
-    }
-    return reply_created(call, reply, st->slug, st->shown, strlen(st->shown), st->version);
+    return msp_reply_json(call, reply, 201, doc, strlen(doc));
 }
 
 static msp_outcome_t
 ticket_created(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
                msp_reply_t *reply)
 {
+    (void) next;
     create_state_t *st = call->state;
     const PGresult *err = msp_first_error(res, nres);
     if (err != NULL) {
@@ -167,27 +165,44 @@ ticket_created(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *nex
     if (PQntuples(res[0]) != 1) {
         return msp_reply_no_tenant(call, reply);
     }
-    /* Its SLA clocks, stored in the same transaction; a retry with the
-     * same Idempotency-Key gets this very document. */
-    st->version = msp_strndup(call, PQgetvalue(res[0], 0, 1), (size_t) PQgetlength(res[0], 0, 1));
-    if (st->version == NULL
-        || msp_ticket_sla_compute(call, res[1], st->slug, PQgetvalue(res[0], 0, 2),
-                                  (size_t) PQgetlength(res[0], 0, 2), &next->stmts[0],
-                                  &st->shown) != 0)
-    {
+    return reply_created(call, reply, st->slug, PQgetvalue(res[0], 0, 2),
+                         (size_t) PQgetlength(res[0], 0, 2), PQgetvalue(res[0], 0, 1));
+}
+
+/* The clocks of the ticket about to be created, from its tenant's
+ * calendar and policy: they are stored by the INSERT itself. */
+static msp_outcome_t
+create_with_clocks(msp_call_t *call, const PGresult *inputs, msp_step_t *next,
+                   msp_reply_t *reply)
+{
+    create_state_t *st = call->state;
+    if (PQntuples(inputs) != 1) {
+        return msp_reply_no_tenant(call, reply);
+    }
+    msp_ticket_sla_t clocks;
+    json_t *created = json_pack("[s, s, s, s, b, n, n]", "created", "new", "provider",
+                                st->create.stmts[0].params[6], 0);
+    int rc = created ? msp_ticket_sla_compute(call, inputs, created, &clocks) : -1;
+    json_decref(created);
+    if (rc != 0) {
         return msp_reply_sla_failure(call, reply);
     }
-    next->nstmts = 1;
-    if (call->idempotency_key != NULL) {
-        msp_stmt_t *s = &next->stmts[next->nstmts++];
-        s->sql = &sql_idempotency_store;
-        s->params[0] = st->slug;
-        s->params[1] = call->idempotency_key;
-        s->params[2] = st->shown;
+    *next = st->create;
+    for (int i = 0; i < MSP_TICKET_SLA_PARAMS; i++) {
+        next->stmts[0].params[9 + i] = clocks.params[i];
     }
-    next->last = 1;
-    next->then = ticket_stored;
     return MSP_NEXT;
+}
+
+static msp_outcome_t
+clocks_read(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
+            msp_reply_t *reply)
+{
+    const PGresult *err = msp_first_error(res, nres);
+    if (err != NULL) {
+        return msp_reply_sql_error(call, reply, err);
+    }
+    return create_with_clocks(call, res[0], next, reply);
 }
 
 static msp_outcome_t
@@ -200,8 +215,7 @@ key_claimed(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
         return msp_reply_sql_error(call, reply, err);
     }
     if (PQntuples(res[0]) == 1) {
-        *next = st->create;      /* the key is ours: create the ticket */
-        return MSP_NEXT;
+        return create_with_clocks(call, res[2], next, reply);   /* the key is ours */
     }
     if (PQntuples(res[1]) != 1) {
         return msp_reply_no_tenant(call, reply);
@@ -329,10 +343,9 @@ msp_ticket_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     s->params[6] = msp_priority(impact, urgency);
     s->params[7] = msp_strndup(call, requester, strlen(requester));
     s->params[8] = asset_list;
-    st->create.stmts[1].sql = &msp_sql_ticket_sla_inputs;
-    st->create.stmts[1].params[0] = slug;
-    st->create.stmts[1].params[1] = NULL;      /* the ticket just created */
-    st->create.nstmts = 2;
+    s->params[15] = call->idempotency_key;
+    st->create.nstmts = 1;
+    st->create.last = 1;
     st->create.then = ticket_created;
     msp_body_free(&b);
     if (s->params[1] == NULL || s->params[2] == NULL || s->params[3] == NULL
@@ -342,7 +355,10 @@ msp_ticket_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     }
 
     if (call->idempotency_key == NULL) {
-        *first = st->create;
+        first->stmts[0].sql = &msp_sql_tenant_sla_inputs;
+        first->stmts[0].params[0] = slug;
+        first->nstmts = 1;
+        first->then = clocks_read;
         return MSP_NEXT;
     }
 
@@ -364,7 +380,9 @@ msp_ticket_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     first->stmts[1].sql = &sql_idempotency_stored;
     first->stmts[1].params[0] = slug;
     first->stmts[1].params[1] = call->idempotency_key;
-    first->nstmts = 2;
+    first->stmts[2].sql = &msp_sql_tenant_sla_inputs;
+    first->stmts[2].params[0] = slug;
+    first->nstmts = 3;
     first->then = key_claimed;
     return MSP_NEXT;
 }
@@ -385,8 +403,6 @@ typedef struct {
     const char *if_match;          /* the version the client read, or "*" */
     int         given[F_COUNT];    /* present in the body */
     const char *value[F_COUNT];    /* new value (NULL for a null tier/assignee) */
-    char       *shown;             /* the document as the reply shows it */
-    const char *version;
 } update_state_t;
 
 /* The ETag's version: "\"7\"" or W/"7" -> "7"; "*" stays. */
@@ -412,24 +428,10 @@ if_match_version(msp_call_t *call, const char *header)
 }
 
 static msp_outcome_t
-update_stored(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
-              msp_reply_t *reply)
-{
-    (void) next;
-    update_state_t *st = call->state;
-    const PGresult *err = msp_first_error(res, nres);
-    if (err != NULL) {
-        return msp_reply_sql_error(call, reply, err);
-    }
-    reply->etag = msp_ticket_etag(call, st->version);
-    return msp_reply_json(call, reply, 200, st->shown, strlen(st->shown));
-}
-
-static msp_outcome_t
 ticket_updated(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
                msp_reply_t *reply)
 {
-    update_state_t *st = call->state;
+    (void) next;
     const PGresult *err = msp_first_error(res, nres);
     if (err != NULL) {
         return msp_reply_sql_error(call, reply, err);
@@ -439,19 +441,13 @@ ticket_updated(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *nex
         return msp_reply_problem(call, reply, 500, NULL, NULL,
                                  "The ticket changed unexpectedly.", NULL);
     }
-    /* The clocks replayed with this change, stored in the same transaction. */
-    st->version = msp_strndup(call, PQgetvalue(res[0], 0, 0), (size_t) PQgetlength(res[0], 0, 0));
-    if (st->version == NULL
-        || msp_ticket_sla_compute(call, res[1], st->slug, PQgetvalue(res[0], 0, 1),
-                                  (size_t) PQgetlength(res[0], 0, 1), &next->stmts[0],
-                                  &st->shown) != 0)
-    {
-        return msp_reply_sla_failure(call, reply);
+    const char *doc = msp_ticket_sla_doc(call, PQgetvalue(res[0], 0, 1),
+                                         (size_t) PQgetlength(res[0], 0, 1), 0);
+    if (doc == NULL) {
+        return msp_reply_out_of_memory(reply);
     }
-    next->nstmts = 1;
-    next->last = 1;
-    next->then = update_stored;
-    return MSP_NEXT;
+    reply->etag = msp_ticket_etag(call, PQgetvalue(res[0], 0, 0));
+    return msp_reply_json(call, reply, 200, doc, strlen(doc));
 }
 
 /* Column of each field in sql_ticket_lock's result. */
@@ -514,7 +510,9 @@ ticket_locked(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next
     /* The priority follows impact and urgency; its history drives the SLA. */
     const char *old_priority = msp_priority(old[F_IMPACT], old[F_URGENCY]);
     const char *new_priority = msp_priority(now[F_IMPACT], now[F_URGENCY]);
-    if (json_object_size(changes) > 0 && strcmp(old_priority, new_priority) != 0) {
+    int new_priority_given = json_object_size(changes) > 0
+                             && strcmp(old_priority, new_priority) != 0;
+    if (new_priority_given) {
         json_object_set_new(changes, "priority",
                             json_pack("{s:s, s:s}", "from", old_priority, "to", new_priority));
     }
@@ -552,10 +550,23 @@ ticket_locked(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next
     if (changes_param == NULL || s->params[2] == NULL) {
         return msp_reply_out_of_memory(reply);
     }
-    next->stmts[1].sql = &msp_sql_ticket_sla_inputs;
-    next->stmts[1].params[0] = st->slug;
-    next->stmts[1].params[1] = st->number;
-    next->nstmts = 2;
+    /* The clocks with this change, stored by the update itself; the
+     * history entry is the one its event will make. */
+    msp_ticket_sla_t clocks;
+    json_t *change = json_pack("[s, o, o, o, b, n, n]", "updated",
+        strcmp(old[F_STATUS], now[F_STATUS]) != 0 ? json_string(now[F_STATUS]) : json_null(),
+        strcmp(old[F_SIDE], now[F_SIDE]) != 0 ? json_string(now[F_SIDE]) : json_null(),
+        new_priority_given ? json_string(new_priority) : json_null(), 0);
+    int rc = change ? msp_ticket_sla_compute(call, res[1], change, &clocks) : -1;
+    json_decref(change);
+    if (rc != 0) {
+        return msp_reply_sla_failure(call, reply);
+    }
+    for (int i = 0; i < MSP_TICKET_SLA_PARAMS; i++) {
+        s->params[14 + i] = clocks.params[i];
+    }
+    next->nstmts = 1;
+    next->last = 1;
     next->then = ticket_updated;
     return MSP_NEXT;
 }
