@@ -47,7 +47,8 @@ reference, a plain SQL probe as a prepared statement of the client's,
 `SELECT count(*) FROM tickets WHERE sla_next_at <= now()`.
 
 loop-query reads a PL/pgSQL function's source (pg_proc.prosrc) on stdin and
-prints the query of its first `FOR r IN <query> LOOP`, with the function's
+prints the query of its first `FOR r IN <query> LOOP` (or of its first
+CTE `name AS (<query> ... SKIP LOCKED)`), with the function's
 parameters (NAME=$N arguments, default p_limit=$1) turned into $N, so that
 it can be PREPAREd and EXPLAINed as PL/pgSQL plans it.
 """
@@ -155,9 +156,11 @@ def sweep_transaction(path, what):
 
 
 def loop_query(source, params):
-    m = re.search(r"\bFOR\s+\w+\s+IN\s+(SELECT\b.*?)\s+LOOP\b", source, re.S | re.I)
+    m = (re.search(r"\bFOR\s+\w+\s+IN\s+(SELECT\b.*?)\s+LOOP\b", source, re.S | re.I)
+         or re.search(r"\bAS\s*\(\s*(SELECT\b.*?\bSKIP\s+LOCKED)\s*\)", source, re.S | re.I))
     if not m:
-        raise SystemExit("sql.py: no FOR ... IN SELECT ... LOOP in the function's source")
+        raise SystemExit("sql.py: no FOR ... IN SELECT ... LOOP, nor a CTE selecting"
+                         " FOR UPDATE SKIP LOCKED, in the function's source")
     query = re.sub(r"\s+", " ", m.group(1)).strip()
     for name, number in params.items():
         query = re.sub(r"\b" + re.escape(name) + r"\b", number, query)
