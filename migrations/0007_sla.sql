@@ -95,61 +95,66 @@ CREATE FUNCTION app.ticket_sla_history(p_tenant uuid, p_number integer) RETURNS 
     $$;
 
 -- The breach sweep: announces, as ticket events, the warnings and breaches
--- whose instant has come, for at most p_limit tickets per call.  One
--- sweeper at a time across every worker and host (a transaction-level
--- advisory lock; the others return -1 at once), and once only per ticket,
--- clock and threshold whatever happens (ticket_events_sla_once).  Tickets
--- a request is changing are skipped and found by the next sweep.  One
--- statement per batch: row-level security is checked per statement, not
--- per ticket.  Returns the number of events written.
+-- whose instant has come, at most p_limit tickets per call.  One sweeper
+-- at a time across every worker and host (a transaction-level advisory
+-- lock; the others return -1 at once), and once only per ticket, clock and
+-- threshold whatever happens (ticket_events_sla_once).  Tickets a request
+-- is changing are skipped and found by the next sweep.  Returns the number
+-- of events written.  (A single set-based statement per batch was tried:
+-- with 500 partitions its UPDATE ... FROM planned a scan of every ticket.)
 CREATE FUNCTION app.sla_sweep(p_limit integer) RETURNS integer
     LANGUAGE plpgsql
     AS $$
 DECLARE
-    written integer;
+    r       record;
+    a       jsonb;
+    rest    jsonb;
+    written integer := 0;
+    n       integer;
 BEGIN
     IF NOT pg_try_advisory_xact_lock(hashtext('msp.sla_sweep')) THEN
         RETURN -1;
     END IF;
-    WITH due AS (
+    FOR r IN
         SELECT k.tenant_id, k.number, k.sla_pending, t.ticket_prefix
           FROM public.tickets k JOIN public.tenants t USING (tenant_id)
          WHERE k.sla_next_at <= now()
          ORDER BY k.sla_next_at
          LIMIT p_limit
-           FOR UPDATE OF k SKIP LOCKED),
-    alert AS (
-        SELECT d.tenant_id, d.number, d.ticket_prefix, a.value AS a,
-               (a.value->>'at')::timestamptz <= now() AS now_due
-          FROM due d, jsonb_array_elements(d.sla_pending) a),
-    ev AS (
-        INSERT INTO public.ticket_events (tenant_id, ticket_number, kind, data)
-        SELECT tenant_id, number,
-               CASE WHEN (a->>'threshold')::integer >= 100 THEN 'sla_breached'
-                    ELSE 'sla_warning' END,
-               jsonb_build_object('clock', a->>'clock',
-                                  'threshold', (a->>'threshold')::integer,
-                                  'reached_at', a->>'at')
-          FROM alert WHERE now_due
-        ON CONFLICT DO NOTHING
-        RETURNING tenant_id, ticket_number, kind, data),
-    au AS (
-        INSERT INTO public.audit_log (tenant_id, action, target, detail)
-        SELECT ev.tenant_id, replace(ev.kind, '_', '.'),
-               'ticket:' || d.ticket_prefix || '-' || ev.ticket_number,
-               jsonb_build_object('clock', ev.data->'clock', 'threshold', ev.data->'threshold')
-          FROM ev JOIN due d ON d.tenant_id = ev.tenant_id AND d.number = ev.ticket_number),
-    rest AS (
-        SELECT d.tenant_id, d.number,
-               coalesce(jsonb_agg(x.a ORDER BY x.a->>'at') FILTER (WHERE NOT x.now_due),
-                        '[]') AS pending,
-               min((x.a->>'at')::timestamptz) FILTER (WHERE NOT x.now_due) AS next_at
-          FROM due d LEFT JOIN alert x ON x.tenant_id = d.tenant_id AND x.number = d.number
-         GROUP BY d.tenant_id, d.number),
-    up AS (
-        UPDATE public.tickets k SET sla_pending = r.pending, sla_next_at = r.next_at
-          FROM rest r WHERE k.tenant_id = r.tenant_id AND k.number = r.number)
-    SELECT count(*) INTO written FROM ev;
+           FOR UPDATE OF k SKIP LOCKED
+    LOOP
+        rest := '[]';
+        FOR a IN SELECT value FROM jsonb_array_elements(r.sla_pending) LOOP
+            IF (a->>'at')::timestamptz > now() THEN
+                rest := rest || jsonb_build_array(a);
+                CONTINUE;
+            END IF;
+            INSERT INTO public.ticket_events (tenant_id, ticket_number, kind, data)
+            VALUES (r.tenant_id, r.number,
+                    CASE WHEN (a->>'threshold')::integer >= 100 THEN 'sla_breached'
+                         ELSE 'sla_warning' END,
+                    jsonb_build_object('clock', a->>'clock',
+                                       'threshold', (a->>'threshold')::integer,
+                                       'reached_at', a->>'at'))
+            ON CONFLICT DO NOTHING;
+            GET DIAGNOSTICS n = ROW_COUNT;
+            IF n > 0 THEN
+                INSERT INTO public.audit_log (tenant_id, action, target, detail)
+                VALUES (r.tenant_id,
+                        CASE WHEN (a->>'threshold')::integer >= 100 THEN 'sla.breached'
+                             ELSE 'sla.warning' END,
+                        'ticket:' || r.ticket_prefix || '-' || r.number,
+                        jsonb_build_object('clock', a->>'clock',
+                                           'threshold', (a->>'threshold')::integer));
+                written := written + 1;
+            END IF;
+        END LOOP;
+        UPDATE public.tickets
+           SET sla_pending = rest,
+               sla_next_at = (SELECT min((x->>'at')::timestamptz)
+                                FROM jsonb_array_elements(rest) x)
+         WHERE tenant_id = r.tenant_id AND number = r.number;
+    END LOOP;
     RETURN written;
 END
 $$;

@@ -15,7 +15,7 @@
 #include "call.h"
 
 /* Tickets per statement; a full batch means there may be more. */
-#define MSP_SLA_SWEEP_BATCH 500
+#define MSP_SLA_SWEEP_BATCH 100
 
 /* $1 the batch size.  One row, one column: the events written, or -1 when
  * another sweeper holds the lock. */
