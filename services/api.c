@@ -2,6 +2,7 @@
  * api.c - which service answers which route.
  */
 #include "api.h"
+#include "escalations.h"
 #include "health.h"
 #include "tenants_api.h"
 #include "tickets.h"
@@ -27,6 +28,15 @@ static const struct {
     { MSP_ROUTE_COMMENT_CREATE, msp_comment_create_start, 0 },
     { MSP_ROUTE_TICKET_SLA,     msp_sla_explain_start,    0 },
     { MSP_ROUTE_QUEUE,          msp_queue_start,          0 },
+    { MSP_ROUTE_TICKET_EVENTS,  msp_ticket_events_start,  0 },
+    { MSP_ROUTE_ESCALATION_LIST,   msp_escalation_list_start,     0 },
+    { MSP_ROUTE_ESCALATION_CREATE, msp_escalation_create_start,   0 },
+    { MSP_ROUTE_ESCALATION_GET,    msp_escalation_get_start,      0 },
+    { MSP_ROUTE_ESCALATION_ACCEPT, msp_escalation_decide_start,   0 },
+    { MSP_ROUTE_ESCALATION_REJECT, msp_escalation_decide_start,   0 },
+    { MSP_ROUTE_ESCALATION_POLICY, msp_escalation_policy_start,   0 },
+    { MSP_ROUTE_ESCALATIONS_WAITING, msp_escalations_waiting_start, 0 },
+    { MSP_ROUTE_INBOX,          msp_inbox_start,          0 },
 };
 
 int

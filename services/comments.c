@@ -2,7 +2,9 @@
  * comments.c - POST /v1/tenants/{slug}/tickets/{id}/comments.
  *
  * A comment is a ticket event of kind "comment", public (the requester
- * sees it) or internal (staff on either side only).  A public comment by
+ * sees it), staff (IT staff of both sides) or provider (the provider's
+ * staff only); the database derives the event's visibility from it and
+ * refuses to show it, or let it be written, beyond that level.  A public comment by
  * staff is a response: it may stop the first-response clock, so the
  * clocks are replayed with it first and stored with it.
  */
@@ -88,7 +90,6 @@ clocks_read(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
 msp_outcome_t
 msp_comment_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
 {
-    static const char *const visibilities[] = { "public", "internal", NULL };
     const msp_principal_t *p = call->principal;
     const char *slug = msp_param_slug(call, 0), *prefix, *number;
     if (slug == NULL || msp_param_ticket_id(call, 1, &prefix, &number) != 0) {
@@ -103,7 +104,7 @@ msp_comment_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply
     }
     const char *text = NULL, *visibility = "public";
     msp_body_string(&b, "body", 1, 1, 10000, &text);
-    msp_body_enum(&b, "visibility", 0, visibilities, &visibility);
+    msp_body_enum(&b, "visibility", 0, msp_visibilities, &visibility);
     int invalid = msp_body_finish(&b);
     const char *body = invalid ? NULL : msp_strndup(call, text, strlen(text));
     msp_body_free(&b);
@@ -118,7 +119,9 @@ msp_comment_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply
     if (!msp_can_comment(p, visibility)) {
         return msp_reply_forbidden(call, reply, strcmp(p->role, "auditor") == 0
             ? "Auditors read; they do not comment."
-            : "Internal comments are for IT staff; post a public comment instead.");
+            : strcmp(visibility, "staff") == 0
+            ? "Staff comments are for IT staff; post a public comment instead."
+            : "Provider comments are for the provider's staff; post a staff comment instead.");
     }
 
     comment_state_t *st = msp_alloc(call, sizeof(*st));

@@ -1,5 +1,6 @@
 #include "json_body.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -37,6 +38,20 @@ msp_body_free(msp_body_t *b)
     b->doc = NULL;
 }
 
+/* An error about a field, named with the body's prefix ("note.summary"). */
+static void __attribute__((format(printf, 3, 4)))
+body_error(msp_body_t *b, const char *key, const char *fmt, ...)
+{
+    char message[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof(message), fmt, ap);
+    va_end(ap);
+    char field[160];
+    snprintf(field, sizeof(field), "%s%s", b->prefix ? b->prefix : "", key);
+    msp_errors_add(b->errs, field, "%s", message);
+}
+
 static json_t *
 take(msp_body_t *b, const char *key)
 {
@@ -49,7 +64,7 @@ take(msp_body_t *b, const char *key)
 int
 msp_body_has(msp_body_t *b, const char *key)
 {
-    return json_object_get(b->doc, key) != NULL;
+    return take(b, key) != NULL;
 }
 
 static int
@@ -69,22 +84,22 @@ check_string(msp_body_t *b, const char *key, const json_t *v, size_t min, size_t
              const char **out)
 {
     if (!json_is_string(v)) {
-        msp_errors_add(b->errs, key, "must be a string");
+        body_error(b, key, "must be a string");
         return -1;
     }
     const char *s = json_string_value(v);
     size_t len = json_string_length(v);
     if (len < min) {
-        msp_errors_add(b->errs, key, min == 1 ? "must not be empty"
+        body_error(b, key, min == 1 ? "must not be empty"
                                               : "must be at least %zu characters", min);
         return -1;
     }
     if (len > max) {
-        msp_errors_add(b->errs, key, "must be at most %zu bytes", max);
+        body_error(b, key, "must be at most %zu bytes", max);
         return -1;
     }
     if (strlen(s) != len || has_control_characters(s, len)) {
-        msp_errors_add(b->errs, key, "must not contain control characters");
+        body_error(b, key, "must not contain control characters");
         return -1;
     }
     *out = s;
@@ -98,7 +113,7 @@ msp_body_string(msp_body_t *b, const char *key, int required, size_t min, size_t
     json_t *v = take(b, key);
     if (v == NULL) {
         if (required) {
-            msp_errors_add(b->errs, key, "is required");
+            body_error(b, key, "is required");
             return -1;
         }
         return 0;
@@ -123,7 +138,7 @@ msp_body_enum(msp_body_t *b, const char *key, int required, const char *const *a
     }
     char list[256];
     msp_join(allowed, list, sizeof(list));
-    msp_errors_add(b->errs, key, "must be one of: %s", list);
+    body_error(b, key, "must be one of: %s", list);
     return -1;
 }
 
@@ -151,11 +166,11 @@ msp_body_id_array(msp_body_t *b, const char *key, size_t max, long long *out, si
         return 0;
     }
     if (!json_is_array(v)) {
-        msp_errors_add(b->errs, key, "must be an array of ids");
+        body_error(b, key, "must be an array of ids");
         return -1;
     }
     if (json_array_size(v) > max) {
-        msp_errors_add(b->errs, key, "must have at most %zu items", max);
+        body_error(b, key, "must have at most %zu items", max);
         return -1;
     }
     size_t i;
@@ -164,13 +179,13 @@ msp_body_id_array(msp_body_t *b, const char *key, size_t max, long long *out, si
         char field[64];
         snprintf(field, sizeof(field), "%s[%zu]", key, i);
         if (!json_is_integer(item) || json_integer_value(item) <= 0) {
-            msp_errors_add(b->errs, field, "must be a positive integer");
+            body_error(b, field, "must be a positive integer");
             return -1;
         }
         long long id = json_integer_value(item);
         for (size_t j = 0; j < *count; j++) {
             if (out[j] == id) {
-                msp_errors_add(b->errs, field, "repeats id %lld", id);
+                body_error(b, field, "repeats id %lld", id);
                 return -1;
             }
         }
@@ -190,8 +205,30 @@ msp_body_finish(msp_body_t *b)
             known = strcmp(b->seen[i], key) == 0;
         }
         if (!known) {
-            msp_errors_add(b->errs, key, "unknown field");
+            body_error(b, key, "unknown field");
         }
     }
     return msp_errors_any(b->errs);
+}
+
+int
+msp_body_object(msp_body_t *b, const char *key, int required, const char *prefix,
+                msp_body_t *sub)
+{
+    memset(sub, 0, sizeof(*sub));
+    sub->errs = b->errs;
+    sub->prefix = prefix;
+    json_t *v = take(b, key);
+    if (v == NULL) {
+        if (required) {
+            body_error(b, key, "is required");
+        }
+        return 0;
+    }
+    if (!json_is_object(v)) {
+        body_error(b, key, "must be an object");
+        return -1;
+    }
+    sub->doc = json_incref(v);
+    return 1;
 }

@@ -20,6 +20,7 @@ typedef struct {
     const char   *seen[32];      /* keys read so far */
     size_t        nseen;
     msp_errors_t *errs;
+    const char   *prefix;        /* of field names in errors: "note." in a nested object */
 } msp_body_t;
 
 /* Parses; 0, or -1 with a message for a 400 in *why. */
@@ -27,7 +28,8 @@ int msp_body_parse(msp_body_t *b, const char *text, size_t len, msp_errors_t *er
                    const char **why);
 void msp_body_free(msp_body_t *b);
 
-/* Whether the field is present (null counts as present). */
+/* Whether the field is present (null counts as present).  Asking makes it
+ * a known field: msp_body_finish() does not call it unknown. */
 int msp_body_has(msp_body_t *b, const char *key);
 
 /*
@@ -50,6 +52,14 @@ int msp_body_nullable_string(msp_body_t *b, const char *key, size_t min, size_t 
 /* An array of positive integers, at most max items, no duplicates. */
 int msp_body_id_array(msp_body_t *b, const char *key, size_t max, long long *out,
                       size_t *count);
+
+/*
+ * A nested object: 1 with *sub ready to read its fields (errors name them
+ * prefix + key; free it with msp_body_free and finish it like a body), 0
+ * when absent (an error if required), -1 when not an object.
+ */
+int msp_body_object(msp_body_t *b, const char *key, int required, const char *prefix,
+                    msp_body_t *sub);
 
 /* Reports every field not read as "unknown field"; then returns whether
  * any error was found. */

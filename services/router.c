@@ -19,6 +19,20 @@ static const msp_route_t api_routes[] = {
     { "/v1/tenants/{slug}/tickets/{number}/comments", MSP_METHOD_POST,  MSP_ROUTE_COMMENT_CREATE },
     { "/v1/tenants/{slug}/tickets/{number}/sla",      MSP_METHOD_GET,   MSP_ROUTE_TICKET_SLA },
     { "/v1/queue",                                    MSP_METHOD_GET,   MSP_ROUTE_QUEUE },
+    { "/v1/tenants/{slug}/tickets/{number}/events",   MSP_METHOD_GET,   MSP_ROUTE_TICKET_EVENTS },
+    { "/v1/tenants/{slug}/tickets/{number}/escalations",
+                                                      MSP_METHOD_GET,   MSP_ROUTE_ESCALATION_LIST },
+    { "/v1/tenants/{slug}/tickets/{number}/escalations",
+                                                      MSP_METHOD_POST,  MSP_ROUTE_ESCALATION_CREATE },
+    { "/v1/tenants/{slug}/tickets/{number}/escalations/{id}",
+                                                      MSP_METHOD_GET,   MSP_ROUTE_ESCALATION_GET },
+    { "/v1/tenants/{slug}/tickets/{number}/escalations/{id}/accept",
+                                                      MSP_METHOD_POST,  MSP_ROUTE_ESCALATION_ACCEPT },
+    { "/v1/tenants/{slug}/tickets/{number}/escalations/{id}/reject",
+                                                      MSP_METHOD_POST,  MSP_ROUTE_ESCALATION_REJECT },
+    { "/v1/tenants/{slug}/escalation-policy",         MSP_METHOD_GET,   MSP_ROUTE_ESCALATION_POLICY },
+    { "/v1/escalations",                              MSP_METHOD_GET,   MSP_ROUTE_ESCALATIONS_WAITING },
+    { "/v1/inbox",                                    MSP_METHOD_GET,   MSP_ROUTE_INBOX },
 };
 
 const msp_route_table_t msp_api_routes = {

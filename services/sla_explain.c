@@ -20,8 +20,8 @@
  * theirs) or NULL; then the ticket's id and priority. */
 static const msp_sql_t sql_sla_explain = {
     "sla_explain",
-    "SELECT k.number, t.document_sha256, t.timezone, t.calendar::text, t.holidays::text,"
-    " t.sla_policy::text, app.ticket_sla_history(k.tenant_id, k.number)::text,"
+    "SELECT k.number, " MSP_TENANT_COLUMNS ","
+    " app.ticket_sla_history(k.tenant_id, k.number)::text,"
     " floor(extract(epoch FROM now()))::bigint, t.ticket_prefix || '-' || k.number"
     " FROM tenants t JOIN tickets k ON k.tenant_id = t.tenant_id"
     " WHERE t.slug = $1 AND t.ticket_prefix = $2 AND k.number = $3::integer"
@@ -70,7 +70,7 @@ explained(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
         json_array_append_new(pauses, json_string("pending_vendor"));
     }
     json_t *doc = json_pack("{s:s, s:s, s:o, s:{s:o, s:o}, s:o, s:o}",
-        "ticket", PQgetvalue(res[0], 0, 8),
+        "ticket", PQgetvalue(res[0], 0, MSP_SLA_IN_NOW + 1),
         "timezone", PQgetvalue(res[0], 0, MSP_SLA_IN_TIMEZONE),
         "clocks", clocks ? clocks : json_null(),
         "policy", "thresholds_percent", thresholds, "pause_statuses", pauses,

@@ -93,14 +93,25 @@ msp_can_update_ticket(const msp_principal_t *p)
     return msp_principal_has_role(p, roles);
 }
 
+const char *const msp_visibilities[] = { "public", "staff", "provider", NULL };
+
 int
-msp_sees_internal_comments(const msp_principal_t *p)
+msp_sees_staff_level(const msp_principal_t *p)
 {
     static const char *const roles[] = {
         "technician", "lead", "admin", "account_manager", "it_staff", "it_leader", "auditor",
         NULL
     };
     return msp_principal_has_role(p, roles);
+}
+
+int
+msp_sees_provider_level(const msp_principal_t *p)
+{
+    static const char *const roles[] = {
+        "technician", "lead", "admin", "account_manager", "auditor", NULL
+    };
+    return p->is_provider && msp_principal_has_role(p, roles);
 }
 
 int
@@ -116,7 +127,10 @@ msp_can_comment(const msp_principal_t *p, const char *visibility)
     if (strcmp(p->role, "auditor") == 0) {
         return 0;
     }
-    return strcmp(visibility, "public") == 0 || msp_sees_internal_comments(p);
+    if (strcmp(visibility, "provider") == 0) {
+        return msp_sees_provider_level(p);
+    }
+    return strcmp(visibility, "public") == 0 || msp_sees_staff_level(p);
 }
 
 int

@@ -33,6 +33,8 @@ int msp_status_is_open(const char *status);
 /* Permissions by role (the claim's role). */
 int msp_can_create_ticket(const msp_principal_t *p);
 int msp_can_update_ticket(const msp_principal_t *p);
+/* Whether p may post a comment of this visibility (public, staff,
+ * provider): one it may read, auditors none. */
 int msp_can_comment(const msp_principal_t *p, const char *visibility);
 /* A public comment by this principal is a response to the requester (it
  * meets the first-response target): staff, not the requester, not a
@@ -40,7 +42,13 @@ int msp_can_comment(const msp_principal_t *p, const char *visibility);
 int msp_comment_responds(const msp_principal_t *p);
 /* Requesters see and comment on their own tickets only. */
 int msp_sees_own_tickets_only(const msp_principal_t *p);
-/* Internal comments are for staff on either side, not requesters or machines. */
-int msp_sees_internal_comments(const msp_principal_t *p);
+/* The levels of a ticket's history a principal reads, as the database's
+ * app.visible_levels() decides them (its row-level security enforces
+ * them; these let a service refuse early and say why).  Staff comments
+ * and escalations are for staff on either side, not requesters or
+ * machines; provider comments for the provider's staff. */
+extern const char *const msp_visibilities[];   /* public, staff, provider */
+int msp_sees_staff_level(const msp_principal_t *p);
+int msp_sees_provider_level(const msp_principal_t *p);
 
 #endif

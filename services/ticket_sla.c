@@ -8,8 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#define SLA_INPUTS_CONFIG \
-    " t.document_sha256, t.timezone, t.calendar::text, t.holidays::text, t.sla_policy::text,"
+#define SLA_INPUTS_CONFIG " " MSP_TENANT_COLUMNS ","
 
 const msp_sql_t msp_sql_ticket_sla_inputs = {
     "ticket_sla_inputs",
@@ -39,8 +38,8 @@ const msp_sql_t msp_sql_ticket_sla_store = {
 /* The tenant documents a read needs: $1 their SHA-256s. */
 static const msp_sql_t sql_sla_configs = {
     "sla_configs",
-    "SELECT document_sha256, timezone, calendar::text, holidays::text, sla_policy::text"
-    " FROM tenants WHERE document_sha256 = ANY ($1::text[])",
+    "SELECT " MSP_TENANT_COLUMNS
+    " FROM tenants t WHERE t.document_sha256 = ANY ($1::text[])",
     1
 };
 
@@ -50,15 +49,23 @@ value(const PGresult *res, int row, int col)
     return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
 }
 
+msp_tenant_columns_t
+msp_tenant_columns(const PGresult *res, int row, int first)
+{
+    return (msp_tenant_columns_t) {
+        .sha = value(res, row, first), .timezone = value(res, row, first + 1),
+        .calendar = value(res, row, first + 2), .holidays = value(res, row, first + 3),
+        .sla_policy = value(res, row, first + 4), .model = value(res, row, first + 5),
+        .escalation_policy = value(res, row, first + 6),
+    };
+}
+
 const msp_sla_config_t *
 msp_ticket_sla_config(const PGresult *inputs, int row)
 {
     char err[160];
-    return msp_sla_config_load(value(inputs, row, MSP_SLA_IN_SHA),
-                               value(inputs, row, MSP_SLA_IN_TIMEZONE),
-                               value(inputs, row, MSP_SLA_IN_CALENDAR),
-                               value(inputs, row, MSP_SLA_IN_HOLIDAYS),
-                               value(inputs, row, MSP_SLA_IN_POLICY), err, sizeof(err));
+    msp_tenant_columns_t doc = msp_tenant_columns(inputs, row, MSP_SLA_IN_SHA);
+    return msp_sla_config_load(&doc, err, sizeof(err));
 }
 
 static const char *
@@ -129,9 +136,8 @@ configs_loaded(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *nex
     }
     for (int i = 0; i < PQntuples(res[0]); i++) {
         char why[160];
-        if (msp_sla_config_load(value(res[0], i, 0), value(res[0], i, 1), value(res[0], i, 2),
-                                value(res[0], i, 3), value(res[0], i, 4), why, sizeof(why))
-            == NULL)
+        msp_tenant_columns_t doc = msp_tenant_columns(res[0], i, 0);
+        if (msp_sla_config_load(&doc, why, sizeof(why)) == NULL)
         {
             return msp_reply_problem(call, reply, 500, "internal", "Internal error",
                                      "A tenant's calendar could not be read.", NULL);

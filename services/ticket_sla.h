@@ -23,10 +23,21 @@
 #include "call.h"
 #include "sla/clock.h"
 
-/* Columns of both inputs statements: number, document_sha256, timezone,
- * calendar, holidays, sla_policy, history, now (Unix seconds). */
+/* The columns of a tenant document the clocks and the escalation policy
+ * are compiled from (msp_tenant_columns_t's order), with the tenant as t. */
+#define MSP_TENANT_COLUMNS \
+    "t.document_sha256, t.timezone, t.calendar::text, t.holidays::text, t.sla_policy::text," \
+    " t.co_management_model, t.escalation_policy::text"
+#define MSP_TENANT_NCOLUMNS 7
+
+/* Those columns of a result row, from column `first` on. */
+msp_tenant_columns_t msp_tenant_columns(const PGresult *res, int row, int first);
+
+/* Columns of both inputs statements: number, the tenant columns, history,
+ * now (Unix seconds). */
 enum { MSP_SLA_IN_NUMBER, MSP_SLA_IN_SHA, MSP_SLA_IN_TIMEZONE, MSP_SLA_IN_CALENDAR,
-       MSP_SLA_IN_HOLIDAYS, MSP_SLA_IN_POLICY, MSP_SLA_IN_HISTORY, MSP_SLA_IN_NOW };
+       MSP_SLA_IN_HOLIDAYS, MSP_SLA_IN_POLICY, MSP_SLA_IN_MODEL, MSP_SLA_IN_ESCALATION,
+       MSP_SLA_IN_HISTORY, MSP_SLA_IN_NOW };
 
 /* $1 slug, $2 ticket number. */
 extern const msp_sql_t msp_sql_ticket_sla_inputs;

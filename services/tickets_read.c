@@ -11,8 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* $1 slug, $2 prefix, $3 number, $4 requester (only theirs) or NULL,
- * $5 whether internal comments are shown. */
+/* $1 slug, $2 prefix, $3 number, $4 requester (only theirs) or NULL.
+ * Which comments show is row-level security's decision (the visibility
+ * policy on ticket_events). */
 static const msp_sql_t sql_ticket_get = {
     "ticket_get",
     "SELECT k.version,"
@@ -20,13 +21,12 @@ static const msp_sql_t sql_ticket_get = {
     " (SELECT coalesce(json_agg(app.comment_doc(e) ORDER BY e.event_id), '[]')"
     "    FROM ticket_events e"
     "   WHERE e.tenant_id = k.tenant_id AND e.ticket_number = k.number"
-    "     AND e.kind = 'comment'"
-    "     AND (e.data->>'visibility' = 'public' OR $5::boolean))::text,"
+    "     AND e.kind = 'comment')::text,"
     " " MSP_SLA_CONFIG_COLUMN
     " FROM tenants t JOIN tickets k ON k.tenant_id = t.tenant_id"
     " WHERE t.slug = $1 AND t.ticket_prefix = $2 AND k.number = $3::integer"
     "   AND ($4::text IS NULL OR k.requester = $4::text)",
-    5
+    4
 };
 
 /* The filters of the tickets list: $1 slug; $2..$7 (NULL: any) status[],
@@ -122,7 +122,6 @@ msp_ticket_get_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     s->params[1] = prefix;
     s->params[2] = number;
     s->params[3] = msp_sees_own_tickets_only(p) ? p->sub : NULL;
-    s->params[4] = msp_sees_internal_comments(p) ? "true" : "false";
     first->read_only = 1;
     first->then = ticket_get_done;
     /* kept to run again after fetching a calendar */

@@ -8,6 +8,7 @@
  * locks the row, so that the If-Match check, the lifecycle rule and the
  * update see the same version.
  */
+#include "escalation_policy.h"
 #include "json_body.h"
 #include "params.h"
 #include "sha256.h"
@@ -20,7 +21,7 @@
 #include <string.h>
 
 #define TICKET_CHANGE_FIELDS \
-    "title, description, category, impact, urgency, status, side, tier, assignee"
+    "title, description, category, impact, urgency, status, assignee"
 
 /* The SLA columns a write sets, from msp_ticket_sla_t's parameters $N..$N+5. */
 #define SLA_COLUMNS "sla, response_due, resolution_due, breach_at, sla_pending, sla_next_at"
@@ -30,14 +31,14 @@
 
 /* $1 slug, $2 title, $3 description, $4 category, $5 impact, $6 urgency,
  * $7 priority, $8 requester, $9 asset ids, $10..$15 the SLA clocks,
- * $16 idempotency key or NULL.  Returns the number, version and document;
- * no row when the tenant is not visible. */
+ * $16 idempotency key or NULL, $17 the side it goes to.  Returns the
+ * number, version and document; no row when the tenant is not visible. */
 static const msp_sql_t sql_ticket_create = {
     "ticket_create",
     "WITH t AS (SELECT * FROM tenants WHERE slug = $1),"
     " k AS (INSERT INTO tickets (tenant_id, title, description, category, impact, urgency,"
-    "        priority, requester, " SLA_COLUMNS ")"
-    "       SELECT t.tenant_id, $2, $3, $4, $5, $6, $7, $8, "
+    "        priority, requester, side, " SLA_COLUMNS ")"
+    "       SELECT t.tenant_id, $2, $3, $4, $5, $6, $7, $8, $17, "
     "        " SLA_VALUES(10, 11, 12, 13, 14, 15) " FROM t RETURNING *),"
     " a AS (INSERT INTO ticket_assets (tenant_id, ticket_number, asset_id)"
     "       SELECT k.tenant_id, k.number, unnest($9::bigint[]) FROM k),"
@@ -55,7 +56,7 @@ static const msp_sql_t sql_ticket_create = {
     "       FROM t WHERE x.tenant_id = t.tenant_id AND x.subject = app.principal_sub()"
     "        AND x.key = $16)"
     " SELECT number, version, doc FROM d",
-    16
+    17
 };
 
 /* $1 slug, $2 key, $3 request SHA-256: claims the key for this request. */
@@ -169,8 +170,9 @@ ticket_created(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *nex
                          (size_t) PQgetlength(res[0], 0, 2), PQgetvalue(res[0], 0, 1));
 }
 
-/* The clocks of the ticket about to be created, from its tenant's
- * calendar and policy: they are stored by the INSERT itself. */
+/* Where the ticket goes (the escalation policy's intake for its
+ * category), and its clocks from its tenant's calendar and policy: both
+ * are stored by the INSERT itself. */
 static msp_outcome_t
 create_with_clocks(msp_call_t *call, const PGresult *inputs, msp_step_t *next,
                    msp_reply_t *reply)
@@ -179,8 +181,13 @@ create_with_clocks(msp_call_t *call, const PGresult *inputs, msp_step_t *next,
     if (PQntuples(inputs) != 1) {
         return msp_reply_no_tenant(call, reply);
     }
+    const msp_sla_config_t *cfg = msp_ticket_sla_config(inputs, 0);
+    if (cfg == NULL || cfg->escalation == NULL) {
+        return msp_reply_sla_failure(call, reply);
+    }
+    const char *side = msp_esc_intake_side(cfg->escalation, st->create.stmts[0].params[3]);
     msp_ticket_sla_t clocks;
-    json_t *created = json_pack("[s, s, s, s, b, n, n]", "created", "new", "provider",
+    json_t *created = json_pack("[s, s, s, s, b, n, n]", "created", "new", side,
                                 st->create.stmts[0].params[6], 0);
     int rc = created ? msp_ticket_sla_compute(call, inputs, created, &clocks) : -1;
     json_decref(created);
@@ -191,6 +198,7 @@ create_with_clocks(msp_call_t *call, const PGresult *inputs, msp_step_t *next,
     for (int i = 0; i < MSP_TICKET_SLA_PARAMS; i++) {
         next->stmts[0].params[9 + i] = clocks.params[i];
     }
+    next->stmts[0].params[16] = side;
     return MSP_NEXT;
 }
 
@@ -555,7 +563,7 @@ ticket_locked(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next
     msp_ticket_sla_t clocks;
     json_t *change = json_pack("[s, o, o, o, b, n, n]", "updated",
         strcmp(old[F_STATUS], now[F_STATUS]) != 0 ? json_string(now[F_STATUS]) : json_null(),
-        strcmp(old[F_SIDE], now[F_SIDE]) != 0 ? json_string(now[F_SIDE]) : json_null(),
+        json_null(),                  /* the side moves by escalation only */
         new_priority_given ? json_string(new_priority) : json_null(), 0);
     int rc = change ? msp_ticket_sla_compute(call, res[1], change, &clocks) : -1;
     json_decref(change);
@@ -616,12 +624,14 @@ msp_ticket_update_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     st->given[F_IMPACT] = msp_body_enum(&b, "impact", 0, msp_levels, &v[F_IMPACT]) == 1;
     st->given[F_URGENCY] = msp_body_enum(&b, "urgency", 0, msp_levels, &v[F_URGENCY]) == 1;
     st->given[F_STATUS] = msp_body_enum(&b, "status", 0, msp_statuses, &v[F_STATUS]) == 1;
-    st->given[F_SIDE] = msp_body_enum(&b, "side", 0, msp_sides, &v[F_SIDE]) == 1;
-    if (msp_body_has(&b, "tier") && json_is_null(json_object_get(b.doc, "tier"))) {
-        msp_body_nullable_string(&b, "tier", 0, 0, &v[F_TIER]);
-        st->given[F_TIER] = 1;
-    } else {
-        st->given[F_TIER] = msp_body_enum(&b, "tier", 0, msp_tiers, &v[F_TIER]) == 1;
+    /* Work changes hands with a note, or not at all. */
+    if (msp_body_has(&b, "side")) {
+        msp_errors_add(&errs, "side", "moves only with an escalation (a handoff): "
+                       "POST .../tickets/{id}/escalations");
+    }
+    if (msp_body_has(&b, "tier")) {
+        msp_errors_add(&errs, "tier", "moves only with an escalation (a functional one): "
+                       "POST .../tickets/{id}/escalations");
     }
     st->given[F_ASSIGNEE] = msp_body_nullable_string(&b, "assignee", 1, 200,
                                                      &v[F_ASSIGNEE]) == 1;

@@ -12,6 +12,7 @@
 #include "ctl.h"
 
 #include "sla/clock.h"
+#include "ticket_sla.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -74,8 +75,8 @@ ctl_sla_recompute_tenant(PGconn *conn, const char *tenant_id, long *count)
 {
     const char *id_param[] = { tenant_id };
     PGresult *res = ctl_query(conn,
-        "SELECT document_sha256, timezone, calendar::text, holidays::text, sla_policy::text,"
-        " floor(extract(epoch FROM now()))::bigint FROM tenants WHERE tenant_id = $1",
+        "SELECT " MSP_TENANT_COLUMNS ", floor(extract(epoch FROM now()))::bigint"
+        " FROM tenants t WHERE t.tenant_id = $1",
         1, id_param);
     if (res == NULL || PQntuples(res) != 1) {
         PQclear(res);
@@ -83,10 +84,9 @@ ctl_sla_recompute_tenant(PGconn *conn, const char *tenant_id, long *count)
         return -1;
     }
     char err[160];
-    const msp_sla_config_t *cfg = msp_sla_config_load(PQgetvalue(res, 0, 0),
-        PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3),
-        PQgetvalue(res, 0, 4), err, sizeof(err));
-    int64_t now = strtoll(PQgetvalue(res, 0, 5), NULL, 10);
+    msp_tenant_columns_t doc = msp_tenant_columns(res, 0, 0);
+    const msp_sla_config_t *cfg = msp_sla_config_load(&doc, err, sizeof(err));
+    int64_t now = strtoll(PQgetvalue(res, 0, MSP_TENANT_NCOLUMNS), NULL, 10);
     PQclear(res);
     if (cfg == NULL) {
         ctl_error("the tenant's calendar or SLA policy cannot be used: %s", err);

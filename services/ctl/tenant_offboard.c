@@ -41,6 +41,7 @@ static const struct {
     EXPORT("assets", "asset_id"),
     EXPORT("ticket_assets", "ticket_number, asset_id"),
     EXPORT("ticket_events", "event_id"),
+    EXPORT("escalations", "escalation_id"),
     EXPORT("audit_log", "audit_id"),
 #undef EXPORT
 #undef OF_TENANT

@@ -268,6 +268,21 @@ alert_cmp(const void *a, const void *b)
     return x->threshold - y->threshold;
 }
 
+/* Whether clock c announces reaching p percent of its target: the SLA
+ * policy's warnings and breach on both clocks, and the escalation policy's
+ * automatic steps on the resolution clock. */
+static int
+announces(const msp_sla_config_t *cfg, int c, int p)
+{
+    for (int i = 0; i < cfg->policy.nthresholds; i++) {
+        if (cfg->policy.thresholds[i] == p) {
+            return 1;
+        }
+    }
+    return c == MSP_CLOCK_RESOLUTION
+           && (p == cfg->steps.notify_lead_percent || p == cfg->steps.escalate_tier_percent);
+}
+
 static void
 finish(replay_t *rp, int64_t now, msp_sla_snapshot_t *out)
 {
@@ -299,11 +314,10 @@ finish(replay_t *rp, int64_t now, msp_sla_snapshot_t *out)
             k->due = MSP_NO_TIME;    /* no working time for decades: never due */
         }
 
-        for (int i = 0; i < policy->nthresholds; i++) {
-            int p = policy->thresholds[i];
+        for (int p = 1; p <= 100; p++) {
             int64_t x = k->target * p / 100;
             int64_t at = MSP_NO_TIME;
-            if (rp->announced[c][p] || x <= 0) {
+            if (!announces(rp->cfg, c, p) || rp->announced[c][p] || x <= 0) {
                 continue;
             }
             if (k->stopped_at != MSP_NO_TIME) {
@@ -317,7 +331,16 @@ finish(replay_t *rp, int64_t now, msp_sla_snapshot_t *out)
                 at = msp_business_add(rp->cfg->calendar, now, x - k->elapsed);
             }
             if (at != MSP_NO_TIME && at != INT64_MAX) {
-                out->pending[out->npending++] = (msp_sla_alert_t) { c, p, at };
+                /* A tier escalation waits for acceptance from when it is raised. */
+                int64_t ack = c == MSP_CLOCK_RESOLUTION
+                              && p == rp->cfg->steps.escalate_tier_percent
+                              && rp->cfg->steps.ack_seconds > 0
+                              ? msp_business_add(rp->cfg->calendar, at,
+                                                 rp->cfg->steps.ack_seconds)
+                              : MSP_NO_TIME;
+                out->pending[out->npending++] = (msp_sla_alert_t) {
+                    c, p, at, ack == INT64_MAX ? MSP_NO_TIME : ack
+                };
             }
         }
     }
@@ -405,9 +428,13 @@ msp_sla_pending_json(const msp_sla_snapshot_t *s)
 {
     json_t *list = json_array();
     for (int i = 0; list != NULL && i < s->npending; i++) {
-        json_array_append_new(list, json_pack("{s:s, s:i, s:o}",
-            "clock", msp_clock_names[s->pending[i].clock],
-            "threshold", s->pending[i].threshold, "at", utc_or_null(s->pending[i].at)));
+        const msp_sla_alert_t *a = &s->pending[i];
+        json_t *alert = json_pack("{s:s, s:i, s:o}", "clock", msp_clock_names[a->clock],
+                                  "threshold", a->threshold, "at", utc_or_null(a->at));
+        if (alert != NULL && a->ack_due != MSP_NO_TIME) {
+            json_object_set_new(alert, "ack_due", utc_or_null(a->ack_due));
+        }
+        json_array_append_new(list, alert);
     }
     return list;
 }

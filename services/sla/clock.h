@@ -58,6 +58,9 @@ typedef struct {
     int     clock;          /* MSP_CLOCK_* */
     int     threshold;      /* percent; 100 is the breach */
     int64_t at;
+    int64_t ack_due;        /* for the escalation policy's tier step: when the
+                               escalation it raises must be accepted, else
+                               MSP_NO_TIME */
 } msp_sla_alert_t;
 
 typedef struct {

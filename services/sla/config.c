@@ -3,6 +3,8 @@
  */
 #include "sla/config.h"
 
+#include "escalation_policy.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -87,10 +89,25 @@ msp_sla_config_find(const char *sha)
     return NULL;
 }
 
-const msp_sla_config_t *
-msp_sla_config_load(const char *sha, const char *timezone, const char *calendar,
-                    const char *holidays, const char *sla_policy, char *err, size_t errlen)
+/* The automatic steps and acknowledgement target of a normalized
+ * escalation_policy (absent members: none). */
+static void
+steps_parse(const json_t *escalation_policy, msp_sla_steps_t *out)
 {
+    const json_t *automatic = json_object_get(escalation_policy, "automatic");
+    json_int_t notify = json_integer_value(json_object_get(automatic, "notify_lead_at_percent"));
+    json_int_t tier = json_integer_value(json_object_get(automatic, "escalate_tier_at_percent"));
+    json_int_t ack = json_integer_value(json_object_get(escalation_policy,
+                                                        "acknowledgement_minutes"));
+    out->notify_lead_percent = notify >= 1 && notify <= 100 ? (int) notify : 0;
+    out->escalate_tier_percent = tier >= 1 && tier <= 100 ? (int) tier : 0;
+    out->ack_seconds = ack > 0 ? (int64_t) ack * 60 : 0;
+}
+
+const msp_sla_config_t *
+msp_sla_config_load(const msp_tenant_columns_t *doc, char *err, size_t errlen)
+{
+    const char *sha = doc->sha;
     const msp_sla_config_t *found = msp_sla_config_find(sha);
     if (found != NULL) {
         return found;
@@ -100,21 +117,32 @@ msp_sla_config_load(const char *sha, const char *timezone, const char *calendar,
         return NULL;
     }
 
-    json_t *cal_doc = json_loads(calendar ? calendar : "", 0, NULL);
-    json_t *hol_doc = json_loads(holidays ? holidays : "", 0, NULL);
-    json_t *pol_doc = json_loads(sla_policy ? sla_policy : "", 0, NULL);
+    json_t *cal_doc = json_loads(doc->calendar ? doc->calendar : "", 0, NULL);
+    json_t *hol_doc = json_loads(doc->holidays ? doc->holidays : "", 0, NULL);
+    json_t *pol_doc = json_loads(doc->sla_policy ? doc->sla_policy : "", 0, NULL);
+    json_t *esc_doc = doc->escalation_policy
+                      ? json_loads(doc->escalation_policy, 0, NULL) : NULL;
+    json_t *escalation = NULL;
     msp_sla_policy_t policy;
+    msp_sla_steps_t steps = { 0 };
     msp_calendar_t *cal = NULL;
 
     if (pol_doc == NULL || msp_sla_policy_parse(pol_doc, &policy) != 0) {
         snprintf(err, errlen, "the SLA policy is not a normalized sla_policy");
+    } else if (doc->model != NULL
+               && (escalation = msp_esc_effective(doc->model, esc_doc)) == NULL)
+    {
+        snprintf(err, errlen, "the escalation policy is not a normalized escalation_policy");
     } else {
-        cal = msp_calendar_new(timezone, cal_doc, hol_doc, err, errlen);
+        steps_parse(esc_doc, &steps);
+        cal = msp_calendar_new(doc->timezone, cal_doc, hol_doc, err, errlen);
     }
     json_decref(cal_doc);
     json_decref(hol_doc);
     json_decref(pol_doc);
+    json_decref(esc_doc);
     if (cal == NULL) {
+        json_decref(escalation);
         return NULL;
     }
 
@@ -122,9 +150,12 @@ msp_sla_config_load(const char *sha, const char *timezone, const char *calendar,
     cache_next = (cache_next + 1) % MSP_SLA_CONFIG_CACHE;
     if (slot->calendar != NULL) {
         msp_calendar_free(slot->calendar);
+        json_decref(slot->escalation);
     }
     memcpy(slot->sha, sha, MSP_SLA_SHA_LEN + 1);
     slot->calendar = cal;
     slot->policy = policy;
+    slot->steps = steps;
+    slot->escalation = escalation;
     return slot;
 }

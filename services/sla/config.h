@@ -37,10 +37,21 @@ typedef struct {
     unsigned pause_pending_vendor:1;
 } msp_sla_policy_t;
 
+/* The escalation policy's automatic steps on the resolution clock, which
+ * the breach sweep applies when that clock reaches them (so they are
+ * announced like warnings), and its acknowledgement target. */
+typedef struct {
+    int     notify_lead_percent;      /* 0: none */
+    int     escalate_tier_percent;    /* 0: none */
+    int64_t ack_seconds;              /* business seconds */
+} msp_sla_steps_t;
+
 typedef struct {
     char              sha[MSP_SLA_SHA_LEN + 1];
     msp_calendar_t   *calendar;
     msp_sla_policy_t  policy;
+    msp_sla_steps_t   steps;
+    json_t           *escalation;     /* msp_esc_effective(), NULL without a model */
 } msp_sla_config_t;
 
 /* Reads a normalized sla_policy object; -1 when it is not one. */
@@ -50,15 +61,19 @@ int msp_sla_policy_parse(const json_t *sla_policy, msp_sla_policy_t *out);
  * NULL when it is not cached. */
 const msp_sla_config_t *msp_sla_config_find(const char *sha);
 
+/* A tenant document's columns as text: timezone, co_management_model,
+ * and calendar, holidays, sla_policy and escalation_policy as JSON. */
+typedef struct {
+    const char *sha, *timezone, *calendar, *holidays, *sla_policy;
+    const char *model, *escalation_policy;    /* NULL: no escalation policy */
+} msp_tenant_columns_t;
+
 /*
- * Compiles and caches the configuration of a tenant document from its
- * columns as text (timezone, and calendar, holidays and sla_policy as
- * JSON).  Returns the cached entry (the one already there, when it is), or
- * NULL when the parts do not compile; a short reason goes to err.
+ * Compiles and caches the configuration of a tenant document.  Returns
+ * the cached entry (the one already there, when it is), or NULL when the
+ * parts do not compile; a short reason goes to err.
  */
-const msp_sla_config_t *msp_sla_config_load(const char *sha, const char *timezone,
-                                             const char *calendar, const char *holidays,
-                                             const char *sla_policy, char *err,
+const msp_sla_config_t *msp_sla_config_load(const msp_tenant_columns_t *doc, char *err,
                                              size_t errlen);
 
 /* The priority's index (P1 -> 0 ... P4 -> 3), or -1. */

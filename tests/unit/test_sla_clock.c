@@ -34,10 +34,11 @@ static const msp_sla_config_t *
 around_the_clock(void)
 {
     char err[160];
-    const msp_sla_config_t *cfg = msp_sla_config_load(SHA, "UTC",
+    msp_tenant_columns_t doc = { .sha = SHA, .timezone = "UTC", .calendar =
         "{\"monday\": " DAY_24 ", \"tuesday\": " DAY_24 ", \"wednesday\": " DAY_24 ","
         " \"thursday\": " DAY_24 ", \"friday\": " DAY_24 ", \"saturday\": " DAY_24 ","
-        " \"sunday\": " DAY_24 "}", "[]", policy, err, sizeof(err));
+        " \"sunday\": " DAY_24 "}", .holidays = "[]", .sla_policy = policy };
+    const msp_sla_config_t *cfg = msp_sla_config_load(&doc, err, sizeof(err));
     assert_non_null(cfg);
     return cfg;
 }
@@ -46,10 +47,11 @@ static const msp_sla_config_t *
 office_hours(void)
 {
     char err[160];
-    const msp_sla_config_t *cfg = msp_sla_config_load(SHA_HOURS, "America/New_York",
+    msp_tenant_columns_t doc = { .sha = SHA_HOURS, .timezone = "America/New_York", .calendar =
         "{\"monday\": " DAY_9_17 ", \"tuesday\": " DAY_9_17 ", \"wednesday\": " DAY_9_17 ","
         " \"thursday\": " DAY_9_17 ", \"friday\": " DAY_9_17 ", \"saturday\": [],"
-        " \"sunday\": []}", "[]", policy, err, sizeof(err));
+        " \"sunday\": []}", .holidays = "[]", .sla_policy = policy };
+    const msp_sla_config_t *cfg = msp_sla_config_load(&doc, err, sizeof(err));
     assert_non_null(cfg);
     return cfg;
 }

@@ -90,15 +90,23 @@ test_permissions(void **state)
     assert_false(msp_can_update_ticket(&auditor));
 
     assert_true(msp_can_comment(&requester, "public"));
-    assert_false(msp_can_comment(&requester, "internal"));
-    assert_false(msp_can_comment(&machine, "internal"));
-    assert_true(msp_can_comment(&staff, "internal"));
+    assert_false(msp_can_comment(&requester, "staff"));
+    assert_false(msp_can_comment(&requester, "provider"));
+    assert_false(msp_can_comment(&machine, "staff"));
+    assert_true(msp_can_comment(&staff, "staff"));
+    assert_false(msp_can_comment(&staff, "provider"));
+    assert_true(msp_can_comment(&tech, "provider"));
+    assert_true(msp_can_comment(&am, "provider"));
+    assert_false(msp_can_comment(&machine, "provider"));
     assert_false(msp_can_comment(&auditor, "public"));
 
     assert_true(msp_sees_own_tickets_only(&requester));
     assert_false(msp_sees_own_tickets_only(&staff));
-    assert_false(msp_sees_internal_comments(&requester));
-    assert_true(msp_sees_internal_comments(&auditor));
+    assert_false(msp_sees_staff_level(&requester));
+    assert_true(msp_sees_staff_level(&auditor));
+    assert_false(msp_sees_provider_level(&auditor));
+    assert_false(msp_sees_provider_level(&staff));
+    assert_true(msp_sees_provider_level(&am));
 }
 
 static void
