@@ -204,11 +204,15 @@ REVOKE ALL ON FUNCTION app.create_tenant_partitions(uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION app.add_partition_policies(text, text) FROM PUBLIC;
 
 -- The tenants that exist: their history partitions get the visibility
--- policy, and each gets its escalations partition.
+-- policy, and each gets its escalations partition.  (Row-level security
+-- applies to the owner too: the migration reads tenants as an admin.)
 DO $$
 DECLARE
     v record;
 BEGIN
+    PERFORM set_config('msp.sub', 'mspctl:migrate', true),
+            set_config('msp.org', 'provider', true),
+            set_config('msp.role', 'admin', true);
     FOR v IN SELECT tenant_id, slug FROM public.tenants LOOP
         PERFORM app.add_partition_policies('ticket_events',
                                            app.tenant_partition_name('ticket_events', v.slug));
@@ -489,7 +493,8 @@ $$;
 
 -- Functional escalations and handoffs not accepted in time: each raises,
 -- once, a hierarchical escalation to the receiving side's management (for
--- a vendor, the sender's).  At most p_limit per call; returns how many.
+-- a vendor, the sender's); not for a ticket resolved meanwhile.  At most
+-- p_limit per call; returns how many.
 CREATE FUNCTION app.acknowledgement_sweep(p_limit integer) RETURNS integer
     LANGUAGE plpgsql
     AS $$
@@ -502,10 +507,12 @@ BEGIN
         SELECT e.tenant_id, e.escalation_id, e.ticket_number, e.target, e.from_side,
                e.acknowledge_by, e.raised_at
           FROM public.escalations e
+          JOIN public.tickets k ON k.tenant_id = e.tenant_id AND k.number = e.ticket_number
          WHERE e.status = 'open' AND e.timed_out_at IS NULL AND e.acknowledge_by <= now()
+           AND k.status NOT IN ('resolved', 'closed')
          ORDER BY e.acknowledge_by
          LIMIT p_limit
-           FOR UPDATE SKIP LOCKED
+           FOR UPDATE OF e SKIP LOCKED
     LOOP
         SELECT count(*) INTO n FROM app.raise_escalation(x.tenant_id, x.ticket_number,
             'hierarchical',

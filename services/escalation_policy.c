@@ -12,6 +12,12 @@ const char *const msp_esc_from_sides[] = {
 };
 const char *const msp_esc_intakes[] = { "provider", "internal_it", NULL };
 
+/* Every target, in the order rules list them. */
+const char *const msp_esc_targets[MSP_ESC_TARGET_COUNT + 1] = {
+    "provider:L1", "provider:L2", "provider:L3", "internal_it", "vendor",
+    "provider:lead", "provider:account_manager", "internal_it:it_leader", NULL
+};
+
 static const char *const functional_targets[] = { "provider:L2", "provider:L3", NULL };
 static const char *const handoff_targets[] = {
     "provider:L1", "provider:L2", "provider:L3", "internal_it", "vendor", NULL
@@ -101,15 +107,15 @@ static const default_rule_t provider_returns = {
 static const default_rule_t *const fully_managed[] = {
     &provider_tiers,
     &(const default_rule_t) { "provider-vendor", "handoff", PROVIDER_STAFF, "provider vendor",
-                              "vendor " PROVIDER_TIERS, 0 },
+                              PROVIDER_TIERS " vendor", 0 },
     &management, NULL
 };
 static const default_rule_t *const co_managed[] = {
     &provider_tiers,
     &(const default_rule_t) { "provider-handoff", "handoff", PROVIDER_STAFF, "provider vendor",
-                              "internal_it vendor " PROVIDER_TIERS, 0 },
+                              PROVIDER_TIERS " internal_it vendor", 0 },
     &(const default_rule_t) { "internal-handoff", "handoff", TENANT_STAFF,
-                              "internal_it vendor", "provider:L1 vendor internal_it", 0 },
+                              "internal_it vendor", "provider:L1 internal_it vendor", 0 },
     &management, NULL
 };
 static const default_rule_t *const staff_augmentation[] = {
@@ -118,19 +124,19 @@ static const default_rule_t *const staff_augmentation[] = {
                               "provider:L2 provider:L3", 0 },
     &(const default_rule_t) { "internal-assigns", "handoff", TENANT_STAFF,
                               "provider internal_it vendor",
-                              PROVIDER_TIERS " vendor internal_it", 1 },
+                              PROVIDER_TIERS " internal_it vendor", 1 },
     &provider_returns, &management, NULL
 };
 static const default_rule_t *const project[] = {
     &provider_tiers,
     &(const default_rule_t) { "internal-hands-over", "handoff", TENANT_STAFF,
-                              "internal_it vendor", PROVIDER_TIERS " vendor internal_it", 0 },
+                              "internal_it vendor", PROVIDER_TIERS " internal_it vendor", 0 },
     &provider_returns, &management, NULL
 };
 static const default_rule_t *const on_demand[] = {
     &provider_tiers,
     &(const default_rule_t) { "internal-hands-over", "handoff", TENANT_STAFF,
-                              "internal_it vendor", "provider:L1 vendor internal_it", 0 },
+                              "internal_it vendor", "provider:L1 internal_it vendor", 0 },
     &provider_returns, &management, NULL
 };
 
@@ -333,11 +339,14 @@ msp_esc_may_decide(const char *role, const char *tier, const char *kind,
     static const char *const provider_workers[] = { "technician", "lead", "admin", NULL };
     static const char *const tenant_workers[] = { "it_staff", "it_leader", NULL };
     const char *side, *to_tier, *to_role;
-    if (msp_esc_target_split(target, &side, &to_tier, &to_role) != 0) {
+    if (role == NULL || kind == NULL || from_side == NULL
+        || msp_esc_target_split(target, &side, &to_tier, &to_role) != 0
+        || (strcmp(kind, "hierarchical") == 0) != (to_role != NULL))
+    {
         *why = "This escalation has no receiving side.";
         return 0;
     }
-    if (strcmp(kind, "hierarchical") == 0) {
+    if (to_role != NULL) {
         *why = strcmp(to_role, "lead") == 0 ? "This escalation waits for the provider's lead."
              : strcmp(to_role, "account_manager") == 0
                  ? "This escalation waits for the provider's account manager."

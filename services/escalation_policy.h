@@ -26,6 +26,9 @@ extern const char *const msp_esc_kinds[];      /* functional, handoff, hierarchi
 extern const char *const msp_esc_roles[];      /* the roles a rule may name */
 extern const char *const msp_esc_from_sides[]; /* provider, internal_it, vendor, customer */
 extern const char *const msp_esc_intakes[];    /* provider, internal_it */
+#define MSP_ESC_TARGET_COUNT 8
+/* every target, in rule order */
+extern const char *const msp_esc_targets[MSP_ESC_TARGET_COUNT + 1];
 
 /* Whether `target` is one of `kind`'s targets: functional goes to
  * provider:L2 or L3, a handoff to provider:L1..L3, internal_it or vendor,
@@ -46,9 +49,9 @@ const char *msp_esc_default_intake(const char *model);
 /*
  * The effective policy of a tenant: its model and its escalation_policy
  * as stored (normalized).  Returns a new object {model, intake,
- * internal_categories, acknowledgement_minutes, automatic, rules, matrix},
- * where matrix is {role: {kind: [targets]}}; NULL when out of memory or
- * for an unknown model.
+ * internal_categories, acknowledgement_minutes, automatic, rules,
+ * rules_from ("model" or "tenant_file"), matrix}, where matrix is {role:
+ * {kind: [targets]}}; NULL when out of memory or for an unknown model.
  */
 json_t *msp_esc_effective(const char *model, const json_t *escalation_policy);
 

@@ -13,6 +13,7 @@
  */
 #include "tenant_file.h"
 
+#include "escalation_policy.h"
 #include "sla/tz.h"
 
 #include <fcntl.h>
@@ -31,6 +32,7 @@
 #define SLA_MINUTES_MAX       5256000      /* ten years */
 #define TERM_MONTHS_MAX       120
 #define TICKET_PREFIX_MAX     10
+#define NAME_MAX_CHARS        40           /* categories, escalation rules */
 
 /*
  * Lists whose items must be distinct are compared pairwise; the caps keep
@@ -39,6 +41,7 @@
  */
 #define HOLIDAYS_MAX          1000
 #define CATEGORIES_MAX        100
+#define ESCALATION_RULES_MAX  50
 
 #define DEFAULT_ZONEINFO_DIR  "/usr/share/zoneinfo"
 
@@ -60,6 +63,12 @@ static const char *const pause_statuses[] = {
     "pending_customer", "pending_vendor", NULL
 };
 
+/*
+ * Every escalation target, in the order escalation_policy.c lists the
+ * targets of each kind (functional, then handoff, then hierarchical): the
+ * order a rule's "to" is normalized to.  msp_esc_target_ok() says which
+ * kind takes which.
+ */
 
 /* ---- JSON paths ------------------------------------------------------- */
 
@@ -187,14 +196,62 @@ static void
 report_not_one_of(const char *path, const char *const options[],
                   msp_errors_t *errs)
 {
-    char list[200] = "";
-    size_t used = 0;
+    char list[200];
 
-    for (int i = 0; options[i] != NULL && used < sizeof(list); i++) {
-        used += snprintf(list + used, sizeof(list) - used, "%s%s",
-                         i > 0 ? ", " : "", options[i]);
-    }
+    msp_join(options, list, sizeof(list));
     msp_errors_add(errs, path, "must be one of: %s", list);
+}
+
+/* Returns value's index in options when it is one of them; else reports. */
+static int
+check_one_of(const json_t *value, const char *path,
+             const char *const options[], msp_errors_t *errs)
+{
+    if (!require_kind(value, KIND_STRING, path, errs)) {
+        return -1;
+    }
+
+    int index = index_in(value, options);
+
+    if (index < 0) {
+        report_not_one_of(path, options, errs);
+    }
+    return index;
+}
+
+/*
+ * An array of distinct values from options (a NULL-terminated list of at
+ * most 32), empty only when may_be_empty.  Each item is reported under its
+ * own index.
+ */
+static void
+check_option_set(const json_t *value, const char *path,
+                 const char *const options[], int may_be_empty,
+                 msp_errors_t *errs)
+{
+    char field[FIELD_PATH_SIZE];
+    unsigned long seen = 0;
+
+    if (!require_kind(value, KIND_ARRAY, path, errs)) {
+        return;
+    }
+    if (json_array_size(value) == 0 && !may_be_empty) {
+        msp_errors_add(errs, path, "must not be empty");
+        return;
+    }
+    for (size_t i = 0; i < json_array_size(value); i++) {
+        path_index(field, path, i);
+
+        int index = check_one_of(json_array_get(value, i), field, options, errs);
+
+        if (index < 0) {
+            continue;
+        }
+        if (seen & (1UL << index)) {
+            msp_errors_add(errs, field, "is listed twice");
+        }
+        seen |= 1UL << index;
+    }
 }
 
 static int
@@ -205,6 +262,28 @@ is_upper(char c) { return c >= 'A' && c <= 'Z'; }
 
 static int
 is_digit(char c) { return c >= '0' && c <= '9'; }
+
+/*
+ * A category's or an escalation rule's name: 1 to 40 characters, a
+ * lower-case letter, then lower-case letters, digits or the separator
+ * ('_' for categories, '-' for rules).
+ */
+static int
+is_lower_name(const json_t *value, char separator)
+{
+    const char *s = json_string_value(value);
+    size_t len = json_string_length(value);
+
+    if (len < 1 || len > NAME_MAX_CHARS || !is_lower(s[0])) {
+        return 0;
+    }
+    for (size_t i = 1; i < len; i++) {
+        if (!is_lower(s[i]) && !is_digit(s[i]) && s[i] != separator) {
+            return 0;
+        }
+    }
+    return 1;
+}
 
 
 /* ---- objects: the rule tables and their walker ------------------------ */
@@ -458,11 +537,7 @@ static void
 check_co_management_model(const json_t *value, const char *path,
                           msp_errors_t *errs)
 {
-    if (require_kind(value, KIND_STRING, path, errs)
-        && index_in(value, co_management_models) < 0)
-    {
-        report_not_one_of(path, co_management_models, errs);
-    }
+    check_one_of(value, path, co_management_models, errs);
 }
 
 static void
@@ -918,28 +993,7 @@ check_warning_thresholds(const json_t *value, const char *path,
 static void
 check_pause_statuses(const json_t *value, const char *path, msp_errors_t *errs)
 {
-    char field[FIELD_PATH_SIZE];
-    int seen[sizeof(pause_statuses) / sizeof(pause_statuses[0])] = { 0 };
-
-    if (!require_kind(value, KIND_ARRAY, path, errs)) {
-        return;
-    }
-    for (size_t i = 0; i < json_array_size(value); i++) {
-        const json_t *item = json_array_get(value, i);
-
-        path_index(field, path, i);
-        if (!require_kind(item, KIND_STRING, field, errs)) {
-            continue;
-        }
-
-        int status = index_in(item, pause_statuses);
-
-        if (status < 0) {
-            report_not_one_of(field, pause_statuses, errs);
-        } else if (seen[status]++) {
-            msp_errors_add(errs, field, "is listed twice");
-        }
-    }
+    check_option_set(value, path, pause_statuses, 1, errs);
 }
 
 static const field_rule_t sla_policy_rules[] = {
@@ -957,23 +1011,6 @@ check_sla_policy(const json_t *value, const char *path, msp_errors_t *errs)
 
 
 /* ---- escalation policy ------------------------------------------------ */
-
-static int
-is_category_name(const json_t *value)
-{
-    const char *s = json_string_value(value);
-    size_t len = json_string_length(value);
-
-    if (len < 1 || len > 40 || !is_lower(s[0])) {
-        return 0;
-    }
-    for (size_t i = 1; i < len; i++) {
-        if (!is_lower(s[i]) && !is_digit(s[i]) && s[i] != '_') {
-            return 0;
-        }
-    }
-    return 1;
-}
 
 static void
 check_internal_categories(const json_t *value, const char *path,
@@ -999,7 +1036,7 @@ check_internal_categories(const json_t *value, const char *path,
         if (!require_kind(item, KIND_STRING, field, errs)) {
             continue;
         }
-        if (!is_category_name(item)) {
+        if (!is_lower_name(item, '_')) {
             msp_errors_add(errs, field,
                            "must be 1 to 40 characters: a lower-case letter, "
                            "then lower-case letters, digits or '_'");
@@ -1030,10 +1067,163 @@ check_automatic_escalation(const json_t *value, const char *path,
     check_object(value, path, automatic_rules, errs);
 }
 
+static void
+check_intake(const json_t *value, const char *path, msp_errors_t *errs)
+{
+    check_one_of(value, path, msp_esc_intakes, errs);
+}
+
+static void
+check_rule_name(const json_t *value, const char *path, msp_errors_t *errs)
+{
+    if (require_kind(value, KIND_STRING, path, errs) && !is_lower_name(value, '-')) {
+        msp_errors_add(errs, path,
+                       "must be 1 to 40 characters: a lower-case letter, "
+                       "then lower-case letters, digits or '-'");
+    }
+}
+
+static void
+check_rule_kind(const json_t *value, const char *path, msp_errors_t *errs)
+{
+    check_one_of(value, path, msp_esc_kinds, errs);
+}
+
+static void
+check_rule_roles(const json_t *value, const char *path, msp_errors_t *errs)
+{
+    check_option_set(value, path, msp_esc_roles, 0, errs);
+}
+
+static void
+check_rule_from(const json_t *value, const char *path, msp_errors_t *errs)
+{
+    check_option_set(value, path, msp_esc_from_sides, 0, errs);
+}
+
+/* Targets of any kind here; whether they suit the rule's kind is checked
+ * once the kind is known to be valid (check_targets_suit_kind). */
+static void
+check_rule_targets(const json_t *value, const char *path, msp_errors_t *errs)
+{
+    check_option_set(value, path, msp_esc_targets, 0, errs);
+}
+
+static const field_rule_t escalation_rule_fields[] = {
+    { "name",   1, check_rule_name },
+    { "kind",   1, check_rule_kind },
+    { "roles",  1, check_rule_roles },
+    { "from",   1, check_rule_from },
+    { "to",     1, check_rule_targets },
+    { "assign", 0, check_boolean },
+    { NULL,     0, NULL }
+};
+
+/*
+ * Reports each target of the rule that its kind does not go to (a handoff
+ * to "provider:lead"), naming the ones it does.  Only targets and kinds
+ * that passed their own checks are looked at, each target once.
+ */
+static void
+check_targets_suit_kind(const json_t *rule, const char *path, msp_errors_t *errs)
+{
+    const json_t *kind = json_object_get(rule, "kind");
+    const json_t *to = json_object_get(rule, "to");
+    const char *suitable[MSP_ESC_TARGET_COUNT + 1];
+    char to_path[FIELD_PATH_SIZE], field[FIELD_PATH_SIZE], list[200];
+    size_t n = 0;
+
+    if (index_in(kind, msp_esc_kinds) < 0 || !json_is_array(to)) {
+        return;
+    }
+    path_member(to_path, path, "to");
+    for (size_t t = 0; msp_esc_targets[t] != NULL; t++) {
+        if (msp_esc_target_ok(json_string_value(kind), msp_esc_targets[t])) {
+            suitable[n++] = msp_esc_targets[t];
+        }
+    }
+    suitable[n] = NULL;
+    msp_join(suitable, list, sizeof(list));
+
+    for (size_t i = 0; i < json_array_size(to); i++) {
+        const json_t *target = json_array_get(to, i);
+        int first_time = 1;
+
+        for (size_t j = 0; j < i && first_time; j++) {
+            first_time = !json_equal(json_array_get(to, j), target);
+        }
+        if (first_time && index_in(target, msp_esc_targets) >= 0
+            && index_in(target, suitable) < 0)
+        {
+            path_index(field, to_path, i);
+            msp_errors_add(errs, field, "is not a target of a %s escalation; "
+                           "must be one of: %s", json_string_value(kind), list);
+        }
+    }
+}
+
+static void
+check_unique_rule_name(const json_t *rules, size_t index, const char *path,
+                       msp_errors_t *errs)
+{
+    const json_t *name = json_object_get(json_array_get(rules, index), "name");
+    char field[FIELD_PATH_SIZE];
+
+    if (!json_is_string(name) || !is_lower_name(name, '-')) {
+        return;
+    }
+    for (size_t j = 0; j < index; j++) {
+        const json_t *other = json_object_get(json_array_get(rules, j), "name");
+
+        if (json_is_string(other) && strings_equal(name, other)) {
+            path_member(field, path, "name");
+            msp_errors_add(errs, field, "%s is already the name of rules[%zu]",
+                           json_string_value(name), j);
+            return;
+        }
+    }
+}
+
+static void
+check_escalation_rules(const json_t *value, const char *path, msp_errors_t *errs)
+{
+    char field[FIELD_PATH_SIZE];
+
+    if (!require_kind(value, KIND_ARRAY, path, errs)) {
+        return;
+    }
+
+    size_t count = json_array_size(value);
+
+    if (count == 0) {
+        msp_errors_add(errs, path, "must not be empty; leave rules out to use "
+                       "the co_management_model's defaults");
+        return;
+    }
+    if (count > ESCALATION_RULES_MAX) {
+        msp_errors_add(errs, path, "has %zu rules; at most %d are allowed",
+                       count, ESCALATION_RULES_MAX);
+    }
+    for (size_t i = 0; i < count; i++) {
+        const json_t *rule = json_array_get(value, i);
+
+        path_index(field, path, i);
+        if (!check_object(rule, field, escalation_rule_fields, errs)) {
+            continue;
+        }
+        check_targets_suit_kind(rule, field, errs);
+        if (count <= ESCALATION_RULES_MAX) {
+            check_unique_rule_name(value, i, field, errs);
+        }
+    }
+}
+
 static const field_rule_t escalation_policy_rules[] = {
     { "acknowledgement_minutes", 0, check_minutes },
     { "internal_categories",     0, check_internal_categories },
     { "automatic",               0, check_automatic_escalation },
+    { "intake",                  0, check_intake },
+    { "rules",                   0, check_escalation_rules },
     { NULL,                      0, NULL }
 };
 
@@ -1314,6 +1504,58 @@ normalize_sla_policy(json_t *doc)
     return 0;
 }
 
+/*
+ * Replaces the array obj[key], whose items validation has made distinct
+ * values of options, by the same values in the order of options.
+ */
+static int
+order_member(json_t *obj, const char *key, const char *const options[])
+{
+    json_t *array = json_object_get(obj, key);
+    json_t *ordered = json_array();
+    int rc = ordered != NULL ? 0 : -1;
+
+    for (int o = 0; rc == 0 && options[o] != NULL; o++) {
+        for (size_t i = 0; i < json_array_size(array); i++) {
+            if (string_equals(json_array_get(array, i), options[o])) {
+                rc = json_array_append(ordered, json_array_get(array, i));
+                break;
+            }
+        }
+    }
+    if (rc == 0) {
+        rc = json_object_set(obj, key, ordered);
+    }
+    json_decref(ordered);
+    return rc;
+}
+
+/*
+ * Rules keep their order: it means something, as a refused move names the
+ * first rule of its kind that names the role (msp_esc_allowed).  Within a
+ * rule, roles, sides and targets take the order of their enumerations.
+ * Absent rules and intake stay absent: the model's defaults are applied
+ * when the policy is evaluated (msp_esc_effective), not written here.
+ */
+static int
+normalize_escalation_rules(json_t *escalation)
+{
+    json_t *rules = json_object_get(escalation, "rules");
+
+    for (size_t i = 0; i < json_array_size(rules); i++) {
+        json_t *rule = json_array_get(rules, i);
+
+        if (set_default(rule, "assign", json_false()) != 0
+            || order_member(rule, "roles", msp_esc_roles) != 0
+            || order_member(rule, "from", msp_esc_from_sides) != 0
+            || order_member(rule, "to", msp_esc_targets) != 0)
+        {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int
 normalize_escalation_policy(json_t *doc)
 {
@@ -1337,7 +1579,7 @@ normalize_escalation_policy(json_t *doc)
     {
         return -1;
     }
-    return 0;
+    return normalize_escalation_rules(escalation);
 }
 
 static int

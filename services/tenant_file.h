@@ -38,10 +38,14 @@ int msp_tenant_validate(const json_t *doc, const char *expected_slug,
 /*
  * Returns a new reference: the document with defaults filled in
  * (ticket_prefix, holidays, sla_policy.pause_statuses,
- * sla_policy.warning_thresholds, escalation_policy defaults, an empty
- * window list for each day without one) and each day's windows, the
- * holidays, and the set-like string lists sorted, so that two files that
- * mean the same thing normalize to the same JSON (json_equal).  The
+ * sla_policy.warning_thresholds, escalation_policy defaults, each
+ * escalation rule's assign, an empty window list for each day without
+ * one) and each day's windows, the holidays, and the set-like string
+ * lists sorted (an escalation rule's roles, from and to in the order of
+ * their enumerations), so that two files that mean the same thing
+ * normalize to the same JSON (json_equal).  escalation_policy.intake and
+ * .rules are not filled in: the co-management model's defaults for them
+ * are applied when the policy is evaluated (msp_esc_effective).  The
  * default ticket_prefix is the slug upper-cased with hyphens removed,
  * truncated to 10 characters ("acme-corp" -> "ACMECORP").  Only call on a
  * valid document.  NULL on out-of-memory.

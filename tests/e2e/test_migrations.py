@@ -5,7 +5,7 @@ import shutil
 import psycopg
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, seed_tenant, set_principal, tenant_doc, write_tenant
 
 MIGRATIONS = sorted(p.name for p in (ROOT / "migrations").glob("*.sql"))
 
@@ -120,3 +120,51 @@ def test_gateway_cannot_read_the_migrations_table(db):
     with db.gateway() as conn:
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("SELECT * FROM schema_migrations")
+
+
+def test_escalations_migration_upgrades_a_populated_database(empty_db, migrations_copy,
+                                                            tmp_path):
+    """0008 on a database with tenants and history: each tenant gets its
+    escalations partition, and comments written as "internal" before the
+    three visibility levels are staff comments, hidden from requesters."""
+    later = sorted(p for p in migrations_copy.glob("*.sql") if p.name >= "0008")
+    held = tmp_path / "later"
+    held.mkdir()
+    for p in later:
+        p.rename(held / p.name)
+    empty_db.mspctl("migrate", "--dir", migrations_copy, check=True)
+    write_tenant(tmp_path, tenant_doc("upgr"))
+    empty_db.mspctl("tenant", "apply", tmp_path / "upgr.json", check=True)
+    with empty_db.owner() as conn:
+        with conn.transaction():
+            set_principal(conn, "test.seed", "provider", "admin")
+            tid = seed_tenant(conn, "upgr", tickets=1)
+            for visibility in ("internal", "public"):
+                conn.execute("INSERT INTO ticket_events (tenant_id, ticket_number, kind, data)"
+                             " VALUES (%s, 1, 'comment', jsonb_build_object('body', 'x',"
+                             " 'visibility', %s::text))", (tid, visibility))
+
+    for p in later:
+        (held / p.name).rename(migrations_copy / p.name)
+    proc = empty_db.mspctl("migrate", "--dir", migrations_copy)
+    assert proc.returncode == 0, proc.stderr
+    with empty_db.owner() as conn:
+        assert conn.execute("SELECT to_regclass('escalations_upgr')").fetchone()[0] is not None
+        policies = conn.execute(
+            "SELECT tablename, policyname FROM pg_policies WHERE tablename IN"
+            " ('ticket_events_upgr', 'escalations_upgr') ORDER BY 1, 2").fetchall()
+        assert policies == [("escalations_upgr", "staff_only"),
+                            ("escalations_upgr", "tenant_isolation"),
+                            ("ticket_events_upgr", "tenant_isolation"),
+                            ("ticket_events_upgr", "visibility")]
+    with psycopg.connect(empty_db.gateway_url) as conn:
+        with conn.transaction():
+            set_principal(conn, "someone", "upgr", "requester")
+            seen = conn.execute("SELECT kind, visibility FROM ticket_events"
+                                " ORDER BY event_id").fetchall()
+        assert seen == [("created", "public"), ("comment", "public")]
+        with conn.transaction():
+            set_principal(conn, "upgr.it", "upgr", "it_staff")
+            seen = conn.execute("SELECT visibility FROM ticket_events WHERE kind = 'comment'"
+                                " ORDER BY event_id").fetchall()
+        assert seen == [("staff",), ("public",)]

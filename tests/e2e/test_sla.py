@@ -87,10 +87,10 @@ def make_tenant(tmp_path, as_user):
     return make
 
 
-def around_the_clock(make_tenant, targets=TARGETS_24X7, **kw):
+def around_the_clock(make_tenant, targets=TARGETS_24X7, model="fully_managed", **kw):
     """A 24x7 tenant in UTC without holidays: business seconds are wall
     seconds."""
-    return make_tenant("globex", timezone="UTC", holidays=[],
+    return make_tenant("globex", timezone="UTC", holidays=[], co_management_model=model,
                        calendar={d: [{"start": "00:00", "end": "24:00"}] for d in DAYS},
                        sla_policy=policy(targets, **kw))
 
@@ -416,6 +416,7 @@ class Ticket:
         self.doc = resp.json()
         self.etag = resp.headers["ETag"]
         self.url = tenant.url(self.doc["id"])
+        self.escalations = []
 
     def patch(self, **change):
         resp = self.client.patch(self.url, headers={"If-Match": self.etag}, json=change)
@@ -429,6 +430,19 @@ class Ticket:
         self.doc, self.etag = resp.json(), resp.headers["ETag"]
         return self.doc
 
+    def escalate(self, client, kind, to):
+        note = {"summary": f"{kind} to {to}", "tried": "the usual", "next_action": "take it"}
+        resp = client.post(self.url + "/escalations", json={"kind": kind, "to": to,
+                                                            "note": note})
+        assert resp.status_code == 201, resp.text
+        self.escalations.append(resp.json()["id"])
+        return resp.json()
+
+    def accept(self, client, escalation_id):
+        resp = client.post(f"{self.url}/escalations/{escalation_id}/accept")
+        assert resp.status_code == 200, resp.text
+        return resp.json()
+
     def event_at(self, index):
         return events_of(self.tenant.slug, self.doc["number"])[index][0]
 
@@ -440,7 +454,7 @@ def as_of(doc):
 # ---- 1. one ticket's whole life on a 24x7 tenant ---------------------------
 
 def test_clocks_through_a_tickets_life_on_a_24x7_tenant(make_tenant):
-    tenant = around_the_clock(make_tenant)
+    tenant = around_the_clock(make_tenant, model="co_managed")
     t = Ticket(tenant, tenant.tech, create(tenant.tech, tenant))     # P2: 60 / 240 min
     d = t.doc
     assert d["priority"] == "P2"
@@ -480,67 +494,84 @@ def test_clocks_through_a_tickets_life_on_a_24x7_tenant(make_tenant):
     assert d["sla"]["response"]["elapsed_seconds"] == t1 - t0            # did not grow
     assert d["sla"]["held_seconds"]["customer"] == g1 - t1               # held all the same
 
-    # back to work, by the tenant's internal IT
-    d = t.patch(status="in_progress", side="internal_it")
-    t2 = t.event_at(2)
-    expect(tenant, d)
-    assert d["sla"]["holder"] == "internal_it"
+    # Back to work; the provider hands the ticket to the tenant's internal
+    # IT, who accept it and hand it on to a vendor.
+    d = t.patch(status="in_progress")
+    t2 = t.event_at(-1)
+    assert d["sla"]["holder"] == "provider"
     assert d["sla"]["held_seconds"]["customer"] == t2 - t1
+    time.sleep(1)
+    t.escalate(tenant.tech, "handoff", "internal_it")
+    t3 = t.event_at(-1)
+    d = t.get()
+    expect(tenant, d)
+    assert d["sla"]["holder"] == "internal_it" and d["side"] == "internal_it"
+    assert d["sla"]["held_seconds"]["provider"] == (t1 - t0) + (t3 - t2)
     for c in CLOCKS:
         assert d["sla"][c]["state"] == "running"
-        assert d["sla"][c]["elapsed_seconds"] == t1 - t0
-        assert epoch(d["sla"][c]["due"]) == t2 + d["sla"][c]["remaining_seconds"]
+        assert epoch(d["sla"][c]["due"]) == as_of(d) + d["sla"][c]["remaining_seconds"]
     assert epoch(d["response_due"]) == t2 + 3600 - (t1 - t0)
+    t.accept(tenant.it, t.escalations[-1])
+    t4 = t.event_at(-1)
+    assert t.get()["assignee"] == tenant.it.sub
 
     time.sleep(1)
-    d = t.patch(side="vendor")
-    t3 = t.event_at(3)
+    t.escalate(tenant.it, "handoff", "vendor")
+    t5 = t.event_at(-1)
+    d = t.get()
     expect(tenant, d)
     assert d["sla"]["holder"] == "vendor"
-    assert d["sla"]["held_seconds"]["internal_it"] == t3 - t2
-    assert d["sla"]["resolution"]["elapsed_seconds"] == (t1 - t0) + (t3 - t2)
+    assert d["sla"]["held_seconds"]["internal_it"] == t5 - t3
+    assert t4 >= t3
     expect_stored(tenant, d["number"])
+    # the vendor takes it: its answer is recorded by the side that sent it
+    t.accept(tenant.it, t.escalations[-1])
 
     # The first public reply by staff meets the response target.
     time.sleep(1)
     resp = tenant.tech.post(t.url + "/comments", json={"body": "Looking into it",
                                                        "visibility": "public"})
     assert resp.status_code == 201, resp.text
-    t4 = t.event_at(4)
+    t6 = t.event_at(-1)
     d = t.get()
     expect(tenant, d)
     r = d["sla"]["response"]
-    assert r["state"] == "met" and r["stopped_at"] == utc_text(t4)
-    assert r["elapsed_seconds"] == (t1 - t0) + (t4 - t2)
-    assert epoch(r["due"]) == t4 + r["remaining_seconds"]
+    assert r["state"] == "met" and r["stopped_at"] == utc_text(t6)
+    assert r["elapsed_seconds"] == (t1 - t0) + (t6 - t2)
+    assert epoch(r["due"]) == t6 + r["remaining_seconds"]
     assert d["sla"]["resolution"]["state"] == "running"
-    assert d["sla"]["held_seconds"]["vendor"] == as_of(d) - t3
+    assert d["sla"]["held_seconds"]["vendor"] == as_of(d) - t5
     expect_stored(tenant, d["number"])
 
-    d = t.patch(side="provider", tier="L2")
-    t5 = t.event_at(5)
+    # The vendor is done: the provider takes it back at L2.
+    t.escalate(tenant.tech, "handoff", "provider:L2")
+    t7 = t.event_at(-1)
+    d = t.get()
     expect(tenant, d)
     assert d["sla"]["holder"] == "provider" and d["tier"] == "L2"
-    assert d["sla"]["held_seconds"]["vendor"] == t5 - t3
-    assert d["sla"]["response"]["stopped_at"] == utc_text(t4)
+    assert d["sla"]["held_seconds"]["vendor"] == t7 - t5
+    assert d["sla"]["response"]["stopped_at"] == utc_text(t6)
 
+    time.sleep(1)
     d = t.patch(status="resolved")
-    t6 = t.event_at(6)
+    t8 = t.event_at(-1)
     expect(tenant, d)
     res = d["sla"]["resolution"]
-    assert res["state"] == "met" and res["stopped_at"] == utc_text(t6)
-    assert res["elapsed_seconds"] == (t1 - t0) + (t6 - t2)
-    assert epoch(res["due"]) == t6 + res["remaining_seconds"]
+    assert res["state"] == "met" and res["stopped_at"] == utc_text(t8)
+    assert res["elapsed_seconds"] == (t1 - t0) + (t8 - t2)
+    assert epoch(res["due"]) == t8 + res["remaining_seconds"]
     assert d["sla"]["holder"] is None
     held_resolved = d["sla"]["held_seconds"]
-    assert held_resolved["provider"] == (t1 - t0) + (t6 - t5)
-    assert sum(held_resolved.values()) == t6 - t0
+    assert held_resolved == {"provider": (t1 - t0) + (t3 - t2) + (t8 - t7),
+                             "customer": t2 - t1, "internal_it": t5 - t3,
+                             "vendor": t7 - t5}
+    assert sum(held_resolved.values()) == t8 - t0
     expect_stored(tenant, d["number"])
 
     # Nothing counts while resolved.
     time.sleep(1)
     d = t.get()
-    assert as_of(d) > t6
+    assert as_of(d) > t8
     expect(tenant, d)
     assert d["sla"]["held_seconds"] == held_resolved
     assert d["sla"]["resolution"]["elapsed_seconds"] == res["elapsed_seconds"]
@@ -548,15 +579,15 @@ def test_clocks_through_a_tickets_life_on_a_24x7_tenant(make_tenant):
     # A reopen resumes the resolution clock where it stopped; the
     # response clock stays met.
     d = t.patch(status="in_progress")
-    t7 = t.event_at(7)
+    t9 = t.event_at(-1)
     expect(tenant, d)
     assert d["resolved_at"] is None
     res = d["sla"]["resolution"]
     assert res["state"] == "running" and res["stopped_at"] is None
-    assert res["elapsed_seconds"] == (t1 - t0) + (t6 - t2)
-    assert epoch(res["due"]) == t7 + res["remaining_seconds"]
+    assert res["elapsed_seconds"] == (t1 - t0) + (t8 - t2)
+    assert epoch(res["due"]) == t9 + res["remaining_seconds"]
     assert d["sla"]["response"]["state"] == "met"
-    assert d["sla"]["response"]["stopped_at"] == utc_text(t4)
+    assert d["sla"]["response"]["stopped_at"] == utc_text(t6)
     assert d["sla"]["holder"] == "provider"
     assert d["sla"]["held_seconds"] == held_resolved
 
@@ -569,14 +600,14 @@ def test_clocks_through_a_tickets_life_on_a_24x7_tenant(make_tenant):
     stored = expect_stored(tenant, d["number"])
     assert stored["resolution"]["target"] == 18000
     ta = stored["as_of"]
-    assert stored["resolution"]["elapsed"] == (t1 - t0) + (t6 - t2) + (ta - t7)
+    assert stored["resolution"]["elapsed"] == (t1 - t0) + (t8 - t2) + (ta - t9)
     assert stored["resolution"]["due"] == ta + 18000 - stored["resolution"]["elapsed"]
     d = t.get()
     expect(tenant, d)
     g = as_of(d)
     res = d["sla"]["resolution"]
     assert res["target_seconds"] == 18000
-    assert res["elapsed_seconds"] == (t1 - t0) + (t6 - t2) + (g - t7)
+    assert res["elapsed_seconds"] == (t1 - t0) + (t8 - t2) + (g - t9)
     assert res["remaining_seconds"] == 18000 - res["elapsed_seconds"]
     assert res["percent_used"] == (res["elapsed_seconds"] * 1000 // 18000) / 10
     assert epoch(res["due"]) == epoch(d["resolution_due"]) == g + res["remaining_seconds"]
@@ -954,8 +985,9 @@ def test_only_a_public_reply_by_staff_meets_the_response_target(make_tenant, as_
     requester = as_user(f"user.{tenant.slug}", tenant.slug, "requester")
     monitor = as_user(f"monitor.{tenant.slug}", tenant.slug, "integration")
     t = Ticket(tenant, tenant.tech, create(requester, tenant))
-    for client, visibility in ((requester, "public"), (tenant.tech, "internal"),
-                               (monitor, "public"), (tenant.it, "internal")):
+    for client, visibility in ((requester, "public"), (tenant.tech, "staff"),
+                               (monitor, "public"), (tenant.it, "staff"),
+                               (tenant.tech, "provider")):
         resp = client.post(t.url + "/comments", json={"body": "x", "visibility": visibility})
         assert resp.status_code == 201, resp.text
         d = t.get()
@@ -966,7 +998,7 @@ def test_only_a_public_reply_by_staff_meets_the_response_target(make_tenant, as_
     d = t.get()
     expect(tenant, d)
     assert d["sla"]["response"]["state"] == "met"
-    assert d["sla"]["response"]["stopped_at"] == utc_text(t.event_at(5))
+    assert d["sla"]["response"]["stopped_at"] == utc_text(t.event_at(6))
     assert d["sla"]["resolution"]["state"] == "running"
 
 

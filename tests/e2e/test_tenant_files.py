@@ -1,4 +1,5 @@
 """`mspctl tenant apply`: tenants as code."""
+import copy
 import json
 
 import pytest
@@ -10,7 +11,8 @@ def snapshot(db):
     """Everything tenant apply may write, as the provider admin sees it."""
     return {
         "tenants": db.admin_rows("SELECT slug, name, timezone, calendar, sla_policy,"
-                                 " document_sha256, updated_at FROM tenants ORDER BY slug"),
+                                 " escalation_policy, document_sha256, updated_at"
+                                 " FROM tenants ORDER BY slug"),
         "audit": db.admin_rows("SELECT count(*) FROM audit_log"),
         "counters": db.admin_rows("SELECT count(*) FROM ticket_counters"),
         "partitions": db.admin_rows("SELECT c.relname FROM pg_inherits i JOIN pg_class c"
@@ -76,6 +78,116 @@ def test_changed_file_updates_the_tenant_and_audits(db, tmp_path):
     assert actions == ["tenant.create", "tenant.update"]
 
 
+# A valid escalation_policy.rules for the co_managed demo tenant, its
+# lists in no particular order.
+RULES = [
+    {"name": "provider-tiers", "kind": "functional", "roles": ["admin", "technician", "lead"],
+     "from": ["provider"], "to": ["provider:L3", "provider:L2"]},
+    {"name": "desk-dispatch", "kind": "handoff", "roles": ["it_leader", "it_staff"],
+     "from": ["vendor", "internal_it"], "to": ["vendor", "provider:L2", "provider:L1"],
+     "assign": True},
+    {"name": "management", "kind": "hierarchical", "roles": ["it_leader", "technician"],
+     "from": ["customer", "provider"], "to": ["internal_it:it_leader", "provider:lead"]},
+]
+
+# RULES normalized: same rule order; roles, sides and targets in the order
+# of their enumerations; assign filled in.
+RULES_NORMALIZED = [
+    {"name": "provider-tiers", "kind": "functional", "roles": ["technician", "lead", "admin"],
+     "from": ["provider"], "to": ["provider:L2", "provider:L3"], "assign": False},
+    {"name": "desk-dispatch", "kind": "handoff", "roles": ["it_staff", "it_leader"],
+     "from": ["internal_it", "vendor"], "to": ["provider:L1", "provider:L2", "vendor"],
+     "assign": True},
+    {"name": "management", "kind": "hierarchical", "roles": ["technician", "it_leader"],
+     "from": ["provider", "customer"], "to": ["provider:lead", "internal_it:it_leader"],
+     "assign": False},
+]
+
+
+def stored_escalation_policy(db, slug):
+    return db.admin_rows("SELECT escalation_policy FROM tenants WHERE slug = %s", (slug,))[0][0]
+
+
+def test_escalation_rules_and_intake_apply_and_reapply_changes_nothing(db, tmp_path):
+    doc = tenant_doc("gamma")
+    doc["escalation_policy"]["intake"] = "internal_it"
+    doc["escalation_policy"]["rules"] = copy.deepcopy(RULES)
+    path = write_tenant(tmp_path, doc)
+    proc = db.mspctl("tenant", "apply", path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "gamma: created"
+
+    policy = stored_escalation_policy(db, "gamma")
+    assert policy["intake"] == "internal_it"
+    assert policy["rules"] == RULES_NORMALIZED
+
+    before = snapshot(db)
+    proc = db.mspctl("tenant", "apply", path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "gamma: unchanged"
+    assert snapshot(db) == before
+
+    # The same rules with their lists in another order, assign written out:
+    # the same meaning, so nothing to do.
+    for rule in doc["escalation_policy"]["rules"]:
+        for key in ("roles", "from", "to"):
+            rule[key].reverse()
+        rule.setdefault("assign", False)
+    write_tenant(tmp_path, doc)
+    proc = db.mspctl("tenant", "apply", path)
+    assert proc.stdout.strip() == "gamma: unchanged", proc.stderr
+    assert snapshot(db) == before
+
+
+def test_changed_escalation_rules_update_the_tenant(db, tmp_path):
+    doc = tenant_doc("gamma")
+    doc["escalation_policy"]["rules"] = copy.deepcopy(RULES)
+    path = write_tenant(tmp_path, doc)
+    db.mspctl("tenant", "apply", path, check=True)
+
+    # Rule order is kept, so swapping two rules is a change.
+    rules = doc["escalation_policy"]["rules"]
+    rules[0], rules[1] = rules[1], rules[0]
+    write_tenant(tmp_path, doc)
+    proc = db.mspctl("tenant", "apply", path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().startswith("gamma: updated"), proc.stdout
+    stored = stored_escalation_policy(db, "gamma")["rules"]
+    assert [r["name"] for r in stored] == ["desk-dispatch", "provider-tiers", "management"]
+    actions = [r[0] for r in db.admin_rows("SELECT action FROM audit_log ORDER BY audit_id")]
+    assert actions == ["tenant.create", "tenant.update"]
+
+
+def test_model_defaults_are_not_written_into_the_stored_policy(db, tmp_path):
+    """Without intake and rules the model's defaults apply when the policy
+    is used; the stored document stays what the file says."""
+    path = write_tenant(tmp_path, tenant_doc("gamma"))
+    db.mspctl("tenant", "apply", path, check=True)
+    policy = stored_escalation_policy(db, "gamma")
+    assert "intake" not in policy
+    assert "rules" not in policy
+    assert policy["acknowledgement_minutes"] == 30
+
+
+def test_invalid_rules_leave_the_applied_policy_alone(db, tmp_path):
+    doc = tenant_doc("gamma")
+    doc["escalation_policy"]["rules"] = copy.deepcopy(RULES)
+    path = write_tenant(tmp_path, doc)
+    db.mspctl("tenant", "apply", path, check=True)
+    before = snapshot(db)
+
+    doc["escalation_policy"]["rules"][1]["to"] = ["provider:lead"]
+    doc["escalation_policy"]["intake"] = "vendor"
+    write_tenant(tmp_path, doc)
+    proc = db.mspctl("tenant", "apply", path)
+    assert proc.returncode != 0
+    assert f"{path}: escalation_policy.rules[1].to[0]" in proc.stderr, proc.stderr
+    assert f"{path}: escalation_policy.intake" in proc.stderr, proc.stderr
+    assert "no tenant was changed" in proc.stderr
+    assert snapshot(db) == before
+    assert stored_escalation_policy(db, "gamma")["rules"] == RULES_NORMALIZED
+
+
 def _broken(mutate, base="acme"):
     doc = tenant_doc("delta", base)
     mutate(doc)
@@ -100,6 +212,26 @@ def _delete(*path):
     return mutate
 
 
+def _rules(index=None, key=None, value=None):
+    """Gives the tenant RULES, with rules[index][key] set to value."""
+    def mutate(doc):
+        rules = copy.deepcopy(RULES)
+        if index is not None:
+            rules[index][key] = value
+        doc["escalation_policy"]["rules"] = rules
+    return mutate
+
+
+def _delete_from_rules(index, key):
+    """Gives the tenant RULES, without rules[index][key]."""
+    def mutate(doc):
+        rules = copy.deepcopy(RULES)
+        del rules[index][key]
+        doc["escalation_policy"]["rules"] = rules
+    return mutate
+
+
+# case: (mutate, field[, part of the message])
 INVALID = {
     "unknown timezone": (_set(["timezone"], "Mars/Olympus_Mons"), "timezone"),
     "timezone path traversal": (_set(["timezone"], "../../etc/passwd"), "timezone"),
@@ -120,6 +252,38 @@ INVALID = {
     "bad currency": (_set(["contract", "currency"], "dollars"), "contract.currency"),
     "wrong type": (_set(["sla_policy", "priorities", "P1", "resolution_minutes"], "240"),
                    "sla_policy.priorities.P1.resolution_minutes"),
+    "unknown escalation kind": (_rules(0, "kind", "lateral"), "escalation_policy.rules[0].kind",
+                                "must be one of: functional, handoff, hierarchical"),
+    "handoff to a manager": (_rules(1, "to", ["vendor", "provider:lead"]),
+                             "escalation_policy.rules[1].to[1]",
+                             "must be one of: provider:L1, provider:L2, provider:L3,"
+                             " internal_it, vendor"),
+    "functional to L1": (_rules(0, "to", ["provider:L1"]), "escalation_policy.rules[0].to[0]",
+                         "must be one of: provider:L2, provider:L3"),
+    "empty roles": (_rules(0, "roles", []), "escalation_policy.rules[0].roles",
+                    "must not be empty"),
+    "duplicate rule name": (_rules(2, "name", "provider-tiers"), "escalation_policy.rules[2].name",
+                            "already the name of rules[0]"),
+    "rule name with capitals": (_rules(1, "name", "Desk"), "escalation_policy.rules[1].name"),
+    "requester escalates": (_rules(1, "roles", ["it_staff", "requester"]),
+                            "escalation_policy.rules[1].roles[1]", "must be one of:"),
+    "auditor escalates": (_rules(2, "roles", ["auditor"]), "escalation_policy.rules[2].roles[0]",
+                          "must be one of:"),
+    "unknown side": (_rules(0, "from", ["provider", "partner"]),
+                     "escalation_policy.rules[0].from[1]", "must be one of:"),
+    "unknown field in a rule": (_rules(0, "priority", "P1"), "escalation_policy.rules[0].priority",
+                                "unknown field"),
+    "assign not boolean": (_rules(1, "assign", "yes"), "escalation_policy.rules[1].assign",
+                           "must be true or false"),
+    "rule without to": (_delete_from_rules(2, "to"), "escalation_policy.rules[2].to",
+                        "is required"),
+    "no rules": (_set(["escalation_policy", "rules"], []), "escalation_policy.rules",
+                 "must not be empty"),
+    "intake vendor": (_set(["escalation_policy", "intake"], "vendor"), "escalation_policy.intake",
+                      "must be one of: provider, internal_it"),
+    "51 rules": (_set(["escalation_policy", "rules"],
+                      [dict(RULES[0], name=f"rule-{i}") for i in range(51)]),
+                 "escalation_policy.rules", "at most 50"),
 }
 
 
@@ -129,13 +293,15 @@ def test_invalid_file_is_rejected_naming_file_and_field(db, tmp_path, case):
     db.mspctl("tenant", "apply", good, check=True)
     before = snapshot(db)
 
-    mutate, field = INVALID[case]
+    mutate, field, *message = INVALID[case]
     bad = write_tenant(tmp_path, _broken(mutate))
     # The valid file in the same call is not applied either.
     other = write_tenant(tmp_path, tenant_doc("epsilon"))
     proc = db.mspctl("tenant", "apply", other, bad)
     assert proc.returncode != 0
-    assert f"{bad}: {field}" in proc.stderr, proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith(f"{bad}: {field}: ")]
+    assert errors, proc.stderr
+    assert all(part in errors[0] for part in message), proc.stderr
     assert "no tenant was changed" in proc.stderr
     assert snapshot(db) == before
 

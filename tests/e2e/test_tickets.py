@@ -168,8 +168,13 @@ def test_list_filters(staff):
     tag = uuid.uuid4().hex[:6]
     a = create(staff["tech"], category=f"cat_{tag}", impact="high", urgency="high").json()
     b = create(staff["tech"], category=f"cat_{tag}", impact="low", urgency="low").json()
-    staff["tech"].patch(f"/v1/tenants/acme/tickets/{b['id']}", headers={"If-Match": '"1"'},
-                        json={"assignee": "tech.alice", "side": "internal_it"})
+    note = {"summary": "x", "tried": "y", "next_action": "z"}
+    resp = staff["tech"].post(f"/v1/tenants/acme/tickets/{b['id']}/escalations",
+                              json={"kind": "handoff", "to": "internal_it", "note": note})
+    assert resp.status_code == 201, resp.text
+    resp = staff["tech"].patch(f"/v1/tenants/acme/tickets/{b['id']}",
+                               headers={"If-Match": '"2"'}, json={"assignee": "tech.alice"})
+    assert resp.status_code == 200, resp.text
 
     def ids(query):
         resp = staff["tech"].get(f"/v1/tenants/acme/tickets?category=cat_{tag}&{query}")
@@ -243,22 +248,31 @@ def test_patch_forbidden_for_requesters_and_invisible_for_others(staff):
     assert staff["tech"].get(url).json()["version"] == 1
 
 
-def test_comments_public_and_internal(staff):
+def test_comments_public_staff_and_provider(staff):
     t = create(staff["acme_user"]).json()
     url = f"/v1/tenants/acme/tickets/{t['id']}"
     r = staff["tech"].post(url + "/comments", json={"body": "Checked the logs",
-                                                    "visibility": "internal"})
-    assert r.status_code == 201 and r.json()["visibility"] == "internal"
+                                                    "visibility": "staff"})
+    assert r.status_code == 201 and r.json()["visibility"] == "staff"
+    r = staff["tech"].post(url + "/comments", json={"body": "Billable: out of contract",
+                                                    "visibility": "provider"})
+    assert r.status_code == 201 and r.json()["visibility"] == "provider"
     r = staff["tech"].post(url + "/comments", json={"body": "Please restart"})
     assert r.status_code == 201 and r.json()["visibility"] == "public"
     r = staff["acme_user"].post(url + "/comments", json={"body": "Done, still broken"})
     assert r.status_code == 201
-    problem(staff["acme_user"].post(url + "/comments", json={"body": "x",
-                                                             "visibility": "internal"}), 403)
+    for visibility in ("staff", "provider"):
+        problem(staff["acme_user"].post(url + "/comments", json={
+            "body": "x", "visibility": visibility}), 403)
+    problem(staff["acme_it"].post(url + "/comments", json={"body": "x",
+                                                           "visibility": "provider"}), 403)
     seen_by_requester = [c["body"] for c in staff["acme_user"].get(url).json()["comments"]]
     assert seen_by_requester == ["Please restart", "Done, still broken"]
-    seen_by_staff = [c["body"] for c in staff["acme_it"].get(url).json()["comments"]]
-    assert seen_by_staff == ["Checked the logs", "Please restart", "Done, still broken"]
+    seen_by_it = [c["body"] for c in staff["acme_it"].get(url).json()["comments"]]
+    assert seen_by_it == ["Checked the logs", "Please restart", "Done, still broken"]
+    seen_by_tech = [c["body"] for c in staff["tech"].get(url).json()["comments"]]
+    assert seen_by_tech == ["Checked the logs", "Billable: out of contract", "Please restart",
+                            "Done, still broken"]
 
 
 def test_queue_spans_visible_tenants_sorted_and_filtered(staff):
