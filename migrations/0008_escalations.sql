@@ -221,6 +221,10 @@ BEGIN
 END
 $$;
 
+-- What is assigned to whom and still open, soonest breach first (the inbox).
+CREATE INDEX tickets_assignee_open ON tickets (assignee, breach_at)
+    WHERE status NOT IN ('resolved', 'closed') AND assignee IS NOT NULL;
+
 -- ---- documents ----------------------------------------------------------
 
 -- The ticket as a handoff carries it: what the receiver needs to start.
@@ -436,8 +440,9 @@ CREATE FUNCTION app.management_of(p_side text, p_role text) RETURNS text
 
 -- The escalation policy's automatic steps when the sweep announces that a
 -- ticket's clock reached p_threshold percent: notify the holding side's
--- lead, escalate a tier, management attention on a breach.  Each at most
--- once per ticket (escalations_auto_once).  Returns how many it raised.
+-- lead, escalate a tier, management attention on the first breach of
+-- either clock.  Each at most once per ticket (escalations_auto_once).
+-- Returns how many it raised.
 CREATE FUNCTION app.escalation_steps(p_tenant uuid, p_number integer, p_clock text,
                                      p_threshold integer, p_acknowledge_by timestamptz)
     RETURNS integer
@@ -484,7 +489,7 @@ BEGIN
             jsonb_build_object('summary', 'The ' || p_clock || ' target was breached.',
                                'tried', v_tried,
                                'next_action', 'Agree the recovery with the client.'),
-            NULL, NULL, 'automatic:breach', 'breach:' || p_clock, NULL, NULL);
+            NULL, NULL, 'automatic:breach', 'breach', NULL, NULL);
         v_raised := v_raised + n;
     END IF;
     RETURN v_raised;
