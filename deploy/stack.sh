@@ -282,6 +282,14 @@ Try it (after: . $shown/tokens.env):
     $MSP_HTTP/v1/tenants/acme/tickets
   curl -si -H "Authorization: Bearer \$TOKEN_IT_STAFF" $MSP_HTTP/v1/tenants/globex/tickets   # 404: not acme's
 
+  # a warm handoff from the provider to acme's IT, which finds it in its inbox and accepts it:
+  curl -si -H "Authorization: Bearer \$TOKEN_TECHNICIAN" -H 'Content-Type: application/json' \\
+    -d '{"kind":"handoff","to":"internal_it","note":{"summary":"VPN drops every 10 minutes for the sales floor","tried":"Rebooted the concentrator; logs show re-keys failing","next_action":"Check the firewall policy, which only your team can change"}}' \\
+    $MSP_HTTP/v1/tenants/acme/tickets/ACME-5/escalations
+  curl -s -H "Authorization: Bearer \$TOKEN_IT_STAFF" $MSP_HTTP/v1/inbox
+  curl -s -X POST -H "Authorization: Bearer \$TOKEN_IT_STAFF" $MSP_HTTP/v1/tenants/acme/tickets/ACME-5/escalations/\$ID/accept   # ID: the handoff's "id"
+  curl -s -H "Authorization: Bearer \$TOKEN_LEAD" $MSP_HTTP/v1/tenants/acme/escalation-policy
+
 Operate it with mspctl and psql, after: . $shown/env
   mspctl tenant apply tenants/*.json     # tenants as code; re-running changes nothing
   mspctl assign tech.alice initech technician L1

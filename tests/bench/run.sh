@@ -29,6 +29,10 @@
 #        GET ticket   as tech.bench, a random ticket of a random tenant of his;
 #        GET list     /v1/tenants/{random tenant of his}/tickets?limit=50;
 #        GET queue    /v1/queue?limit=50 (the open tickets of his 20 tenants);
+#        GET events   a random ticket's history feed (limit 50), through the
+#                     visibility policy on ticket_events;
+#        GET inbox    /v1/inbox: escalations waiting for the provider side
+#                     and his tickets near breach;
 #        POST ticket  a small JSON body to a random tenant of his;
 #   5. the SLA part, tests/bench/sla.sh (which says how): the breach sweep
 #      over 1,000,000 open tickets of 500 tenants, in a database of its own
@@ -363,7 +367,7 @@ $PY "$HERE/sql.py" pgbench "$state/ticket_get.pgbench.sql"
 pgbench_run() { # KEY LABEL CLIENTS
     local key=$1 label=$2 clients=$3
     local cmd=("$PGBENCH" -n -M prepared -c "$clients" -j "$threads" -T "$(( db_warmup + duration ))" -P 5
-        -D sub="$tech" -D org=provider -D role=technician -D timeout=60000ms -D internal=true
+        -D sub="$tech" -D org=provider -D role=technician -D timeout=60000ms
         -D tenants="$tech_tenants" -D max_number="$per_tenant"
         -f "$state/ticket_get.pgbench.sql" --log --log-prefix="$results/$key.log")
     say "$label: ${db_warmup}s warm-up, then ${duration}s measured"
@@ -395,6 +399,8 @@ gateway_rows=(
     "get_ticket|GET ticket|get|$base/"
     "get_list|GET list (limit 50)|list|$base/"
     "get_queue|GET queue (limit 50)|queue|$base/v1/queue?limit=50"
+    "get_events|GET events (limit 50)|events|$base/"
+    "get_inbox|GET inbox|queue|$base/v1/inbox"
     "post_ticket|POST ticket|post|$base/"
 )
 if [[ $gateway_up -eq 1 ]]; then

@@ -130,7 +130,7 @@ def pgbench(path):
     principal = bind(statement(call, "msp_principal"), ["sub", "org", "role", "timeout"])
     commit = statement(call, "msp_commit")
     get = bind(statement(ROOT / "services/tickets_read.c", "ticket_get"),
-               ["slug", "prefix", "number", "=NULL", "internal"])
+               ["slug", "prefix", "number", "=NULL"])
     pathlib.Path(path).write_text(
         "-- Written by tests/bench/sql.py: the gateway's GET ticket transaction.\n"
         "\\set t random(1, :tenants)\n"

@@ -4,6 +4,7 @@
 --   get           GET /v1/tenants/{slug}/tickets/{PREFIX}-{n}, a random
 --                 ticket of a random tenant of BENCH_TARGETS, n in 1..BENCH_MAX_NUMBER
 --   list          GET /v1/tenants/{slug}/tickets?limit=50, a random tenant
+--   events        GET /v1/tenants/{slug}/tickets/{PREFIX}-{n}/events, a random ticket
 --   post          POST /v1/tenants/{slug}/tickets, a random tenant, a small JSON body
 --
 -- BENCH_TARGETS is "slug:PREFIX,slug:PREFIX,..."; BENCH_TOKEN, when set, is
@@ -46,6 +47,12 @@ if mode == "get" then
         local t = target()
         return wrk.format("GET", "/v1/tenants/" .. t.slug .. "/tickets/" .. t.prefix .. "-"
                           .. math.random(max_number))
+    end
+elseif mode == "events" then
+    function request()
+        local t = target()
+        return wrk.format("GET", "/v1/tenants/" .. t.slug .. "/tickets/" .. t.prefix .. "-"
+                          .. math.random(max_number) .. "/events")
     end
 elseif mode == "list" then
     function request()

@@ -17,6 +17,7 @@
 
 #define SHA "0000000000000000000000000000000000000000000000000000000000000001"
 #define SHA_HOURS "0000000000000000000000000000000000000000000000000000000000000002"
+#define SHA_STEPS "0000000000000000000000000000000000000000000000000000000000000003"
 
 static const char *const policy =
     "{\"priorities\": {"
@@ -256,6 +257,58 @@ test_history_must_begin_with_creation(void **state)
     json_decref(h);
 }
 
+/*
+ * The escalation policy's automatic steps are announced on the resolution
+ * clock only, besides the warnings: 24x7 UTC, P1 (response 900 s,
+ * resolution 3600 s), notify the lead at 60%, escalate a tier at 80%,
+ * acknowledgement within 30 minutes; created at T0, now = T0.
+ * Response: 50% at 450, 75% at 675, 90% at 810, 100% at 900.
+ * Resolution: 50% at 1800, 60% at 2160, 75% at 2700, 80% at 2880 (its
+ *   escalation to be accepted by 2880 + 1800 = 4680), 90% at 3240, 100%
+ *   at 3600.
+ */
+static void
+test_escalation_steps_are_announced_on_resolution(void **state)
+{
+    (void) state;
+    char err[160];
+    msp_tenant_columns_t doc = { .sha = SHA_STEPS, .timezone = "UTC", .calendar =
+        "{\"monday\": " DAY_24 ", \"tuesday\": " DAY_24 ", \"wednesday\": " DAY_24 ","
+        " \"thursday\": " DAY_24 ", \"friday\": " DAY_24 ", \"saturday\": " DAY_24 ","
+        " \"sunday\": " DAY_24 "}", .holidays = "[]", .sla_policy = policy,
+        .model = "co_managed", .escalation_policy =
+        "{\"acknowledgement_minutes\": 30, \"internal_categories\": [],"
+        " \"automatic\": {\"notify_lead_at_percent\": 60, \"escalate_tier_at_percent\": 80,"
+        " \"hierarchical_on_breach\": true}}" };
+    const msp_sla_config_t *cfg = msp_sla_config_load(&doc, err, sizeof(err));
+    assert_non_null(cfg);
+    assert_non_null(cfg->escalation);
+    assert_int_equal(cfg->steps.ack_seconds, 1800);
+
+    char text[256];
+    snprintf(text, sizeof(text),
+             "[[%lld, \"created\", \"new\", \"provider\", \"P1\", false, null, null]]", T0);
+    json_t *h = history(text);
+    msp_sla_snapshot_t s;
+    assert_int_equal(msp_sla_replay(cfg, h, T0, &s, NULL), 0);
+    json_decref(h);
+
+    static const struct { int clock, threshold; int64_t at, ack; } want[] = {
+        { MSP_CLOCK_RESPONSE, 50, 450, 0 },     { MSP_CLOCK_RESPONSE, 75, 675, 0 },
+        { MSP_CLOCK_RESPONSE, 90, 810, 0 },     { MSP_CLOCK_RESPONSE, 100, 900, 0 },
+        { MSP_CLOCK_RESOLUTION, 50, 1800, 0 },  { MSP_CLOCK_RESOLUTION, 60, 2160, 0 },
+        { MSP_CLOCK_RESOLUTION, 75, 2700, 0 },  { MSP_CLOCK_RESOLUTION, 80, 2880, 4680 },
+        { MSP_CLOCK_RESOLUTION, 90, 3240, 0 },  { MSP_CLOCK_RESOLUTION, 100, 3600, 0 },
+    };
+    assert_int_equal(s.npending, 10);
+    for (int i = 0; i < 10; i++) {
+        assert_int_equal(s.pending[i].clock, want[i].clock);
+        assert_int_equal(s.pending[i].threshold, want[i].threshold);
+        assert_int_equal(s.pending[i].at, T0 + want[i].at);
+        assert_int_equal(s.pending[i].ack_due, want[i].ack ? T0 + want[i].ack : MSP_NO_TIME);
+    }
+}
+
 int
 main(void)
 {
@@ -265,6 +318,7 @@ main(void)
         cmocka_unit_test(test_created_late_on_friday),
         cmocka_unit_test(test_paused_clock_has_no_due),
         cmocka_unit_test(test_history_must_begin_with_creation),
+        cmocka_unit_test(test_escalation_steps_are_announced_on_resolution),
     };
     return cmocka_run_group_tests_name("sla clock", tests, NULL, NULL);
 }
