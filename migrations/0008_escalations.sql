@@ -79,7 +79,10 @@ CREATE SEQUENCE escalations_escalation_id_seq;
 
 -- A request to move a ticket's work (functional, handoff) or to draw
 -- management's attention to it (hierarchical), with its warm-handoff note
--- and the ticket as the sender saw it.  Decided once: accepted or rejected.
+-- and the ticket as the sender saw it.  Decided once: accepted or rejected
+-- by the receiving side, or withdrawn when the ticket is resolved first.
+-- The gateway reads escalations; it changes them only through the
+-- functions below, which write the ticket event and audit row with them.
 CREATE TABLE escalations (
     tenant_id      uuid        NOT NULL REFERENCES tenants (tenant_id),
     escalation_id  bigint      NOT NULL DEFAULT nextval('escalations_escalation_id_seq'),
@@ -89,7 +92,7 @@ CREATE TABLE escalations (
                                    'provider:L3', 'internal_it', 'vendor', 'provider:lead',
                                    'provider:account_manager', 'internal_it:it_leader')),
     status         text        NOT NULL DEFAULT 'open'
-                               CHECK (status IN ('open', 'accepted', 'rejected')),
+                               CHECK (status IN ('open', 'accepted', 'rejected', 'withdrawn')),
     -- where the ticket was
     from_side      text        NOT NULL,
     from_tier      text,
@@ -139,8 +142,7 @@ CREATE POLICY staff_only ON escalations AS RESTRICTIVE
     USING ('staff' = ANY ((SELECT app.visible_levels())::text[]))
     WITH CHECK ('staff' = ANY ((SELECT app.visible_levels())::text[]));
 
-GRANT SELECT, INSERT, UPDATE ON escalations TO msp_gateway;
-GRANT USAGE ON SEQUENCE escalations_escalation_id_seq TO msp_gateway;
+GRANT SELECT ON escalations TO msp_gateway;
 
 -- ---- partitions ---------------------------------------------------------
 
@@ -214,8 +216,12 @@ BEGIN
             set_config('msp.org', 'provider', true),
             set_config('msp.role', 'admin', true);
     FOR v IN SELECT tenant_id, slug FROM public.tenants LOOP
-        PERFORM app.add_partition_policies('ticket_events',
-                                           app.tenant_partition_name('ticket_events', v.slug));
+        IF to_regclass(format('public.%I', app.tenant_partition_name('ticket_events', v.slug)))
+           IS NOT NULL
+        THEN
+            PERFORM app.add_partition_policies('ticket_events',
+                app.tenant_partition_name('ticket_events', v.slug));
+        END IF;
         PERFORM app.create_tenant_partitions(v.tenant_id);
     END LOOP;
 END
@@ -228,7 +234,9 @@ CREATE INDEX tickets_assignee_open ON tickets (assignee, breach_at)
 -- ---- documents ----------------------------------------------------------
 
 -- The ticket as a handoff carries it: what the receiver needs to start.
-CREATE FUNCTION app.escalation_context(k public.tickets) RETURNS jsonb
+-- (The asset ids come from the caller: a query inside a SQL function is
+-- planned again at every call, over every tenant's partitions.)
+CREATE FUNCTION app.escalation_context(k public.tickets, asset_ids bigint[]) RETURNS jsonb
     LANGUAGE sql STABLE PARALLEL SAFE
     AS $$
     SELECT jsonb_build_object(
@@ -237,7 +245,7 @@ CREATE FUNCTION app.escalation_context(k public.tickets) RETURNS jsonb
         'priority', k.priority,
         'category', k.category,
         'status', k.status,
-        'asset_ids', to_jsonb(app.ticket_asset_ids(k.tenant_id, k.number)),
+        'asset_ids', to_jsonb(asset_ids),
         'response_due', app.rfc3339(k.response_due),
         'resolution_due', app.rfc3339(k.resolution_due))
     $$;
@@ -296,14 +304,20 @@ CREATE FUNCTION app.ticket_changes(old_side text, new_side text, old_tier text, 
 -- Raises an escalation on a ticket and, for a functional escalation or a
 -- handoff, moves the ticket to its target at once (side, tier; the
 -- assignee becomes p_assignee), with its event and audit row.  Returns the
--- escalation, or no row when a unique index refused it (another one
--- waits on the ticket; an automatic step already happened).
+-- escalation.  When a unique index refuses it, an automatic step (p_auto_key)
+-- returns no row (it happened already, or a handoff waits), and a person's
+-- escalation fails with unique_violation, so that nothing of its request
+-- (the clocks stored with it) is committed.
+--
+-- SECURITY DEFINER: the gateway may not write escalations itself.  Row-level
+-- security still applies (it is FORCEd, and the principal is the caller's):
+-- the ticket must be visible, and the caller staff.
 CREATE FUNCTION app.raise_escalation(p_tenant uuid, p_number integer, p_kind text,
                                      p_target text, p_note jsonb, p_assignee text,
                                      p_group text, p_rule text, p_auto_key text,
                                      p_parent bigint, p_acknowledge_by timestamptz)
     RETURNS SETOF public.escalations
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
     AS $$
 DECLARE
     k        public.tickets;
@@ -311,6 +325,7 @@ DECLARE
     v_side   text := split_part(p_target, ':', 1);
     v_tier   text;
     v_prefix text;
+    v_assets bigint[];
     v_change jsonb := '{}';
 BEGIN
     SELECT * INTO k FROM public.tickets
@@ -319,14 +334,20 @@ BEGIN
         RETURN;
     END IF;
     SELECT ticket_prefix INTO v_prefix FROM public.tenants WHERE tenant_id = p_tenant;
+    SELECT coalesce(array_agg(asset_id ORDER BY asset_id), '{}') INTO v_assets
+      FROM public.ticket_assets WHERE tenant_id = p_tenant AND ticket_number = p_number;
     INSERT INTO public.escalations (tenant_id, ticket_number, kind, target, from_side,
                                     from_tier, from_assignee, assignee, group_name, note,
                                     context, rule, auto_key, parent_id, acknowledge_by)
     VALUES (p_tenant, p_number, p_kind, p_target, k.side, k.tier, k.assignee, p_assignee,
-            p_group, p_note, app.escalation_context(k), p_rule, p_auto_key, p_parent,
+            p_group, p_note, app.escalation_context(k, v_assets), p_rule, p_auto_key, p_parent,
             CASE WHEN p_kind <> 'hierarchical' THEN p_acknowledge_by END)
     ON CONFLICT DO NOTHING
     RETURNING * INTO x;
+    IF x.escalation_id IS NULL AND p_auto_key IS NULL THEN
+        RAISE EXCEPTION 'another escalation waits on ticket %', p_number
+            USING ERRCODE = 'unique_violation';
+    END IF;
     IF x.escalation_id IS NULL THEN
         RETURN;
     END IF;
@@ -359,11 +380,13 @@ $$;
 -- becomes the assignee, unless it went to a vendor, and a new ticket
 -- becomes assigned); rejected, it returns to the side and tier it came
 -- from, assigned to whoever sent it (an automatic one: to its previous
--- assignee).  Returns the escalation, or no row when it is not open.
+-- assignee).  Returns the escalation; fails (object_not_in_prerequisite_state)
+-- when it is not open.  Locks the ticket before the escalation, as every
+-- path does.  SECURITY DEFINER as app.raise_escalation.
 CREATE FUNCTION app.decide_escalation(p_tenant uuid, p_id bigint, p_accept boolean,
                                       p_reason text)
     RETURNS SETOF public.escalations
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
     AS $$
 DECLARE
     k            public.tickets;
@@ -374,16 +397,19 @@ DECLARE
     v_assignee   text;
     v_status     text;
 BEGIN
+    SELECT k2.* INTO k FROM public.tickets k2 JOIN public.escalations e
+        ON e.tenant_id = k2.tenant_id AND e.ticket_number = k2.number
+     WHERE e.tenant_id = p_tenant AND e.escalation_id = p_id
+       FOR UPDATE OF k2;
     UPDATE public.escalations
        SET status = CASE WHEN p_accept THEN 'accepted' ELSE 'rejected' END,
            decided_by = app.principal_sub(), decided_at = now(), reason = p_reason
      WHERE tenant_id = p_tenant AND escalation_id = p_id AND status = 'open'
     RETURNING * INTO x;
     IF x.escalation_id IS NULL THEN
-        RETURN;
+        RAISE EXCEPTION 'escalation % is not open', p_id
+            USING ERRCODE = 'object_not_in_prerequisite_state';
     END IF;
-    SELECT * INTO k FROM public.tickets
-     WHERE tenant_id = p_tenant AND number = x.ticket_number FOR UPDATE;
     SELECT ticket_prefix INTO v_prefix FROM public.tenants WHERE tenant_id = p_tenant;
     v_side := k.side;
     v_tier := k.tier;
@@ -425,6 +451,9 @@ BEGIN
 END
 $$;
 
+REVOKE ALL ON FUNCTION app.raise_escalation(uuid, integer, text, text, jsonb, text, text,
+                                            text, text, bigint, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION app.decide_escalation(uuid, bigint, boolean, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION app.raise_escalation(uuid, integer, text, text, jsonb, text, text,
                                                text, text, bigint, timestamptz) TO msp_gateway;
 GRANT EXECUTE ON FUNCTION app.decide_escalation(uuid, bigint, boolean, text) TO msp_gateway;
@@ -459,6 +488,9 @@ BEGIN
     SELECT escalation_policy->'automatic' INTO v_auto
       FROM public.tenants WHERE tenant_id = p_tenant;
     SELECT * INTO k FROM public.tickets WHERE tenant_id = p_tenant AND number = p_number;
+    IF k.status IN ('resolved', 'closed') THEN
+        RETURN 0;      -- a breach found after the fact needs no one's attention now
+    END IF;
     IF p_clock = 'resolution' AND p_threshold = (v_auto->>'notify_lead_at_percent')::integer THEN
         SELECT count(*) INTO n FROM app.raise_escalation(p_tenant, p_number, 'hierarchical',
             app.management_of(k.side, 'lead'),
@@ -498,8 +530,10 @@ $$;
 
 -- Functional escalations and handoffs not accepted in time: each raises,
 -- once, a hierarchical escalation to the receiving side's management (for
--- a vendor, the sender's); not for a ticket resolved meanwhile.  At most
--- p_limit per call; returns how many.
+-- a vendor, the sender's).  (Resolving a ticket withdraws what waits on
+-- it.)  Locks the ticket before the escalation, as every path does, and
+-- skips what a request is changing.  At most p_limit per call; returns
+-- how many.
 CREATE FUNCTION app.acknowledgement_sweep(p_limit integer) RETURNS integer
     LANGUAGE plpgsql
     AS $$
@@ -514,10 +548,9 @@ BEGIN
           FROM public.escalations e
           JOIN public.tickets k ON k.tenant_id = e.tenant_id AND k.number = e.ticket_number
          WHERE e.status = 'open' AND e.timed_out_at IS NULL AND e.acknowledge_by <= now()
-           AND k.status NOT IN ('resolved', 'closed')
          ORDER BY e.acknowledge_by
          LIMIT p_limit
-           FOR UPDATE OF e SKIP LOCKED
+           FOR UPDATE OF k, e SKIP LOCKED
     LOOP
         SELECT count(*) INTO n FROM app.raise_escalation(x.tenant_id, x.ticket_number,
             'hierarchical',
@@ -541,9 +574,13 @@ $$;
 
 -- The sweep: as before (0007), and the automatic steps of each alert it
 -- announces, then the acknowledgement timeouts.  Returns the number of
--- events written, -1 when another sweeper holds the lock.
+-- events written, -1 when another sweeper holds the lock.  SECURITY
+-- DEFINER so that the steps it takes are the gateway's only way to them
+-- (msp_gateway may call this, not app.escalation_steps or
+-- app.acknowledgement_sweep); row-level security applies as the caller's
+-- principal (the sweeper's, an admin).
 CREATE OR REPLACE FUNCTION app.sla_sweep(p_limit integer) RETURNS integer
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
     AS $$
 DECLARE
     r       record;
@@ -556,7 +593,8 @@ BEGIN
         RETURN -1;
     END IF;
     FOR r IN
-        SELECT k.tenant_id, k.number, k.sla_pending, t.ticket_prefix
+        SELECT k.tenant_id, k.number, k.sla_pending, t.ticket_prefix,
+               t.escalation_policy->'automatic' AS auto
           FROM public.tickets k JOIN public.tenants t USING (tenant_id)
          WHERE k.sla_next_at <= now()
          ORDER BY k.sla_next_at
@@ -586,10 +624,16 @@ BEGIN
                         'ticket:' || r.ticket_prefix || '-' || r.number,
                         jsonb_build_object('clock', a->>'clock',
                                            'threshold', (a->>'threshold')::integer));
-                written := written + 1
-                    + app.escalation_steps(r.tenant_id, r.number, a->>'clock',
-                                           (a->>'threshold')::integer,
-                                           (a->>'ack_due')::timestamptz);
+                written := written + 1;
+                IF (a->>'threshold')::integer >= 100
+                       AND (r.auto->>'hierarchical_on_breach')::boolean
+                   OR a->>'clock' = 'resolution'
+                       AND (a->>'threshold')::integer IN ((r.auto->>'notify_lead_at_percent')::integer,
+                                                          (r.auto->>'escalate_tier_at_percent')::integer)
+                THEN
+                    written := written + app.escalation_steps(r.tenant_id, r.number, a->>'clock',
+                        (a->>'threshold')::integer, (a->>'ack_due')::timestamptz);
+                END IF;
             END IF;
         END LOOP;
         UPDATE public.tickets
@@ -601,6 +645,44 @@ BEGIN
     RETURN written + app.acknowledgement_sweep(p_limit);
 END
 $$;
+
+REVOKE ALL ON FUNCTION app.escalation_steps(uuid, integer, text, integer, timestamptz)
+    FROM PUBLIC;
+REVOKE ALL ON FUNCTION app.acknowledgement_sweep(integer) FROM PUBLIC;
+
+-- Resolving or closing a ticket withdraws the escalations still waiting on
+-- it, whoever resolves it and however: nothing waits on finished work.
+CREATE FUNCTION app.withdraw_escalations() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+    AS $$
+DECLARE
+    x        record;
+    v_prefix text;
+BEGIN
+    SELECT ticket_prefix INTO v_prefix FROM public.tenants WHERE tenant_id = NEW.tenant_id;
+    FOR x IN
+        UPDATE public.escalations
+           SET status = 'withdrawn', decided_by = app.principal_sub(), decided_at = now(),
+               reason = 'The ticket was ' || NEW.status || '.'
+         WHERE tenant_id = NEW.tenant_id AND ticket_number = NEW.number AND status = 'open'
+        RETURNING escalation_id, kind, reason
+    LOOP
+        INSERT INTO public.ticket_events (tenant_id, ticket_number, kind, data)
+        VALUES (NEW.tenant_id, NEW.number, 'escalation_withdrawn',
+                jsonb_build_object('escalation_id', x.escalation_id, 'kind', x.kind,
+                                   'reason', x.reason));
+        INSERT INTO public.audit_log (tenant_id, action, target, detail)
+        VALUES (NEW.tenant_id, 'escalation.withdraw', 'ticket:' || v_prefix || '-' || NEW.number,
+                jsonb_build_object('escalation_id', x.escalation_id, 'reason', x.reason));
+    END LOOP;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER tickets_withdraw_escalations AFTER UPDATE OF status ON tickets
+    FOR EACH ROW WHEN (NEW.status IN ('resolved', 'closed')
+                       AND OLD.status NOT IN ('resolved', 'closed'))
+    EXECUTE FUNCTION app.withdraw_escalations();
 
 -- History for the SLA clocks (0007) now includes the moves escalations
 -- make: held time follows the side that holds the ticket.

@@ -23,11 +23,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* $1 slug, $2 prefix, $3 number: locks the ticket.  The statements after
+ * it in the same step read what it looks like once locked (each statement
+ * has a snapshot of its own; the locking one's other columns would be as
+ * they were before it waited). */
+static const msp_sql_t sql_escalation_lock = {
+    "escalation_ticket_lock",
+    "SELECT 1 FROM tenants t JOIN tickets k ON k.tenant_id = t.tenant_id"
+    " WHERE t.slug = $1 AND t.ticket_prefix = $2 AND k.number = $3::integer"
+    " FOR UPDATE OF k",
+    3
+};
+
 /* After the SLA inputs' columns (ticket_sla.h's MSP_SLA_IN_*), the ticket. */
 enum { IN_SIDE = MSP_SLA_IN_NOW + 1, IN_TIER, IN_STATUS, IN_WAITING };
 
-/* $1 slug, $2 prefix, $3 number: the ticket, locked, with its clocks'
- * inputs and the escalation waiting on it. */
+/* $1 slug, $2 prefix, $3 number: the ticket's clocks' inputs and the
+ * escalation waiting on it. */
 static const msp_sql_t sql_escalation_inputs = {
     "escalation_inputs",
     "SELECT k.number, " MSP_TENANT_COLUMNS ","
@@ -36,8 +48,7 @@ static const msp_sql_t sql_escalation_inputs = {
     " (SELECT x.escalation_id FROM escalations x WHERE x.tenant_id = k.tenant_id"
     "   AND x.ticket_number = k.number AND x.status = 'open' AND x.kind <> 'hierarchical')"
     " FROM tenants t JOIN tickets k ON k.tenant_id = t.tenant_id"
-    " WHERE t.slug = $1 AND t.ticket_prefix = $2 AND k.number = $3::integer"
-    " FOR UPDATE OF k",
+    " WHERE t.slug = $1 AND t.ticket_prefix = $2 AND k.number = $3::integer",
     3
 };
 
@@ -56,7 +67,9 @@ static const msp_sql_t sql_escalation_raise = {
 enum { DX_KIND = MSP_SLA_IN_NOW + 1, DX_TARGET, DX_STATUS, DX_FROM_SIDE, DX_TICKET_STATUS,
        DX_DECIDED_BY, DX_TIER };
 
-/* $1 slug, $2 prefix, $3 number, $4 escalation id: it and its ticket, locked. */
+/* $1 slug, $2 prefix, $3 number, $4 escalation id: it and its ticket.
+ * Run after sql_escalation_lock: whatever changes an escalation locks its
+ * ticket first, so holding the ticket holds the escalation still. */
 static const msp_sql_t sql_decision_inputs = {
     "escalation_decision_inputs",
     "SELECT k.number, " MSP_TENANT_COLUMNS ","
@@ -68,8 +81,7 @@ static const msp_sql_t sql_decision_inputs = {
     " FROM tenants t JOIN tickets k ON k.tenant_id = t.tenant_id"
     " JOIN escalations x ON x.tenant_id = k.tenant_id AND x.ticket_number = k.number"
     " WHERE t.slug = $1 AND t.ticket_prefix = $2 AND k.number = $3::integer"
-    "   AND x.escalation_id = $4::bigint"
-    " FOR UPDATE OF k, x",
+    "   AND x.escalation_id = $4::bigint",
     4
 };
 
@@ -175,12 +187,16 @@ raised(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next, msp_r
     (void) next;
     escalation_state_t *st = call->state;
     const PGresult *err = msp_first_error(res, nres);
+    const char *state = err ? PQresultErrorField(err, PG_DIAG_SQLSTATE) : NULL;
+    if (state != NULL && strcmp(state, "23505") == 0) {
+        return reply_conflict(call, reply, "Another escalation is waiting on this ticket; "
+                              "it must be accepted or rejected first.");
+    }
     if (err != NULL) {
         return msp_reply_sql_error(call, reply, err);
     }
     if (PQntuples(res[0]) != 1) {
-        return reply_conflict(call, reply, "Another escalation is waiting on this ticket; "
-                              "it must be accepted or rejected first.");
+        return msp_reply_no_ticket(call, reply);
     }
     json_t *doc = json_loads(PQgetvalue(res[0], 0, 0), 0, NULL);
     json_t *eid = json_object_get(doc, "id");
@@ -235,7 +251,7 @@ create_checked(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *nex
     if (err != NULL) {
         return msp_reply_sql_error(call, reply, err);
     }
-    const PGresult *in = res[0];
+    const PGresult *in = res[1];
     if (PQntuples(in) != 1) {
         return msp_reply_no_ticket(call, reply);
     }
@@ -413,11 +429,13 @@ msp_escalation_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *re
             p->role, st->kind);
     }
 
-    first->stmts[0].sql = &sql_escalation_inputs;
-    first->stmts[0].params[0] = slug;
-    first->stmts[0].params[1] = prefix;
-    first->stmts[0].params[2] = number;
-    first->nstmts = 1;
+    for (int i = 0; i < 2; i++) {
+        first->stmts[i].sql = i == 0 ? &sql_escalation_lock : &sql_escalation_inputs;
+        first->stmts[i].params[0] = slug;
+        first->stmts[i].params[1] = prefix;
+        first->stmts[i].params[2] = number;
+    }
+    first->nstmts = 2;
     first->then = create_checked;
     return MSP_NEXT;
 }
@@ -429,11 +447,15 @@ decided(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next, msp_
 {
     (void) next;
     const PGresult *err = msp_first_error(res, nres);
+    const char *state = err ? PQresultErrorField(err, PG_DIAG_SQLSTATE) : NULL;
+    if (state != NULL && strcmp(state, "55000") == 0) {
+        return reply_conflict(call, reply, "The escalation was decided meanwhile.");
+    }
     if (err != NULL) {
         return msp_reply_sql_error(call, reply, err);
     }
     if (PQntuples(res[0]) != 1) {
-        return reply_conflict(call, reply, "The escalation was decided meanwhile.");
+        return msp_reply_no_ticket(call, reply);
     }
     return msp_reply_json(call, reply, 200, PQgetvalue(res[0], 0, 0),
                           (size_t) PQgetlength(res[0], 0, 0));
@@ -448,7 +470,7 @@ decision_checked(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *n
     if (err != NULL) {
         return msp_reply_sql_error(call, reply, err);
     }
-    const PGresult *in = res[0];
+    const PGresult *in = res[1];
     if (PQntuples(in) != 1) {
         return msp_reply_problem(call, reply, 404, "not-found", "Not Found",
                                  "There is no such escalation on this ticket.", NULL);
@@ -530,12 +552,14 @@ msp_escalation_decide_start(msp_call_t *call, msp_step_t *first, msp_reply_t *re
                                    "escalations.");
     }
 
-    first->stmts[0].sql = &sql_decision_inputs;
-    first->stmts[0].params[0] = slug;
-    first->stmts[0].params[1] = prefix;
-    first->stmts[0].params[2] = number;
-    first->stmts[0].params[3] = eid;
-    first->nstmts = 1;
+    for (int i = 0; i < 2; i++) {
+        first->stmts[i].sql = i == 0 ? &sql_escalation_lock : &sql_decision_inputs;
+        first->stmts[i].params[0] = slug;
+        first->stmts[i].params[1] = prefix;
+        first->stmts[i].params[2] = number;
+    }
+    first->stmts[1].params[3] = eid;
+    first->nstmts = 2;
     first->then = decision_checked;
     return MSP_NEXT;
 }

@@ -36,17 +36,23 @@ static const msp_sql_t sql_ticket_escalations = {
     6
 };
 
-/* Open escalations waiting for $1 side ("provider", "internal_it") or,
- * hierarchical ones, for $2 role; $3 tenant or NULL, $4 after or NULL,
- * $5 rows.  A vendor's answer is recorded by the side that sent it. */
+/* Open escalations the caller may take, as msp_esc_may_decide() says:
+ * for $1 side ("provider", "internal_it") and $2 role, work sent to its
+ * side (a technician: at its tier or below), the vendor's answers to work
+ * its side sent, and management attention asked of its role; $3 tenant or
+ * NULL, $4 after or NULL, $5 rows. */
 static const msp_sql_t sql_escalations_waiting = {
     "escalations_waiting",
     "SELECT app.escalation_doc(x, t)::text, x.escalation_id"
     " FROM escalations x JOIN tenants t ON t.tenant_id = x.tenant_id"
     " WHERE x.status = 'open'"
-    "   AND ((x.kind <> 'hierarchical' AND x.target <> 'vendor'"
-    "         AND split_part(x.target, ':', 1) = $1)"
-    "        OR (x.target = 'vendor' AND x.from_side = $1)"
+    "   AND ((x.kind <> 'hierarchical' AND $2 <> 'account_manager'"
+    "         AND ((x.target = 'internal_it' AND $1 = 'internal_it')"
+    "              OR (x.target LIKE 'provider:L_' AND $1 = 'provider'"
+    "                  AND ($2 <> 'technician' OR split_part(x.target, ':', 2) <= coalesce("
+    "                      (SELECT max(a.tier) FROM assignments a WHERE a.tenant_id = x.tenant_id"
+    "                        AND a.subject = app.principal_sub()), 'L3')))"
+    "              OR (x.target = 'vendor' AND x.from_side = $1)))"
     "        OR (x.kind = 'hierarchical' AND (x.target = $1 || ':' || $2"
     "            OR ($2 = 'admin' AND x.target LIKE 'provider:%')))) "
     "   AND ($3::text IS NULL OR t.slug = $3::text)"

@@ -198,7 +198,10 @@ create_with_clocks(msp_call_t *call, const PGresult *inputs, msp_step_t *next,
     for (int i = 0; i < MSP_TICKET_SLA_PARAMS; i++) {
         next->stmts[0].params[9 + i] = clocks.params[i];
     }
-    next->stmts[0].params[16] = side;
+    /* side lives in the worker's cached configuration: keep a copy. */
+    if ((next->stmts[0].params[16] = msp_strndup(call, side, strlen(side))) == NULL) {
+        return msp_reply_out_of_memory(reply);
+    }
     return MSP_NEXT;
 }
 

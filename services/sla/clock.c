@@ -331,11 +331,13 @@ finish(replay_t *rp, int64_t now, msp_sla_snapshot_t *out)
                 at = msp_business_add(rp->cfg->calendar, now, x - k->elapsed);
             }
             if (at != MSP_NO_TIME && at != INT64_MAX) {
-                /* A tier escalation waits for acceptance from when it is raised. */
+                /* A tier escalation waits for acceptance from when it is
+                 * raised: when the step falls due, or now for one found
+                 * late (a recompute of a ticket already past it). */
                 int64_t ack = c == MSP_CLOCK_RESOLUTION
                               && p == rp->cfg->steps.escalate_tier_percent
                               && rp->cfg->steps.ack_seconds > 0
-                              ? msp_business_add(rp->cfg->calendar, at,
+                              ? msp_business_add(rp->cfg->calendar, at > now ? at : now,
                                                  rp->cfg->steps.ack_seconds)
                               : MSP_NO_TIME;
                 out->pending[out->npending++] = (msp_sla_alert_t) {
