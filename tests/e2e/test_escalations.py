@@ -1274,3 +1274,71 @@ def test_inbox_escalations_and_tickets_near_breach(tmp_path, as_user):
         problem(t.it.get("/v1/inbox", params={"within": bad}), 400)
     problem(t.it.get("/v1/inbox", params={"colour": "red"}), 400)
     assert t.req.get("/v1/inbox").status_code == 403
+
+
+# ---- what waits on finished work, and what the gateway may write ------------------
+
+def test_resolving_a_ticket_withdraws_what_waits_on_it(co):
+    ticket = co.create(by=co.tech1)["id"]
+    handoff = co.escalated(co.tech1, ticket, "handoff", "internal_it")
+    attention = co.escalated(co.it, ticket, "hierarchical", "provider:lead")
+    co.patch(ticket, by=co.it, status="resolved")
+
+    for esc in (handoff, attention):
+        doc = ok(co.lead.get(co.esc_url(ticket, esc["id"])))
+        assert doc["status"] == "withdrawn" and doc["decided_by"] == co.it.sub, doc
+        assert doc["reason"] == "The ticket was resolved.", doc
+        problem(co.accept(co.it if esc is handoff else co.lead, ticket, esc["id"], json={}), 409)
+    withdrawn = [e for e in co.events(ticket) if e["kind"] == "escalation_withdrawn"]
+    assert sorted(e["data"]["escalation_id"] for e in withdrawn) == sorted(
+        [handoff["id"], attention["id"]])
+    assert all(e["visibility"] == "staff" for e in withdrawn)
+    assert q("SELECT count(*) FROM audit_log WHERE tenant_id = %s AND action ="
+             " 'escalation.withdraw' AND target = %s", (co.id, f"ticket:{ticket}"))[0][0] == 2
+    assert all(e["id"] != handoff["id"] for e in ok(co.it.get("/v1/escalations"))["items"])
+
+    # reopened, the ticket can be handed over again
+    co.patch(ticket, by=co.it, status="in_progress")
+    again = co.escalated(co.it, ticket, "handoff", "provider:L1")
+    assert again["status"] == "open"
+
+
+def test_the_gateway_cannot_write_escalations_but_through_the_functions(co):
+    ticket = co.create(by=co.tech1)["id"]
+    esc = co.escalated(co.tech1, ticket, "handoff", "internal_it")
+    number = int(ticket.split("-")[1])
+    statements = [
+        ("UPDATE escalations SET status = 'accepted' WHERE escalation_id = %s", (esc["id"],)),
+        ("INSERT INTO escalations (tenant_id, ticket_number, kind, target, from_side, note,"
+         " context, rule, auto_key) VALUES (%s, %s, 'hierarchical', 'provider:lead',"
+         " 'provider', '{}', '{}', 'x', 'breach')", (co.id, number)),
+        ("SELECT app.escalation_steps(%s, %s, 'resolution', 100, NULL)", (co.id, number)),
+        ("SELECT app.acknowledgement_sweep(10)", None),
+    ]
+    with psycopg.connect(env("MSP_GATEWAY_DATABASE_URL")) as conn:
+        for sql, params in statements:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                with conn.transaction():
+                    conn.execute("SELECT set_config('msp.sub', %s, true),"
+                                 " set_config('msp.org', 'provider', true),"
+                                 " set_config('msp.role', 'admin', true)", (co.admin.sub,))
+                    conn.execute(sql, params)
+    assert ok(co.lead.get(co.esc_url(ticket, esc["id"])))["status"] == "open"
+    assert q("SELECT count(*) FROM escalations WHERE tenant_id = %s AND ticket_number = %s",
+             (co.id, number))[0][0] == 1
+
+
+def test_a_technician_is_shown_the_escalations_of_its_tier_or_below(co):
+    up_to_2 = co.escalated(co.tech1, co.create(by=co.tech1)["id"], "functional", "provider:L2")
+    up_to_3 = co.escalated(co.tech1, co.create(by=co.tech1)["id"], "functional", "provider:L3")
+    mine = {e["id"] for e in all_pages(co.tech1, "/v1/escalations", tenant=co.slug)[0]}
+    assert not {up_to_2["id"], up_to_3["id"]} & mine
+    l2 = {e["id"] for e in all_pages(co.tech2, "/v1/escalations", tenant=co.slug)[0]}
+    assert up_to_2["id"] in l2 and up_to_3["id"] not in l2
+    l3 = {e["id"] for e in all_pages(co.tech3, "/v1/escalations", tenant=co.slug)[0]}
+    assert {up_to_2["id"], up_to_3["id"]} <= l3
+    am = {e["id"] for e in all_pages(co.am, "/v1/escalations", tenant=co.slug)[0]}
+    assert not {up_to_2["id"], up_to_3["id"]} & am
+    # and what it is shown, it may take
+    problem(co.accept(co.tech1, up_to_2["ticket"], up_to_2["id"], json={}), 403)
+    co.accepted(co.tech2, up_to_2["ticket"], up_to_2["id"])
