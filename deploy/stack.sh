@@ -119,10 +119,6 @@ unix_socket_directories = '$state/pg/run'
 max_connections = 200
 shared_buffers = 256MB
 fsync = on
-# A statement on a partitioned table locks every partition and its indexes
-# (row-level security keeps the planner from pruning them): some 7 locks
-# per tenant for tickets alone.  The default (64) runs out near 100 tenants.
-max_locks_per_transaction = 1024
 CONF
     fi
 
@@ -297,7 +293,7 @@ Operate it with mspctl and psql, after: . $shown/env
 
   # row-level security, connected as msp_gateway (the role nginx uses):
   psql "\$MSP_GATEWAY_DATABASE_URL" -c "BEGIN" \\
-    -c "SELECT set_config('msp.sub', 'acme.it.frank', true), set_config('msp.org', 'acme', true), set_config('msp.role', 'it_staff', true)" \\
+    -c "SELECT app.set_principal('acme.it.frank', 'acme', 'it_staff')" \\
     -c "SELECT t.ticket_prefix || '-' || k.number AS ticket, k.title FROM tickets k JOIN tenants t USING (tenant_id)" -c "COMMIT"
 
 Stop it with: make stop   (data is kept; make run again reuses it)

@@ -102,6 +102,16 @@ CREATE FUNCTION app.tier_in(p_tenant uuid) RETURNS text
            END
     $$;
 
+-- The tenants a principal that does not see them all reads, with its role
+-- and tier in each (the cross-tenant reads walk these one by one).
+CREATE FUNCTION app.principal_tenants() RETURNS TABLE (tenant_id uuid, role text, tier text)
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+    SELECT * FROM unnest(app.tenant_ids('read'),
+                         nullif(current_setting('msp.roles', true), '')::text[],
+                         nullif(current_setting('msp.tiers', true), '')::text[])
+    $$;
+
 -- States the transaction's principal and computes its context.  The
 -- gateway and mspctl call it first in every transaction; the settings are
 -- transaction-local (set_config(..., true)), so nothing outlives the
@@ -407,7 +417,8 @@ CREATE TRIGGER tickets_withdraw_escalations AFTER UPDATE OF status ON tickets
     EXECUTE FUNCTION app.withdraw_escalations();
 
 -- History and audit are append-only for every role, the owner included,
--- except for the rows of the tenant that app.drop_tenant() is removing.
+-- except for the rows of the tenant being offboarded (mspctl tenant
+-- offboard names it in msp.offboarding).
 CREATE OR REPLACE FUNCTION app.reject_change() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -969,43 +980,5 @@ BEGIN
     RETURN v_written + app.acknowledgement_sweep(p_limit);
 END
 $$;
-
--- ---- 8. offboarding ------------------------------------------------------
-
--- Removes every row of a tenant, children before parents, in batches of
--- 10,000 so that memory stays bounded however big the tenant (each
--- statement's foreign-key checks are queued in memory until it ends).
--- Returns the number of rows removed.  Only the schema owner (mspctl
--- tenant offboard, which exports them first in the same transaction)
--- may call it.
-CREATE FUNCTION app.drop_tenant(p_tenant uuid) RETURNS bigint
-    LANGUAGE plpgsql SET search_path = pg_catalog, public
-    AS $$
-DECLARE
-    v_table   text;
-    v_n       bigint;
-    v_removed bigint := 0;
-BEGIN
-    PERFORM set_config('msp.offboarding', p_tenant::text, true);
-    FOREACH v_table IN ARRAY ARRAY['ticket_assets', 'ticket_events', 'escalations',
-                                   'audit_log', 'idempotency_keys', 'tickets', 'assets',
-                                   'ticket_counters', 'assignments'] LOOP
-        LOOP
-            EXECUTE format('DELETE FROM public.%I WHERE ctid = ANY (ARRAY('
-                           'SELECT ctid FROM public.%I WHERE tenant_id = $1 LIMIT 10000))',
-                           v_table, v_table)
-                USING p_tenant;
-            GET DIAGNOSTICS v_n = ROW_COUNT;
-            v_removed := v_removed + v_n;
-            EXIT WHEN v_n = 0;
-        END LOOP;
-    END LOOP;
-    DELETE FROM public.tenants WHERE tenant_id = p_tenant;
-    PERFORM set_config('msp.offboarding', '', true);
-    RETURN v_removed + 1;
-END
-$$;
-
-REVOKE ALL ON FUNCTION app.drop_tenant(uuid) FROM PUBLIC;
 
 ANALYZE tickets, assets, ticket_assets, ticket_events, escalations, audit_log;

@@ -15,8 +15,7 @@ const msp_sql_t msp_sql_begin = { "msp_begin", "BEGIN", 0 };
 const msp_sql_t msp_sql_begin_read_only = { "msp_begin_ro", "BEGIN READ ONLY", 0 };
 const msp_sql_t msp_sql_principal = {
     "msp_principal",
-    "SELECT set_config('msp.sub', $1, true), set_config('msp.org', $2, true),"
-    " set_config('msp.role', $3, true), set_config('statement_timeout', $4, true)",
+    "SELECT app.set_principal($1, $2, $3), set_config('statement_timeout', $4, true)",
     4
 };
 const msp_sql_t msp_sql_commit = { "msp_commit", "COMMIT", 0 };
@@ -25,6 +24,12 @@ const msp_sql_t msp_sql_rollback = { "msp_rollback", "ROLLBACK", 0 };
 struct msp_arena_chunk {
     msp_arena_chunk_t *next;
     max_align_t        data[];
+};
+
+struct msp_cleanup {
+    msp_cleanup_t *next;
+    void         (*fn)(void *arg);
+    void          *arg;
 };
 
 void *
@@ -73,9 +78,29 @@ msp_printf(msp_call_t *call, const char *fmt, ...)
     return out;
 }
 
+int
+msp_call_on_free(msp_call_t *call, void (*fn)(void *arg), void *arg)
+{
+    msp_cleanup_t *c = malloc(sizeof(*c));
+    if (c == NULL) {
+        return -1;
+    }
+    c->fn = fn;
+    c->arg = arg;
+    c->next = call->arena.cleanups;
+    call->arena.cleanups = c;
+    return 0;
+}
+
 void
 msp_call_free(msp_call_t *call)
 {
+    while (call->arena.cleanups != NULL) {
+        msp_cleanup_t *c = call->arena.cleanups;
+        call->arena.cleanups = c->next;
+        c->fn(c->arg);
+        free(c);
+    }
     msp_arena_chunk_t *chunk = call->arena.chunks;
     while (chunk != NULL) {
         msp_arena_chunk_t *next = chunk->next;

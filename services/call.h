@@ -43,10 +43,13 @@ typedef struct {
     const char      *params[MSP_STMT_MAX_PARAMS];  /* text; NULL is SQL NULL */
 } msp_stmt_t;
 
-/* Memory that lives as long as the call: parameters, reply bodies. */
+/* Memory that lives as long as the call: parameters, reply bodies; and
+ * what else must be let go of when the call ends (msp_call_on_free). */
 typedef struct msp_arena_chunk msp_arena_chunk_t;
+typedef struct msp_cleanup msp_cleanup_t;
 typedef struct {
     msp_arena_chunk_t *chunks;
+    msp_cleanup_t     *cleanups;
 } msp_arena_t;
 
 typedef struct msp_reply {
@@ -75,8 +78,9 @@ typedef struct msp_call {
     const char            *driver_stats;    /* the driver's pool figures, a JSON object */
     msp_arena_t            arena;
     void                  *state;      /* the service's own, in the arena */
-    struct msp_step       *again;      /* a read to run once more, after fetching
-                                          what it lacked (ticket_sla.c) */
+    struct msp_kept       *kept;       /* a step's results, kept to resume its
+                                          function once what it lacked is fetched
+                                          (ticket_sla.c) */
 } msp_call_t;
 
 typedef struct msp_step msp_step_t;
@@ -109,7 +113,10 @@ struct msp_step {
 };
 
 /* The statements every driver runs around a service's.  The principal
- * statement takes sub, org, role and the statement timeout ("5000ms"). */
+ * statement takes sub, org, role and the statement timeout ("5000ms"):
+ * app.set_principal() computes, once for the transaction, the tenants the
+ * principal may see and its role in each, which every row-level security
+ * policy then reads. */
 extern const msp_sql_t msp_sql_begin;
 extern const msp_sql_t msp_sql_begin_read_only;
 extern const msp_sql_t msp_sql_principal;
@@ -123,6 +130,9 @@ char *msp_strndup(msp_call_t *call, const char *s, size_t len);
 char *msp_printf(msp_call_t *call, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void  msp_call_free(msp_call_t *call);
+/* Runs fn(arg) when the call is freed (last registered, first run).
+ * -1 when out of memory (fn is not run). */
+int   msp_call_on_free(msp_call_t *call, void (*fn)(void *arg), void *arg);
 
 /* Replies.  All return MSP_REPLY so a service can `return msp_reply_...`. */
 msp_outcome_t msp_reply_out_of_memory(msp_reply_t *reply);

@@ -2,10 +2,11 @@
  * escalations.c - raising an escalation on a ticket, and accepting or
  * rejecting one.
  *
- * Both are two steps.  The first locks the ticket (and the escalation)
+ * Both are two steps.  The first reads the tenant with the principal's
+ * role there (tenant_context.h), locks the ticket (and the escalation)
  * and reads what the decision needs: the tenant's policy and calendar,
  * the ticket's history for its SLA clocks.  The service decides in C: the
- * policy, the ticket's state, the acknowledgement deadline in business
+ * role, the policy, the ticket's state, the acknowledgement deadline in business
  * time, and the clocks with the move about to be made.  The second step
  * moves the ticket with its event and audit row (app.raise_escalation,
  * app.decide_escalation) and stores the clocks, so the held time follows
@@ -17,6 +18,7 @@
 #include "params.h"
 #include "problem.h"
 #include "sla/business.h"
+#include "tenant_context.h"
 #include "ticket_sla.h"
 #include "tickets.h"
 
@@ -63,9 +65,9 @@ static const msp_sql_t sql_escalation_raise = {
     9
 };
 
-/* After the SLA inputs' columns, the escalation and the caller's tier. */
+/* After the SLA inputs' columns, the escalation. */
 enum { DX_KIND = MSP_SLA_IN_NOW + 1, DX_TARGET, DX_STATUS, DX_FROM_SIDE, DX_TICKET_STATUS,
-       DX_DECIDED_BY, DX_TIER };
+       DX_DECIDED_BY };
 
 /* $1 slug, $2 prefix, $3 number, $4 escalation id: it and its ticket.
  * Run after sql_escalation_lock: whatever changes an escalation locks its
@@ -75,9 +77,7 @@ static const msp_sql_t sql_decision_inputs = {
     "SELECT k.number, " MSP_TENANT_COLUMNS ","
     " app.ticket_sla_history(k.tenant_id, k.number)::text,"
     " floor(extract(epoch FROM now()))::bigint, x.kind, x.target, x.status, x.from_side,"
-    " k.status, x.decided_by,"
-    " (SELECT max(a.tier) FROM assignments a WHERE a.tenant_id = t.tenant_id"
-    "   AND a.subject = app.principal_sub())"
+    " k.status, x.decided_by"
     " FROM tenants t JOIN tickets k ON k.tenant_id = t.tenant_id"
     " JOIN escalations x ON x.tenant_id = k.tenant_id AND x.ticket_number = k.number"
     " WHERE t.slug = $1 AND t.ticket_prefix = $2 AND k.number = $3::integer"
@@ -225,10 +225,6 @@ ticket_conflict(msp_call_t *call, const escalation_state_t *st, const PGresult *
     if (strcmp(st->kind, "hierarchical") == 0) {
         return NULL;
     }
-    if (value(in, IN_WAITING) != NULL) {
-        return msp_printf(call, "Escalation %s is waiting on this ticket; it must be "
-                          "accepted or rejected first.", value(in, IN_WAITING));
-    }
     if (strcmp(st->kind, "handoff") == 0 && strcmp(to_side, side) == 0) {
         return strcmp(side, "provider") == 0
             ? "The provider holds this ticket already; a functional escalation moves it "
@@ -246,14 +242,33 @@ create_checked(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *nex
                msp_reply_t *reply)
 {
     escalation_state_t *st = call->state;
-    const msp_principal_t *p = call->principal;
     const PGresult *err = msp_first_error(res, nres);
     if (err != NULL) {
         return msp_reply_sql_error(call, reply, err);
     }
-    const PGresult *in = res[1];
-    if (PQntuples(in) != 1) {
+    msp_tenant_t t;
+    int visible = msp_tenant_read(call, res[0], &t);
+    if (visible < 0) {
+        return msp_reply_out_of_memory(reply);
+    }
+    const PGresult *in = res[2];
+    if (visible == 0 || PQntuples(in) != 1) {
         return msp_reply_no_ticket(call, reply);
+    }
+    const msp_principal_t *p = &t.as;
+    /* Roles no policy can name (they do not work tickets). */
+    if (msp_esc_side_of(p->role) == NULL) {
+        return reply_not_allowed(call, reply, NULL, NULL, strcmp(p->role, "auditor") == 0
+            ? "Auditors read; they do not escalate."
+            : msp_printf(call, "A %s does not escalate; IT staff of either side do.", p->role),
+            p->role, st->kind);
+    }
+    /* A retry of a move that went through waits like the first: 409, not
+     * a refusal by the rules of the side the ticket has moved to. */
+    if (strcmp(st->kind, "hierarchical") != 0 && value(in, IN_WAITING) != NULL) {
+        return reply_conflict(call, reply, msp_printf(call, "Escalation %s is waiting on this "
+                              "ticket; it must be accepted or rejected first.",
+                              value(in, IN_WAITING)));
     }
     const msp_sla_config_t *cfg = msp_ticket_sla_config(in, 0);
     if (cfg == NULL || cfg->escalation == NULL) {
@@ -394,7 +409,6 @@ state_new(msp_call_t *call, const char *slug, const char *number)
 msp_outcome_t
 msp_escalation_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
 {
-    const msp_principal_t *p = call->principal;
     const char *slug = msp_param_slug(call, 0), *prefix, *number;
     if (slug == NULL || msp_param_ticket_id(call, 1, &prefix, &number) != 0) {
         return msp_reply_no_ticket(call, reply);
@@ -420,22 +434,14 @@ msp_escalation_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *re
     if (oom != 0 || st->id == NULL) {
         return msp_reply_out_of_memory(reply);
     }
-    /* Roles no policy can name: refused without reading the ticket, which
-     * reveals nothing about it. */
-    if (msp_esc_side_of(p->role) == NULL) {
-        return reply_not_allowed(call, reply, NULL, NULL, strcmp(p->role, "auditor") == 0
-            ? "Auditors read; they do not escalate."
-            : msp_printf(call, "A %s does not escalate; IT staff of either side do.", p->role),
-            p->role, st->kind);
-    }
-
-    for (int i = 0; i < 2; i++) {
-        first->stmts[i].sql = i == 0 ? &sql_escalation_lock : &sql_escalation_inputs;
+    msp_step_tenant(first, slug);
+    for (int i = 1; i < 3; i++) {
+        first->stmts[i].sql = i == 1 ? &sql_escalation_lock : &sql_escalation_inputs;
         first->stmts[i].params[0] = slug;
         first->stmts[i].params[1] = prefix;
         first->stmts[i].params[2] = number;
     }
-    first->nstmts = 2;
+    first->nstmts = 3;
     first->then = create_checked;
     return MSP_NEXT;
 }
@@ -470,10 +476,19 @@ decision_checked(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *n
     if (err != NULL) {
         return msp_reply_sql_error(call, reply, err);
     }
-    const PGresult *in = res[1];
-    if (PQntuples(in) != 1) {
+    msp_tenant_t t;
+    int visible = msp_tenant_read(call, res[0], &t);
+    if (visible < 0) {
+        return msp_reply_out_of_memory(reply);
+    }
+    const PGresult *in = res[2];
+    if (visible == 0 || PQntuples(in) != 1) {
         return msp_reply_problem(call, reply, 404, "not-found", "Not Found",
                                  "There is no such escalation on this ticket.", NULL);
+    }
+    if (strcmp(t.as.role, "auditor") == 0) {
+        return msp_reply_forbidden(call, reply, "Auditors read; they do not decide "
+                                   "escalations.");
     }
     const char *kind = value(in, DX_KIND), *target = value(in, DX_TARGET);
     if (strcmp(value(in, DX_STATUS), "open") != 0) {
@@ -481,8 +496,7 @@ decision_checked(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *n
                               "by %s.", value(in, DX_STATUS), value(in, DX_DECIDED_BY)));
     }
     const char *why;
-    if (!msp_esc_may_decide(call->principal->role, value(in, DX_TIER), kind, target,
-                            value(in, DX_FROM_SIDE), &why))
+    if (!msp_esc_may_decide(t.as.role, t.tier, kind, target, value(in, DX_FROM_SIDE), &why))
     {
         return msp_reply_forbidden(call, reply, why);
     }
@@ -547,19 +561,15 @@ msp_escalation_decide_start(msp_call_t *call, msp_step_t *first, msp_reply_t *re
             return msp_reply_out_of_memory(reply);
         }
     }
-    if (strcmp(call->principal->role, "auditor") == 0) {
-        return msp_reply_forbidden(call, reply, "Auditors read; they do not decide "
-                                   "escalations.");
-    }
-
-    for (int i = 0; i < 2; i++) {
-        first->stmts[i].sql = i == 0 ? &sql_escalation_lock : &sql_decision_inputs;
+    msp_step_tenant(first, slug);
+    for (int i = 1; i < 3; i++) {
+        first->stmts[i].sql = i == 1 ? &sql_escalation_lock : &sql_decision_inputs;
         first->stmts[i].params[0] = slug;
         first->stmts[i].params[1] = prefix;
         first->stmts[i].params[2] = number;
     }
-    first->stmts[1].params[3] = eid;
-    first->nstmts = 2;
+    first->stmts[2].params[3] = eid;
+    first->nstmts = 3;
     first->then = decision_checked;
     return MSP_NEXT;
 }

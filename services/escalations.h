@@ -33,10 +33,6 @@ msp_outcome_t msp_escalation_policy_start(msp_call_t *call, msp_step_t *first,
 msp_outcome_t msp_ticket_events_start(msp_call_t *call, msp_step_t *first,
                                       msp_reply_t *reply);
 
-/* $1 slug, $2 prefix, $3 number, $4 requester (only theirs) or NULL: one
- * row when the principal sees the ticket. */
-extern const msp_sql_t msp_sql_ticket_visible;
-
 /* Whether a list cursor is a row id (decimal digits). */
 int msp_cursor_is_id(const char *after);
 

@@ -4,14 +4,16 @@
  * tenant's effective escalation policy.
  *
  * Escalations are for staff of both sides; row-level security hides them
- * from everyone else (the staff_only policy), and these services answer
- * other roles 403 up front rather than with an empty list.
+ * from everyone else (escalations_read reads the "staff" set), and these
+ * services answer other roles 403, once the tenant is known to be
+ * visible, rather than with an empty list.
  */
 #include "escalation_policy.h"
 #include "escalations.h"
 #include "page.h"
 #include "params.h"
 #include "sla/config.h"
+#include "tenant_context.h"
 #include "ticket_rules.h"
 #include "ticket_sla.h"
 #include "tickets.h"
@@ -36,29 +38,36 @@ static const msp_sql_t sql_ticket_escalations = {
     6
 };
 
-/* Open escalations the caller may take, as msp_esc_may_decide() says:
- * for $1 side ("provider", "internal_it") and $2 role, work sent to its
- * side (a technician: at its tier or below), the vendor's answers to work
- * its side sent, and management attention asked of its role; $3 tenant or
- * NULL, $4 after or NULL, $5 rows. */
+/* Open escalations the caller may take, in every tenant it sees by its
+ * role there (app.escalation_waits_for, which says what
+ * msp_esc_may_decide() does): for an admin, one walk of the open ones
+ * across tenants; for the others, a walk per tenant.  $1 tenant or NULL,
+ * $2 after or NULL, $3 rows. */
 static const msp_sql_t sql_escalations_waiting = {
     "escalations_waiting",
     "SELECT app.escalation_doc(x, t)::text, x.escalation_id"
-    " FROM escalations x JOIN tenants t ON t.tenant_id = x.tenant_id"
-    " WHERE x.status = 'open'"
-    "   AND ((x.kind <> 'hierarchical' AND $2 <> 'account_manager'"
-    "         AND ((x.target = 'internal_it' AND $1 = 'internal_it')"
-    "              OR (x.target LIKE 'provider:L_' AND $1 = 'provider'"
-    "                  AND ($2 <> 'technician' OR split_part(x.target, ':', 2) <= coalesce("
-    "                      (SELECT max(a.tier) FROM assignments a WHERE a.tenant_id = x.tenant_id"
-    "                        AND a.subject = app.principal_sub()), 'L3')))"
-    "              OR (x.target = 'vendor' AND x.from_side = $1)))"
-    "        OR (x.kind = 'hierarchical' AND (x.target = $1 || ':' || $2"
-    "            OR ($2 = 'admin' AND x.target LIKE 'provider:%')))) "
-    "   AND ($3::text IS NULL OR t.slug = $3::text)"
-    "   AND ($4::bigint IS NULL OR x.escalation_id > $4::bigint)"
-    " ORDER BY x.escalation_id LIMIT $5::integer",
-    5
+    " FROM ((SELECT x.tenant_id, x.escalation_id FROM escalations x"
+    "         WHERE (SELECT app.sees_all()) AND x.status = 'open'"
+    "           AND app.escalation_waits_for(x, 'admin', NULL)"
+    "           AND ($1::text IS NULL"
+    "                OR x.tenant_id = (SELECT s.tenant_id FROM tenants s WHERE s.slug = $1::text))"
+    "           AND ($2::bigint IS NULL OR x.escalation_id > $2::bigint)"
+    "         ORDER BY x.escalation_id LIMIT $3::integer)"
+    "       UNION ALL"
+    "       (SELECT w.tenant_id, w.escalation_id FROM app.principal_tenants() v"
+    "         CROSS JOIN LATERAL (SELECT x.tenant_id, x.escalation_id FROM escalations x"
+    "           WHERE x.tenant_id = v.tenant_id AND x.status = 'open'"
+    "             AND app.escalation_waits_for(x, v.role, v.tier)"
+    "             AND ($2::bigint IS NULL OR x.escalation_id > $2::bigint)"
+    "           ORDER BY x.escalation_id LIMIT $3::integer) w"
+    "         WHERE NOT (SELECT app.sees_all())"
+    "           AND ($1::text IS NULL"
+    "                OR v.tenant_id = (SELECT s.tenant_id FROM tenants s WHERE s.slug = $1::text)))"
+    "      ) w"
+    " JOIN escalations x ON x.tenant_id = w.tenant_id AND x.escalation_id = w.escalation_id"
+    " JOIN tenants t ON t.tenant_id = x.tenant_id"
+    " ORDER BY x.escalation_id LIMIT $3::integer",
+    3
 };
 
 /* Open tickets assigned to the caller that breach within $1 minutes (or
@@ -104,18 +113,26 @@ ticket_escalations_done(msp_call_t *call, PGresult *const *res, int nres, msp_st
     if (err != NULL) {
         return msp_reply_sql_error(call, reply, err);
     }
-    if (PQntuples(res[0]) != 1) {
+    msp_tenant_t t;
+    int visible = msp_tenant_read(call, res[0], &t);
+    if (visible < 0) {
+        return msp_reply_out_of_memory(reply);
+    }
+    if (visible == 0 || PQntuples(res[1]) != 1) {
         return msp_reply_no_ticket(call, reply);
     }
-    if (st->list != NULL) {
-        return msp_list_reply(call, reply, st->list, res[1]);
+    if (!msp_sees_staff_level(&t.as)) {
+        return reply_staff_only(call, reply);
     }
-    if (PQntuples(res[1]) != 1) {
+    if (st->list != NULL) {
+        return msp_list_reply(call, reply, st->list, res[2]);
+    }
+    if (PQntuples(res[2]) != 1) {
         return msp_reply_problem(call, reply, 404, "not-found", "Not Found",
                                  "There is no such escalation on this ticket.", NULL);
     }
-    return msp_reply_json(call, reply, 200, PQgetvalue(res[1], 0, 0),
-                          (size_t) PQgetlength(res[1], 0, 0));
+    return msp_reply_json(call, reply, 200, PQgetvalue(res[2], 0, 0),
+                          (size_t) PQgetlength(res[2], 0, 0));
 }
 
 static msp_outcome_t
@@ -127,9 +144,6 @@ ticket_escalations(msp_call_t *call, msp_step_t *first, msp_reply_t *reply, int 
         || (one && (eid = msp_param_escalation_id(call, 2)) == NULL))
     {
         return msp_reply_no_ticket(call, reply);
-    }
-    if (!msp_sees_staff_level(call->principal)) {
-        return reply_staff_only(call, reply);
     }
     ticket_read_t *st = msp_alloc(call, sizeof(*st));
     if (st == NULL) {
@@ -155,13 +169,13 @@ ticket_escalations(msp_call_t *call, msp_step_t *first, msp_reply_t *reply, int 
         after = st->list->page.after;
         rows = st->list->page.fetch;
     }
-    msp_stmt_t *s = &first->stmts[0];
+    msp_step_tenant(first, slug);
+    msp_stmt_t *s = &first->stmts[1];
     s->sql = &msp_sql_ticket_visible;
     s->params[0] = slug;
     s->params[1] = prefix;
     s->params[2] = number;
-    s->params[3] = NULL;
-    s = &first->stmts[1];
+    s = &first->stmts[2];
     s->sql = &sql_ticket_escalations;
     s->params[0] = slug;
     s->params[1] = prefix;
@@ -169,7 +183,7 @@ ticket_escalations(msp_call_t *call, msp_step_t *first, msp_reply_t *reply, int 
     s->params[3] = eid;
     s->params[4] = after;
     s->params[5] = rows;
-    first->nstmts = 2;
+    first->nstmts = 3;
     first->read_only = 1;
     first->then = ticket_escalations_done;
     return MSP_NEXT;
@@ -203,22 +217,28 @@ waiting_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
 
 /* Fills s with the waiting statement for the caller. */
 static void
-waiting_statement(const msp_principal_t *p, msp_stmt_t *s, const char *tenant,
-                  const char *after, const char *rows)
+waiting_statement(msp_stmt_t *s, const char *tenant, const char *after, const char *rows)
 {
     s->sql = &sql_escalations_waiting;
-    s->params[0] = msp_esc_side_of(p->role);
-    s->params[1] = p->role;
-    s->params[2] = tenant;
-    s->params[3] = after;
-    s->params[4] = rows;
+    s->params[0] = tenant;
+    s->params[1] = after;
+    s->params[2] = rows;
+}
+
+/* A tenant's people whose role takes no escalations (requesters,
+ * auditors, machine clients) are told so; provider staff have a role per
+ * tenant, and see what waits for them in each. */
+static int
+takes_no_escalations(const msp_principal_t *p)
+{
+    return !p->is_provider && msp_esc_side_of(p->role) == NULL;
 }
 
 msp_outcome_t
 msp_escalations_waiting_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
 {
     static const char *const known[] = { "tenant", "limit", "after", NULL };
-    if (msp_esc_side_of(call->principal->role) == NULL) {
+    if (takes_no_escalations(call->principal)) {
         return msp_reply_forbidden(call, reply, "Escalations wait for IT staff of the "
                                    "provider or of the tenant.");
     }
@@ -234,7 +254,7 @@ msp_escalations_waiting_start(msp_call_t *call, msp_step_t *first, msp_reply_t *
         return msp_reply_invalid(call, reply, 400, "Invalid query", &errs);
     }
     call->state = list;
-    waiting_statement(call->principal, &first->stmts[0], msp_args_get(&list->args, "tenant"),
+    waiting_statement(&first->stmts[0], msp_args_get(&list->args, "tenant"),
                       list->page.after, list->page.fetch);
     first->nstmts = 1;
     first->read_only = 1;
@@ -245,7 +265,6 @@ msp_escalations_waiting_start(msp_call_t *call, msp_step_t *first, msp_reply_t *
 /* ---- the inbox --------------------------------------------------------- */
 
 typedef struct {
-    msp_step_t  first;       /* to run again after fetching a calendar */
     const char *within;
 } inbox_t;
 
@@ -295,7 +314,7 @@ inbox_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
     if (err != NULL) {
         return msp_reply_sql_error(call, reply, err);
     }
-    switch (msp_ticket_sla_need(call, res[1], 2, &st->first, next)) {
+    switch (msp_ticket_sla_need(call, res, nres, 1, 2, inbox_done, next)) {
     case 1:
         return MSP_NEXT;
     case -1:
@@ -317,7 +336,7 @@ msp_outcome_t
 msp_inbox_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
 {
     static const char *const known[] = { "within", NULL };
-    if (msp_esc_side_of(call->principal->role) == NULL) {
+    if (takes_no_escalations(call->principal)) {
         return msp_reply_forbidden(call, reply, "The inbox is for IT staff of the provider "
                                    "or of the tenant.");
     }
@@ -347,14 +366,12 @@ msp_inbox_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
         return msp_reply_out_of_memory(reply);
     }
     call->state = st;
-    waiting_statement(call->principal, &first->stmts[0], NULL, NULL,
-                      INBOX_ROWS);
+    waiting_statement(&first->stmts[0], NULL, NULL, INBOX_ROWS);
     first->stmts[1].sql = &sql_near_breach;
     first->stmts[1].params[0] = st->within;
     first->nstmts = 2;
     first->read_only = 1;
     first->then = inbox_done;
-    st->first = *first;
     return MSP_NEXT;
 }
 
@@ -369,11 +386,20 @@ policy_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
     if (err != NULL) {
         return msp_reply_sql_error(call, reply, err);
     }
-    if (PQntuples(res[0]) != 1) {
+    msp_tenant_t t;
+    int visible = msp_tenant_read(call, res[0], &t);
+    if (visible < 0) {
+        return msp_reply_out_of_memory(reply);
+    }
+    if (visible == 0 || PQntuples(res[1]) != 1) {
         return msp_reply_no_tenant(call, reply);
     }
+    if (!msp_sees_staff_level(&t.as)) {
+        return msp_reply_forbidden(call, reply, "The escalation policy is for IT staff of the "
+                                   "provider and of the tenant.");
+    }
     char why[160];
-    msp_tenant_columns_t doc = msp_tenant_columns(res[0], 0, 0);
+    msp_tenant_columns_t doc = msp_tenant_columns(res[1], 0, 0);
     const msp_sla_config_t *cfg = msp_sla_config_load(&doc, why, sizeof(why));
     if (cfg == NULL || cfg->escalation == NULL) {
         return msp_reply_problem(call, reply, 500, "internal", "Internal error",
@@ -394,14 +420,11 @@ msp_escalation_policy_start(msp_call_t *call, msp_step_t *first, msp_reply_t *re
     if (slug == NULL) {
         return msp_reply_no_tenant(call, reply);
     }
-    if (!msp_sees_staff_level(call->principal)) {
-        return msp_reply_forbidden(call, reply, "The escalation policy is for IT staff of the "
-                                   "provider and of the tenant.");
-    }
     call->state = (void *) slug;
-    first->stmts[0].sql = &sql_tenant_policy;
-    first->stmts[0].params[0] = slug;
-    first->nstmts = 1;
+    msp_step_tenant(first, slug);
+    first->stmts[1].sql = &sql_tenant_policy;
+    first->stmts[1].params[0] = slug;
+    first->nstmts = 2;
     first->read_only = 1;
     first->then = policy_done;
     return MSP_NEXT;

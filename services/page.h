@@ -34,7 +34,6 @@ typedef struct {
     /* optional: turns an item's JSON as stored into the JSON shown (in the
      * arena; NULL when out of memory) */
     char      *(*item)(msp_call_t *call, const char *json, size_t len);
-    msp_step_t  first;      /* the step reading the page, to run it again */
 } msp_list_t;
 
 /*

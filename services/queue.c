@@ -14,54 +14,80 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define QUEUE_SELECT \
+/*
+ * The queue reads open tickets in the order asked, by index, one of two
+ * ways; both are in every statement and the database runs the one whose
+ * condition holds (a one-time filter):
+ *   - for a principal who sees many tenants (admins; more than 32), one
+ *     walk of a global index of open work in that order, keeping the
+ *     visible rows (row-level security), stopping after a page;
+ *   - otherwise, and for tenant=slug, one walk per visible tenant of that
+ *     tenant's index, a page from each, merged.
+ * Either way a page costs about the same however many tenants exist.
+ * Sort keys end with the tenant's id and the number, so the order is
+ * total; the cursor is the last row's key.
+ */
+#define QUEUE_MANY \
+    "$1::text IS NULL AND ((SELECT app.sees_all())" \
+    " OR cardinality((SELECT app.tenant_ids('read'))::uuid[]) > 32)"
+#define QUEUE_SCOPE \
+    "unnest(CASE WHEN $1::text IS NULL THEN (SELECT app.tenant_ids('read'))::uuid[]" \
+    "            ELSE ARRAY(SELECT s.tenant_id FROM tenants s WHERE s.slug = $1::text) END)"
+#define QUEUE_OPEN \
+    " k.status NOT IN ('resolved', 'closed')" \
+    " AND ($7::timestamptz IS NULL OR k.breach_at < $7::timestamptz)"
+#define AFTER_AT "timestamptz 'epoch' + $3::bigint * interval '1 microsecond'"
+
+/* The statement: KEY the sort key's text, ORDER its columns; CURSOR the
+ * condition "after the cursor", SEEK a looser one an index can start
+ * from; WHERE what else the order needs. */
+#define QUEUE_SQL(KEY, ORDER, CURSOR, SEEK, WHERE) \
     "SELECT app.ticket_doc(k, t, app.ticket_asset_ids(k.tenant_id, k.number))::text," \
-    " k.priority || '|' || (extract(epoch FROM k.created_at) * 1000000)::bigint" \
-    "  || '|' || t.slug || '|' || k.number," \
+    " " KEY " || '|' || k.tenant_id || '|' || k.number," \
     " " MSP_SLA_CONFIG_COLUMN \
-    " FROM tenants t JOIN tickets k ON k.tenant_id = t.tenant_id" \
-    " WHERE k.status NOT IN ('resolved', 'closed')" \
-    "   AND ($1::text IS NULL OR t.slug = $1::text)" \
-    "   AND ($7::timestamptz IS NULL OR k.breach_at < $7::timestamptz)"
+    " FROM ((SELECT k.* FROM tickets k" \
+    "         WHERE " QUEUE_MANY " AND" QUEUE_OPEN WHERE \
+    "           AND ($2::text IS NULL OR " CURSOR ")" \
+    "         ORDER BY " ORDER " LIMIT $6::integer)" \
+    "       UNION ALL" \
+    "       (SELECT k.* FROM " QUEUE_SCOPE " AS v (tenant_id)" \
+    "         CROSS JOIN LATERAL (SELECT k.* FROM tickets k" \
+    "           WHERE k.tenant_id = v.tenant_id AND" QUEUE_OPEN WHERE \
+    "             AND ($2::text IS NULL OR (" SEEK " AND " CURSOR "))" \
+    "           ORDER BY " ORDER " LIMIT $6::integer) k" \
+    "         WHERE NOT (" QUEUE_MANY "))) k" \
+    " JOIN tenants t ON t.tenant_id = k.tenant_id" \
+    " ORDER BY " ORDER " LIMIT $6::integer"
 
-#define AFTER_CREATED "timestamptz 'epoch' + $3::bigint * interval '1 microsecond'"
-
-/* $1 tenant or NULL; $2..$5 the cursor (priority, created_at in
- * microseconds since the epoch, slug, number) or NULLs; $6 rows;
+/* $1 tenant or NULL; $2..$5 the cursor (priority or "B", an instant in
+ * microseconds since the epoch, tenant id, number) or NULLs; $6 rows;
  * $7 breach_before or NULL. */
 static const msp_sql_t sql_queue_by_priority = {
     "queue_by_priority",
-    QUEUE_SELECT
-    "   AND ($2::text IS NULL OR (k.priority, k.created_at, t.slug, k.number)"
-    "        > ($2::text, " AFTER_CREATED ", $4::text, $5::integer))"
-    " ORDER BY k.priority, k.created_at, t.slug, k.number LIMIT $6::integer",
+    QUEUE_SQL("k.priority || '|' || (extract(epoch FROM k.created_at) * 1000000)::bigint",
+              "k.priority, k.created_at, k.tenant_id, k.number",
+              "(k.priority, k.created_at, k.tenant_id, k.number)"
+              " > ($2::text, " AFTER_AT ", $4::uuid, $5::integer)",
+              "(k.priority, k.created_at) >= ($2::text, " AFTER_AT ")", ""),
     7
 };
 
 static const msp_sql_t sql_queue_by_age = {
     "queue_by_age",
-    QUEUE_SELECT
-    "   AND ($2::text IS NULL OR (k.created_at, t.slug, k.number)"
-    "        > (" AFTER_CREATED ", $4::text, $5::integer))"
-    " ORDER BY k.created_at, t.slug, k.number LIMIT $6::integer",
+    QUEUE_SQL("k.priority || '|' || (extract(epoch FROM k.created_at) * 1000000)::bigint",
+              "k.created_at, k.tenant_id, k.number",
+              "(k.created_at, k.tenant_id, k.number) > (" AFTER_AT ", $4::uuid, $5::integer)",
+              "k.created_at >= " AFTER_AT, ""),
     7
 };
 
-/* The same key shape with breach_at in place of created_at; "B" in place
- * of the priority. */
+/* The tickets whose SLA clocks run, soonest breach first. */
 static const msp_sql_t sql_queue_by_breach = {
     "queue_by_breach",
-    "SELECT app.ticket_doc(k, t, app.ticket_asset_ids(k.tenant_id, k.number))::text,"
-    " 'B|' || (extract(epoch FROM k.breach_at) * 1000000)::bigint"
-    "  || '|' || t.slug || '|' || k.number,"
-    " " MSP_SLA_CONFIG_COLUMN
-    " FROM tenants t JOIN tickets k ON k.tenant_id = t.tenant_id"
-    " WHERE k.status NOT IN ('resolved', 'closed') AND k.breach_at IS NOT NULL"
-    "   AND ($1::text IS NULL OR t.slug = $1::text)"
-    "   AND ($7::timestamptz IS NULL OR k.breach_at < $7::timestamptz)"
-    "   AND ($2::text IS NULL OR (k.breach_at, t.slug, k.number)"
-    "        > (" AFTER_CREATED ", $4::text, $5::integer))"
-    " ORDER BY k.breach_at, t.slug, k.number LIMIT $6::integer",
+    QUEUE_SQL("'B|' || (extract(epoch FROM k.breach_at) * 1000000)::bigint",
+              "k.breach_at, k.tenant_id, k.number",
+              "(k.breach_at, k.tenant_id, k.number) > (" AFTER_AT ", $4::uuid, $5::integer)",
+              "k.breach_at >= " AFTER_AT, " AND k.breach_at IS NOT NULL"),
     7
 };
 
@@ -74,7 +100,7 @@ queue_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
     if (err != NULL) {
         return msp_reply_sql_error(call, reply, err);
     }
-    switch (msp_ticket_sla_need(call, res[0], 2, &list->first, next)) {
+    switch (msp_ticket_sla_need(call, res, nres, 0, 2, queue_done, next)) {
     case 1:
         return MSP_NEXT;
     case -1:
@@ -83,7 +109,23 @@ queue_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
     return msp_list_reply(call, reply, list, res[0]);
 }
 
-/* Splits "P2|1763884800123456|acme|42" into the four statement
+/* Whether s is a UUID as PostgreSQL prints one. */
+static int
+is_uuid(const char *s)
+{
+    if (strlen(s) != 36) {
+        return 0;
+    }
+    for (int i = 0; i < 36; i++) {
+        int dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? s[i] != '-' : strchr("0123456789abcdef", s[i]) == NULL || s[i] == '\0') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Splits "P2|1763884800123456|<tenant id>|42" into the four statement
  * parameters; -1 when it is not such a key. */
 static int
 split_cursor(msp_call_t *call, const char *key, const char **out)
@@ -104,7 +146,7 @@ split_cursor(msp_call_t *call, const char *key, const char **out)
         || !(strcmp(out[0], "B") == 0
              || (strlen(out[0]) == 2 && out[0][0] == 'P' && out[0][1] >= '1'
                  && out[0][1] <= '4'))
-        || (strtoll(out[1], &end, 10), *end != '\0')
+        || (strtoll(out[1], &end, 10), *end != '\0') || !is_uuid(out[2])
         || (strtol(out[3], &end, 10), *end != '\0'))
     {
         return -1;
@@ -166,6 +208,5 @@ msp_queue_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     first->read_only = 1;
     first->then = queue_done;
     st->item = msp_ticket_sla_item;
-    st->first = *first;
     return MSP_NEXT;
 }

@@ -8,6 +8,7 @@
  * (in the tenant's local time) whose seconds were counted.
  */
 #include "params.h"
+#include "tenant_context.h"
 #include "ticket_rules.h"
 #include "ticket_sla.h"
 #include "tickets.h"
@@ -37,12 +38,25 @@ explained(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
     if (err != NULL) {
         return msp_reply_sql_error(call, reply, err);
     }
-    if (PQntuples(res[0]) != 1) {
+    msp_tenant_t t;
+    int visible = msp_tenant_read(call, res[0], &t);
+    if (visible < 0) {
+        return msp_reply_out_of_memory(reply);
+    }
+    if (visible == 0 || PQntuples(res[1]) != 1) {
         return msp_reply_no_ticket(call, reply);
     }
-    const msp_sla_config_t *cfg = msp_ticket_sla_config(res[0], 0);
-    json_t *history = json_loads(PQgetvalue(res[0], 0, MSP_SLA_IN_HISTORY), 0, NULL);
-    int64_t now = strtoll(PQgetvalue(res[0], 0, MSP_SLA_IN_NOW), NULL, 10);
+    /* The stretches show who held the work, handoffs the history keeps
+     * from requesters and machine clients; they see the clocks on the
+     * ticket itself. */
+    if (!msp_sees_staff_level(&t.as)) {
+        return msp_reply_forbidden(call, reply, "The SLA explanation shows who held the work; "
+                                   "it is for IT staff. The ticket shows its clocks.");
+    }
+    const PGresult *in = res[1];
+    const msp_sla_config_t *cfg = msp_ticket_sla_config(in, 0);
+    json_t *history = json_loads(PQgetvalue(in, 0, MSP_SLA_IN_HISTORY), 0, NULL);
+    int64_t now = strtoll(PQgetvalue(in, 0, MSP_SLA_IN_NOW), NULL, 10);
     json_t *segments = json_array();
     msp_sla_snapshot_t *snap = msp_alloc(call, sizeof(*snap));
     if (cfg == NULL || history == NULL || segments == NULL || snap == NULL
@@ -69,8 +83,8 @@ explained(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
         json_array_append_new(pauses, json_string("pending_vendor"));
     }
     json_t *doc = json_pack("{s:s, s:s, s:o, s:{s:o, s:o}, s:o, s:o}",
-        "ticket", PQgetvalue(res[0], 0, MSP_SLA_IN_NOW + 1),
-        "timezone", PQgetvalue(res[0], 0, MSP_SLA_IN_TIMEZONE),
+        "ticket", PQgetvalue(in, 0, MSP_SLA_IN_NOW + 1),
+        "timezone", PQgetvalue(in, 0, MSP_SLA_IN_TIMEZONE),
         "clocks", clocks ? clocks : json_null(),
         "policy", "thresholds_percent", thresholds, "pause_statuses", pauses,
         "segments", segments,
@@ -85,20 +99,13 @@ msp_sla_explain_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     if (slug == NULL || msp_param_ticket_id(call, 1, &prefix, &number) != 0) {
         return msp_reply_no_ticket(call, reply);
     }
-    const msp_principal_t *p = call->principal;
-    /* The stretches show who held the work, handoffs the history keeps
-     * from requesters and machine clients; they see the clocks on the
-     * ticket itself. */
-    if (!msp_sees_staff_level(p)) {
-        return msp_reply_forbidden(call, reply, "The SLA explanation shows who held the work; "
-                                   "it is for IT staff. The ticket shows its clocks.");
-    }
-    msp_stmt_t *s = &first->stmts[0];
+    msp_step_tenant(first, slug);
+    msp_stmt_t *s = &first->stmts[1];
     s->sql = &sql_sla_explain;
     s->params[0] = slug;
     s->params[1] = prefix;
     s->params[2] = number;
-    first->nstmts = 1;
+    first->nstmts = 2;
     first->read_only = 1;
     first->then = explained;
     return MSP_NEXT;

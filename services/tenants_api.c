@@ -9,46 +9,40 @@
 
 /* A tenant as the API shows it.  Contract terms are commercial: only the
  * provider's admins and account managers and the tenant's IT leaders see
- * them ($n true). */
-#define TENANT_DOC(show_contract) \
+ * them, by the principal's role in that tenant. */
+#define TENANT_DOC \
     "json_build_object('slug', t.slug, 'name', t.name, 'ticket_prefix', t.ticket_prefix," \
     " 'timezone', t.timezone, 'co_management_model', t.co_management_model," \
     " 'calendar', t.calendar, 'holidays', t.holidays, 'sla_policy', t.sla_policy," \
     " 'escalation_policy', t.escalation_policy," \
-    " 'contract', CASE WHEN " show_contract " THEN t.contract END)"
+    " 'contract', CASE WHEN app.role_in(t.tenant_id) IN ('admin', 'account_manager'," \
+    "   'it_leader') THEN t.contract END)"
 
-/* $1 role claimed, $2 subject: each visible tenant with the principal's
- * role there (a provider assignment's role and tier, or the claim's). */
+/* Each visible tenant with the principal's role there (a provider
+ * assignment's role and tier, or its own). */
 static const msp_sql_t sql_me_tenants = {
     "me_tenants",
     "SELECT coalesce(json_agg(json_build_object('slug', t.slug, 'name', t.name,"
-    "  'role', coalesce(a.role, $1::text), 'tier', a.tier) ORDER BY t.slug), '[]')::text"
-    " FROM tenants t LEFT JOIN assignments a"
-    "   ON a.tenant_id = t.tenant_id AND a.subject = $2::text",
-    2
+    "  'role', app.role_in(t.tenant_id), 'tier', app.tier_in(t.tenant_id))"
+    "  ORDER BY t.slug), '[]')::text"
+    " FROM tenants t",
+    0
 };
 
-/* $1 after (slug) or NULL, $2 rows, $3 show contract. */
+/* $1 after (slug) or NULL, $2 rows. */
 static const msp_sql_t sql_tenant_list = {
     "tenant_list",
-    "SELECT " TENANT_DOC("$3::boolean") "::text, t.slug FROM tenants t"
+    "SELECT " TENANT_DOC "::text, t.slug FROM tenants t"
     " WHERE ($1::text IS NULL OR t.slug > $1::text) ORDER BY t.slug LIMIT $2::integer",
-    3
-};
-
-/* $1 slug, $2 show contract. */
-static const msp_sql_t sql_tenant_get = {
-    "tenant_get",
-    "SELECT " TENANT_DOC("$2::boolean") "::text FROM tenants t WHERE t.slug = $1",
     2
 };
 
-static const char *
-shows_contract(const msp_principal_t *p)
-{
-    static const char *const roles[] = { "admin", "account_manager", "it_leader", NULL };
-    return msp_principal_has_role(p, roles) ? "true" : "false";
-}
+/* $1 slug. */
+static const msp_sql_t sql_tenant_get = {
+    "tenant_get",
+    "SELECT " TENANT_DOC "::text FROM tenants t WHERE t.slug = $1",
+    1
+};
 
 static msp_outcome_t
 me_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next, msp_reply_t *reply)
@@ -69,11 +63,9 @@ me_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next, msp_
 msp_outcome_t
 msp_me_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
 {
+    (void) call;
     (void) reply;
-    msp_stmt_t *s = &first->stmts[0];
-    s->sql = &sql_me_tenants;
-    s->params[0] = call->principal->role;
-    s->params[1] = call->principal->sub;
+    first->stmts[0].sql = &sql_me_tenants;
     first->nstmts = 1;
     first->read_only = 1;
     first->last = 1;
@@ -110,7 +102,6 @@ msp_tenant_list_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     s->sql = &sql_tenant_list;
     s->params[0] = st->page.after;
     s->params[1] = st->page.fetch;
-    s->params[2] = shows_contract(call->principal);
     first->nstmts = 1;
     first->read_only = 1;
     first->last = 1;
@@ -144,7 +135,6 @@ msp_tenant_get_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     msp_stmt_t *s = &first->stmts[0];
     s->sql = &sql_tenant_get;
     s->params[0] = slug;
-    s->params[1] = shows_contract(call->principal);
     first->nstmts = 1;
     first->read_only = 1;
     first->last = 1;

@@ -10,31 +10,21 @@
 #include "escalations.h"
 #include "page.h"
 #include "params.h"
-#include "ticket_rules.h"
+#include "tenant_context.h"
 #include "tickets.h"
 
 #include <string.h>
 
-const msp_sql_t msp_sql_ticket_visible = {
-    "ticket_visible",
-    "SELECT 1 FROM tenants t JOIN tickets k ON k.tenant_id = t.tenant_id"
-    " WHERE t.slug = $1 AND t.ticket_prefix = $2 AND k.number = $3::integer"
-    "   AND ($4::text IS NULL OR k.requester = $4::text)",
-    4
-};
-
-/* $1 slug, $2 prefix, $3 number, $4 requester (only theirs) or NULL,
- * $5 after (an event id) or NULL, $6 rows. */
+/* $1 slug, $2 prefix, $3 number, $4 after (an event id) or NULL, $5 rows. */
 static const msp_sql_t sql_ticket_events = {
     "ticket_events",
     "SELECT app.event_doc(e)::text, e.event_id"
     " FROM tenants t JOIN tickets k ON k.tenant_id = t.tenant_id"
     " JOIN ticket_events e ON e.tenant_id = k.tenant_id AND e.ticket_number = k.number"
     " WHERE t.slug = $1 AND t.ticket_prefix = $2 AND k.number = $3::integer"
-    "   AND ($4::text IS NULL OR k.requester = $4::text)"
-    "   AND ($5::bigint IS NULL OR e.event_id > $5::bigint)"
-    " ORDER BY e.event_id LIMIT $6::integer",
-    6
+    "   AND ($4::bigint IS NULL OR e.event_id > $4::bigint)"
+    " ORDER BY e.event_id LIMIT $5::integer",
+    5
 };
 
 int
@@ -56,17 +46,16 @@ events_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
     if (err != NULL) {
         return msp_reply_sql_error(call, reply, err);
     }
-    if (PQntuples(res[0]) != 1) {
+    if (PQntuples(res[0]) != 1 || PQntuples(res[1]) != 1) {
         return msp_reply_no_ticket(call, reply);
     }
-    return msp_list_reply(call, reply, call->state, res[1]);
+    return msp_list_reply(call, reply, call->state, res[2]);
 }
 
 msp_outcome_t
 msp_ticket_events_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
 {
     static const char *const known[] = { "limit", "after", NULL };
-    const msp_principal_t *p = call->principal;
     const char *slug = msp_param_slug(call, 0), *prefix, *number;
     if (slug == NULL || msp_param_ticket_id(call, 1, &prefix, &number) != 0) {
         return msp_reply_no_ticket(call, reply);
@@ -84,18 +73,17 @@ msp_ticket_events_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
         return msp_reply_invalid(call, reply, 400, "Invalid query", &errs);
     }
     call->state = list;
-    const char *own = msp_sees_own_tickets_only(p) ? p->sub : NULL;
-    for (int i = 0; i < 2; i++) {
+    msp_step_tenant(first, slug);
+    for (int i = 1; i < 3; i++) {
         msp_stmt_t *s = &first->stmts[i];
-        s->sql = i == 0 ? &msp_sql_ticket_visible : &sql_ticket_events;
+        s->sql = i == 1 ? &msp_sql_ticket_visible : &sql_ticket_events;
         s->params[0] = slug;
         s->params[1] = prefix;
         s->params[2] = number;
-        s->params[3] = own;
     }
-    first->stmts[1].params[4] = list->page.after;
-    first->stmts[1].params[5] = list->page.fetch;
-    first->nstmts = 2;
+    first->stmts[2].params[3] = list->page.after;
+    first->stmts[2].params[4] = list->page.fetch;
+    first->nstmts = 3;
     first->read_only = 1;
     first->then = events_done;
     return MSP_NEXT;

@@ -126,6 +126,36 @@ msp_ticket_sla_compute(msp_call_t *call, const PGresult *inputs, const json_t *c
 
 /* ---- reads ---------------------------------------------------------- */
 
+/* A step's results, kept to resume its function (msp_call_t.kept). */
+struct msp_kept {
+    PGresult    *res[MSP_STEP_MAX_STMTS];
+    int          nres;
+    msp_step_fn  then;
+};
+
+static void
+clear_result(void *res)
+{
+    PQclear(res);
+}
+
+static void
+release_config(void *cfg)
+{
+    msp_sla_config_release(cfg);
+}
+
+/* Holds cfg until the call ends; -1 when out of memory. */
+static int
+hold_config(msp_call_t *call, const msp_sla_config_t *cfg)
+{
+    if (msp_call_on_free(call, release_config, (void *) cfg) != 0) {
+        return -1;
+    }
+    msp_sla_config_hold(cfg);
+    return 0;
+}
+
 static msp_outcome_t
 configs_loaded(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
                msp_reply_t *reply)
@@ -137,24 +167,27 @@ configs_loaded(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *nex
     for (int i = 0; i < PQntuples(res[0]); i++) {
         char why[160];
         msp_tenant_columns_t doc = msp_tenant_columns(res[0], i, 0);
-        if (msp_sla_config_load(&doc, why, sizeof(why)) == NULL)
-        {
+        const msp_sla_config_t *cfg = msp_sla_config_load(&doc, why, sizeof(why));
+        if (cfg == NULL) {
             return msp_reply_problem(call, reply, 500, "internal", "Internal error",
                                      "A tenant's calendar could not be read.", NULL);
         }
+        if (hold_config(call, cfg) != 0) {
+            return msp_reply_out_of_memory(reply);
+        }
     }
-    *next = *call->again;
-    next->read_only = 0;     /* the transaction has begun already */
-    return MSP_NEXT;
+    const struct msp_kept *kept = call->kept;
+    return kept->then(call, kept->res, kept->nres, next, reply);
 }
 
 int
-msp_ticket_sla_need(msp_call_t *call, const PGresult *rows, int sha_col,
-                    const msp_step_t *again, msp_step_t *next)
+msp_ticket_sla_need(msp_call_t *call, PGresult *const *res, int nres, int rows_at,
+                    int sha_col, msp_step_fn then, msp_step_t *next)
 {
+    const PGresult *rows = res[rows_at];
     size_t cap = 0, used = 0;
     char *list = NULL;
-    if (call->again != NULL) {
+    if (call->kept != NULL) {
         return 0;             /* fetched once already: what is missing is gone */
     }
     for (int i = 0; i < PQntuples(rows); i++) {
@@ -182,16 +215,34 @@ msp_ticket_sla_need(msp_call_t *call, const PGresult *rows, int sha_col,
     }
     strcpy(list + used, "}");
 
-    call->again = msp_alloc(call, sizeof(msp_step_t));
-    if (call->again == NULL) {
+    /* While the missing ones are fetched, other requests on this worker
+     * may fill the cache: hold what the rows use already. */
+    for (int i = 0; i < PQntuples(rows); i++) {
+        const msp_sla_config_t *cfg = msp_sla_config_find(value(rows, i, sha_col));
+        if (cfg != NULL && hold_config(call, cfg) != 0) {
+            return -1;
+        }
+    }
+    struct msp_kept *kept = msp_alloc(call, sizeof(*kept));
+    if (kept == NULL || nres > MSP_STEP_MAX_STMTS) {
         return -1;
     }
-    *call->again = *again;
+    memset(kept, 0, sizeof(*kept));
+    for (int i = 0; i < nres; i++) {
+        kept->res[i] = PQcopyResult(res[i], PG_COPYRES_ATTRS | PG_COPYRES_TUPLES);
+        if (kept->res[i] == NULL || msp_call_on_free(call, clear_result, kept->res[i]) != 0) {
+            PQclear(kept->res[i]);
+            return -1;
+        }
+        kept->nres++;
+    }
+    kept->then = then;
+    call->kept = kept;
+
     memset(next, 0, sizeof(*next));
     next->stmts[0].sql = &sql_sla_configs;
     next->stmts[0].params[0] = list;
     next->nstmts = 1;
-    next->read_only = again->read_only;
     next->then = configs_loaded;
     return 1;
 }

@@ -70,14 +70,17 @@ int msp_ticket_sla_compute(msp_call_t *call, const PGresult *inputs, const json_
 extern const msp_sql_t msp_sql_ticket_sla_store;
 
 /*
- * Reads.  rows[sha_col] names, for each ticket whose clocks may run, the
- * tenant document its snapshot needs.  When this worker has not compiled
- * one of them, fills *next with a step that loads them and then runs
- * `again` (the step that produced rows) once more, and returns 1; returns
- * 0 when every one is compiled; -1 when out of memory.
+ * Reads.  Column sha_col of res[rows_at] names, for each ticket whose
+ * clocks may run, the tenant document its snapshot needs.  Returns 0 when
+ * every one is compiled (render now); when some are not, keeps the
+ * step's results, fills *next with a step that loads the missing ones and
+ * then calls `then` again with the kept results, and returns 1; -1 when
+ * out of memory.  The configurations the rows need are held until the
+ * call ends, so the answer shows every clock as of now however many
+ * tenants the rows span and however small the worker's cache.
  */
-int msp_ticket_sla_need(msp_call_t *call, const PGresult *rows, int sha_col,
-                        const msp_step_t *again, msp_step_t *next);
+int msp_ticket_sla_need(msp_call_t *call, PGresult *const *res, int nres, int rows_at,
+                        int sha_col, msp_step_fn then, msp_step_t *next);
 
 /* The document with its "sla" member shown as of now (0: as of its
  * snapshot, as the write that stored it saw it); NULL when out of memory. */

@@ -1,9 +1,17 @@
 /*
- * tickets.c - what the tickets services share: their common replies.
+ * tickets.c - what the tickets services share: their common replies, and
+ * whether a ticket is there for the principal.
  */
 #include "tickets.h"
 
 #include <string.h>
+
+const msp_sql_t msp_sql_ticket_visible = {
+    "ticket_visible",
+    "SELECT 1 FROM tenants t JOIN tickets k ON k.tenant_id = t.tenant_id"
+    " WHERE t.slug = $1 AND t.ticket_prefix = $2 AND k.number = $3::integer",
+    3
+};
 
 msp_outcome_t
 msp_reply_no_ticket(msp_call_t *call, msp_reply_t *reply)

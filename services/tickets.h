@@ -10,7 +10,9 @@
  *
  * Tenant visibility is row-level security's job: every statement joins
  * tenants by slug, and a tenant the principal may not see yields no row,
- * answered 404 like a ticket that does not exist.
+ * answered 404 like a ticket that does not exist.  What the principal's
+ * role there allows comes after (tenant_context.h): 403 only for what it
+ * can see.
  */
 #ifndef MSP_TICKETS_H
 #define MSP_TICKETS_H
@@ -25,6 +27,10 @@ msp_outcome_t msp_comment_create_start(msp_call_t *call, msp_step_t *first,
                                        msp_reply_t *reply);
 msp_outcome_t msp_sla_explain_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply);
 msp_outcome_t msp_queue_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply);
+
+/* $1 slug, $2 prefix, $3 number: one row when the principal sees the
+ * ticket (row-level security: a requester its own only). */
+extern const msp_sql_t msp_sql_ticket_visible;
 
 /* Shared by the files above. */
 msp_outcome_t msp_reply_no_ticket(msp_call_t *call, msp_reply_t *reply);

@@ -5,15 +5,16 @@
 #include "page.h"
 #include "params.h"
 #include "ticket_rules.h"
+#include "tenant_context.h"
 #include "ticket_sla.h"
 #include "tickets.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-/* $1 slug, $2 prefix, $3 number, $4 requester (only theirs) or NULL.
- * Which comments show is row-level security's decision (the visibility
- * policy on ticket_events). */
+/* $1 slug, $2 prefix, $3 number.  Which tickets and comments show is
+ * row-level security's decision (a requester's own tickets; the
+ * visibility policy on ticket_events). */
 static const msp_sql_t sql_ticket_get = {
     "ticket_get",
     "SELECT k.version,"
@@ -24,14 +25,13 @@ static const msp_sql_t sql_ticket_get = {
     "     AND e.kind = 'comment')::text,"
     " " MSP_SLA_CONFIG_COLUMN
     " FROM tenants t JOIN tickets k ON k.tenant_id = t.tenant_id"
-    " WHERE t.slug = $1 AND t.ticket_prefix = $2 AND k.number = $3::integer"
-    "   AND ($4::text IS NULL OR k.requester = $4::text)",
-    4
+    " WHERE t.slug = $1 AND t.ticket_prefix = $2 AND k.number = $3::integer",
+    3
 };
 
 /* The filters of the tickets list: $1 slug; $2..$7 (NULL: any) status[],
- * priority[], assignee, side[], category, updated_since; $10 requester
- * (only theirs) or NULL; $11 breach_before or NULL. */
+ * priority[], assignee, side[], category, updated_since; $10 breach_before
+ * or NULL. */
 #define TICKET_LIST_FILTERS \
     " FROM tenants t JOIN tickets k ON k.tenant_id = t.tenant_id" \
     " WHERE t.slug = $1" \
@@ -41,8 +41,7 @@ static const msp_sql_t sql_ticket_get = {
     "   AND ($5::text[] IS NULL OR k.side = ANY ($5::text[]))" \
     "   AND ($6::text IS NULL OR k.category = $6::text)" \
     "   AND ($7::timestamptz IS NULL OR k.updated_at >= $7::timestamptz)" \
-    "   AND ($10::text IS NULL OR k.requester = $10::text)" \
-    "   AND ($11::timestamptz IS NULL OR k.breach_at < $11::timestamptz)"
+    "   AND ($10::timestamptz IS NULL OR k.breach_at < $10::timestamptz)"
 
 /* Newest first: $8 after (a number), $9 how many rows. */
 static const msp_sql_t sql_ticket_list = {
@@ -52,7 +51,7 @@ static const msp_sql_t sql_ticket_list = {
     TICKET_LIST_FILTERS
     "   AND ($8::integer IS NULL OR k.number < $8::integer)"
     " ORDER BY k.number DESC LIMIT $9::integer",
-    11
+    10
 };
 
 /* Soonest breach first, only tickets whose clocks run: $8 after
@@ -68,11 +67,7 @@ static const msp_sql_t sql_ticket_list_by_breach = {
     "        (timestamptz 'epoch' + split_part($8::text, '|', 1)::bigint * interval '1 microsecond',"
     "         split_part($8::text, '|', 2)::integer))"
     " ORDER BY k.breach_at, k.number LIMIT $9::integer",
-    11
-};
-
-static const msp_sql_t sql_tenant_visible = {
-    "tenant_visible", "SELECT 1 FROM tenants WHERE slug = $1", 1
+    10
 };
 
 static msp_outcome_t
@@ -83,27 +78,27 @@ ticket_get_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *ne
     if (err != NULL) {
         return msp_reply_sql_error(call, reply, err);
     }
-    if (PQntuples(res[0]) != 1) {
+    if (PQntuples(res[1]) != 1) {
         return msp_reply_no_ticket(call, reply);
     }
-    switch (msp_ticket_sla_need(call, res[0], 3, call->state, next)) {
+    switch (msp_ticket_sla_need(call, res, nres, 1, 3, ticket_get_done, next)) {
     case 1:
         return MSP_NEXT;
     case -1:
         return msp_reply_out_of_memory(reply);
     }
     /* The ticket's document with its comments as one more member. */
-    const char *doc = msp_ticket_sla_item(call, PQgetvalue(res[0], 0, 1),
-                                          (size_t) PQgetlength(res[0], 0, 1));
+    const char *doc = msp_ticket_sla_item(call, PQgetvalue(res[1], 0, 1),
+                                          (size_t) PQgetlength(res[1], 0, 1));
     if (doc == NULL) {
         return msp_reply_out_of_memory(reply);
     }
     char *body = msp_printf(call, "%.*s,\"comments\":%s}", (int) strlen(doc) - 1, doc,
-                            PQgetvalue(res[0], 0, 2));
+                            PQgetvalue(res[1], 0, 2));
     if (body == NULL) {
         return msp_reply_out_of_memory(reply);
     }
-    reply->etag = msp_ticket_etag(call, PQgetvalue(res[0], 0, 0));
+    reply->etag = msp_ticket_etag(call, PQgetvalue(res[1], 0, 0));
     return msp_reply_json(call, reply, 200, body, strlen(body));
 }
 
@@ -114,23 +109,14 @@ msp_ticket_get_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     if (slug == NULL || msp_param_ticket_id(call, 1, &prefix, &number) != 0) {
         return msp_reply_no_ticket(call, reply);
     }
-    const msp_principal_t *p = call->principal;
-
+    msp_step_tenant(first, slug);
     msp_stmt_t *s = &first->stmts[first->nstmts++];
     s->sql = &sql_ticket_get;
     s->params[0] = slug;
     s->params[1] = prefix;
     s->params[2] = number;
-    s->params[3] = msp_sees_own_tickets_only(p) ? p->sub : NULL;
     first->read_only = 1;
     first->then = ticket_get_done;
-    /* kept to run again after fetching a calendar */
-    msp_step_t *again = msp_alloc(call, sizeof(*again));
-    if (again == NULL) {
-        return msp_reply_out_of_memory(reply);
-    }
-    *again = *first;
-    call->state = again;
     return MSP_NEXT;
 }
 
@@ -186,7 +172,7 @@ ticket_list_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *n
     if (PQntuples(res[0]) == 0) {
         return msp_reply_no_tenant(call, reply);
     }
-    switch (msp_ticket_sla_need(call, res[1], 2, &list->first, next)) {
+    switch (msp_ticket_sla_need(call, res, nres, 1, 2, ticket_list_done, next)) {
     case 1:
         return MSP_NEXT;
     case -1:
@@ -256,9 +242,7 @@ msp_ticket_list_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
         return msp_reply_invalid(call, reply, 400, "Invalid query", &errs);
     }
 
-    const msp_principal_t *p = call->principal;
-    first->stmts[0].sql = &sql_tenant_visible;
-    first->stmts[0].params[0] = slug;
+    msp_step_tenant(first, slug);
     msp_stmt_t *s = &first->stmts[1];
     s->sql = by_breach ? &sql_ticket_list_by_breach : &sql_ticket_list;
     s->params[0] = slug;
@@ -270,12 +254,10 @@ msp_ticket_list_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     s->params[6] = since;
     s->params[7] = st->page.after;
     s->params[8] = st->page.fetch;
-    s->params[9] = msp_sees_own_tickets_only(p) ? p->sub : NULL;
-    s->params[10] = before;
+    s->params[9] = before;
     first->nstmts = 2;
     first->read_only = 1;
     first->then = ticket_list_done;
     st->item = msp_ticket_sla_item;
-    st->first = *first;
     return MSP_NEXT;
 }

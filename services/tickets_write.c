@@ -12,6 +12,7 @@
 #include "json_body.h"
 #include "params.h"
 #include "sha256.h"
+#include "tenant_context.h"
 #include "ticket_rules.h"
 #include "ticket_sla.h"
 #include "tickets.h"
@@ -121,6 +122,36 @@ typedef struct {
     char        request_sha[MSP_SHA256_HEX_LEN + 1];
 } create_state_t;
 
+/* The tenant, then who may open a ticket there and for whom: 0 when the
+ * request may go on, else the reply is made. */
+static int
+may_create(msp_call_t *call, const PGresult *tenant_res, msp_reply_t *reply,
+           msp_outcome_t *out)
+{
+    create_state_t *st = call->state;
+    msp_tenant_t t;
+    switch (msp_tenant_read(call, tenant_res, &t)) {
+    case 0:
+        *out = msp_reply_no_tenant(call, reply);
+        return -1;
+    case -1:
+        *out = msp_reply_out_of_memory(reply);
+        return -1;
+    }
+    if (!msp_can_create_ticket(&t.as)) {
+        *out = msp_reply_forbidden(call, reply, "Auditors read; they do not open tickets.");
+        return -1;
+    }
+    const char *requester = st->create.stmts[0].params[7];
+    if (msp_sees_own_tickets_only(&t.as) && strcmp(requester, t.as.sub) != 0) {
+        msp_errors_t errs = { 0 };
+        msp_errors_add(&errs, "requester", "a requester opens tickets for themselves only");
+        *out = msp_reply_invalid(call, reply, 422, "Invalid ticket", &errs);
+        return -1;
+    }
+    return 0;
+}
+
 /* A document as the create stored it: shown as of its creation, to the
  * creator and to a retry alike. */
 static msp_outcome_t
@@ -209,11 +240,15 @@ static msp_outcome_t
 clocks_read(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
             msp_reply_t *reply)
 {
+    msp_outcome_t out;
+    if (may_create(call, res[0], reply, &out) != 0) {
+        return out;
+    }
     const PGresult *err = msp_first_error(res, nres);
     if (err != NULL) {
         return msp_reply_sql_error(call, reply, err);
     }
-    return create_with_clocks(call, res[0], next, reply);
+    return create_with_clocks(call, res[1], next, reply);
 }
 
 static msp_outcome_t
@@ -221,29 +256,33 @@ key_claimed(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
             msp_reply_t *reply)
 {
     create_state_t *st = call->state;
+    msp_outcome_t out;
+    if (may_create(call, res[0], reply, &out) != 0) {
+        return out;
+    }
     const PGresult *err = msp_first_error(res, nres);
     if (err != NULL) {
         return msp_reply_sql_error(call, reply, err);
     }
-    if (PQntuples(res[0]) == 1) {
-        return create_with_clocks(call, res[2], next, reply);   /* the key is ours */
+    if (PQntuples(res[1]) == 1) {
+        return create_with_clocks(call, res[3], next, reply);   /* the key is ours */
     }
-    if (PQntuples(res[1]) != 1) {
+    if (PQntuples(res[2]) != 1) {
         return msp_reply_no_tenant(call, reply);
     }
-    if (strcmp(PQgetvalue(res[1], 0, 0), st->request_sha) != 0) {
+    if (strcmp(PQgetvalue(res[2], 0, 0), st->request_sha) != 0) {
         return msp_reply_problem(call, reply, 422, "idempotency-key-reused",
                                  "Idempotency-Key reused",
                                  "This Idempotency-Key was used for a different request.",
                                  NULL);
     }
-    if (PQgetisnull(res[1], 0, 1)) {
+    if (PQgetisnull(res[2], 0, 1)) {
         return msp_reply_problem(call, reply, 409, "conflict", "Conflict",
                                  "A request with this Idempotency-Key is still in progress.",
                                  NULL);
     }
-    return reply_created(call, reply, st->slug, PQgetvalue(res[1], 0, 2),
-                         (size_t) PQgetlength(res[1], 0, 2), NULL);
+    return reply_created(call, reply, st->slug, PQgetvalue(res[2], 0, 2),
+                         (size_t) PQgetlength(res[2], 0, 2), NULL);
 }
 
 static int
@@ -286,9 +325,6 @@ msp_ticket_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     if (slug == NULL) {
         return msp_reply_no_tenant(call, reply);
     }
-    if (!msp_can_create_ticket(p)) {
-        return msp_reply_forbidden(call, reply, "Auditors read; they do not open tickets.");
-    }
     if (call->idempotency_key != NULL && !valid_idempotency_key(call->idempotency_key)) {
         return msp_reply_problem(call, reply, 400, "validation", "Invalid Idempotency-Key",
                                  "An Idempotency-Key is 1 to 200 visible ASCII characters.",
@@ -311,11 +347,7 @@ msp_ticket_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     const char *category = category_of(&b);
     msp_body_enum(&b, "impact", 1, msp_levels, &impact);
     msp_body_enum(&b, "urgency", 1, msp_levels, &urgency);
-    if (msp_body_string(&b, "requester", 0, 1, 200, &requester) == 1
-        && msp_sees_own_tickets_only(p) && strcmp(requester, p->sub) != 0)
-    {
-        msp_errors_add(&errs, "requester", "a requester opens tickets for themselves only");
-    }
+    msp_body_string(&b, "requester", 0, 1, 200, &requester);
     msp_body_id_array(&b, "asset_ids", 20, assets, &nassets);
 
     if (msp_body_finish(&b)) {
@@ -365,10 +397,11 @@ msp_ticket_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
         return msp_reply_out_of_memory(reply);
     }
 
+    msp_step_tenant(first, slug);
     if (call->idempotency_key == NULL) {
-        first->stmts[0].sql = &msp_sql_tenant_sla_inputs;
-        first->stmts[0].params[0] = slug;
-        first->nstmts = 1;
+        first->stmts[1].sql = &msp_sql_tenant_sla_inputs;
+        first->stmts[1].params[0] = slug;
+        first->nstmts = 2;
         first->then = clocks_read;
         return MSP_NEXT;
     }
@@ -384,16 +417,16 @@ msp_ticket_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     msp_sha256_update(sha, call->body, call->body_len);
     msp_sha256_finish(sha, st->request_sha);
 
-    first->stmts[0].sql = &sql_idempotency_claim;
-    first->stmts[0].params[0] = slug;
-    first->stmts[0].params[1] = call->idempotency_key;
-    first->stmts[0].params[2] = st->request_sha;
-    first->stmts[1].sql = &sql_idempotency_stored;
+    first->stmts[1].sql = &sql_idempotency_claim;
     first->stmts[1].params[0] = slug;
     first->stmts[1].params[1] = call->idempotency_key;
-    first->stmts[2].sql = &msp_sql_tenant_sla_inputs;
+    first->stmts[1].params[2] = st->request_sha;
+    first->stmts[2].sql = &sql_idempotency_stored;
     first->stmts[2].params[0] = slug;
-    first->nstmts = 3;
+    first->stmts[2].params[1] = call->idempotency_key;
+    first->stmts[3].sql = &msp_sql_tenant_sla_inputs;
+    first->stmts[3].params[0] = slug;
+    first->nstmts = 4;
     first->then = key_claimed;
     return MSP_NEXT;
 }
@@ -411,31 +444,68 @@ static const char *const field_names[F_COUNT] = {
 typedef struct {
     const char *slug;
     const char *number;
-    const char *if_match;          /* the version the client read, or "*" */
+    const char *if_match;          /* the header: "*", or the ETag the client read */
     int         given[F_COUNT];    /* present in the body */
     const char *value[F_COUNT];    /* new value (NULL for a null tier/assignee) */
 } update_state_t;
 
-/* The ETag's version: "\"7\"" or W/"7" -> "7"; "*" stays. */
-static const char *
-if_match_version(msp_call_t *call, const char *header)
+/*
+ * RFC 9110 If-Match: "*" or a list of entity-tags, compared strongly with
+ * the ticket's ETag, "<version>".  A weak tag, or one this API never sent
+ * (such as "stale"), matches nothing: 412.  Returns 1 when the header
+ * matches version (NULL: no ticket to match), 0 when it does not, -1 when
+ * it is not an If-Match value at all (400).
+ */
+static int
+if_match(const char *header, const char *version)
 {
-    if (strcmp(header, "*") == 0) {
-        return "*";
+    const char *p = header;
+    int matched = 0, tags = 0;
+    while (*p == ' ' || *p == '\t') {
+        p++;
     }
-    if (strncmp(header, "W/", 2) == 0) {
-        header += 2;
+    if (*p == '*') {
+        for (p++; *p == ' ' || *p == '\t'; p++) {
+        }
+        return *p == '\0' ? version != NULL : -1;
     }
-    size_t len = strlen(header);
-    if (len < 3 || header[0] != '"' || header[len - 1] != '"') {
-        return NULL;
-    }
-    for (size_t i = 1; i < len - 1; i++) {
-        if (header[i] < '0' || header[i] > '9') {
-            return NULL;
+    for (;;) {
+        while (*p == ' ' || *p == '\t' || *p == ',') {
+            p++;
+        }
+        if (*p == '\0') {
+            return tags > 0 ? matched : -1;
+        }
+        int weak = strncmp(p, "W/", 2) == 0;
+        if (weak) {
+            p += 2;
+        }
+        if (*p != '"') {
+            return -1;
+        }
+        const char *opaque = ++p;
+        /* etagc: %x21 / %x23-7E / obs-text */
+        while (*p == 0x21 || ((unsigned char) *p >= 0x23 && (unsigned char) *p != 0x7f)) {
+            p++;
+        }
+        if (*p != '"') {
+            return -1;
+        }
+        size_t len = (size_t) (p - opaque);
+        p++;
+        tags++;
+        if (!weak && version != NULL && strlen(version) == len
+            && memcmp(opaque, version, len) == 0)
+        {
+            matched = 1;
+        }
+        while (*p == ' ' || *p == '\t') {
+            p++;
+        }
+        if (*p != ',' && *p != '\0') {
+            return -1;
         }
     }
-    return msp_strndup(call, header + 1, len - 2);
 }
 
 static msp_outcome_t
@@ -473,16 +543,27 @@ ticket_locked(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next
     if (err != NULL) {
         return msp_reply_sql_error(call, reply, err);
     }
-    const PGresult *row = res[0];
-    if (PQntuples(row) != 1) {
+    /* Seen first, then the role there: only those who may change the
+     * ticket lock it (row-level security keeps the others' FOR UPDATE
+     * from finding it). */
+    msp_tenant_t t;
+    int visible = msp_tenant_read(call, res[0], &t);
+    if (visible < 0) {
+        return msp_reply_out_of_memory(reply);
+    }
+    if (visible == 0 || PQntuples(res[1]) != 1) {
         return msp_reply_no_ticket(call, reply);
     }
-    if (!msp_can_update_ticket(call->principal)) {
+    if (!msp_can_update_ticket(&t.as)) {
         return msp_reply_forbidden(call, reply, "This role may read tickets and comment on "
                                    "them but not change them.");
     }
+    const PGresult *row = res[2], *inputs = res[3];
+    if (PQntuples(row) != 1) {
+        return msp_reply_no_ticket(call, reply);
+    }
     const char *version = PQgetvalue(row, 0, 0);
-    if (strcmp(st->if_match, "*") != 0 && strcmp(st->if_match, version) != 0) {
+    if (if_match(st->if_match, version) != 1) {
         reply->etag = msp_ticket_etag(call, version);
         return msp_reply_problem(call, reply, 412, "stale", "Precondition Failed",
                                  "The ticket changed since it was read; read it again "
@@ -530,9 +611,9 @@ ticket_locked(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next
     if (json_object_size(changes) == 0) {
         json_decref(changes);      /* nothing changes: the ticket as it is */
         reply->etag = msp_ticket_etag(call, version);
-        const char *shown = msp_ticket_sla_config(res[1], 0) == NULL ? NULL
+        const char *shown = msp_ticket_sla_config(inputs, 0) == NULL ? NULL
             : msp_ticket_sla_doc(call, PQgetvalue(row, 0, 10), (size_t) PQgetlength(row, 0, 10),
-                                 strtoll(PQgetvalue(res[1], 0, MSP_SLA_IN_NOW), NULL, 10));
+                                 strtoll(PQgetvalue(inputs, 0, MSP_SLA_IN_NOW), NULL, 10));
         if (shown == NULL) {
             return msp_reply_sla_failure(call, reply);
         }
@@ -568,7 +649,7 @@ ticket_locked(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next
         strcmp(old[F_STATUS], now[F_STATUS]) != 0 ? json_string(now[F_STATUS]) : json_null(),
         json_null(),                  /* the side moves by escalation only */
         new_priority_given ? json_string(new_priority) : json_null(), 0);
-    int rc = change ? msp_ticket_sla_compute(call, res[1], change, &clocks) : -1;
+    int rc = change ? msp_ticket_sla_compute(call, inputs, change, &clocks) : -1;
     json_decref(change);
     if (rc != 0) {
         return msp_reply_sla_failure(call, reply);
@@ -603,10 +684,11 @@ msp_ticket_update_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     call->state = st;
     st->slug = slug;
     st->number = number;
-    if ((st->if_match = if_match_version(call, call->if_match)) == NULL) {
+    st->if_match = call->if_match;
+    if (if_match(st->if_match, NULL) < 0) {
         return msp_reply_problem(call, reply, 400, "validation", "Invalid If-Match",
-                                 "If-Match must be an ETag this API sent, such as \"3\".",
-                                 NULL);
+                                 "If-Match must be \"*\" or entity tags such as the ETag "
+                                 "\"3\" this API sent.", NULL);
     }
 
     msp_errors_t errs = { 0 };
@@ -658,14 +740,18 @@ msp_ticket_update_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
         return msp_reply_invalid(call, reply, 422, "Invalid change", &errs);
     }
 
-    first->stmts[0].sql = &sql_ticket_lock;
-    first->stmts[0].params[0] = slug;
-    first->stmts[0].params[1] = prefix;
-    first->stmts[0].params[2] = number;
-    first->stmts[1].sql = &msp_sql_ticket_sla_inputs;
-    first->stmts[1].params[0] = slug;
-    first->stmts[1].params[1] = number;
-    first->nstmts = 2;
+    msp_step_tenant(first, slug);
+    const msp_sql_t *const by_id[] = { &msp_sql_ticket_visible, &sql_ticket_lock };
+    for (int i = 0; i < 2; i++) {
+        first->stmts[1 + i].sql = by_id[i];
+        first->stmts[1 + i].params[0] = slug;
+        first->stmts[1 + i].params[1] = prefix;
+        first->stmts[1 + i].params[2] = number;
+    }
+    first->stmts[3].sql = &msp_sql_ticket_sla_inputs;
+    first->stmts[3].params[0] = slug;
+    first->stmts[3].params[1] = number;
+    first->nstmts = 4;
     first->then = ticket_locked;
     return MSP_NEXT;
 }

@@ -2,9 +2,7 @@
 -- schema owner acting as a provider admin.  A tenant that already has
 -- tickets is left alone, so running it again changes nothing.
 BEGIN;
-SELECT set_config('msp.sub', 'demo.seed', true),
-       set_config('msp.org', 'provider', true),
-       set_config('msp.role', 'admin', true);
+SELECT app.set_principal('demo.seed', 'provider', 'admin');
 
 CREATE TEMP TABLE demo_assets (slug text, tag text, name text, kind text, serial text,
                                owner text, location text) ON COMMIT DROP;

@@ -2,6 +2,7 @@
  * db.c - mspctl's database helpers: connect, run a statement, open a
  * transaction as the provider admin principal.
  */
+#include "call.h"
 #include "ctl.h"
 
 #include <errno.h>
@@ -99,12 +100,10 @@ ctl_begin(PGconn *conn, const char *isolation)
     struct passwd *pw = getpwuid(geteuid());
     snprintf(sub, sizeof(sub), "mspctl:%s", pw ? pw->pw_name : "unknown");
 
-    const char *params[] = { sub };
-    return ctl_run(conn,
-                   "SELECT set_config('msp.sub', $1, true),"
-                   " set_config('msp.org', 'provider', true),"
-                   " set_config('msp.role', 'admin', true)",
-                   1, params);
+    /* The gateway's own principal statement, without a statement timeout
+     * (operator commands may take long). */
+    const char *params[] = { sub, "provider", "admin", "0" };
+    return ctl_run(conn, msp_sql_principal.sql, msp_sql_principal.nparams, params);
 }
 
 char *

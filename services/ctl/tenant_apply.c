@@ -4,9 +4,10 @@
  *
  * Every file is read and validated first; if any is invalid, every error
  * is printed (file and field named) and nothing is changed.  Then all the
- * files are applied in one transaction: a new tenant is created with its
- * partitions, a changed one is updated, an unchanged one (same SHA-256 of
- * its normalized document) is left alone, so re-applying changes nothing.
+ * files are applied in one transaction: a new tenant is created (a row
+ * in tenants and its ticket counter: no table or index of its own), a
+ * changed one is updated, an unchanged one (same SHA-256 of its
+ * normalized document) is left alone, so re-applying changes nothing.
  * Each change writes an audit row in the same transaction.
  */
 #include "ctl.h"
@@ -181,25 +182,17 @@ apply_tenant(PGconn *conn, const tenant_file_t *tf)
         goto done;
     }
 
-    /* Partitions are checked even for an unchanged file, so that apply
-     * also repairs a tenant whose partitions are missing. */
     const char *id_param[] = { tenant_id };
-    res = ctl_query(conn, "SELECT app.create_tenant_partitions($1)", 1, id_param);
-    if (res == NULL) {
+    if (action != NULL && strcmp(action, "tenant.create") == 0
+        && ctl_run(conn, "INSERT INTO ticket_counters (tenant_id) VALUES ($1)", 1, id_param) != 0)
+    {
         goto done;
-    }
-    int created = atoi(PQgetvalue(res, 0, 0));
-    PQclear(res);
-
-    if (action == NULL && created > 0) {
-        action = "tenant.repair";
     }
     if (action != NULL) {
         char target[96];
         snprintf(target, sizeof(target), "tenant:%s", slug);
-        json_t *detail = json_pack("{s:s, s:s?, s:i}", "document_sha256", tf->sha,
-                                   "previous_sha256", exists ? old_sha : NULL,
-                                   "partitions_created", created);
+        json_t *detail = json_pack("{s:s, s:s?}", "document_sha256", tf->sha,
+                                   "previous_sha256", exists ? old_sha : NULL);
         char *detail_text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
         json_decref(detail);
         int failed = detail_text == NULL
@@ -210,13 +203,12 @@ apply_tenant(PGconn *conn, const tenant_file_t *tf)
         }
     }
 
-    if (action != NULL && strcmp(action, "tenant.update") == 0) {
+    if (action == NULL) {
+        printf("%s: unchanged\n", slug);
+    } else if (strcmp(action, "tenant.update") == 0) {
         printf("%s: updated (%ld tickets' SLA clocks recomputed)\n", slug, recomputed);
     } else {
-        printf("%s: %s\n", slug,
-               action == NULL ? "unchanged"
-               : strcmp(action, "tenant.create") == 0 ? "created"
-               : "partitions repaired");
+        printf("%s: created\n", slug);
     }
     rc = 0;
 

@@ -1,13 +1,17 @@
 /*
  * tenant_offboard.c - `mspctl tenant offboard SLUG --export DIR`.
  *
- * In one transaction: lock the tenant's partitions against writes, export
- * every table's rows of the tenant as CSV into a new directory with a
- * manifest (row counts and SHA-256s), check the counts against the
- * database, then detach and drop the partitions and delete the tenant's
- * rows from the shared tables.  If anything fails, the transaction rolls
- * back and the directory is removed: the tenant is either fully exported
- * and gone, or untouched.
+ * In one transaction: lock the tenant's row, which blocks its writes
+ * (every change writes an audit row, whose foreign key must share that
+ * lock); then, table by table, children before parents, delete the
+ * tenant's rows and stream what was deleted as CSV into a new directory,
+ * with a manifest (row counts and SHA-256s); the tenant's own row last.
+ * What a table's file holds is exactly what was deleted from it, by the
+ * same statement; a row added elsewhere meanwhile would break a foreign
+ * key and roll everything back.  If anything fails, the transaction
+ * rolls back and the directory is removed: the tenant is either fully
+ * exported and gone, or untouched.  Rows are streamed, and sorted by the
+ * database, so memory stays bounded however big the tenant.
  */
 #include "ctl.h"
 #include "sha256.h"
@@ -19,34 +23,38 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
-/* Every table that holds tenant rows, with its export query.  The tenant
- * is a bind parameter set once with set_config (COPY takes no parameters);
- * rows are ordered by primary key so that an export is reproducible. */
+/* Every table that holds tenant rows, children before parents, with the
+ * key its export is sorted by (so that an export is reproducible).  The
+ * tenant is named by msp.offboarding, set once for the transaction (COPY
+ * takes no parameters); it is also what lets the append-only history and
+ * audit log give up this tenant's rows. */
 static const struct {
     const char *table;
-    const char *copy;
-    const char *count;
+    const char *key;
 } exports[] = {
-#define OF_TENANT " WHERE tenant_id = current_setting('msp.offboard_tenant')::uuid"
-#define EXPORT(table, key) { table, \
-    "COPY (SELECT * FROM " table OF_TENANT " ORDER BY " key ") TO STDOUT WITH (FORMAT csv, HEADER)", \
-    "SELECT count(*) FROM " table OF_TENANT }
-    EXPORT("tenants", "tenant_id"),
-    EXPORT("assignments", "subject"),
-    EXPORT("ticket_counters", "tenant_id"),
-    EXPORT("idempotency_keys", "subject, key"),
-    EXPORT("tickets", "number"),
-    EXPORT("assets", "asset_id"),
-    EXPORT("ticket_assets", "ticket_number, asset_id"),
-    EXPORT("ticket_events", "event_id"),
-    EXPORT("escalations", "escalation_id"),
-    EXPORT("audit_log", "audit_id"),
-#undef EXPORT
-#undef OF_TENANT
+    { "ticket_assets", "ticket_number, asset_id" },
+    { "ticket_events", "event_id" },
+    { "escalations", "escalation_id" },
+    { "audit_log", "audit_id" },
+    { "idempotency_keys", "subject, key" },
+    { "tickets", "number" },
+    { "assets", "asset_id" },
+    { "ticket_counters", "tenant_id" },
+    { "assignments", "subject" },
+    { "tenants", "tenant_id" },
 };
 #define NEXPORTS (sizeof(exports) / sizeof(exports[0]))
+
+/* A request of the tenant's that was writing when the tenant was locked
+ * may hold rows while it waits for the tenant: the offboarding waits for
+ * it in short tries (shorter than the deadlock check, so the database
+ * never picks the offboarding as a deadlock's victim) until the request
+ * ends, at the latest at the gateway's statement timeout. */
+#define LOCK_TRY_MS    "200ms"
+#define LOCK_TRIES     600
 
 typedef struct {
     long long rows;
@@ -70,26 +78,37 @@ write_all(int fd, const char *buf, size_t len)
     return 0;
 }
 
-/* Runs one COPY TO STDOUT into dir/<table>.csv, counting data rows (every
- * COPY message is one row, even when a field holds a newline) and hashing
- * the bytes written. */
+/* Deletes the tenant's rows of table i with one COPY (DELETE ... RETURNING)
+ * TO STDOUT into dir/<table>.csv, counting data rows (every COPY message is
+ * one row, even when a field holds a newline) and hashing the bytes
+ * written.  Returns 0, -1 on failure, 1 when a row lock was not granted in
+ * time (the statement failed; undo it and try again). */
 static int
 export_table(PGconn *conn, const char *dir, size_t i, export_result_t *out)
 {
-    char path[4096];
+    char path[4096], copy[512];
     snprintf(path, sizeof(path), "%s/%s.csv", dir, exports[i].table);
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    snprintf(copy, sizeof(copy),
+             "COPY (WITH gone AS (DELETE FROM %s"
+             " WHERE tenant_id = current_setting('msp.offboarding')::uuid RETURNING *)"
+             " SELECT * FROM gone ORDER BY %s) TO STDOUT WITH (FORMAT csv, HEADER)",
+             exports[i].table, exports[i].key);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (fd < 0) {
         ctl_error("%s: %s", path, strerror(errno));
         return -1;
     }
 
-    PGresult *res = PQexec(conn, exports[i].copy);
+    PGresult *res = PQexec(conn, copy);
     if (PQresultStatus(res) != PGRES_COPY_OUT) {
-        ctl_error("exporting %s: %s", exports[i].table, PQresultErrorMessage(res));
+        const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        int busy = state != NULL && strcmp(state, "55P03") == 0;
+        if (!busy) {
+            ctl_error("exporting %s: %s", exports[i].table, PQresultErrorMessage(res));
+        }
         PQclear(res);
         close(fd);
-        return -1;
+        return busy ? 1 : -1;
     }
     PQclear(res);
 
@@ -131,22 +150,57 @@ export_table(PGconn *conn, const char *dir, size_t i, export_result_t *out)
     return 0;
 }
 
-/* The database's own count must equal what was written. */
+/* Runs try(arg) in a savepoint while it answers 1 (a lock not granted in
+ * time), pausing between tries: 0 or -1 as try answers last. */
 static int
-check_count(PGconn *conn, size_t i, long long rows)
+waiting(PGconn *conn, const char *what, int (*try)(PGconn *conn, void *arg), void *arg)
 {
-    PGresult *res = ctl_query(conn, exports[i].count, 0, NULL);
-    if (res == NULL) {
-        return -1;
+    for (int n = 0; n < LOCK_TRIES; n++) {
+        if (ctl_run(conn, "SAVEPOINT waiting", 0, NULL) != 0) {
+            return -1;
+        }
+        int rc = try(conn, arg);
+        if (rc <= 0) {
+            return rc == 0 ? ctl_run(conn, "RELEASE SAVEPOINT waiting", 0, NULL) : -1;
+        }
+        if (ctl_run(conn, "ROLLBACK TO SAVEPOINT waiting", 0, NULL) != 0) {
+            return -1;
+        }
+        nanosleep(&(struct timespec) { .tv_nsec = 100 * 1000 * 1000 }, NULL);
     }
-    long long counted = atoll(PQgetvalue(res, 0, 0));
+    ctl_error("%s: the tenant's requests kept its rows locked", what);
+    return -1;
+}
+
+typedef struct {
+    const char      *dir;
+    size_t           i;
+    export_result_t *out;
+} export_try_t;
+
+static int
+try_export(PGconn *conn, void *arg)
+{
+    export_try_t *t = arg;
+    return export_table(conn, t->dir, t->i, t->out);
+}
+
+/* Locks the tenant's row (arg: its id) until the end of the transaction. */
+static int
+try_lock(PGconn *conn, void *arg)
+{
+    const char *id[] = { arg };
+    PGresult *res = PQexecParams(conn, "SELECT 1 FROM tenants WHERE tenant_id = $1 FOR UPDATE",
+                                 1, NULL, id, NULL, NULL, 0);
+    int rc = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 ? 0 : -1;
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    if (rc != 0 && state != NULL && strcmp(state, "55P03") == 0) {
+        rc = 1;
+    } else if (rc != 0) {
+        ctl_error("locking the tenant: %s", PQresultErrorMessage(res));
+    }
     PQclear(res);
-    if (counted != rows) {
-        ctl_error("%s: exported %lld rows but the database holds %lld",
-                  exports[i].table, rows, counted);
-        return -1;
-    }
-    return 0;
+    return rc;
 }
 
 static int
@@ -208,9 +262,10 @@ ctl_tenant_offboard(const char *slug, const char *dir)
     PGresult *res = NULL;
 
     if (ctl_begin(conn, "") != 0
+        || ctl_run(conn, "SET LOCAL lock_timeout = '" LOCK_TRY_MS "'", 0, NULL) != 0
         || (res = ctl_query(conn, "SELECT tenant_id, to_char(now() AT TIME ZONE 'UTC',"
                                   " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-                                  " FROM tenants WHERE slug = $1 FOR UPDATE",
+                                  " FROM tenants WHERE slug = $1",
                             1, slug_param)) == NULL)
     {
         goto done;
@@ -224,8 +279,8 @@ ctl_tenant_offboard(const char *slug, const char *dir)
     snprintf(exported_at, sizeof(exported_at), "%s", PQgetvalue(res, 0, 1));
 
     const char *id_param[] = { tenant_id };
-    if (ctl_run(conn, "SELECT app.lock_tenant_partitions($1)", 1, id_param) != 0
-        || ctl_run(conn, "SELECT set_config('msp.offboard_tenant', $1, true)", 1, id_param) != 0)
+    if (waiting(conn, slug, try_lock, tenant_id) != 0
+        || ctl_run(conn, "SELECT set_config('msp.offboarding', $1, true)", 1, id_param) != 0)
     {
         goto done;
     }
@@ -237,17 +292,12 @@ ctl_tenant_offboard(const char *slug, const char *dir)
     made_dir = 1;
 
     for (size_t i = 0; i < NEXPORTS; i++) {
-        if (export_table(conn, dir, i, &results[i]) != 0
-            || check_count(conn, i, results[i].rows) != 0)
-        {
+        export_try_t t = { dir, i, &results[i] };
+        if (waiting(conn, exports[i].table, try_export, &t) != 0) {
             goto done;
         }
     }
-    if (write_manifest(dir, slug, tenant_id, exported_at, results) != 0) {
-        goto done;
-    }
-
-    if (ctl_run(conn, "SELECT app.drop_tenant($1)", 1, id_param) != 0
+    if (write_manifest(dir, slug, tenant_id, exported_at, results) != 0
         || ctl_run(conn, "COMMIT", 0, NULL) != 0)
     {
         goto done;

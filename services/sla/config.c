@@ -6,12 +6,17 @@
 #include "escalation_policy.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *const msp_clock_names[MSP_CLOCK_COUNT] = { "response", "resolution" };
 
-static msp_sla_config_t cache[MSP_SLA_CONFIG_CACHE];
-static size_t           cache_next;     /* the slot refilled next */
+/* The cached configurations, oldest first; a held one may be kept past
+ * the capacity until its holders release it. */
+static msp_sla_config_t **cache;
+static size_t             cache_used;
+static size_t             cache_alloc;
+static size_t             cache_capacity = MSP_SLA_CONFIG_CACHE;
 
 int
 msp_sla_priority_index(const char *priority)
@@ -81,12 +86,67 @@ msp_sla_config_find(const char *sha)
     if (sha == NULL || strlen(sha) != MSP_SLA_SHA_LEN) {
         return NULL;
     }
-    for (size_t i = 0; i < MSP_SLA_CONFIG_CACHE; i++) {
-        if (cache[i].calendar != NULL && strcmp(cache[i].sha, sha) == 0) {
-            return &cache[i];
+    for (size_t i = 0; i < cache_used; i++) {
+        if (strcmp(cache[i]->sha, sha) == 0) {
+            return cache[i];
         }
     }
     return NULL;
+}
+
+static void
+config_free(msp_sla_config_t *cfg)
+{
+    msp_calendar_free(cfg->calendar);
+    json_decref(cfg->escalation);
+    free(cfg);
+}
+
+void
+msp_sla_config_hold(const msp_sla_config_t *cfg)
+{
+    ((msp_sla_config_t *) cfg)->refs++;
+}
+
+void
+msp_sla_config_release(const msp_sla_config_t *cfg)
+{
+    msp_sla_config_t *c = (msp_sla_config_t *) cfg;
+    if (--c->refs == 0) {
+        config_free(c);
+    }
+}
+
+void
+msp_sla_config_cache_size(size_t n)
+{
+    cache_capacity = n > 0 ? n : 1;
+}
+
+/* Makes room for one more: drops the oldest configurations nobody else
+ * holds while the cache is at capacity.  -1 when out of memory. */
+static int
+cache_make_room(void)
+{
+    for (size_t i = 0; i < cache_used && cache_used >= cache_capacity; ) {
+        if (cache[i]->refs > 1) {
+            i++;
+            continue;
+        }
+        msp_sla_config_release(cache[i]);
+        memmove(&cache[i], &cache[i + 1], (cache_used - i - 1) * sizeof(cache[0]));
+        cache_used--;
+    }
+    if (cache_used == cache_alloc) {
+        size_t n = cache_alloc ? cache_alloc * 2 : 16;
+        msp_sla_config_t **grown = realloc(cache, n * sizeof(cache[0]));
+        if (grown == NULL) {
+            return -1;
+        }
+        cache = grown;
+        cache_alloc = n;
+    }
+    return 0;
 }
 
 /* The automatic steps and acknowledgement target of a normalized
@@ -146,16 +206,20 @@ msp_sla_config_load(const msp_tenant_columns_t *doc, char *err, size_t errlen)
         return NULL;
     }
 
-    msp_sla_config_t *slot = &cache[cache_next];
-    cache_next = (cache_next + 1) % MSP_SLA_CONFIG_CACHE;
-    if (slot->calendar != NULL) {
-        msp_calendar_free(slot->calendar);
-        json_decref(slot->escalation);
+    msp_sla_config_t *cfg = calloc(1, sizeof(*cfg));
+    if (cfg == NULL || cache_make_room() != 0) {
+        snprintf(err, errlen, "out of memory");
+        free(cfg);
+        msp_calendar_free(cal);
+        json_decref(escalation);
+        return NULL;
     }
-    memcpy(slot->sha, sha, MSP_SLA_SHA_LEN + 1);
-    slot->calendar = cal;
-    slot->policy = policy;
-    slot->steps = steps;
-    slot->escalation = escalation;
-    return slot;
+    cfg->refs = 1;
+    memcpy(cfg->sha, sha, MSP_SLA_SHA_LEN + 1);
+    cfg->calendar = cal;
+    cfg->policy = policy;
+    cfg->steps = steps;
+    cfg->escalation = escalation;
+    cache[cache_used++] = cfg;
+    return cfg;
 }

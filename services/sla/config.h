@@ -7,8 +7,12 @@
  * tenants table with its SHA-256) changes only through `mspctl tenant
  * apply`, and a change gives it a new SHA-256; so a cached configuration
  * never goes stale, and every ticket's SLA snapshot names the document it
- * was computed with.  The cache is a fixed array, refilled round-robin,
- * never freed: each nginx worker and each mspctl is single-threaded.
+ * was computed with.  The cache holds msp_sla_config_cache_size()
+ * configurations (256 unless set), replacing the oldest one nobody holds;
+ * a request that renders many tenants' tickets holds the configurations
+ * it needs (msp_sla_config_hold) until it has answered, so that however
+ * many tenants there are, what it shows is computed.  Each nginx worker
+ * and each mspctl is single-threaded.
  */
 #ifndef MSP_SLA_CONFIG_H
 #define MSP_SLA_CONFIG_H
@@ -20,7 +24,7 @@
 
 #define MSP_SLA_SHA_LEN        64
 #define MSP_SLA_MAX_THRESHOLDS 100   /* warnings (1..99) and the breach (100) */
-#define MSP_SLA_CONFIG_CACHE   256   /* more than a page of tickets can name */
+#define MSP_SLA_CONFIG_CACHE   256   /* the default number of configurations cached */
 
 /* The two clocks of a ticket. */
 enum { MSP_CLOCK_RESPONSE, MSP_CLOCK_RESOLUTION, MSP_CLOCK_COUNT };
@@ -47,6 +51,7 @@ typedef struct {
 } msp_sla_steps_t;
 
 typedef struct {
+    int               refs;           /* the cache's, and each holder's */
     char              sha[MSP_SLA_SHA_LEN + 1];
     msp_calendar_t   *calendar;
     msp_sla_policy_t  policy;
@@ -60,6 +65,15 @@ int msp_sla_policy_parse(const json_t *sla_policy, msp_sla_policy_t *out);
 /* The cached configuration of the tenant document with this SHA-256, or
  * NULL when it is not cached. */
 const msp_sla_config_t *msp_sla_config_find(const char *sha);
+
+/* Keeps a cached configuration until msp_sla_config_release(): the cache
+ * does not replace it meanwhile. */
+void msp_sla_config_hold(const msp_sla_config_t *cfg);
+void msp_sla_config_release(const msp_sla_config_t *cfg);
+
+/* How many configurations the cache keeps (at least 1); a worker sets it
+ * once, at start (the module's msp_sla_config_cache directive). */
+void msp_sla_config_cache_size(size_t n);
 
 /* A tenant document's columns as text: timezone, co_management_model,
  * and calendar, holidays, sla_policy and escalation_policy as JSON. */

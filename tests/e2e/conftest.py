@@ -93,8 +93,7 @@ class Database:
 
 def set_principal(conn, sub, org, role):
     """Sets the transaction's principal exactly as the gateway does."""
-    conn.execute("SELECT set_config('msp.sub', %s, true), set_config('msp.org', %s, true),"
-                 " set_config('msp.role', %s, true)", (sub, org, role))
+    conn.execute("SELECT app.set_principal(%s, %s, %s)", (sub, org, role))
 
 
 @pytest.fixture
