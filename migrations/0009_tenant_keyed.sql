@@ -540,13 +540,12 @@ CREATE POLICY ticket_assets_insert ON ticket_assets FOR INSERT
     WITH CHECK ((SELECT app.sees_all()) OR tenant_id = ANY ((SELECT app.tenant_ids('write'))::uuid[]));
 CREATE POLICY ticket_assets_delete ON ticket_assets FOR DELETE
     USING ((SELECT app.sees_all()) OR tenant_id = ANY ((SELECT app.tenant_ids('work'))::uuid[]));
-CREATE POLICY requester_own ON ticket_assets AS RESTRICTIVE
+-- (Reads only: a ticket being opened links its assets in the statement
+-- that inserts it, where the new ticket is not yet visible to a check.)
+CREATE POLICY requester_own ON ticket_assets AS RESTRICTIVE FOR SELECT
     USING (NOT tenant_id = ANY ((SELECT app.tenant_ids('own'))::uuid[])
            OR EXISTS (SELECT FROM tickets k WHERE k.tenant_id = ticket_assets.tenant_id
-                                              AND k.number = ticket_assets.ticket_number))
-    WITH CHECK (NOT tenant_id = ANY ((SELECT app.tenant_ids('own'))::uuid[])
-                OR EXISTS (SELECT FROM tickets k WHERE k.tenant_id = ticket_assets.tenant_id
-                                                   AND k.number = ticket_assets.ticket_number));
+                                              AND k.number = ticket_assets.ticket_number));
 
 -- ticket_events: appended by whoever may write; read at the levels the
 -- principal may read in the event's tenant, for requesters on their own
@@ -566,13 +565,13 @@ CREATE POLICY visibility ON ticket_events AS RESTRICTIVE
                 OR (visibility = 'staff' AND tenant_id = ANY ((SELECT app.tenant_ids('staff'))::uuid[]))
                 OR (visibility = 'provider'
                     AND tenant_id = ANY ((SELECT app.tenant_ids('provider'))::uuid[])));
-CREATE POLICY requester_own ON ticket_events AS RESTRICTIVE
+-- (Reads only, as for ticket_assets: a new ticket's "created" event is
+-- written with it.  A requester's comment goes through the ticket it
+-- reads, which is its own.)
+CREATE POLICY requester_own ON ticket_events AS RESTRICTIVE FOR SELECT
     USING (NOT tenant_id = ANY ((SELECT app.tenant_ids('own'))::uuid[])
            OR EXISTS (SELECT FROM tickets k WHERE k.tenant_id = ticket_events.tenant_id
-                                              AND k.number = ticket_events.ticket_number))
-    WITH CHECK (NOT tenant_id = ANY ((SELECT app.tenant_ids('own'))::uuid[])
-                OR EXISTS (SELECT FROM tickets k WHERE k.tenant_id = ticket_events.tenant_id
-                                                   AND k.number = ticket_events.ticket_number));
+                                              AND k.number = ticket_events.ticket_number));
 
 -- escalations: for staff of both sides; raised and decided (through the
 -- functions below) by those who work tickets.

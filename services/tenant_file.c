@@ -494,6 +494,12 @@ check_slug(const json_t *value, const char *path, msp_errors_t *errs)
     }
     if (s[len - 1] == '-') {
         msp_errors_add(errs, path, "must not end with '-'");
+        return;
+    }
+    /* Tokens name the provider's staff with msp_org "provider". */
+    if (strcmp(s, "provider") == 0) {
+        msp_errors_add(errs, path, "\"provider\" is the provider's own organisation, not a "
+                       "tenant");
     }
 }
 

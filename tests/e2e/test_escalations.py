@@ -28,7 +28,7 @@ import uuid
 import psycopg
 import pytest
 
-from conftest import Client, env, run_mspctl, tenant_doc, write_tenant
+from conftest import Client, env, run_mspctl, set_principal, tenant_doc, write_tenant
 
 UTC = dt.timezone.utc
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -48,12 +48,11 @@ def q(sql, params=None):
     conn = getattr(_mine, "conn", None)
     if conn is None or conn.closed:
         conn = psycopg.connect(env("MSP_DATABASE_URL"), autocommit=True)
-        conn.execute("SELECT set_config('msp.sub', 'test.escalations', false),"
-                     " set_config('msp.org', 'provider', false),"
-                     " set_config('msp.role', 'admin', false)")
         _mine.conn = conn
         _owner.append(conn)
-    return conn.execute(sql, params).fetchall()
+    with conn.transaction():
+        set_principal(conn, "test.escalations", "provider", "admin")
+        return conn.execute(sql, params).fetchall()
 
 
 def written(tenant):
@@ -1319,9 +1318,7 @@ def test_the_gateway_cannot_write_escalations_but_through_the_functions(co):
         for sql, params in statements:
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 with conn.transaction():
-                    conn.execute("SELECT set_config('msp.sub', %s, true),"
-                                 " set_config('msp.org', 'provider', true),"
-                                 " set_config('msp.role', 'admin', true)", (co.admin.sub,))
+                    set_principal(conn, co.admin.sub, "provider", "admin")
                     conn.execute(sql, params)
     assert ok(co.lead.get(co.esc_url(ticket, esc["id"])))["status"] == "open"
     assert q("SELECT count(*) FROM escalations WHERE tenant_id = %s AND ticket_number = %s",

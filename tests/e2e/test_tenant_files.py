@@ -15,13 +15,13 @@ def snapshot(db):
                                  " FROM tenants ORDER BY slug"),
         "audit": db.admin_rows("SELECT count(*) FROM audit_log"),
         "counters": db.admin_rows("SELECT count(*) FROM ticket_counters"),
-        "partitions": db.admin_rows("SELECT c.relname FROM pg_inherits i JOIN pg_class c"
-                                    " ON c.oid = i.inhrelid ORDER BY 1"),
+        "relations": db.admin_rows("SELECT count(*) FROM pg_class"),
     }
 
 
-def test_demo_files_apply_and_create_partitions(db):
+def test_demo_files_apply_and_add_no_relation(db):
     paths = sorted(TENANTS.glob("*.json"))
+    relations = db.admin_rows("SELECT count(*) FROM pg_class")
     proc = db.mspctl("tenant", "apply", *paths)
     assert proc.returncode == 0, proc.stderr
     slugs = [p.stem for p in paths]
@@ -31,11 +31,9 @@ def test_demo_files_apply_and_create_partitions(db):
     for slug, tz, model in rows:
         doc = json.loads((TENANTS / f"{slug}.json").read_text())
         assert (tz, model) == (doc["timezone"], doc["co_management_model"])
-    parts = {r[0] for r in db.admin_rows(
-        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid")}
-    for slug in slugs:
-        for parent in ("tickets", "assets", "ticket_assets", "ticket_events", "audit_log"):
-            assert f"{parent}_{slug}" in parts
+    # A tenant is rows, never tables or indexes of its own.
+    assert db.admin_rows("SELECT count(*) FROM pg_class") == relations
+    assert db.admin_rows("SELECT count(*) FROM ticket_counters") == [(len(slugs),)]
     actions = db.admin_rows("SELECT action, target FROM audit_log ORDER BY audit_id")
     assert actions == [("tenant.create", f"tenant:{s}") for s in slugs]
 
@@ -345,13 +343,10 @@ def test_duplicate_ticket_prefix_rolls_back_the_whole_apply(db, tmp_path):
     assert db.admin_rows("SELECT count(*) FROM pg_inherits") == [(0,)]
 
 
-def test_missing_partitions_are_recreated_by_apply(db, tmp_path):
-    path = write_tenant(tmp_path, tenant_doc("lambda"))
-    db.mspctl("tenant", "apply", path, check=True)
-    with db.owner() as conn:
-        conn.execute("ALTER TABLE audit_log DETACH PARTITION audit_log_lambda")
-        conn.execute("DROP TABLE audit_log_lambda")
+def test_a_tenant_named_provider_is_refused(db, tmp_path):
+    # Its people would claim msp_org "provider", the provider's own.
+    path = write_tenant(tmp_path, tenant_doc("provider"))
     proc = db.mspctl("tenant", "apply", path)
-    assert proc.stdout.strip() == "lambda: partitions repaired", proc.stderr
-    assert db.admin_rows("SELECT to_regclass('audit_log_lambda') IS NOT NULL") == [(True,)]
-
+    assert proc.returncode != 0
+    assert f"{path}: slug: " in proc.stderr and "provider" in proc.stderr, proc.stderr
+    assert db.admin_rows("SELECT count(*) FROM tenants") == [(0,)]
