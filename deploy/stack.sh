@@ -7,6 +7,7 @@
 #                     [--sweep-interval T]
 #   stack.sh nginx-up STATE2 --stack STATE [--http-port N] [--build DIR] [--sanitize]
 #                     [--workers N] [--sweep-interval T] [--conninfo C]
+#                     [--sla-config-cache N]
 #   stack.sh down STATE
 #
 # `up` is idempotent: it creates what is missing, reuses what exists, and
@@ -18,7 +19,9 @@
 # configuration and logs are in STATE2/nginx/.  `down STATE2` stops it.
 #
 # --sweep-interval is msp_sla_sweep_interval (default $MSP_SWEEP_INTERVAL,
-# else 30s; 0 turns the SLA sweep off).
+# else 30s; 0 turns the SLA sweep off).  --sla-config-cache is
+# msp_sla_config_cache (how many tenants' SLA configurations a worker keeps
+# between requests; 256 unless given).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,6 +38,7 @@ shown=${2%/}  # the state directory as the user named it, for messages
 shift 2
 http_port=8080 pg_port="" build=build sanitize=0 print=0
 sweep_interval=${MSP_SWEEP_INTERVAL:-30s} workers=${MSP_WORKERS:-2} stack="" conninfo=""
+sla_config_cache=256
 while [[ $# -gt 0 ]]; do
     case $1 in
         --http-port) http_port=$2; shift 2 ;;
@@ -46,11 +50,13 @@ while [[ $# -gt 0 ]]; do
         --workers) workers=$2; shift 2 ;;
         --stack) stack=$2; shift 2 ;;
         --conninfo) conninfo=$2; shift 2 ;;
+        --sla-config-cache) sla_config_cache=$2; shift 2 ;;
         *) die "unknown option $1" ;;
     esac
 done
 [[ $sweep_interval =~ ^[0-9][0-9a-z]*$ ]] || die "--sweep-interval: not a time: $sweep_interval"
 [[ $workers =~ ^[1-9][0-9]*$ ]] || die "--workers: not a number: $workers"
+[[ $sla_config_cache =~ ^[1-9][0-9]*$ ]] || die "--sla-config-cache: not a number: $sla_config_cache"
 [[ $build == /* ]] || build=$ROOT/$build  # --build: absolute, or relative to the checkout
 [[ $(id -u) -eq 0 ]] || die "run as root (PostgreSQL runs as the postgres user, nginx workers as www-data)"
 
@@ -224,6 +230,7 @@ start_nginx() {
     sed -e "s|@MODULE@|$module|g" -e "s|@STATE@|$state|g" -e "s|@CONNINFO@|$c|g" \
         -e "s|@HTTP_PORT@|$http_port|g" -e "s|@WORKERS@|$workers|g" \
         -e "s|^\( *msp_sla_sweep_interval\) [^;]*;|\1 $sweep_interval;|" \
+        -e "s|^\( *msp_sla_config_cache\) [^;]*;|\1 $sla_config_cache;|" \
         "$ROOT/deploy/nginx.conf.in" >"$state/nginx/nginx.conf"
     umask 022
     stop_nginx

@@ -11,6 +11,7 @@
  *         msp_connect_timeout 5s;
  *         msp_query_timeout 10s;     # also the statement_timeout
  *         msp_sla_sweep_interval 30s; # SLA warnings and breaches; 0: off
+ *         msp_sla_config_cache 256;  # tenants' SLA configurations kept
  *
  *         server {
  *             error_page 400 405 413 414 494 500 501 505 /.msp/error;
@@ -27,6 +28,7 @@
 
 #include "ngx_http_msp_module.h"
 #include "api.h"
+#include "sla/config.h"
 
 
 static ngx_int_t ngx_http_msp_handler(ngx_http_request_t *r);
@@ -57,6 +59,10 @@ static ngx_conf_num_bounds_t  ngx_http_msp_pool_size_bounds = {
 
 static ngx_conf_num_bounds_t  ngx_http_msp_pool_queue_bounds = {
     ngx_conf_check_num_bounds, 0, 65536
+};
+
+static ngx_conf_num_bounds_t  ngx_http_msp_sla_config_cache_bounds = {
+    ngx_conf_check_num_bounds, 1, 1048576
 };
 
 
@@ -110,6 +116,13 @@ static ngx_command_t  ngx_http_msp_commands[] = {
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_msp_main_conf_t, sla_sweep_interval),
       NULL },
+
+    { ngx_string("msp_sla_config_cache"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_msp_main_conf_t, sla_config_cache),
+      &ngx_http_msp_sla_config_cache_bounds },
 
       ngx_null_command
 };
@@ -401,6 +414,7 @@ ngx_http_msp_create_main_conf(ngx_conf_t *cf)
     conf->pool.connect_timeout = NGX_CONF_UNSET_MSEC;
     conf->pool.query_timeout = NGX_CONF_UNSET_MSEC;
     conf->sla_sweep_interval = NGX_CONF_UNSET_MSEC;
+    conf->sla_config_cache = NGX_CONF_UNSET_UINT;
 
     return conf;
 }
@@ -418,6 +432,7 @@ ngx_http_msp_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(mmcf->pool.connect_timeout, 5000);
     ngx_conf_init_msec_value(mmcf->pool.query_timeout, 10000);
     ngx_conf_init_msec_value(mmcf->sla_sweep_interval, 30000);
+    ngx_conf_init_uint_value(mmcf->sla_config_cache, 256);
 
     if (mmcf->pool.connect_timeout == 0 || mmcf->pool.query_timeout == 0) {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
@@ -667,6 +682,10 @@ ngx_http_msp_init_process(ngx_cycle_t *cycle)
     if (mmcf == NULL || mmcf->pool.conninfo.len == 0) {
         return NGX_OK;
     }
+
+    /* a request holds the configurations it uses whatever the size, so
+     * the cache only bounds what stays between requests */
+    msp_sla_config_cache_size(mmcf->sla_config_cache);
 
     if (ngx_http_msp_pool_init(cycle, &mmcf->pool) != NGX_OK) {
         return NGX_ERROR;

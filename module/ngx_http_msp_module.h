@@ -32,6 +32,7 @@ typedef struct {
     ngx_http_msp_pool_conf_t  pool;       /* msp_database, msp_pool_*,
                                              msp_*_timeout */
     ngx_msec_t                sla_sweep_interval;  /* 0: no sweep */
+    ngx_uint_t                sla_config_cache;    /* tenants kept */
     ngx_uint_t                gateway;    /* some location has msp_gateway */
     ngx_str_t                 gateway_file;
     ngx_uint_t                gateway_line;

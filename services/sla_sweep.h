@@ -3,10 +3,11 @@
  *
  * Each ticket stores the warnings and breaches it has not announced yet,
  * with the instant each is due (ticket_sla.c computes them when the clocks
- * are replayed).  The sweep, app.sla_sweep() in migrations/0007_sla.sql,
- * turns those whose instant has come into sla_warning / sla_breached
- * events: one sweeper at a time (an advisory lock), once per ticket, clock
- * and threshold (a unique index), however many workers and hosts run it.
+ * are replayed).  The sweep, app.sla_sweep() (migrations/0009, set-based:
+ * one statement per batch, reading the global index of due tickets), turns
+ * those whose instant has come into sla_warning / sla_breached events: one
+ * sweeper at a time (an advisory lock), once per ticket, clock and
+ * threshold (a unique index), however many workers and hosts run it.
  * The module runs it on a timer (msp_sla_sweep_interval).
  */
 #ifndef MSP_SLA_SWEEP_H

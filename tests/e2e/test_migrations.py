@@ -1,5 +1,6 @@
 """`mspctl migrate`: fresh apply, re-apply no-op, refusal on edited or
 missing files, and the roles it leaves behind."""
+import json
 import shutil
 
 import psycopg
@@ -122,49 +123,133 @@ def test_gateway_cannot_read_the_migrations_table(db):
             conn.execute("SELECT * FROM schema_migrations")
 
 
-def test_escalations_migration_upgrades_a_populated_database(empty_db, migrations_copy,
-                                                            tmp_path):
-    """0008 on a database with tenants and history: each tenant gets its
-    escalations partition, and comments written as "internal" before the
-    three visibility levels are staff comments, hidden from requesters."""
-    later = sorted(p for p in migrations_copy.glob("*.sql") if p.name >= "0008")
+# The tables whose rows the upgrade keeps (schema_migrations aside).
+DATA_TABLES = ("tenants", "assignments", "ticket_counters", "idempotency_keys", "tickets",
+               "assets", "ticket_assets", "ticket_events", "escalations", "audit_log")
+
+
+def every_row(conn):
+    """Every row of every data table, whatever the policies say: the owner
+    lifts FORCE ROW LEVEL SECURITY inside a transaction that is rolled back
+    (DDL is transactional), so nothing outlives the dump."""
+    rows = {}
+    with conn.transaction(force_rollback=True):
+        for table in DATA_TABLES:
+            conn.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
+            rows[table] = sorted(r[0] for r in conn.execute(
+                f"SELECT to_jsonb(t)::text FROM {table} t"))
+    return rows
+
+
+def seed_0008(conn, slug, doc, tickets):
+    """A tenant as mspctl wrote it at 0008 (a row, its partitions), with
+    tickets of every kind of history, written by a provider admin whose
+    context is the 0008 one (three settings)."""
+    for name, value in (("sub", "seed.admin"), ("org", "provider"), ("role", "admin")):
+        conn.execute("SELECT set_config(%s, %s, true)", (f"msp.{name}", value))
+    tid = conn.execute(
+        "INSERT INTO tenants (slug, name, ticket_prefix, timezone, co_management_model,"
+        " calendar, holidays, sla_policy, escalation_policy, contract, document_sha256)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'sha') RETURNING tenant_id",
+        (slug, doc["name"], doc["ticket_prefix"], doc["timezone"], doc["co_management_model"],
+         *(json.dumps(doc[k]) for k in ("calendar", "holidays", "sla_policy",
+                                        "escalation_policy", "contract")))).fetchone()[0]
+    conn.execute("SELECT app.create_tenant_partitions(%s)", (tid,))
+    conn.execute("INSERT INTO assignments (tenant_id, subject, role, tier)"
+                 " VALUES (%s, 'tech.up', 'technician', 'L1')", (tid,))
+    asset = conn.execute("INSERT INTO assets (tenant_id, tag, name, kind, details)"
+                         " VALUES (%s, 'LT-1', 'Laptop', 'laptop', '{\"ram\": 16}')"
+                         " RETURNING asset_id", (tid,)).fetchone()[0]
+    for n in range(1, tickets + 1):
+        status = ("new", "in_progress", "resolved")[n % 3]
+        conn.execute(
+            "INSERT INTO tickets (tenant_id, title, impact, urgency, priority, requester,"
+            " status, assignee, sla, response_due, sla_pending, sla_next_at)"
+            " VALUES (%s, %s, 'high', 'low', 'P2', %s, %s, %s, '{\"state\": \"running\"}',"
+            " now() + interval '1 hour', '[\"resolution.warning\"]', now() + interval '2 hours')",
+            (tid, f"{slug} ticket {n}", f"user{n % 2}", status, "tech.up" if n % 2 else None))
+        conn.execute("INSERT INTO ticket_events (tenant_id, ticket_number, kind, data)"
+                     " VALUES (%s, %s, 'created', '{}'), (%s, %s, 'sla.warning', '{}')",
+                     (tid, n, tid, n))
+        for visibility in ("public", "provider", "staff"):
+            conn.execute("INSERT INTO ticket_events (tenant_id, ticket_number, kind, data)"
+                         " VALUES (%s, %s, 'comment', jsonb_build_object('body', %s::text,"
+                         " 'visibility', %s::text))", (tid, n, f"{visibility} note", visibility))
+        conn.execute("INSERT INTO ticket_assets (tenant_id, ticket_number, asset_id)"
+                     " VALUES (%s, %s, %s)", (tid, n, asset))
+        conn.execute("INSERT INTO audit_log (tenant_id, action, target, detail)"
+                     " VALUES (%s, 'ticket.create', %s, '{\"n\": 1}')", (tid, f"ticket:{n}"))
+    conn.execute(
+        "INSERT INTO escalations (tenant_id, ticket_number, kind, target, from_side, note,"
+        " context, rule, status) VALUES"
+        " (%s, 1, 'handoff', 'internal_it', 'provider', '{\"summary\": \"s\"}', '{}', 'r', 'open'),"
+        " (%s, 2, 'functional', 'provider:L2', 'provider', '{\"summary\": \"t\"}', '{}', 'r',"
+        " 'accepted')", (tid, tid))
+    conn.execute("INSERT INTO idempotency_keys (tenant_id, subject, key, request_sha256,"
+                 " response_status, response_body) VALUES (%s, 'seed.admin', 'k1', 'x', 201, '{}')",
+                 (tid,))
+    return tid
+
+
+def test_tenant_keyed_migration_upgrades_a_populated_database(empty_db, migrations_copy,
+                                                              tmp_path):
+    """0009 on a 0008 database (a partition per tenant) with tenants,
+    tickets with history, escalations and audit rows: every row of every
+    table is kept, byte for byte, no tenant relation is left, ids go on
+    from where they were, and the new policies give each reader what the
+    old ones did."""
+    later = sorted(p for p in migrations_copy.glob("*.sql") if p.name >= "0009")
     held = tmp_path / "later"
     held.mkdir()
     for p in later:
         p.rename(held / p.name)
     empty_db.mspctl("migrate", "--dir", migrations_copy, check=True)
-    write_tenant(tmp_path, tenant_doc("upgr"))
-    empty_db.mspctl("tenant", "apply", tmp_path / "upgr.json", check=True)
     with empty_db.owner() as conn:
         with conn.transaction():
-            set_principal(conn, "test.seed", "provider", "admin")
-            tid = seed_tenant(conn, "upgr", tickets=1)
-            for visibility in ("internal", "public"):
-                conn.execute("INSERT INTO ticket_events (tenant_id, ticket_number, kind, data)"
-                             " VALUES (%s, 1, 'comment', jsonb_build_object('body', 'x',"
-                             " 'visibility', %s::text))", (tid, visibility))
+            ids = [seed_0008(conn, "upa", tenant_doc("upa", "acme"), 4),
+                   seed_0008(conn, "upb", tenant_doc("upb", "globex"), 3)]
+        assert conn.execute("SELECT count(*) FROM pg_class WHERE relname LIKE '%%_upa'"
+                            ).fetchone()[0] > 0
+        before = every_row(conn)
+    assert len(before["tickets"]) == 7 and len(before["ticket_events"]) == 35
 
     for p in later:
         (held / p.name).rename(migrations_copy / p.name)
     proc = empty_db.mspctl("migrate", "--dir", migrations_copy)
     assert proc.returncode == 0, proc.stderr
     with empty_db.owner() as conn:
-        assert conn.execute("SELECT to_regclass('escalations_upgr')").fetchone()[0] is not None
-        policies = conn.execute(
-            "SELECT tablename, policyname FROM pg_policies WHERE tablename IN"
-            " ('ticket_events_upgr', 'escalations_upgr') ORDER BY 1, 2").fetchall()
-        assert policies == [("escalations_upgr", "staff_only"),
-                            ("escalations_upgr", "tenant_isolation"),
-                            ("ticket_events_upgr", "tenant_isolation"),
-                            ("ticket_events_upgr", "visibility")]
+        after = every_row(conn)
+        assert after == before
+        # no relation per tenant is left, and none is partitioned
+        assert conn.execute("SELECT count(*) FROM pg_class WHERE relname ~ '_(upa|upb)$'"
+                            " OR relkind = 'p'").fetchone()[0] == 0
+        with conn.transaction():
+            set_principal(conn, "seed.admin", "provider", "admin")
+            fresh = conn.execute(
+                "INSERT INTO ticket_events (tenant_id, ticket_number, kind)"
+                " VALUES (%s, 1, 'updated') RETURNING event_id", (ids[0],)).fetchone()[0]
+            assert fresh > max(json.loads(r)["event_id"] for r in before["ticket_events"])
+            number = conn.execute(
+                "INSERT INTO tickets (tenant_id, title, impact, urgency, priority, requester)"
+                " VALUES (%s, 'after', 'low', 'low', 'P4', 'x') RETURNING number",
+                (ids[0],)).fetchone()[0]
+            assert number == 5
+
     with psycopg.connect(empty_db.gateway_url) as conn:
         with conn.transaction():
-            set_principal(conn, "someone", "upgr", "requester")
-            seen = conn.execute("SELECT kind, visibility FROM ticket_events"
-                                " ORDER BY event_id").fetchall()
-        assert seen == [("created", "public"), ("comment", "public")]
+            set_principal(conn, "user1", "upa", "requester")
+            seen = conn.execute("SELECT number FROM tickets ORDER BY number").fetchall()
+            assert seen == [(1,), (3,)]
+            seen = conn.execute("SELECT DISTINCT visibility FROM ticket_events"
+                                " ORDER BY 1").fetchall()
+            assert seen == [("public",)]
         with conn.transaction():
-            set_principal(conn, "upgr.it", "upgr", "it_staff")
-            seen = conn.execute("SELECT visibility FROM ticket_events WHERE kind = 'comment'"
-                                " ORDER BY event_id").fetchall()
-        assert seen == [("staff",), ("public",)]
+            set_principal(conn, "upa.it", "upa", "it_staff")
+            seen = conn.execute("SELECT DISTINCT tenant_id, visibility FROM ticket_events"
+                                " ORDER BY 2").fetchall()
+            assert seen == [(ids[0], "public"), (ids[0], "staff")]
+        with conn.transaction():
+            set_principal(conn, "tech.up", "provider", "technician")
+            seen = conn.execute("SELECT tenant_id, count(*) FROM tickets GROUP BY 1"
+                                " ORDER BY 2").fetchall()
+            assert sorted(seen) == sorted([(ids[0], 5), (ids[1], 3)])
