@@ -102,6 +102,31 @@ CREATE FUNCTION app.tier_in(p_tenant uuid) RETURNS text
            END
     $$;
 
+-- A tenant's gate, which every write to the tenant passes and offboarding
+-- closes: a write request takes the shared advisory lock in its first
+-- statement (msp_sql_tenant), before any row lock; `mspctl tenant
+-- offboard` takes the exclusive one, so it waits for the writes in flight,
+-- and writes that come later wait for it (behind it in the lock's queue,
+-- so a stream of writes cannot starve it) and then find the tenant gone:
+-- app.enter_tenant answers whether the tenant still exists once through
+-- (a volatile function's query sees what committed while it waited).
+-- Reads do not pass it: they see the tenant until the offboarding commits.
+CREATE FUNCTION app.tenant_gate(p_tenant uuid) RETURNS bigint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT hashtextextended('msp.tenant:' || p_tenant::text, 0) $$;
+
+CREATE FUNCTION app.enter_tenant(p_tenant uuid) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF current_setting('transaction_read_only')::boolean THEN
+        RETURN true;
+    END IF;
+    PERFORM pg_advisory_xact_lock_shared(app.tenant_gate(p_tenant));
+    RETURN EXISTS (SELECT FROM public.tenants WHERE tenant_id = p_tenant);
+END
+$$;
+
 -- The tenants a principal that does not see them all reads, with its role
 -- and tier in each (the cross-tenant reads walk these one by one).
 CREATE FUNCTION app.principal_tenants() RETURNS TABLE (tenant_id uuid, role text, tier text)

@@ -10,7 +10,7 @@
 const msp_sql_t msp_sql_tenant = {
     "tenant",
     "SELECT t.tenant_id, t.ticket_prefix, app.role_in(t.tenant_id), app.tier_in(t.tenant_id)"
-    " FROM tenants t WHERE t.slug = $1",
+    " FROM tenants t WHERE t.slug = $1 AND app.enter_tenant(t.tenant_id)",
     1
 };
 

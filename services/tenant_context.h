@@ -10,7 +10,9 @@
  * in every decision: a tenant the principal cannot see is 404 whatever
  * else the request says (no probing), and only then may the role there
  * make it 403.  Statements that would write run in a later step, after
- * that check; row-level security refuses them anyway.
+ * that check; row-level security refuses them anyway.  In a transaction
+ * that writes, it also passes the tenant's gate (app.enter_tenant), which
+ * an offboarding closes.
  */
 #ifndef MSP_TENANT_CONTEXT_H
 #define MSP_TENANT_CONTEXT_H

@@ -1,14 +1,16 @@
 /*
  * tenant_offboard.c - `mspctl tenant offboard SLUG --export DIR`.
  *
- * In one transaction: lock the tenant's row, which blocks its writes
- * (every change writes an audit row, whose foreign key must share that
- * lock); then, table by table, children before parents, delete the
- * tenant's rows and stream what was deleted as CSV into a new directory,
- * with a manifest (row counts and SHA-256s); the tenant's own row last.
- * What a table's file holds is exactly what was deleted from it, by the
- * same statement; a row added elsewhere meanwhile would break a foreign
- * key and roll everything back.  If anything fails, the transaction
+ * In one transaction: close the tenant's gate (app.tenant_gate in
+ * migrations/0009), which every write request passes first, so that the
+ * writes in flight end and later ones wait; lock the tenant's tickets, so
+ * that the SLA sweep (which skips locked tickets) leaves them alone; then,
+ * table by table, children before parents, delete the tenant's rows and
+ * stream what was deleted as CSV into a new directory, with a manifest
+ * (row counts and SHA-256s); the tenant's own row last.  What a table's
+ * file holds is exactly what was deleted from it, by the same statement; a
+ * row added elsewhere meanwhile would break a foreign key and roll
+ * everything back.  If anything fails, the transaction
  * rolls back and the directory is removed: the tenant is either fully
  * exported and gone, or untouched.  Rows are streamed, and sorted by the
  * database, so memory stays bounded however big the tenant.
@@ -48,13 +50,23 @@ static const struct {
 };
 #define NEXPORTS (sizeof(exports) / sizeof(exports[0]))
 
-/* A request of the tenant's that was writing when the tenant was locked
- * may hold rows while it waits for the tenant: the offboarding waits for
- * it in short tries (shorter than the deadlock check, so the database
- * never picks the offboarding as a deadlock's victim) until the request
- * ends, at the latest at the gateway's statement timeout. */
+/* The gate is waited for in the lock's queue, where later writes queue
+ * behind the offboarding; the writes in flight end at the latest at the
+ * gateway's statement timeout.  Row locks held by others (the sweep on a
+ * ticket, mspctl on the tenant) are waited for in short tries, shorter
+ * than the deadlock check, so that the database never picks the
+ * offboarding as a deadlock's victim. */
+#define GATE_WAIT      "60s"
 #define LOCK_TRY_MS    "200ms"
 #define LOCK_TRIES     600
+
+/* Whether res failed because a lock was not granted in time. */
+static int
+lock_not_granted(const PGresult *res)
+{
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    return state != NULL && strcmp(state, "55P03") == 0;
+}
 
 typedef struct {
     long long rows;
@@ -101,8 +113,7 @@ export_table(PGconn *conn, const char *dir, size_t i, export_result_t *out)
 
     PGresult *res = PQexec(conn, copy);
     if (PQresultStatus(res) != PGRES_COPY_OUT) {
-        const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-        int busy = state != NULL && strcmp(state, "55P03") == 0;
+        int busy = lock_not_granted(res);
         if (!busy) {
             ctl_error("exporting %s: %s", exports[i].table, PQresultErrorMessage(res));
         }
@@ -126,9 +137,15 @@ export_table(PGconn *conn, const char *dir, size_t i, export_result_t *out)
         PQfreemem(buf);
     }
 
+    /* The DELETE runs as the rows stream: a lock it waited for in vain is
+     * reported here, at the end of the copy. */
+    int busy = 0;
     res = PQgetResult(conn);
     if (n == -2 || PQresultStatus(res) != PGRES_COMMAND_OK) {
-        ctl_error("exporting %s: %s", exports[i].table, PQerrorMessage(conn));
+        busy = lock_not_granted(res);
+        if (!busy) {
+            ctl_error("exporting %s: %s", exports[i].table, PQerrorMessage(conn));
+        }
         failed = 1;
     }
     PQclear(res);
@@ -141,6 +158,9 @@ export_table(PGconn *conn, const char *dir, size_t i, export_result_t *out)
     }
     if (sha != NULL) {
         msp_sha256_finish(sha, out->sha);
+    }
+    if (busy) {
+        return 1;
     }
     if (failed) {
         ctl_error("%s: could not write the export", path);
@@ -185,19 +205,18 @@ try_export(PGconn *conn, void *arg)
     return export_table(conn, t->dir, t->i, t->out);
 }
 
-/* Locks the tenant's row (arg: its id) until the end of the transaction. */
+/* Locks the tenant's tickets (arg: its id) until the end of the
+ * transaction. */
 static int
 try_lock(PGconn *conn, void *arg)
 {
     const char *id[] = { arg };
-    PGresult *res = PQexecParams(conn, "SELECT 1 FROM tenants WHERE tenant_id = $1 FOR UPDATE",
-                                 1, NULL, id, NULL, NULL, 0);
-    int rc = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 ? 0 : -1;
-    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-    if (rc != 0 && state != NULL && strcmp(state, "55P03") == 0) {
-        rc = 1;
-    } else if (rc != 0) {
-        ctl_error("locking the tenant: %s", PQresultErrorMessage(res));
+    PGresult *res = PQexecParams(conn,
+        "SELECT count(*) FROM (SELECT FROM tickets WHERE tenant_id = $1 FOR UPDATE) locked",
+        1, NULL, id, NULL, NULL, 0);
+    int rc = PQresultStatus(res) == PGRES_TUPLES_OK ? 0 : lock_not_granted(res) ? 1 : -1;
+    if (rc < 0) {
+        ctl_error("locking the tenant's tickets: %s", PQresultErrorMessage(res));
     }
     PQclear(res);
     return rc;
@@ -262,7 +281,6 @@ ctl_tenant_offboard(const char *slug, const char *dir)
     PGresult *res = NULL;
 
     if (ctl_begin(conn, "") != 0
-        || ctl_run(conn, "SET LOCAL lock_timeout = '" LOCK_TRY_MS "'", 0, NULL) != 0
         || (res = ctl_query(conn, "SELECT tenant_id, to_char(now() AT TIME ZONE 'UTC',"
                                   " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
                                   " FROM tenants WHERE slug = $1",
@@ -279,7 +297,10 @@ ctl_tenant_offboard(const char *slug, const char *dir)
     snprintf(exported_at, sizeof(exported_at), "%s", PQgetvalue(res, 0, 1));
 
     const char *id_param[] = { tenant_id };
-    if (waiting(conn, slug, try_lock, tenant_id) != 0
+    if (ctl_run(conn, "SET LOCAL lock_timeout = '" GATE_WAIT "'", 0, NULL) != 0
+        || ctl_run(conn, "SELECT pg_advisory_xact_lock(app.tenant_gate($1))", 1, id_param) != 0
+        || ctl_run(conn, "SET LOCAL lock_timeout = '" LOCK_TRY_MS "'", 0, NULL) != 0
+        || waiting(conn, slug, try_lock, tenant_id) != 0
         || ctl_run(conn, "SELECT set_config('msp.offboarding', $1, true)", 1, id_param) != 0)
     {
         goto done;
