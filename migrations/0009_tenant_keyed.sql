@@ -404,7 +404,7 @@ CREATE INDEX tickets_open_age_all ON tickets (created_at, tenant_id, number)
 CREATE INDEX tickets_open_breach_all ON tickets (breach_at, tenant_id, number)
     WHERE status NOT IN ('resolved', 'closed') AND breach_at IS NOT NULL;
 -- What is assigned to whom and still open, soonest breach first (the inbox).
-CREATE INDEX tickets_assignee_open ON tickets (assignee, breach_at)
+CREATE INDEX tickets_assignee_open ON tickets (assignee, breach_at, tenant_id, number)
     WHERE status NOT IN ('resolved', 'closed') AND assignee IS NOT NULL;
 -- The breach sweep: the next announcement due, across tenants.
 CREATE INDEX tickets_sla_next ON tickets (sla_next_at) WHERE sla_next_at IS NOT NULL;
@@ -1002,6 +1002,49 @@ BEGIN
                                                       v_percents[i], v_ack_dues[i]);
     END LOOP;
     RETURN v_written + app.acknowledgement_sweep(p_limit);
+END
+$$;
+
+-- The sweep runs every few seconds and mostly finds nothing due: its
+-- statement is planned once per connection, not at every call (a custom
+-- plan for each p_limit costs more than the sweep itself).
+ALTER FUNCTION app.sla_sweep(integer) SET plan_cache_mode = force_generic_plan;
+
+-- ---- 8. what every ticket read calls, planned once per connection --------
+-- A SQL function that cannot be inlined is planned again, row-level
+-- security and all, at every call; in PL/pgSQL its statement's plan is
+-- kept.  The same bodies as 0006 and 0008.
+CREATE OR REPLACE FUNCTION app.ticket_asset_ids(p_tenant uuid, p_number integer) RETURNS bigint[]
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    AS $$
+BEGIN
+    RETURN (SELECT coalesce(array_agg(asset_id ORDER BY asset_id), '{}')
+              FROM public.ticket_assets
+             WHERE tenant_id = p_tenant AND ticket_number = p_number);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION app.ticket_sla_history(p_tenant uuid, p_number integer) RETURNS json
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    AS $$
+BEGIN
+    RETURN (
+    SELECT coalesce(json_agg(json_build_array(
+               floor(extract(epoch FROM e.occurred_at))::bigint,
+               e.kind,
+               CASE e.kind WHEN 'created' THEN e.data->>'status' ELSE e.data->'status'->>'to' END,
+               CASE e.kind WHEN 'created' THEN e.data->>'side' ELSE e.data->'side'->>'to' END,
+               CASE e.kind WHEN 'created' THEN e.data->>'priority'
+                           ELSE e.data->'priority'->>'to' END,
+               e.kind = 'comment' AND e.visibility = 'public'
+                   AND e.actor_role NOT IN ('requester', 'integration'),
+               e.data->>'clock',
+               (e.data->>'threshold')::integer)
+             ORDER BY e.event_id), '[]'::json)
+      FROM public.ticket_events e
+     WHERE e.tenant_id = p_tenant AND e.ticket_number = p_number
+       AND e.kind IN ('created', 'updated', 'comment', 'sla_warning', 'sla_breached',
+                      'escalated', 'escalation_accepted', 'escalation_rejected'));
 END
 $$;
 

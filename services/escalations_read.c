@@ -79,7 +79,7 @@ static const msp_sql_t sql_near_breach = {
     " FROM tenants t JOIN tickets k ON k.tenant_id = t.tenant_id"
     " WHERE k.assignee = app.principal_sub() AND k.status NOT IN ('resolved', 'closed')"
     "   AND k.breach_at < now() + $1::integer * interval '1 minute'"
-    " ORDER BY k.breach_at, t.slug, k.number LIMIT " INBOX_ROWS,
+    " ORDER BY k.breach_at, k.tenant_id, k.number LIMIT " INBOX_ROWS,
     1
 };
 

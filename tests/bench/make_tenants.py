@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""Writes N benchmark tenant files, client-0001.json ... client-NNNN.json.
+"""Writes N benchmark tenant files, client-0001.json ... client-NNNN.json
+(or from client-FIRST.json on).
 
-    make_tenants.py TEMPLATE OUTDIR N
+    make_tenants.py TEMPLATE OUTDIR N [FIRST]
 
 Each is the template (tenants/acme.json) with its own slug (equal to the
 file name), name and ticket prefix (T0001 ...), and a timezone and
@@ -20,9 +21,10 @@ MODELS = ["co_managed", "fully_managed", "co_managed", "staff_augmentation", "on
 
 def main():
     template, outdir, count = sys.argv[1], pathlib.Path(sys.argv[2]), int(sys.argv[3])
+    first = int(sys.argv[4]) if len(sys.argv) > 4 else 1
     base = json.loads(pathlib.Path(template).read_text())
     outdir.mkdir(parents=True, exist_ok=True)
-    for i in range(1, count + 1):
+    for i in range(first, first + count):
         doc = dict(base)
         doc["slug"] = f"client-{i:04d}"
         doc["name"] = f"Benchmark Client {i:04d}"

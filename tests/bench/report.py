@@ -1,8 +1,8 @@
 #!/usr/bin/python3
-"""The benchmark table, from what tests/bench/run.sh left in its results dir.
+"""The benchmark's tables, from what tests/bench/run.sh left in its results dir.
 
     report.py RESULTS_DIR
-    report.py --plans EXPLAIN_OUTPUT   the plans, with partition scans counted, not listed
+    report.py --plans EXPLAIN_OUTPUT   the plans, shortened, with a summary of each
     report.py --sla SLA_DIR BATCH      the SLA section (tests/bench/sla.sh)
 
 RESULTS_DIR/rows.tsv lists the rows in order: key, label, kind (wrk,
@@ -11,8 +11,11 @@ pgbench or skipped), note.  For a wrk row, KEY.wrk.out is wrk's output
 nginx logged during the run ("count status" lines).  For a pgbench row,
 KEY.pgbench.out is pgbench's output, KEY.log.* its per-transaction logs and
 KEY.window the measured window; req/s, p50 and p99 are computed here from
-the transactions that ended inside the window.  RESULTS_DIR/rss.tsv holds the
-nginx workers' resident memory at each point run.sh sampled it.
+the transactions that ended inside the window.  The floors are the rows
+http_floor and db_floor; a row t20_KEY is row KEY measured on the 20-tenant
+database (the scaling table).  RESULTS_DIR/rss.tsv holds the nginx
+workers' resident memory at each point run.sh sampled it; RESULTS_DIR/sla
+what sla.sh left (for the drain's aim).
 
 SLA_DIR (what sla.sh left): rows.tsv and the pgbench files as above (the
 floor is the row sla_floor); drain.out ("start EPOCH", then "call N EVENTS
@@ -49,7 +52,18 @@ def wrk_row(results, key):
                 count, status = line.split()
                 statuses[status] = int(count)
     seconds = r["duration_us"] / 1e6
+    cpu = {}
+    cpu_file = results / f"{key}.cpu"
+    if cpu_file.exists() and r["requests"]:
+        # nginx and PostgreSQL ticks before and after (1/100 s), wrk's user and system seconds
+        f = cpu_file.read_text().split()
+        if len(f) == 6:
+            n0, p0, n1, p1, wu, ws = f
+            cpu = {"nginx": 10.0 * (int(n1) - int(n0)) / r["requests"],
+                   "pg": 10.0 * (int(p1) - int(p0)) / r["requests"],
+                   "wrk": 1000.0 * (float(wu) + float(ws)) / r["requests"]}
     return {
+        "cpu": cpu,
         "rps": r["requests"] / seconds if seconds else 0.0,
         "requests": r["requests"],
         "p50_ms": r["p50_us"] / 1000.0,
@@ -85,7 +99,25 @@ def pgbench_row(results, key):
     aborted = len(re.findall(r"^pgbench: error: client \d+ .*aborted", out, re.M))
     if not latencies:
         return {"error": "no transactions in the measured window (see %s.pgbench.out)" % key}
+    cpu = {}
+    cpu_file = results / f"{key}.cpuwin"
+    if cpu_file.exists():
+        # PostgreSQL's ticks (1/100 s) at t0 and t1, pgbench's at t0 and t1
+        f = cpu_file.read_text().split()
+        if len(f) == 6:
+            p0, p1, t0, t1, b0, b1 = (float(x) for x in f)
+            n = 0
+            for name in glob.glob(str(results / f"{key}.log.*")):
+                with open(name) as log:
+                    for line in log:
+                        fields = line.split()
+                        if len(fields) >= 6 and fields[2].isdigit():
+                            if t0 <= int(fields[4]) + int(fields[5]) / 1e6 < t1:
+                                n += 1
+            if n:
+                cpu = {"pg": 10.0 * (p1 - p0) / n, "wrk": 10.0 * (b1 - b0) / n}
     return {
+        "cpu": cpu,
         "rps": len(latencies) / duration,
         "requests": len(latencies),
         "p50_ms": percentile(latencies, 50) / 1000.0,
@@ -96,7 +128,9 @@ def pgbench_row(results, key):
     }
 
 
-PARTITION_NODE = re.compile(r"->  .* on (tickets|ticket_events|ticket_assets|assets|audit_log)_\w+ ")
+# ---- plans -----------------------------------------------------------------
+
+BIG_TABLES = r"(tickets|ticket_events|escalations|ticket_assets|audit_log|assets)"
 
 
 def indent(line):
@@ -104,64 +138,91 @@ def indent(line):
 
 
 def compact_plans(text):
-    """EXPLAIN output with each run of sibling partition scans (tickets_acme,
-    tickets_client_0001, ...) shown once, as the first scan that returned
-    rows, plus a line that counts them."""
-    lines = text.split("\n")
+    """EXPLAIN output without psql's header lines, without the InitPlans
+    that are a bare Result (the row-level security policies' and the
+    statements' (SELECT app.tenant_ids(...)): the principal's settings, read
+    once per statement), each line at most 150 characters (filters that
+    inline a policy run long)."""
+    lines = [line.rstrip() for line in text.split("\n")
+             if (line.strip(" -+") or not line.strip()) and line.strip() != "QUERY PLAN"
+             and not re.match(r"^\(\d+ rows?\)$", line.strip())]
     out, i = [], 0
     while i < len(lines):
-        if not PARTITION_NODE.search(lines[i]):
-            out.append(lines[i])
-            i += 1
+        if (re.match(r"^\s*InitPlan \d+ \(returns \$\d+\)$", lines[i]) and i + 1 < len(lines)
+                and re.match(r"^\s*->  Result \(.*\)$", lines[i + 1])
+                and (i + 2 >= len(lines) or indent(lines[i + 2]) <= indent(lines[i]))):
+            i += 2
             continue
-        level, blocks = indent(lines[i]), []
-        while i < len(lines) and PARTITION_NODE.search(lines[i]) and indent(lines[i]) == level:
-            j = i + 1
-            while j < len(lines) and indent(lines[j]) > level and lines[j].strip():
-                j += 1
-            blocks.append(lines[i:j])
-            i = j
-        never = [b for b in blocks if "(never executed)" in b[0]]
-        ran = [b for b in blocks if b not in never]
-        with_rows = [b for b in ran if not re.search(r"rows=0 loops", b[0])]
-        shown = (with_rows or ran or blocks)[0]
-        out.extend(shown)
-        if len(blocks) > 1:
-            out.append(" " * level + f"   [{len(blocks)} partition scans like this one: {len(ran)} ran, "
-                       f"{len(with_rows)} of them found rows; {len(never)} never executed "
-                       "(pruned at run time)]")
-    # psql's header rule is as wide as the widest line; filters that inline
-    # the row-level security policy run to 1,000 characters.
-    out = [line.rstrip() for line in out
-           if (line.strip(" -+") or not line.strip()) and line.strip() != "QUERY PLAN"]
+        out.append(lines[i])
+        i += 1
     return "\n".join(line if len(line) <= 150 else line[:147] + "..." for line in out)
 
 
-TICKETS_SCAN = re.compile(r"->  (.*?) on (tickets_\w+) ")
-
-
-def plan_checks(text):
-    """For each EXPLAIN in text: its title, how it reads the tickets
-    partitions (node kinds, with the partition's name as *, counted) and how
-    many of those reads are by index and how many Seq Scans."""
-    checks, title, n = [], "", 0
-    for block in re.split(r"^(?=.*QUERY PLAN\s*$)|^(?=---- )", text, flags=re.M):
+def plan_blocks(text):
+    """(title, plan text) for each EXPLAIN in text: the title is that of the
+    last "---- NAME as WHO: ..." line, with "custom" or "generic" for the
+    first and second plan after it."""
+    blocks, title, n = [], "", 0
+    for block in re.split(r"^(?=\s*QUERY PLAN\s*$)|^(?=---- )", text, flags=re.M):
         if block.startswith("---- "):
             title, n = block.split("\n", 1)[0][5:].split(":")[0].strip(), 0
             continue
         if "QUERY PLAN" not in block:
             continue
         n += 1
-        kinds = {}
-        for m in TICKETS_SCAN.finditer(block):
-            kind = m.group(1).replace(m.group(2), "tickets_*")
-            if kind.endswith("Bitmap Index Scan"):       # "... on <index>": name the index
-                kind += " on " + re.sub(r"^tickets_\w+(_sla_next_at_idx)$", r"tickets_*\1", m.group(2))
-            kinds[kind] = kinds.get(kind, 0) + 1
-        seq = sum(v for k, v in kinds.items() if "Seq Scan" in k)
-        index = sum(v for k, v in kinds.items() if "Index" in k)
-        checks.append((f"{title}, {'custom' if n == 1 else 'generic'} plan", kinds, index, seq))
-    return checks
+        blocks.append((f"{title}, {'custom' if n == 1 else 'generic'}", block))
+    return blocks
+
+
+def plan_summary(block):
+    """Execution time, the top node's buffers, the sequential scans of the
+    big tables, the most rows a node removed by filter."""
+    exec_ms = re.search(r"Execution Time: ([\d.]+) ms", block)
+    plan_ms = re.search(r"Planning Time: ([\d.]+) ms", block)
+    buffers = re.search(r"Buffers: ([^\n]*)", block)
+    seqs = sorted(set(re.findall(r"Seq Scan on " + BIG_TABLES + r"\b", block)))
+    removed = [int(x) for x in re.findall(r"Rows Removed by (?:Filter|Index Recheck): (\d+)", block)]
+    read = {}
+    for table, rows, loops in re.findall(r"Scan(?: Backward)?(?: using \w+)? on " + BIG_TABLES
+                                         + r" \w+ \(actual time=[\d.]+\.\.[\d.]+ rows=(\d+) loops=(\d+)\)",
+                                         block):
+        read[table] = read.get(table, 0) + int(rows) * int(loops)
+    return (f"{float(exec_ms.group(1)) if exec_ms else float('nan'):.2f} ms"
+            f" (planning {float(plan_ms.group(1)) if plan_ms else float('nan'):.2f} ms);"
+            f" {buffers.group(1).strip() if buffers else 'no buffers'};"
+            f" rows scanned: {', '.join(f'{t} {n}' for t, n in read.items()) or 'none'};"
+            f" seq scans: {', '.join(seqs) if seqs else 'none'};"
+            f" most rows removed by a filter: {max(removed) if removed else 0}")
+
+
+def print_plans(path):
+    text = pathlib.Path(path).read_text()
+    print(compact_plans(text))
+    print()
+    print("summary: execution time; the top node's buffers; the rows the scans of tickets, "
+          "ticket_events,\nescalations, ticket_assets, audit_log and assets returned (rows x "
+          "loops); their sequential scans;\nthe most rows a node read and threw away:")
+    for title, block in plan_blocks(text):
+        print(f"  {title}: {plan_summary(block)}")
+    if re.search(r"^(ERROR|psql:.*ERROR)", text, re.M):
+        print("  EXPLAIN FAILED: " + re.search(r"^.*ERROR.*$", text, re.M).group(0))
+
+
+# ---- SLA --------------------------------------------------------------------
+
+def drain_figures(out):
+    """(due tickets, calls, events, seconds) of the drain, or None."""
+    before = (out / "counts.before").read_text().split()
+    start, calls = None, []
+    for line in (out / "drain.out").read_text().split("\n"):
+        f = line.split()
+        if len(f) == 2 and f[0] == "start":
+            start = float(f[1])
+        elif len(f) == 4 and f[0] == "call":
+            calls.append((int(f[2]), float(f[3])))
+    if start is None or not calls:
+        return None
+    return int(before[0]), calls, start
 
 
 def sla_report(out, batch):
@@ -187,39 +248,34 @@ def sla_report(out, batch):
               f"{ratio:>7} {r['errors']:>7}")
     print("   /floor: calls/s divided by the floor's: the same transaction (BEGIN; principal; ...; "
           "COMMIT,\n   pipelined) with the sweep replaced by its selection alone, an index probe "
-          "run from a cached\n   generic PL/pgSQL plan as the sweep runs it once warm (the same index "
-          "scans, without the join,\n   the row locks and the work per ticket).  plain SQL: a "
-          "client's prepared statement, for\n   reference.  Nothing due, after VACUUM tickets.")
+          "run from a cached\n   generic PL/pgSQL plan as the sweep runs it once warm (the same "
+          "index scan, without the row\n   locks and the work per ticket).  plain SQL: a "
+          "client's prepared statement, for reference.\n   Nothing due, after VACUUM tickets.")
 
     # the drain
     before = (out / "counts.before").read_text().split()
     after = (out / "counts.after").read_text().split() if (out / "counts.after").exists() else []
-    start, calls = None, []
-    for line in (out / "drain.out").read_text().split("\n"):
-        f = line.split()
-        if len(f) == 2 and f[0] == "start":
-            start = float(f[1])
-        elif len(f) == 4 and f[0] == "call":
-            calls.append((int(f[2]), float(f[3])))
     print()
     print(f"== SLA: the drain (app.sla_sweep({batch}), one session, a transaction per call, "
           "until a call writes nothing)")
     print(f"   due before: {int(before[0]):,} tickets, {int(before[1]):,} warnings/breaches due")
-    if start is None or not calls:
+    d = drain_figures(out)
+    if d is None:
         print("   no calls completed (see sla/drain.out)")
     else:
+        due, calls, start = d
         times, t = [], start
         for _, end in calls:
             times.append(end - t)
             t = end
         total = calls[-1][1] - start
         events = sum(max(n, 0) for n, _ in calls)
-        working = [d for (n, _), d in zip(calls, times) if n > 0]
-        due = int(before[0])
+        working = [dt for (n, _), dt in zip(calls, times) if n > 0]
         print(f"   calls: {len(calls)} ({len(working)} that wrote events, then {len(calls) - len(working)}"
               f" that wrote none); events written: {events:,}")
-        print(f"   total: {total:.3f} s;  per due ticket: {1e6 * total / due if due else 0:.0f} us;"
-              f"  per event: {1e6 * total / events if events else 0:.0f} us")
+        print(f"   total: {total:.3f} s: {due / total if total else 0:,.0f} due tickets/s, "
+              f"{events / total if total else 0:,.0f} events/s;  per due ticket: "
+              f"{1e6 * total / due if due else 0:.0f} us")
         middle = times[1:-1]
         print("   per call (ms): the first %.1f (it also plans the selection in this session); "
               "the others that wrote events: mean %s, min %s, max %s; the last (nothing due) %.1f" % (
@@ -227,7 +283,7 @@ def sla_report(out, batch):
                   f"{1000 * sum(middle) / len(middle):.1f}" if middle else "-",
                   f"{1000 * min(middle):.1f}" if middle else "-",
                   f"{1000 * max(middle):.1f}" if middle else "-", 1000 * times[-1]))
-        print("   each call: " + " ".join(f"{n}/{1000 * d:.0f}ms" for (n, _), d in zip(calls, times)))
+        print("   each call: " + " ".join(f"{n}/{1000 * dt:.0f}ms" for (n, _), dt in zip(calls, times)))
     if after:
         print(f"   due after: {int(after[0]):,} tickets; sla events in the history: {int(after[2]):,}, "
               f"in the audit log: {int(after[3]):,}")
@@ -246,23 +302,20 @@ def sla_report(out, batch):
         print("   " + line)
     print()
     ok = True
-    for title, kinds, index, seq in plan_checks(text):
-        verdict = "all by index, OK" if index and not seq else "NOT all by index"
-        ok = ok and index and not seq
-        print(f"   check ({title}): the tickets partitions are read by "
-              + ", ".join(f"{v} x {k}" for k, v in sorted(kinds.items())) + f": {verdict}")
-    print("   check: every plan reads the tickets partitions by index, no Seq Scan: "
-          + ("yes" if ok else "NO"))
+    for title, block in plan_blocks(text):
+        scans = re.findall(r"(Seq Scan|Index Scan|Index Only Scan|Bitmap Heap Scan)"
+                           r"(?: Backward)?(?: using (\w+))? on tickets\b", block)
+        seq = any(kind == "Seq Scan" for kind, _ in scans)
+        ok = ok and bool(scans) and not seq
+        print(f"   check ({title}): tickets read by "
+              + (", ".join(f"{k}{' using ' + i if i else ''}" for k, i in scans) or "nothing")
+              + (": NOT by index" if seq or not scans else ": by index, OK"))
+    print("   check: every plan reads tickets by index, no Seq Scan: " + ("yes" if ok else "NO"))
 
 
-def main():
-    if sys.argv[1] == "--plans":
-        print(compact_plans(pathlib.Path(sys.argv[2]).read_text()))
-        return
-    if sys.argv[1] == "--sla":
-        sla_report(pathlib.Path(sys.argv[2]), sys.argv[3])
-        return
-    results = pathlib.Path(sys.argv[1])
+# ---- the table ----------------------------------------------------------------
+
+def load_rows(results):
     rows = []
     for line in (results / "rows.tsv").read_text().split("\n"):
         if not line.strip():
@@ -276,31 +329,147 @@ def main():
             r = {"error": note or "not run"}
         r.update(key=key, label=label)
         rows.append(r)
+    return rows
 
-    floors = [r for r in rows if r["key"] in ("http_floor", "db_floor") and "rps" in r]
-    floor = min(floors, key=lambda r: r["rps"]) if len(floors) == 2 else None
 
-    head = f"{'':34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'/floor':>7} {'non-2xx':>8} {'errors':>7}  statuses"
+def fmt_statuses(r):
+    return " ".join(f"{s}:{n}" for s, n in sorted(r["statuses"].items()))
+
+
+def aims(by_key, results, many="1,000"):
+    """The issue's aims, each with the figure against it; measured, not asserted."""
+    db = by_key.get("db_floor")
+    lines = []
+
+    def ratio(key):
+        r = by_key.get(key)
+        if r is None or "rps" not in r or db is None or "rps" not in db:
+            return None, r
+        return r["rps"] / db["rps"], r
+
+    def note(r):
+        bad = (r.get("non2xx") or 0) + r.get("errors", 0)
+        return f"  ({bad} non-2xx/errors of {r['requests']})" if bad else ""
+
+    def line(what, aim, figure, met, r=None):
+        verdict = "-" if met is None else ("met" if met else "SHORT")
+        lines.append(f"  {what:40} {aim:26} {figure:24} {verdict}{note(r) if r else ''}")
+
+    x, r = ratio("get_ticket")
+    if x is not None:
+        line("GET ticket", ">= 0.35 x DB floor", f"{x:.3f}", x >= 0.35, r)
+    for key in ("get_list", "queue_t5", "queue_t50", "queue_admin", "get_events", "inbox_t50",
+                "inbox_lead"):
+        x, r = ratio(key)
+        if x is not None:
+            line(r["label"], ">= 0.1 x, p99 < 50 ms", f"{x:.3f}, p99 {r['p99_ms']:.1f} ms",
+                 x >= 0.1 and r["p99_ms"] < 50, r)
+    for key in ("post_ticket", "patch_ticket", "post_comment", "post_escalation"):
+        x, r = ratio(key)
+        if x is not None:
+            line(r["label"], ">= 0.1 x DB floor", f"{x:.3f}", x >= 0.1, r)
+    for key in ("get_ticket", "get_list", "post_ticket"):
+        a, b = by_key.get(key), by_key.get("t20_" + key)
+        if a and b and "rps" in a and "rps" in b and b["rps"]:
+            x = a["rps"] / b["rps"]
+            ca, cb = a.get("cpu") or {}, b.get("cpu") or {}
+            y = ((cb["nginx"] + cb["pg"]) / (ca["nginx"] + ca["pg"])
+                 if "nginx" in ca and "nginx" in cb and ca["nginx"] + ca["pg"] else None)
+            line(f"{a['label']}: {many} / 20 tenants", ">= 0.8",
+                 f"{x:.3f} (CPU: {'-' if y is None else f'{y:.3f}'})", x >= 0.8)
+    sla = results / "sla"
+    if (sla / "drain.out").exists() and (sla / "counts.before").exists():
+        d = drain_figures(sla)
+        if d is not None:
+            due, calls, start = d
+            total = calls[-1][1] - start
+            rate = due / total if total else 0
+            line("SLA sweep: draining the due tickets", ">= 1,000 tickets/s", f"{rate:,.0f} tickets/s",
+                 rate >= 1000)
+    if lines:
+        print()
+        print("aims (from the issue; reported, not asserted):")
+        print(f"  {'':40} {'aim':26} {'measured':24} verdict")
+        for l in lines:
+            print(l)
+
+
+def main():
+    if sys.argv[1] == "--plans":
+        print_plans(sys.argv[2])
+        return
+    if sys.argv[1] == "--sla":
+        sla_report(pathlib.Path(sys.argv[2]), sys.argv[3])
+        return
+    results = pathlib.Path(sys.argv[1])
+    rows = load_rows(results)
+    by_key = {r["key"]: r for r in rows}
+    db = by_key.get("db_floor") if "rps" in by_key.get("db_floor", {}) else None
+    http = by_key.get("http_floor") if "rps" in by_key.get("http_floor", {}) else None
+
+    head = (f"{'':30} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'/DB floor':>9} {'/HTTP':>6} "
+            f"{'nginx':>6} {'PG':>6} {'wrk':>6} {'non-2xx':>7} {'errors':>6}  statuses")
     print(head)
     print("-" * len(head))
     for r in rows:
-        if "error" in r:
-            print(f"{r['label']:34} {'-':>9} {'-':>8} {'-':>8} {'-':>7} {'-':>8} {'-':>7}  {r['error']}")
+        if r["key"].startswith("t20_"):
             continue
-        is_floor = r["key"].startswith(("http_", "db_"))
-        ratio = "-" if is_floor or floor is None or not floor["rps"] else f"{r['rps'] / floor['rps']:.3f}"
+        if "error" in r:
+            print(f"{r['label']:30} {'-':>8} {'-':>7} {'-':>7} {'-':>9} {'-':>6} {'-':>6} {'-':>6} {'-':>6} "
+                  f"{'-':>7} {'-':>6}  {r['error']}")
+            continue
+        is_floor = r["key"] in ("http_floor", "db_floor")
+        to_db = "-" if is_floor or db is None else f"{r['rps'] / db['rps']:.3f}"
+        to_http = "-" if is_floor or http is None else f"{r['rps'] / http['rps']:.3f}"
         non2xx = "-" if r["non2xx"] is None else str(r["non2xx"])
-        statuses = " ".join(f"{s}:{n}" for s, n in sorted(r["statuses"].items()))
-        print(f"{r['label']:34} {r['rps']:9.1f} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} {ratio:>7} "
-              f"{non2xx:>8} {r['errors']:>7}  {statuses}")
+        cpu = r.get("cpu") or {}
+        c = [f"{cpu[k]:.3f}" if k in cpu else "-" for k in ("nginx", "pg", "wrk")]
+        print(f"{r['label']:30} {r['rps']:8.1f} {r['p50_ms']:7.2f} {r['p99_ms']:7.2f} {to_db:>9} "
+              f"{to_http:>6} {c[0]:>6} {c[1]:>6} {c[2]:>6} {non2xx:>7} {r['errors']:>6}  {fmt_statuses(r)}")
     print()
-    if floor is not None:
-        print(f"/floor: the row's req/s divided by the lower floor, {floor['label'].strip()} "
-              f"({floor['rps']:.1f} req/s).")
+    if db is not None:
+        print(f"/DB floor: the row's req/s divided by the DB floor's ({db['rps']:.1f}/s: one ticket by "
+              "primary key,\nno row-level security).  /HTTP: divided by the HTTP floor's"
+              + (f" ({http['rps']:.1f}/s)." if http else "."))
+    print("nginx, PG, wrk: CPU milliseconds per request (user + system) of the nginx workers, of the\n"
+          "PostgreSQL cluster's processes and of wrk (for the DB floor: of pgbench), over the measured\n"
+          "run (2 CPUs x the run's seconds is what there was; what they leave is other work).")
     print("non-2xx: responses wrk counted as neither 2xx nor 3xx.  errors: socket errors and "
           "timeouts (wrk),\nfailed transactions and aborted clients (pgbench).  statuses: what "
           "nginx logged for the run;\n499 is a request still in flight when wrk closed its "
           "connections at the end.")
+
+    scaled = [r for r in rows if r["key"].startswith("t20_")]
+    many = (results / "tenants").read_text().strip() if (results / "tenants").exists() else "1000"
+    many = f"{int(many):,}"
+    if scaled:
+        print()
+        note = (results / "scaling.txt").read_text().strip() if (results / "scaling.txt").exists() else ""
+        print(f"tenant scaling: the same rows on {note}, as tech.t5, each run next to its "
+              f"{many}-tenant row:")
+        head = (f"{'':22} {'20: req/s':>10} {'p99 ms':>7} {'CPU ms':>7} {many + ': req/s':>13} {'p99 ms':>7} "
+                f"{'CPU ms':>7} {'req/s ' + many + '/20':>15} {'CPU 20/' + many:>13}  statuses (20)")
+        print(head)
+        print("-" * len(head))
+
+        def cpu(r):
+            c = r.get("cpu") or {}
+            return c["nginx"] + c["pg"] if "nginx" in c and "pg" in c else None
+
+        for t in scaled:
+            r = by_key.get(t["key"][4:])
+            label = t["label"].rsplit(",", 1)[0]
+            if "error" in t or r is None or "error" in r:
+                print(f"{label:22} {'-':>10}  {t.get('error') or (r or {}).get('error', 'not run')}")
+                continue
+            c20, c1000 = cpu(t), cpu(r)
+            print(f"{label:22} {t['rps']:10.1f} {t['p99_ms']:7.2f} "
+                  f"{'-' if c20 is None else f'{c20:.3f}':>7} {r['rps']:13.1f} {r['p99_ms']:7.2f} "
+                  f"{'-' if c1000 is None else f'{c1000:.3f}':>7} {r['rps'] / t['rps']:15.3f} "
+                  f"{'-' if not (c20 and c1000) else f'{c20 / c1000:.3f}':>13}  {fmt_statuses(t)}")
+        print(f"CPU ms: nginx workers' and PostgreSQL's CPU milliseconds per request.  CPU 20/{many}: "
+              f"the 20-tenant\nrow's CPU per request over the {many}-tenant row's (1.0: the number "
+              "of tenants costs nothing;\nless noisy than req/s when other work shares the machine).")
 
     rss = results / "rss.tsv"
     if rss.exists():
@@ -317,7 +486,9 @@ def main():
                 total = sum(kb for _, kb in workers)
                 first = total if first is None else first
                 per = "  ".join(f"{pid}:{kb}" for pid, kb in sorted(workers))
-                print(f"  {when:28} total {total:8}  (change {total - first:+d})   {per}")
+                print(f"  {when:40} total {total:8}  (change {total - first:+d})   {per}")
+
+    aims(by_key, results, many)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@
 -- number) is due now, the rest later.  Written as the schema owner acting
 -- as a provider admin, so row-level security applies as to any writer.
 --
---   psql -v per_tenant=2000 -v due_every=100 -f seed_sla.sql
+--   psql -v per_tenant=500 -v due_every=50 -f seed_sla.sql
 --
 -- As in seed.sql, the tickets_number trigger is off for the insert (the
 -- numbers are given here) and each counter is set to per_tenant, all in
@@ -29,9 +29,7 @@
 --                    benchmark runs.
 \set ON_ERROR_STOP on
 BEGIN;
-SELECT set_config('msp.sub', 'bench.seed', true),
-       set_config('msp.org', 'provider', true),
-       set_config('msp.role', 'admin', true);
+SELECT app.set_principal('bench.seed', 'provider', 'admin');
 SELECT setseed(0.17);
 
 CREATE TEMP TABLE sla_tenants ON COMMIT DROP AS

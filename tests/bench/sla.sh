@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The SLA part of `make bench` (tests/bench/run.sh runs it after the HTTP
-# rows): the breach sweep over a million open tickets, and the working-time
+# rows): the breach sweep over 500,000 open tickets, and the working-time
 # arithmetic, each against a floor measured in the same run.  Measures and
 # prints; never fails because something was slow.  About 5 minutes.
 #
@@ -13,27 +13,28 @@
 # The sweep has a data set of its own, in a database of its own, msp_sla, in
 # the stack's cluster (dropped first if it exists; the stack's own database
 # and its gateway, whose sweeper sweeps that one, are left alone):
-#   - the migrations (mspctl migrate), then BENCH_SLA_TENANTS (500) tenant
+#   - the migrations (mspctl migrate), then BENCH_SLA_TENANTS (1,000) tenant
 #     files made from tenants/acme.json by make_tenants.py (mspctl tenant
-#     apply, 50 files at a time: a partition of each table per tenant);
-#   - BENCH_SLA_TICKETS_PER_TENANT (2,000) open tickets each (seed_sla.sql:
-#     1,000,000), every one with pending warnings and a sla_next_at, one in
-#     every BENCH_SLA_DUE_EVERY (100) due now (10,000), the rest from 1 hour
+#     apply);
+#   - BENCH_SLA_TICKETS_PER_TENANT (500) open tickets each (seed_sla.sql:
+#     500,000), every one with pending warnings and a sla_next_at, one in
+#     every BENCH_SLA_DUE_EVERY (50) due now (10,000), the rest from 1 hour
 #     to 30 days ahead; then VACUUM (ANALYZE).
 # Then, as msp_gateway with the sweeper's principal (msp-gateway:sla-sweep,
 # provider, admin, statement_timeout 10000ms; services/sla_sweep.c), so that
 # row-level security applies as in production:
-#   1. EXPLAIN (ANALYZE, BUFFERS) of the sweep's selection (the FOR ... IN
-#      query of app.sla_sweep as installed, PREPAREd with its LIMIT as $1 as
-#      PL/pgSQL plans it: custom plan, then generic plan) while 10,000 are
-#      due, and once more when none is; the report checks that every
-#      tickets partition is read by an index scan, never a Seq Scan;
+#   1. EXPLAIN (ANALYZE, BUFFERS) of the sweep's selection (the `due` CTE
+#      of app.sla_sweep as installed, SELECT ... FOR UPDATE SKIP LOCKED,
+#      PREPAREd with its LIMIT as $1 as PL/pgSQL plans it: custom plan, then
+#      generic plan) while 10,000 are due, and once more when none is; the
+#      report checks that tickets is read by index (tickets_sla_next),
+#      never by a Seq Scan;
 #   2. the drain: `BEGIN; principal; SELECT app.sla_sweep(BATCH); COMMIT`
 #      in one session, over and over, until a call writes nothing (the
 #      module's sweeper does the same, pipelined); BATCH is
 #      MSP_SLA_SWEEP_BATCH from services/sla_sweep.h.  Calls, events,
 #      total time, time per call and per due ticket; the first call of a
-#      session also plans the selection over every partition;
+#      session also plans the selection;
 #   3. with nothing due, the steady state: first VACUUM tickets, as
 #      autovacuum would in time (the drain's updates leave dead entries in
 #      tickets_sla_next, which every probe would otherwise step over until
@@ -42,8 +43,8 @@
 #      the same transaction with the sweep replaced by its selection alone
 #      as an index probe, run as the sweep runs it once warm, from a cached
 #      generic PL/pgSQL plan: bench.sla_probe(BATCH), made here (the same
-#      index scans, in order, without the join, the row locks and the work
-#      per ticket); and for reference a plain SQL probe as a client's
+#      index scan, in order, without the row locks and the work per
+#      ticket); and for reference a plain SQL probe as a client's
 #      prepared statement, SELECT count(*) FROM tickets WHERE sla_next_at <=
 #      now(); each BENCH_SLA_WARMUP (5) seconds unmeasured, then
 #      BENCH_DURATION (15).  The plans are explained once more here, with
@@ -63,9 +64,9 @@ duration=${BENCH_DURATION:-15}
 duration=${duration%s}
 warmup=${BENCH_SLA_WARMUP:-5}
 warmup=${warmup%s}
-ntenants=${BENCH_SLA_TENANTS:-500}
-per_tenant=${BENCH_SLA_TICKETS_PER_TENANT:-2000}
-due_every=${BENCH_SLA_DUE_EVERY:-100}
+ntenants=${BENCH_SLA_TENANTS:-1000}
+per_tenant=${BENCH_SLA_TICKETS_PER_TENANT:-500}
+due_every=${BENCH_SLA_DUE_EVERY:-50}
 c_seconds=${BENCH_SLA_C_SECONDS:-1.5}
 PGBENCH=/usr/lib/postgresql/15/bin/pgbench
 PY=/usr/bin/python3
@@ -105,8 +106,7 @@ run_child() {
     return "$rc"
 }
 # The sweeper's principal, as services/call.c sets it for the module.
-principal="SELECT set_config('msp.sub', '$sweeper_sub', true), set_config('msp.org', 'provider', true),
-       set_config('msp.role', 'admin', true), set_config('statement_timeout', '$timeout', true)"
+principal="SELECT app.set_principal('$sweeper_sub', 'provider', 'admin'), set_config('statement_timeout', '$timeout', true)"
 
 # ---- the data ------------------------------------------------------------
 printf '%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)" >"$out/load.before"
@@ -123,20 +123,13 @@ GRANT CONNECT ON DATABASE $db TO msp_gateway;
 SQL
 MSP_DATABASE_URL=$owner_url run_child "$mspctl" migrate --dir "$ROOT/migrations" >"$out/migrate.log"
 $PY "$HERE/make_tenants.py" "$ROOT/tenants/acme.json" "$out/tenants" "$ntenants"
-# 50 files per `mspctl tenant apply` (one transaction each): all 500 in one
-# would hold a lock on each of their 2,500 partitions and the partitions'
-# indexes at once, most of the cluster's lock table (max_locks_per_transaction
-# 64 x max_connections 200), and fail with "out of shared memory" when other
-# sessions hold locks too.
-printf '%s\n' "$out"/tenants/*.json >"$out/tenants.list"
-MSP_DATABASE_URL=$owner_url run_child xargs -a "$out/tenants.list" -n 50 "$mspctl" tenant apply \
-    >"$out/tenant-apply.log"
+MSP_DATABASE_URL=$owner_url run_child "$mspctl" tenant apply "$out"/tenants/*.json >"$out/tenant-apply.log"
 say "sla: $per_tenant open tickets per tenant, one in $due_every due, tests/bench/seed_sla.sql ($(elapsed "$t0") so far)"
 run_child psql -X -q -o /dev/null -v ON_ERROR_STOP=1 -v per_tenant="$per_tenant" -v due_every="$due_every" \
     "$owner_url" -f "$HERE/seed_sla.sql"
 say "sla: VACUUM (ANALYZE) ($(elapsed "$t0") so far)"
-run_child psql -X -q -v ON_ERROR_STOP=1 "$owner_url" -c "VACUUM (ANALYZE) tenants, ticket_counters, tickets,
-    ticket_events, audit_log"
+run_child psql -X -q -v ON_ERROR_STOP=1 "$owner_url" -c "VACUUM (ANALYZE) tenants, assignments, ticket_counters,
+    tickets, ticket_events, escalations, audit_log"
 say "sla: seeded in $(elapsed "$t0")"
 printf '%s\n' "$(elapsed "$t0")" >"$out/seed.time"
 
@@ -158,8 +151,7 @@ SQL
 psql -X -q -v ON_ERROR_STOP=1 "$owner_url" >"$out/data.txt" <<SQL
 BEGIN;
 \\o /dev/null
-SELECT set_config('msp.sub', 'bench.report', true), set_config('msp.org', 'provider', true),
-       set_config('msp.role', 'admin', true);
+SELECT app.set_principal('bench.report', 'provider', 'admin');
 \\o
 SELECT (SELECT count(*) FROM tenants) AS tenants,
        count(*) AS tickets,
@@ -169,8 +161,7 @@ SELECT (SELECT count(*) FROM tenants) AS tenants,
        sum(jsonb_array_length(sla_pending)) AS pending_entries,
        min(sla_next_at) FILTER (WHERE sla_next_at > now()) - now() AS next_not_due_in,
        pg_size_pretty(pg_database_size(current_database())) AS database_size,
-       (SELECT pg_size_pretty(sum(pg_relation_size(relid)))
-          FROM pg_partition_tree('tickets_sla_next')) AS tickets_sla_next_size
+       pg_size_pretty(pg_relation_size('tickets_sla_next')) AS tickets_sla_next_size
   FROM tickets;
 SELECT status, priority, count(*) AS tickets, count(*) FILTER (WHERE sla_next_at <= now()) AS due
   FROM tickets GROUP BY 1, 2 ORDER BY 1, 2;
@@ -237,9 +228,9 @@ run_child psql -X -q -v ON_ERROR_STOP=1 "$owner_url" -c "VACUUM tickets"
 # The floor: the sweep's selection alone, in PL/pgSQL like the sweep, as the
 # caller (row-level security applies), in this database only.  Its generic
 # plan is forced: PL/pgSQL would otherwise keep choosing custom plans for it
-# (the generic one, LIMIT unknown, is estimated dearer), and planning over
-# every partition at each call is not a floor; the sweep's own selection
-# settles on its generic plan after the 5 custom plans of a session.
+# (the generic one, LIMIT unknown, is estimated dearer), and planning at
+# each call is not a floor (the sweep's statement is cached by PL/pgSQL
+# the same way: custom plans first, then the generic one if no dearer).
 psql -X -q -v ON_ERROR_STOP=1 "$owner_url" >/dev/null <<'SQL'
 CREATE SCHEMA bench;
 GRANT USAGE ON SCHEMA bench TO msp_gateway;

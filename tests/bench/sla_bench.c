@@ -1,7 +1,7 @@
 /*
  * sla_bench.c - how fast the SLA arithmetic is, against floors measured in
- * the same run (tests/bench/run.sh runs it; docs: /work/shared/DESIGN.md
- * section 8).  A benchmark, not a test: it measures and prints.
+ * the same run (tests/bench/run.sh runs it; the rules it exercises are in
+ * services/sla/).  A benchmark, not a test: it measures and prints.
  *
  *   sla_bench [--seconds S] TENANT.json...      (S: per measurement, 1.5)
  *

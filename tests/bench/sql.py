@@ -2,34 +2,20 @@
 """The gateway's SQL, read from the C sources, for the benchmark.
 
     sql.py statement FILE NAME    the text of the msp_sql_t named NAME in FILE
-    sql.py pgbench FILE           the pgbench script of the GET ticket transaction
     sql.py sweep-pgbench FILE     the pgbench script of the SLA sweep's transaction
     sql.py probe-pgbench FILE     the pgbench script of its floor (an index probe)
     sql.py sql-probe-pgbench FILE a plain SQL probe, for reference
     sql.py loop-query < PROSRC    the query of a PL/pgSQL `FOR r IN <query> LOOP`
+                                  (or of its CTE selecting FOR UPDATE SKIP LOCKED)
 
 The statements are taken from the sources rather than copied, so that the
-database floor runs exactly the SQL the gateway runs.  A statement is the
-second member of a `static const msp_sql_t x = { "name", "..." "...", n };`
-initializer: adjacent C string literals and string macros (#define X "...",
-in the file or a header it includes with quotes), concatenated.
-
-The pgbench transaction is what the gateway pipelines for GET ticket, in
-one round trip (\\startpipeline ... \\endpipeline):
-
-    BEGIN READ ONLY; <principal>; <ticket_get>; COMMIT
-
-with the parameters bound from pgbench variables: -M prepared makes each a
-named prepared statement with bound parameters, as the gateway does.  The
-tenant is random(1, :tenants) and the ticket random(1, :max_number).
-pgbench has no string expressions, so one small query before the
-transaction turns the tenant's number into its slug and prefix (client-0007,
-T0007; tests/bench/make_tenants.py names them so): one more loopback round
-trip, no table read.  Keeping one prepared ticket_get per connection matters:
-each prepared statement plans over every tenant's partitions until it
-settles on a generic plan, and a script per tenant would multiply that.
-$4 (the requester, bound for requesters only) is a literal NULL: pgbench
-cannot bind a NULL, and a technician's request binds NULL there.
+plans run.sh prints are those of the SQL the gateway runs.  A statement is
+the second member of a `static const msp_sql_t x = { "name", ..., n };`
+initializer: adjacent C string literals, string macros (#define X "...")
+and function-like macros (#define F(A, B) "..." A "..." #B, as queue.c's
+QUEUE_SQL and tickets_write.c's SLA_VALUES), defined in the file or in a
+header it includes with quotes, expanded as the C preprocessor does and
+concatenated.
 
 The SLA sweep's transaction is what the module's sweeper pipelines
 (module/ngx_http_msp_sweep.c), in one round trip:
@@ -41,16 +27,16 @@ timeout) and the batch size from :batch.  Its floor is the same
 transaction with the sweep replaced by the sweep's selection alone, as a
 plain index probe run the way the sweep runs it, from a cached PL/pgSQL
 plan: `SELECT bench.sla_probe(:batch::integer)` (tests/bench/sla.sh creates
-that function; it loops over the same tickets_sla_next index scans, in
-order, without the join, the row locks and the work per ticket).  For
-reference, a plain SQL probe as a prepared statement of the client's,
-`SELECT count(*) FROM tickets WHERE sla_next_at <= now()`.
+that function; it loops over the same tickets_sla_next index scan, in
+order, without the row locks and the work per ticket).  For reference, a
+plain SQL probe as a prepared statement of the client's, `SELECT count(*)
+FROM tickets WHERE sla_next_at <= now()`.
 
 loop-query reads a PL/pgSQL function's source (pg_proc.prosrc) on stdin and
-prints the query of its first `FOR r IN <query> LOOP` (or of its first
-CTE `name AS (<query> ... SKIP LOCKED)`), with the function's
-parameters (NAME=$N arguments, default p_limit=$1) turned into $N, so that
-it can be PREPAREd and EXPLAINed as PL/pgSQL plans it.
+prints the query of its first `FOR r IN <query> LOOP` (or of its first CTE
+`name AS (<query> ... SKIP LOCKED)`), with the function's parameters
+(NAME=$N arguments, default p_limit=$1) turned into $N, so that it can be
+PREPAREd and EXPLAINed as PL/pgSQL plans it.
 """
 import pathlib
 import re
@@ -58,61 +44,120 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 STRING = r'"(?:[^"\\]|\\.)*"'
+TOKEN = re.compile(STRING + r"|[A-Za-z_][A-Za-z0-9_]*|[0-9]+|\S")
 
 
 def unescape(literal):
     body = literal[1:-1]
     if "\\" in body:
-        body = bytes(body, "utf-8").decode("unicode_escape")
+        body = body.encode("latin-1", "backslashreplace").decode("unicode_escape")
     return body
-
-
-def concat(expr, macros):
-    """Concatenates the string literals and string macros of a C expression."""
-    out = []
-    for tok in re.findall(STRING + r"|[A-Za-z_][A-Za-z0-9_]*", expr):
-        if tok.startswith('"'):
-            out.append(unescape(tok))
-        elif tok in macros:
-            out.append(macros[tok])
-        else:
-            raise SystemExit(f"sql.py: cannot expand {tok!r}")
-    return "".join(out)
 
 
 def source(path):
     return re.sub(r"/\*.*?\*/", " ", pathlib.Path(path).read_text(), flags=re.S)
 
 
-def string_macros(path, macros, seen):
-    """Adds the string macros (#define X "...") of path and of the headers it
-    includes with quotes (found next to it or in services/), in order."""
+def macros_of(path, macros, seen):
+    """Adds the macros (#define) of path and of the headers it includes with
+    quotes (found next to it or in services/), in order: name -> (params
+    or None, body tokens)."""
     path = pathlib.Path(path).resolve()
     if path in seen:
         return
     seen.add(path)
     src = source(path)
-    for m in re.finditer(r'^#include\s+"([^"]+)"|^#define\s+(\w+)\s+((?:.*\\\n)*.*)$', src, re.M):
+    for m in re.finditer(r'^[ \t]*#[ \t]*include\s+"([^"]+)"'
+                         r'|^[ \t]*#[ \t]*define[ \t]+(\w+)(\([^)]*\))?((?:.*\\\n)*.*)$', src, re.M):
         if m.group(1):
             for d in (path.parent, ROOT / "services"):
                 if (d / m.group(1)).is_file():
-                    string_macros(d / m.group(1), macros, seen)
+                    macros_of(d / m.group(1), macros, seen)
                     break
             continue
-        value = m.group(3).replace("\\\n", " ")
-        if value.strip().startswith('"'):
-            macros[m.group(2)] = concat(value, macros)
+        params = None
+        if m.group(3) is not None:
+            params = [p.strip() for p in m.group(3)[1:-1].split(",") if p.strip()]
+        body = re.sub(r"//.*$", "", m.group(4).replace("\\\n", " "), flags=re.M)
+        macros[m.group(2)] = (params, TOKEN.findall(body))
+
+
+def arguments(tokens, i):
+    """The arguments of a macro call whose '(' is tokens[i]: (list of token
+    lists, index after the ')')."""
+    args, cur, depth = [], [], 0
+    i += 1
+    while i < len(tokens):
+        t = tokens[i]
+        if t == "(":
+            depth += 1
+        elif t == ")":
+            if depth == 0:
+                args.append(cur)
+                return args, i + 1
+            depth -= 1
+        elif t == "," and depth == 0:
+            args.append(cur)
+            cur = []
+            i += 1
+            continue
+        cur.append(t)
+        i += 1
+    raise SystemExit("sql.py: unbalanced macro call")
+
+
+def expand(tokens, macros, hide=frozenset()):
+    out, i = [], 0
+    while i < len(tokens):
+        t = tokens[i]
+        if t in macros and t not in hide:
+            params, body = macros[t]
+            if params is None:
+                out.extend(expand(body, macros, hide | {t}))
+                i += 1
+                continue
+            if i + 1 < len(tokens) and tokens[i + 1] == "(":
+                args, i = arguments(tokens, i + 1)
+                if len(args) != len(params) and not (params == [] and args == [[]]):
+                    raise SystemExit(f"sql.py: {t} takes {len(params)} arguments")
+                subst, j = [], 0
+                while j < len(body):
+                    b = body[j]
+                    if b == "#" and j + 1 < len(body) and body[j + 1] in params:
+                        text = " ".join(args[params.index(body[j + 1])]).replace("\\", "\\\\")
+                        subst.append('"' + text.replace('"', '\\"') + '"')
+                        j += 2
+                        continue
+                    if b in params:
+                        subst.extend(expand(args[params.index(b)], macros, hide))
+                    else:
+                        subst.append(b)
+                    j += 1
+                out.extend(expand(subst, macros, hide | {t}))
+                continue
+        out.append(t)
+        i += 1
+    return out
+
+
+def concat(tokens):
+    out = []
+    for tok in tokens:
+        if not tok.startswith('"'):
+            raise SystemExit(f"sql.py: cannot expand {tok!r}")
+        out.append(unescape(tok))
+    return "".join(out)
 
 
 def statement(path, name):
     src = source(path)
     macros = {}
-    string_macros(path, macros, set())
+    macros_of(path, macros, set())
     m = re.search(r"msp_sql_t\s+\w+\s*=\s*\{\s*\"" + re.escape(name) + r"\"\s*,(.*?),\s*\d+\s*\};",
                   src, re.S)
     if not m:
         raise SystemExit(f"sql.py: no statement {name!r} in {path}")
-    return concat(m.group(1), macros)
+    return concat(expand(TOKEN.findall(m.group(1)), macros))
 
 
 def bind(sql, names):
@@ -122,24 +167,6 @@ def bind(sql, names):
         name = names[int(m.group(1)) - 1]
         return name[1:] if name.startswith("=") else ":" + name
     return re.sub(r"\$(\d+)", one, sql)
-
-
-def pgbench(path):
-    call = ROOT / "services/call.c"
-    begin = statement(call, "msp_begin_ro")
-    principal = bind(statement(call, "msp_principal"), ["sub", "org", "role", "timeout"])
-    commit = statement(call, "msp_commit")
-    get = bind(statement(ROOT / "services/tickets_read.c", "ticket_get"),
-               ["slug", "prefix", "number", "=NULL"])
-    pathlib.Path(path).write_text(
-        "-- Written by tests/bench/sql.py: the gateway's GET ticket transaction.\n"
-        "\\set t random(1, :tenants)\n"
-        "\\set number random(1, :max_number)\n"
-        "SELECT 'client-' || lpad(:t::text, 4, '0') AS slug, 'T' || lpad(:t::text, 4, '0') AS prefix\n"
-        "\\gset\n"
-        "\\startpipeline\n"
-        f"{begin};\n{principal};\n{get};\n{commit};\n"
-        "\\endpipeline\n")
 
 
 def sweep_transaction(path, what):
@@ -170,11 +197,9 @@ def loop_query(source, params):
 def main():
     if len(sys.argv) == 4 and sys.argv[1] == "statement":
         print(statement(sys.argv[2], sys.argv[3]))
-    elif len(sys.argv) == 3 and sys.argv[1] == "pgbench":
-        pgbench(sys.argv[2])
     elif len(sys.argv) == 3 and sys.argv[1] == "sweep-pgbench":
-        sweep_transaction(sys.argv[2], bind(statement(ROOT / "services/sla_sweep.c", "sla_sweep"),
-                                            ["batch"]))
+        sweep_transaction(sys.argv[2], statement(ROOT / "services/sla_sweep.c", "sla_sweep")
+                          .replace("$1", ":batch"))
     elif len(sys.argv) == 3 and sys.argv[1] == "probe-pgbench":
         sweep_transaction(sys.argv[2], "SELECT bench.sla_probe(:batch::integer)")
     elif len(sys.argv) == 3 and sys.argv[1] == "sql-probe-pgbench":
