@@ -24,7 +24,7 @@ CFLAGS   += -std=c11 -D_GNU_SOURCE -fPIC $(WARN) $(SANFLAGS) -Iservices \
 LDFLAGS  += $(SANFLAGS)
 LIBS      = -lpq -ljansson -ljwt -lcrypto
 
-SVC_SRCS  = $(wildcard services/*.c services/sla/*.c)
+SVC_SRCS  = $(filter-out services/ctl/%,$(wildcard services/*/*.c))
 SVC_OBJS  = $(SVC_SRCS:%.c=$(BUILD)/%.o)
 CTL_SRCS  = $(wildcard services/ctl/*.c)
 CTL_OBJS  = $(CTL_SRCS:%.c=$(BUILD)/%.o)
@@ -38,7 +38,7 @@ all: $(BUILD)/libmsp.a $(BUILD)/mspctl $(UNIT_BINS) $(MODULE_SO)
 deps:
 	@deploy/deps.sh
 
-$(BUILD)/%.o: %.c $(wildcard services/*.h services/*/*.h)
+$(BUILD)/%.o: %.c $(wildcard services/*/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 

@@ -90,7 +90,7 @@ conf_stamp=$(
         echo "lib: $MSP_LIB"
         echo "repo: $repo"
         cat "$repo/module/config"
-        (cd "$repo" && ls module services/*.h)
+        (cd "$repo" && ls module services/*/*.h)
     } | md5sum | cut -d' ' -f1
 )
 

@@ -1,7 +1,7 @@
 
 /*
  * ngx_http_msp_auth_module.c - who is asking: the access-phase check of
- * the bearer JWT (services/jwt_verify.c) in gateway locations.
+ * the bearer JWT (services/auth/jwt_verify.c) in gateway locations.
  *
  *     msp_jwt_issuer    https://login.example.com/;
  *     msp_jwt_audience  msp-gateway;
@@ -19,7 +19,7 @@
 
 
 #include "ngx_http_msp_module.h"
-#include "jwt_verify.h"
+#include "auth/jwt_verify.h"
 
 
 #define NGX_HTTP_MSP_AUTH_LEEWAY  30

@@ -2,7 +2,7 @@
 /*
  * ngx_http_msp_module.c - the MSP gateway's nginx glue: directives and
  * configuration, the worker's database pool, and the content handler that
- * routes API requests (services/router.c) and guards them:
+ * routes API requests (services/http/router.c) and guards them:
  *
  *     http {
  *         msp_database "host=127.0.0.1 dbname=msp user=msp_gateway ...";
@@ -27,7 +27,7 @@
 
 
 #include "ngx_http_msp_module.h"
-#include "api.h"
+#include "http/api.h"
 #include "sla/config.h"
 
 

@@ -16,10 +16,10 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "call.h"
-#include "errors.h"
-#include "principal.h"
-#include "router.h"
+#include "call/call.h"
+#include "common/errors.h"
+#include "auth/principal.h"
+#include "http/router.h"
 
 #include "ngx_http_msp_pool.h"
 
@@ -75,7 +75,7 @@ ngx_int_t ngx_http_msp_request(ngx_http_request_t *r, msp_match_t *match,
 
 
 /*
- * Starts the worker's SLA breach sweep (services/sla_sweep.h) on a timer,
+ * Starts the worker's SLA breach sweep (services/sla/sla_sweep.h) on a timer,
  * after its pool: every "interval", the first time after a random part
  * of it; an interval of 0 starts nothing.  The exit lets a sweep under
  * way go, before the pool is closed.

@@ -3,7 +3,7 @@
  * ngx_http_msp_pool.h - each worker's pool of non-blocking PostgreSQL
  * connections, and the one way requests use it: jobs.
  *
- * A job runs a request's transaction one step (services/call.h) at a time
+ * A job runs a request's transaction one step (services/call/call.h) at a time
  * on one connection.  Every step is a single round trip, pipelined on
  * prepared statements:
  *
@@ -39,8 +39,8 @@
 
 #include <libpq-fe.h>
 
-#include "call.h"
-#include "principal.h"
+#include "call/call.h"
+#include "auth/principal.h"
 
 
 /* the client-side timer of a step: msp_query_timeout plus this */

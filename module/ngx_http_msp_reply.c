@@ -1,7 +1,7 @@
 
 /*
  * ngx_http_msp_reply.c - writing the API's responses: services' replies,
- * JSON bodies and RFC 9457 problems (built by services/problem.c), never
+ * JSON bodies and RFC 9457 problems (built by services/http/problem.c), never
  * an HTML page.
  */
 
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 
 #include "ngx_http_msp_module.h"
-#include "problem.h"
+#include "http/problem.h"
 
 
 static ngx_int_t ngx_http_msp_send(ngx_http_request_t *r, ngx_uint_t status,

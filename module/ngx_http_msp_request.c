@@ -2,7 +2,7 @@
 /*
  * ngx_http_msp_request.c - one API request's walk once its route is
  * matched and its principal known: read the body, fill the service's
- * call (services/call.h), run the steps the service asks for on a pooled
+ * call (services/call/call.h), run the steps the service asks for on a pooled
  * connection, and send the reply.
  *
  *     content handler ──> body read ──> msp_api_start()
@@ -21,7 +21,7 @@
 
 
 #include "ngx_http_msp_module.h"
-#include "api.h"
+#include "http/api.h"
 
 
 typedef struct {

@@ -1,7 +1,7 @@
 
 /*
  * ngx_http_msp_sweep.c - the SLA breach sweep on a timer: every worker
- * runs app.sla_sweep() (services/sla_sweep.h) on its own pool, as the
+ * runs app.sla_sweep() (services/sla/sla_sweep.h) on its own pool, as the
  * sweep's principal, every msp_sla_sweep_interval:
  *
  *     timer ──> job: BEGIN; principal; sla_sweep($batch); COMMIT
@@ -22,7 +22,7 @@
 
 
 #include "ngx_http_msp_module.h"
-#include "sla_sweep.h"
+#include "sla/sla_sweep.h"
 
 
 /* a sweep that wrote events runs again after this long */

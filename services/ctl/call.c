@@ -7,9 +7,9 @@
  */
 #include "ctl.h"
 
-#include "call.h"
-#include "router.h"
-#include "run_blocking.h"
+#include "call/call.h"
+#include "http/router.h"
+#include "call/run_blocking.h"
 
 #include <getopt.h>
 #include <stdio.h>

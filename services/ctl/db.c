@@ -2,7 +2,7 @@
  * db.c - mspctl's database helpers: connect, run a statement, open a
  * transaction as the provider admin principal.
  */
-#include "call.h"
+#include "call/call.h"
 #include "ctl.h"
 
 #include <errno.h>

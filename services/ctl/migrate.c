@@ -8,7 +8,7 @@
  * nothing changed.  Migrations are forward-only: a fix is a new file.
  */
 #include "ctl.h"
-#include "sha256.h"
+#include "common/sha256.h"
 
 #include <dirent.h>
 #include <regex.h>

@@ -12,7 +12,7 @@
 #include "ctl.h"
 
 #include "sla/clock.h"
-#include "ticket_sla.h"
+#include "tickets/ticket_sla.h"
 
 #include <jansson.h>
 #include <stdio.h>

@@ -11,8 +11,8 @@
  * Each change writes an audit row in the same transaction.
  */
 #include "ctl.h"
-#include "sha256.h"
-#include "tenant_file.h"
+#include "common/sha256.h"
+#include "tenants/tenant_file.h"
 
 #include <jansson.h>
 #include <stdio.h>

@@ -16,7 +16,7 @@
  * database, so memory stays bounded however big the tenant.
  */
 #include "ctl.h"
-#include "sha256.h"
+#include "common/sha256.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -8,7 +8,7 @@
  * gateway accepts HS256 only for a key configured as a development key.
  */
 #include "ctl.h"
-#include "jwt_verify.h"
+#include "auth/jwt_verify.h"
 
 #include <errno.h>
 #include <getopt.h>

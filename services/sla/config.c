@@ -3,7 +3,7 @@
  */
 #include "sla/config.h"
 
-#include "escalation_policy.h"
+#include "escalations/escalation_policy.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -368,27 +368,27 @@ as_principal() { # SUB ROLE: a read-only transaction's start, as the gateway's
 mid=$(( per_tenant / 2 ))
 queue_args="NULL, NULL, NULL, NULL, NULL, '51', NULL"
 {
-    echo "PREPARE msp_principal AS $($PY "$HERE/sql.py" statement services/call.c msp_principal);"
+    echo "PREPARE msp_principal AS $($PY "$HERE/sql.py" statement services/call/call.c msp_principal);"
     as_principal tech.t5 technician
-    explain tenant services/tenant_context.c tech.t5 "'client-0003'"
-    explain ticket_get services/tickets_read.c tech.t5 "'client-0003', 'T0003', '$mid'"
-    explain ticket_list services/tickets_read.c tech.t5 \
+    explain tenant services/auth/tenant_context.c tech.t5 "'client-0003'"
+    explain ticket_get services/tickets/tickets_read.c tech.t5 "'client-0003', 'T0003', '$mid'"
+    explain ticket_list services/tickets/tickets_read.c tech.t5 \
         "'client-0003', NULL, NULL, NULL, NULL, NULL, NULL, NULL, '51', NULL"
-    explain ticket_events services/ticket_events.c tech.t5 "'client-0003', 'T0003', '$mid', NULL, '51'"
-    explain queue_by_priority services/queue.c "tech.t5 (5 tenants)" "$queue_args"
+    explain ticket_events services/tickets/ticket_events.c tech.t5 "'client-0003', 'T0003', '$mid', NULL, '51'"
+    explain queue_by_priority services/tickets/queue.c "tech.t5 (5 tenants)" "$queue_args"
     echo "COMMIT;"
     as_principal tech.t50 technician
-    explain queue_by_priority services/queue.c "tech.t50 (50 tenants)" "$queue_args"
-    explain escalations_waiting services/escalations_read.c "tech.t50 (inbox)" "NULL, NULL, '50'"
-    explain near_breach services/escalations_read.c "tech.t50 (inbox)" "'240'"
+    explain queue_by_priority services/tickets/queue.c "tech.t50 (50 tenants)" "$queue_args"
+    explain escalations_waiting services/escalations/escalations_read.c "tech.t50 (inbox)" "NULL, NULL, '50'"
+    explain near_breach services/escalations/escalations_read.c "tech.t50 (inbox)" "'240'"
     echo "COMMIT;"
     as_principal lead.l200 lead
-    explain escalations_waiting services/escalations_read.c "lead.l200 (inbox, 200 tenants)" "NULL, NULL, '50'"
-    explain near_breach services/escalations_read.c "lead.l200 (inbox)" "'240'"
+    explain escalations_waiting services/escalations/escalations_read.c "lead.l200 (inbox, 200 tenants)" "NULL, NULL, '50'"
+    explain near_breach services/escalations/escalations_read.c "lead.l200 (inbox)" "'240'"
     echo "COMMIT;"
     as_principal admin.bench admin
-    explain queue_by_priority services/queue.c "admin.bench (every tenant)" "$queue_args"
-    explain escalations_waiting services/escalations_read.c "admin.bench (inbox)" "NULL, NULL, '50'"
+    explain queue_by_priority services/tickets/queue.c "admin.bench (every tenant)" "$queue_args"
+    explain escalations_waiting services/escalations/escalations_read.c "admin.bench (inbox)" "NULL, NULL, '50'"
     echo "COMMIT;"
 } >"$state/explain.sql"
 psql -X -q -v ON_ERROR_STOP=1 "$MSP_GATEWAY_DATABASE_URL" -f "$state/explain.sql" >"$results/plans.full.txt" 2>&1 \
@@ -663,11 +663,11 @@ SQL
     # While it is there: the list's first page on a tenant this big, as the
     # gateway runs it (a page should cost the same whatever the tenant's size).
     {
-        echo "PREPARE msp_principal AS $($PY "$HERE/sql.py" statement services/call.c msp_principal);"
+        echo "PREPARE msp_principal AS $($PY "$HERE/sql.py" statement services/call/call.c msp_principal);"
         as_principal admin.bench admin
-        explain ticket_list services/tickets_read.c "admin.bench, $big" \
+        explain ticket_list services/tickets/tickets_read.c "admin.bench, $big" \
             "'$big', NULL, NULL, NULL, NULL, NULL, NULL, NULL, '51', NULL"
-        explain ticket_list services/tickets_read.c "admin.bench, client-0003" \
+        explain ticket_list services/tickets/tickets_read.c "admin.bench, client-0003" \
             "'client-0003', NULL, NULL, NULL, NULL, NULL, NULL, NULL, '51', NULL"
         echo "COMMIT;"
     } >"$state/explain-big.sql"

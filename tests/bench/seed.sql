@@ -140,7 +140,7 @@ SELECT tenant_id, g,
            || 'machine are in the first comment. Business impact: '
            || priority || ', category ' || category || '.',
        category,
-       -- impact and urgency that give the priority (services/ticket_rules.c)
+       -- impact and urgency that give the priority (services/tickets/ticket_rules.c)
        CASE priority WHEN 'P1' THEN 'high'
                      WHEN 'P2' THEN (ARRAY['high', 'medium'])[1 + floor(r_variant * 2)::int]
                      WHEN 'P3' THEN (ARRAY['high', 'medium', 'low'])[1 + floor(r_variant * 3)::int]

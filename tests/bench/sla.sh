@@ -21,7 +21,7 @@
 #     every BENCH_SLA_DUE_EVERY (50) due now (10,000), the rest from 1 hour
 #     to 30 days ahead; then VACUUM (ANALYZE).
 # Then, as msp_gateway with the sweeper's principal (msp-gateway:sla-sweep,
-# provider, admin, statement_timeout 10000ms; services/sla_sweep.c), so that
+# provider, admin, statement_timeout 10000ms; services/sla/sla_sweep.c), so that
 # row-level security applies as in production:
 #   1. EXPLAIN (ANALYZE, BUFFERS) of the sweep's selection (the `due` CTE
 #      of app.sla_sweep as installed, SELECT ... FOR UPDATE SKIP LOCKED,
@@ -32,7 +32,7 @@
 #   2. the drain: `BEGIN; principal; SELECT app.sla_sweep(BATCH); COMMIT`
 #      in one session, over and over, until a call writes nothing (the
 #      module's sweeper does the same, pipelined); BATCH is
-#      MSP_SLA_SWEEP_BATCH from services/sla_sweep.h.  Calls, events,
+#      MSP_SLA_SWEEP_BATCH from services/sla/sla_sweep.h.  Calls, events,
 #      total time, time per call and per due ticket; the first call of a
 #      session also plans the selection;
 #   3. with nothing due, the steady state: first VACUUM tickets, as
@@ -86,8 +86,8 @@ set -a
 . "$state/env"
 set +a
 mspctl=$ROOT/$build/mspctl
-batch=$(awk '$1 == "#define" && $2 == "MSP_SLA_SWEEP_BATCH" { print $3 }' services/sla_sweep.h)
-[[ $batch =~ ^[0-9]+$ ]] || die "no MSP_SLA_SWEEP_BATCH in services/sla_sweep.h"
+batch=$(awk '$1 == "#define" && $2 == "MSP_SLA_SWEEP_BATCH" { print $3 }' services/sla/sla_sweep.h)
+[[ $batch =~ ^[0-9]+$ ]] || die "no MSP_SLA_SWEEP_BATCH in services/sla/sla_sweep.h"
 owner_url=${MSP_DATABASE_URL%/*}/$db
 gateway_url=${MSP_GATEWAY_DATABASE_URL%/*}/$db
 mkdir -p "$out"
@@ -105,7 +105,7 @@ run_child() {
     unset 'children[-1]'
     return "$rc"
 }
-# The sweeper's principal, as services/call.c sets it for the module.
+# The sweeper's principal, as services/call/call.c sets it for the module.
 principal="SELECT app.set_principal('$sweeper_sub', 'provider', 'admin'), set_config('statement_timeout', '$timeout', true)"
 
 # ---- the data ------------------------------------------------------------

@@ -35,11 +35,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "errors.h"
+#include "common/errors.h"
 #include "sla/business.h"
 #include "sla/calendar.h"
 #include "sla/tz.h"
-#include "tenant_file.h"
+#include "tenants/tenant_file.h"
 
 #define STARTS      4096
 #define DAY         INT64_C(86400)

@@ -170,7 +170,7 @@ def bind(sql, names):
 
 
 def sweep_transaction(path, what):
-    call = ROOT / "services/call.c"
+    call = ROOT / "services/call/call.c"
     begin = statement(call, "msp_begin")
     principal = bind(statement(call, "msp_principal"), ["sub", "org", "role", "timeout"])
     commit = statement(call, "msp_commit")
@@ -198,7 +198,7 @@ def main():
     if len(sys.argv) == 4 and sys.argv[1] == "statement":
         print(statement(sys.argv[2], sys.argv[3]))
     elif len(sys.argv) == 3 and sys.argv[1] == "sweep-pgbench":
-        sweep_transaction(sys.argv[2], statement(ROOT / "services/sla_sweep.c", "sla_sweep")
+        sweep_transaction(sys.argv[2], statement(ROOT / "services/sla/sla_sweep.c", "sla_sweep")
                           .replace("$1", ":batch"))
     elif len(sys.argv) == 3 and sys.argv[1] == "probe-pgbench":
         sweep_transaction(sys.argv[2], "SELECT bench.sla_probe(:batch::integer)")

@@ -33,8 +33,8 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "escalation_policy.h"
-#include "tenant_file.h"
+#include "escalations/escalation_policy.h"
+#include "tenants/tenant_file.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

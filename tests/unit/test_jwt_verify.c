@@ -23,7 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "jwt_verify.h"
+#include "auth/jwt_verify.h"
 
 #define NOW     1700000000L
 #define LEEWAY  30L

@@ -11,7 +11,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "problem.h"
+#include "http/problem.h"
 
 /* Builds a problem and parses it back; the test owns the result. */
 static json_t *

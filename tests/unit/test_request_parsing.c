@@ -10,10 +10,10 @@
 
 #include <cmocka.h>
 
-#include "args.h"
-#include "json_body.h"
-#include "page.h"
-#include "params.h"
+#include "http/args.h"
+#include "http/json_body.h"
+#include "http/page.h"
+#include "http/params.h"
 
 static msp_call_t
 call_with_args(const char *args)

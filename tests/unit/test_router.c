@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "router.h"
+#include "http/router.h"
 
 enum {
     R_HEALTH = 1,

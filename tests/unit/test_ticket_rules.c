@@ -10,8 +10,8 @@
 
 #include <cmocka.h>
 
-#include "principal.h"
-#include "ticket_rules.h"
+#include "auth/principal.h"
+#include "tickets/ticket_rules.h"
 
 static void
 test_priority_matrix(void **state)

@@ -1,0 +1,67 @@
+/*
+ * params.c - path parameters: tenant slugs and ticket ids.
+ */
+#include "http/params.h"
+
+#include <string.h>
+
+const char *
+msp_param_slug(msp_call_t *call, size_t i)
+{
+    if (i >= call->nparams) {
+        return NULL;
+    }
+    const char *s = call->params[i].data;
+    size_t len = call->params[i].len;
+    if (len < 2 || len > 31 || s[0] < 'a' || s[0] > 'z') {
+        return NULL;
+    }
+    for (size_t k = 1; k < len; k++) {
+        char c = s[k];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
+            return NULL;
+        }
+    }
+    return msp_strndup(call, s, len);
+}
+
+int
+msp_param_ticket_id(msp_call_t *call, size_t i, const char **prefix, const char **number)
+{
+    if (i >= call->nparams) {
+        return -1;
+    }
+    const char *s = call->params[i].data;
+    size_t len = call->params[i].len;
+    const char *dash = memchr(s, '-', len);
+    if (dash == NULL) {
+        return -1;
+    }
+    size_t plen = (size_t) (dash - s), nlen = len - plen - 1;
+
+    /* Prefix: ^[A-Z][A-Z0-9]{1,9}$; number: 1 to 2147483647, no leading 0. */
+    if (plen < 2 || plen > 10 || s[0] < 'A' || s[0] > 'Z') {
+        return -1;
+    }
+    for (size_t k = 1; k < plen; k++) {
+        if (!((s[k] >= 'A' && s[k] <= 'Z') || (s[k] >= '0' && s[k] <= '9'))) {
+            return -1;
+        }
+    }
+    if (nlen < 1 || nlen > 10 || dash[1] == '0') {
+        return -1;
+    }
+    long long n = 0;
+    for (size_t k = 1; k <= nlen; k++) {
+        if (dash[k] < '0' || dash[k] > '9') {
+            return -1;
+        }
+        n = n * 10 + (dash[k] - '0');
+    }
+    if (n > 2147483647LL) {
+        return -1;
+    }
+    *prefix = msp_strndup(call, s, plen);
+    *number = msp_strndup(call, dash + 1, nlen);
+    return *prefix && *number ? 0 : -1;
+}

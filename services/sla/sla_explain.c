@@ -1,0 +1,112 @@
+/*
+ * sla_explain.c - GET /v1/tenants/{slug}/tickets/{id}/sla: the ticket's
+ * SLA clocks, and the arithmetic behind them for a person to check.
+ *
+ * The clocks are replayed from the history there and then (sla/clock.h),
+ * as of the request: the segments between events, the status, holder and
+ * priority in force in each, which clocks ran, and the working windows
+ * (in the tenant's local time) whose seconds were counted.
+ */
+#include "http/params.h"
+#include "auth/tenant_context.h"
+#include "tickets/ticket_rules.h"
+#include "tickets/ticket_sla.h"
+#include "tickets/tickets.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The inputs of the clocks (as msp_sql_ticket_sla_inputs), for a ticket
+ * the principal may see: $1 slug, $2 prefix, $3 number; then the ticket's
+ * id. */
+static const msp_sql_t sql_sla_explain = {
+    "sla_explain",
+    "SELECT k.number, " MSP_TENANT_COLUMNS ","
+    " app.ticket_sla_history(k.tenant_id, k.number)::text,"
+    " floor(extract(epoch FROM now()))::bigint, t.ticket_prefix || '-' || k.number"
+    " FROM tenants t JOIN tickets k ON k.tenant_id = t.tenant_id"
+    " WHERE t.slug = $1 AND t.ticket_prefix = $2 AND k.number = $3::integer",
+    3
+};
+
+static msp_outcome_t
+explained(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
+          msp_reply_t *reply)
+{
+    (void) next;
+    const PGresult *err = msp_first_error(res, nres);
+    if (err != NULL) {
+        return msp_reply_sql_error(call, reply, err);
+    }
+    msp_tenant_t t;
+    int visible = msp_tenant_read(call, res[0], &t);
+    if (visible < 0) {
+        return msp_reply_out_of_memory(reply);
+    }
+    if (visible == 0 || PQntuples(res[1]) != 1) {
+        return msp_reply_no_ticket(call, reply);
+    }
+    /* The stretches show who held the work, handoffs the history keeps
+     * from requesters and machine clients; they see the clocks on the
+     * ticket itself. */
+    if (!msp_sees_staff_level(&t.as)) {
+        return msp_reply_forbidden(call, reply, "The SLA explanation shows who held the work; "
+                                   "it is for IT staff. The ticket shows its clocks.");
+    }
+    const PGresult *in = res[1];
+    const msp_sla_config_t *cfg = msp_ticket_sla_config(in, 0);
+    json_t *history = json_loads(PQgetvalue(in, 0, MSP_SLA_IN_HISTORY), 0, NULL);
+    int64_t now = strtoll(PQgetvalue(in, 0, MSP_SLA_IN_NOW), NULL, 10);
+    json_t *segments = json_array();
+    msp_sla_snapshot_t *snap = msp_alloc(call, sizeof(*snap));
+    if (cfg == NULL || history == NULL || segments == NULL || snap == NULL
+        || msp_sla_replay(cfg, history, now, snap, segments) != 0)
+    {
+        json_decref(history);
+        json_decref(segments);
+        return msp_reply_sla_failure(call, reply);
+    }
+    json_decref(history);
+
+    json_t *stored = msp_sla_snapshot_json(snap);
+    json_t *clocks = msp_sla_view(stored, cfg, now);
+    json_decref(stored);
+    json_t *thresholds = json_array();
+    for (int i = 0; i < cfg->policy.nthresholds; i++) {
+        json_array_append_new(thresholds, json_integer(cfg->policy.thresholds[i]));
+    }
+    json_t *pauses = json_array();
+    if (cfg->policy.pause_pending_customer) {
+        json_array_append_new(pauses, json_string("pending_customer"));
+    }
+    if (cfg->policy.pause_pending_vendor) {
+        json_array_append_new(pauses, json_string("pending_vendor"));
+    }
+    json_t *doc = json_pack("{s:s, s:s, s:o, s:{s:o, s:o}, s:o, s:o}",
+        "ticket", PQgetvalue(in, 0, MSP_SLA_IN_NOW + 1),
+        "timezone", PQgetvalue(in, 0, MSP_SLA_IN_TIMEZONE),
+        "clocks", clocks ? clocks : json_null(),
+        "policy", "thresholds_percent", thresholds, "pause_statuses", pauses,
+        "segments", segments,
+        "pending_alerts", msp_sla_pending_json(snap));
+    return msp_reply_doc(call, reply, 200, doc);
+}
+
+msp_outcome_t
+msp_sla_explain_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
+{
+    const char *slug = msp_param_slug(call, 0), *prefix, *number;
+    if (slug == NULL || msp_param_ticket_id(call, 1, &prefix, &number) != 0) {
+        return msp_reply_no_ticket(call, reply);
+    }
+    msp_step_tenant(first, slug);
+    msp_stmt_t *s = &first->stmts[1];
+    s->sql = &sql_sla_explain;
+    s->params[0] = slug;
+    s->params[1] = prefix;
+    s->params[2] = number;
+    first->nstmts = 2;
+    first->read_only = 1;
+    first->then = explained;
+    return MSP_NEXT;
+}

@@ -1,0 +1,273 @@
+/*
+ * ticket_sla.c - the SLA clocks in the tickets API.
+ */
+#include "tickets/ticket_sla.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define SLA_INPUTS_CONFIG " " MSP_TENANT_COLUMNS ","
+
+const msp_sql_t msp_sql_ticket_sla_inputs = {
+    "ticket_sla_inputs",
+    "SELECT k.number," SLA_INPUTS_CONFIG
+    " app.ticket_sla_history(k.tenant_id, k.number)::text, floor(extract(epoch FROM now()))::bigint"
+    " FROM tenants t JOIN tickets k ON k.tenant_id = t.tenant_id"
+    " WHERE t.slug = $1 AND k.number = $2::integer",
+    2
+};
+
+const msp_sql_t msp_sql_tenant_sla_inputs = {
+    "tenant_sla_inputs",
+    "SELECT NULL::integer," SLA_INPUTS_CONFIG " '[]', floor(extract(epoch FROM now()))::bigint"
+    " FROM tenants t WHERE t.slug = $1",
+    1
+};
+
+const msp_sql_t msp_sql_ticket_sla_store = {
+    "ticket_sla_store",
+    "UPDATE tickets k SET sla = $3::jsonb, response_due = to_timestamp($4::bigint),"
+    " resolution_due = to_timestamp($5::bigint), breach_at = to_timestamp($6::bigint),"
+    " sla_pending = $7::jsonb, sla_next_at = to_timestamp($8::bigint)"
+    " FROM tenants t WHERE t.slug = $1 AND k.tenant_id = t.tenant_id AND k.number = $2::integer",
+    8
+};
+
+/* The tenant documents a read needs: $1 their SHA-256s. */
+static const msp_sql_t sql_sla_configs = {
+    "sla_configs",
+    "SELECT " MSP_TENANT_COLUMNS
+    " FROM tenants t WHERE t.document_sha256 = ANY ($1::text[])",
+    1
+};
+
+static const char *
+value(const PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
+}
+
+msp_tenant_columns_t
+msp_tenant_columns(const PGresult *res, int row, int first)
+{
+    return (msp_tenant_columns_t) {
+        .sha = value(res, row, first), .timezone = value(res, row, first + 1),
+        .calendar = value(res, row, first + 2), .holidays = value(res, row, first + 3),
+        .sla_policy = value(res, row, first + 4), .model = value(res, row, first + 5),
+        .escalation_policy = value(res, row, first + 6),
+    };
+}
+
+const msp_sla_config_t *
+msp_ticket_sla_config(const PGresult *inputs, int row)
+{
+    char err[160];
+    msp_tenant_columns_t doc = msp_tenant_columns(inputs, row, MSP_SLA_IN_SHA);
+    return msp_sla_config_load(&doc, err, sizeof(err));
+}
+
+static const char *
+time_param(msp_call_t *call, int64_t t)
+{
+    return t == MSP_NO_TIME ? NULL : msp_printf(call, "%lld", (long long) t);
+}
+
+/* json_dumps into the arena. */
+static char *
+dump(msp_call_t *call, const json_t *doc)
+{
+    char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
+    char *copy = text ? msp_strndup(call, text, strlen(text)) : NULL;
+    free(text);
+    return copy;
+}
+
+int
+msp_ticket_sla_compute(msp_call_t *call, const PGresult *inputs, const json_t *change,
+                       msp_ticket_sla_t *out)
+{
+    if (PQntuples(inputs) != 1) {
+        return -1;
+    }
+    const msp_sla_config_t *cfg = msp_ticket_sla_config(inputs, 0);
+    json_t *history = json_loads(PQgetvalue(inputs, 0, MSP_SLA_IN_HISTORY), 0, NULL);
+    int64_t now = strtoll(PQgetvalue(inputs, 0, MSP_SLA_IN_NOW), NULL, 10);
+    msp_sla_snapshot_t *snap = msp_alloc(call, sizeof(*snap));
+    int rc = -1;
+
+    /* The change joins the history as its event will: at the
+     * transaction's now(), which is also when the event is stamped. */
+    json_t *event = change ? json_deep_copy(change) : NULL;
+    if (event != NULL) {
+        json_array_insert_new(event, 0, json_integer((json_int_t) now));
+        json_array_append_new(history, event);
+    }
+    if (cfg != NULL && history != NULL && snap != NULL && (change == NULL || event != NULL)
+        && msp_sla_replay(cfg, history, now, snap, NULL) == 0)
+    {
+        json_t *stored = msp_sla_snapshot_json(snap);
+        json_t *pending = msp_sla_pending_json(snap);
+        out->as_of = snap->as_of;
+        out->params[0] = dump(call, stored);
+        out->params[1] = time_param(call, snap->clock[MSP_CLOCK_RESPONSE].due);
+        out->params[2] = time_param(call, snap->clock[MSP_CLOCK_RESOLUTION].due);
+        out->params[3] = time_param(call, msp_sla_breach_at(snap));
+        out->params[4] = dump(call, pending);
+        out->params[5] = time_param(call, snap->npending ? snap->pending[0].at : MSP_NO_TIME);
+        rc = out->params[0] != NULL && out->params[4] != NULL ? 0 : -1;
+        json_decref(stored);
+        json_decref(pending);
+    }
+    json_decref(history);
+    return rc;
+}
+
+/* ---- reads ---------------------------------------------------------- */
+
+/* A step's results, kept to resume its function (msp_call_t.kept). */
+struct msp_kept {
+    PGresult    *res[MSP_STEP_MAX_STMTS];
+    int          nres;
+    msp_step_fn  then;
+};
+
+static void
+clear_result(void *res)
+{
+    PQclear(res);
+}
+
+static void
+release_config(void *cfg)
+{
+    msp_sla_config_release(cfg);
+}
+
+/* Holds cfg until the call ends; -1 when out of memory. */
+static int
+hold_config(msp_call_t *call, const msp_sla_config_t *cfg)
+{
+    if (msp_call_on_free(call, release_config, (void *) cfg) != 0) {
+        return -1;
+    }
+    msp_sla_config_hold(cfg);
+    return 0;
+}
+
+static msp_outcome_t
+configs_loaded(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
+               msp_reply_t *reply)
+{
+    const PGresult *err = msp_first_error(res, nres);
+    if (err != NULL) {
+        return msp_reply_sql_error(call, reply, err);
+    }
+    for (int i = 0; i < PQntuples(res[0]); i++) {
+        char why[160];
+        msp_tenant_columns_t doc = msp_tenant_columns(res[0], i, 0);
+        const msp_sla_config_t *cfg = msp_sla_config_load(&doc, why, sizeof(why));
+        if (cfg == NULL) {
+            return msp_reply_problem(call, reply, 500, "internal", "Internal error",
+                                     "A tenant's calendar could not be read.", NULL);
+        }
+        if (hold_config(call, cfg) != 0) {
+            return msp_reply_out_of_memory(reply);
+        }
+    }
+    const struct msp_kept *kept = call->kept;
+    return kept->then(call, kept->res, kept->nres, next, reply);
+}
+
+int
+msp_ticket_sla_need(msp_call_t *call, PGresult *const *res, int nres, int rows_at,
+                    int sha_col, msp_step_fn then, msp_step_t *next)
+{
+    const PGresult *rows = res[rows_at];
+    size_t cap = 0, used = 0;
+    char *list = NULL;
+    if (call->kept != NULL) {
+        return 0;             /* fetched once already: what is missing is gone */
+    }
+    for (int i = 0; i < PQntuples(rows); i++) {
+        const char *sha = value(rows, i, sha_col);
+        if (sha == NULL || msp_sla_config_find(sha) != NULL
+            || (list != NULL && strstr(list, sha) != NULL))
+        {
+            continue;
+        }
+        size_t len = strlen(sha);
+        if (used + len + 3 > cap) {
+            size_t ncap = (cap ? cap * 2 : 256) + len;
+            char *grown = msp_alloc(call, ncap);
+            if (grown == NULL) {
+                return -1;
+            }
+            memcpy(grown, list ? list : "", used + 1);
+            list = grown;
+            cap = ncap;
+        }
+        used += (size_t) sprintf(list + used, "%s%s", used ? "," : "{", sha);
+    }
+    if (list == NULL) {
+        return 0;
+    }
+    strcpy(list + used, "}");
+
+    /* While the missing ones are fetched, other requests on this worker
+     * may fill the cache: hold what the rows use already. */
+    for (int i = 0; i < PQntuples(rows); i++) {
+        const msp_sla_config_t *cfg = msp_sla_config_find(value(rows, i, sha_col));
+        if (cfg != NULL && hold_config(call, cfg) != 0) {
+            return -1;
+        }
+    }
+    struct msp_kept *kept = msp_alloc(call, sizeof(*kept));
+    if (kept == NULL || nres > MSP_STEP_MAX_STMTS) {
+        return -1;
+    }
+    memset(kept, 0, sizeof(*kept));
+    for (int i = 0; i < nres; i++) {
+        kept->res[i] = PQcopyResult(res[i], PG_COPYRES_ATTRS | PG_COPYRES_TUPLES);
+        if (kept->res[i] == NULL || msp_call_on_free(call, clear_result, kept->res[i]) != 0) {
+            PQclear(kept->res[i]);
+            return -1;
+        }
+        kept->nres++;
+    }
+    kept->then = then;
+    call->kept = kept;
+
+    memset(next, 0, sizeof(*next));
+    next->stmts[0].sql = &sql_sla_configs;
+    next->stmts[0].params[0] = list;
+    next->nstmts = 1;
+    next->then = configs_loaded;
+    return 1;
+}
+
+char *
+msp_ticket_sla_doc(msp_call_t *call, const char *doc, size_t len, int64_t now)
+{
+    json_t *shown = json_loadb(doc, len, 0, NULL);
+    if (shown == NULL) {
+        return NULL;
+    }
+    const json_t *stored = json_object_get(shown, "sla");
+    if (json_is_object(stored)) {
+        const char *sha = msp_sla_needs_config(stored);
+        const msp_sla_config_t *cfg = sha ? msp_sla_config_find(sha) : NULL;
+        json_t *view = msp_sla_view(stored, cfg, now);
+        json_object_set_new(shown, "sla", view ? view : json_null());
+    }
+    char *out = dump(call, shown);
+    json_decref(shown);
+    return out;
+}
+
+char *
+msp_ticket_sla_item(msp_call_t *call, const char *doc, size_t len)
+{
+    return msp_ticket_sla_doc(call, doc, len, (int64_t) time(NULL));
+}

@@ -1,0 +1,757 @@
+/*
+ * tickets_write.c - POST /v1/tenants/{slug}/tickets and PATCH .../{id}.
+ *
+ * A change is one statement: the ticket row, its history event and its
+ * audit row are written together or not at all.  A POST with an
+ * Idempotency-Key first claims the key (a retry, or a concurrent twin,
+ * waits on it and then gets the stored first response); a PATCH first
+ * locks the row, so that the If-Match check, the lifecycle rule and the
+ * update see the same version.
+ */
+#include "escalations/escalation_policy.h"
+#include "http/json_body.h"
+#include "http/params.h"
+#include "common/sha256.h"
+#include "auth/tenant_context.h"
+#include "tickets/ticket_rules.h"
+#include "tickets/ticket_sla.h"
+#include "tickets/tickets.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TICKET_CHANGE_FIELDS \
+    "title, description, category, impact, urgency, status, assignee"
+
+/* The SLA columns a write sets, from msp_ticket_sla_t's parameters $N..$N+5. */
+#define SLA_COLUMNS "sla, response_due, resolution_due, breach_at, sla_pending, sla_next_at"
+#define SLA_VALUES(a, b, c, d, e, f) \
+    "$" #a "::jsonb, to_timestamp($" #b "::bigint), to_timestamp($" #c "::bigint)," \
+    " to_timestamp($" #d "::bigint), $" #e "::jsonb, to_timestamp($" #f "::bigint)"
+
+/* $1 slug, $2 title, $3 description, $4 category, $5 impact, $6 urgency,
+ * $7 priority, $8 requester, $9 asset ids, $10..$15 the SLA clocks,
+ * $16 idempotency key or NULL, $17 the side it goes to.  Returns the
+ * number, version and document; no row when the tenant is not visible. */
+static const msp_sql_t sql_ticket_create = {
+    "ticket_create",
+    "WITH t AS (SELECT * FROM tenants WHERE slug = $1),"
+    " k AS (INSERT INTO tickets (tenant_id, title, description, category, impact, urgency,"
+    "        priority, requester, side, " SLA_COLUMNS ")"
+    "       SELECT t.tenant_id, $2, $3, $4, $5, $6, $7, $8, $17, "
+    "        " SLA_VALUES(10, 11, 12, 13, 14, 15) " FROM t RETURNING *),"
+    " a AS (INSERT INTO ticket_assets (tenant_id, ticket_number, asset_id)"
+    "       SELECT k.tenant_id, k.number, unnest($9::bigint[]) FROM k),"
+    " e AS (INSERT INTO ticket_events (tenant_id, ticket_number, kind, data)"
+    "       SELECT k.tenant_id, k.number, 'created', jsonb_build_object('title', k.title,"
+    "        'priority', k.priority, 'status', k.status, 'side', k.side,"
+    "        'requester', k.requester, 'asset_ids', $9::bigint[]) FROM k),"
+    " au AS (INSERT INTO audit_log (tenant_id, action, target, detail)"
+    "        SELECT k.tenant_id, 'ticket.create', 'ticket:' || t.ticket_prefix || '-' || k.number,"
+    "         jsonb_build_object('priority', k.priority) FROM k, t),"
+    " d AS (SELECT k.number, k.version, app.ticket_doc(k, t, $9::bigint[])::text AS doc"
+    "       FROM k, t),"
+    " i AS (UPDATE idempotency_keys x SET response_status = 201,"
+    "        response_body = (SELECT doc FROM d)"
+    "       FROM t WHERE x.tenant_id = t.tenant_id AND x.subject = app.principal_sub()"
+    "        AND x.key = $16)"
+    " SELECT number, version, doc FROM d",
+    17
+};
+
+/* $1 slug, $2 key, $3 request SHA-256: claims the key for this request. */
+static const msp_sql_t sql_idempotency_claim = {
+    "idempotency_claim",
+    "INSERT INTO idempotency_keys (tenant_id, subject, key, request_sha256)"
+    " SELECT tenant_id, app.principal_sub(), $2, $3 FROM tenants WHERE slug = $1"
+    " ON CONFLICT DO NOTHING RETURNING 1",
+    3
+};
+
+static const msp_sql_t sql_idempotency_stored = {
+    "idempotency_stored",
+    "SELECT x.request_sha256, x.response_status, x.response_body"
+    " FROM idempotency_keys x JOIN tenants t USING (tenant_id)"
+    " WHERE t.slug = $1 AND x.subject = app.principal_sub() AND x.key = $2",
+    2
+};
+
+/* $1 slug, $2 prefix, $3 number: the row, locked for the update. */
+static const msp_sql_t sql_ticket_lock = {
+    "ticket_lock",
+    "SELECT k.version, k.status, k.title, k.description, k.category, k.impact, k.urgency,"
+    " k.side, k.tier, k.assignee,"
+    " app.ticket_doc(k, t, app.ticket_asset_ids(k.tenant_id, k.number))::text"
+    " FROM tenants t JOIN tickets k ON k.tenant_id = t.tenant_id"
+    " WHERE t.slug = $1 AND t.ticket_prefix = $2 AND k.number = $3::integer"
+    " FOR UPDATE OF k",
+    3
+};
+
+/* $1 slug, $2 number, $3 version; $4..$13 the new values of title,
+ * description, category, impact, urgency, priority, status, side, tier,
+ * assignee; $14 the changes as JSON; $15..$20 the SLA clocks. */
+static const msp_sql_t sql_ticket_update = {
+    "ticket_update",
+    "WITH t AS (SELECT * FROM tenants WHERE slug = $1),"
+    " k AS (UPDATE tickets k SET title = $4, description = $5, category = $6, impact = $7,"
+    "        urgency = $8, priority = $9, status = $10, side = $11, tier = $12,"
+    "        assignee = $13, version = k.version + 1, updated_at = now(),"
+    "        (" SLA_COLUMNS ") = (" SLA_VALUES(15, 16, 17, 18, 19, 20) "),"
+    "        resolved_at = CASE WHEN $10 = 'resolved' AND k.status <> 'resolved' THEN now()"
+    "                           WHEN $10 IN ('resolved', 'closed') THEN k.resolved_at END,"
+    "        closed_at = CASE WHEN $10 = 'closed' THEN coalesce(k.closed_at, now()) END"
+    "       FROM t WHERE k.tenant_id = t.tenant_id AND k.number = $2::integer"
+    "        AND k.version = $3::integer RETURNING k.*),"
+    " e AS (INSERT INTO ticket_events (tenant_id, ticket_number, kind, data)"
+    "       SELECT k.tenant_id, k.number, 'updated', $14::jsonb FROM k),"
+    " au AS (INSERT INTO audit_log (tenant_id, action, target, detail)"
+    "        SELECT k.tenant_id, 'ticket.update', 'ticket:' || t.ticket_prefix || '-' || k.number,"
+    "         $14::jsonb FROM k, t)"
+    " SELECT k.version, app.ticket_doc(k, t, app.ticket_asset_ids(k.tenant_id, k.number))::text"
+    " FROM k, t",
+    20
+};
+
+/* ---- POST ---------------------------------------------------------- */
+
+typedef struct {
+    const char *slug;
+    msp_step_t  create;           /* the step creating it, built up front */
+    char        request_sha[MSP_SHA256_HEX_LEN + 1];
+} create_state_t;
+
+/* The tenant, then who may open a ticket there and for whom: 0 when the
+ * request may go on, else the reply is made. */
+static int
+may_create(msp_call_t *call, const PGresult *tenant_res, msp_reply_t *reply,
+           msp_outcome_t *out)
+{
+    create_state_t *st = call->state;
+    msp_tenant_t t;
+    switch (msp_tenant_read(call, tenant_res, &t)) {
+    case 0:
+        *out = msp_reply_no_tenant(call, reply);
+        return -1;
+    case -1:
+        *out = msp_reply_out_of_memory(reply);
+        return -1;
+    }
+    if (!msp_can_create_ticket(&t.as)) {
+        *out = msp_reply_forbidden(call, reply, "Auditors read; they do not open tickets.");
+        return -1;
+    }
+    const char *requester = st->create.stmts[0].params[7];
+    if (msp_sees_own_tickets_only(&t.as) && strcmp(requester, t.as.sub) != 0) {
+        msp_errors_t errs = { 0 };
+        msp_errors_add(&errs, "requester", "a requester opens tickets for themselves only");
+        *out = msp_reply_invalid(call, reply, 422, "Invalid ticket", &errs);
+        return -1;
+    }
+    return 0;
+}
+
+/* A document as the create stored it: shown as of its creation, to the
+ * creator and to a retry alike. */
+static msp_outcome_t
+reply_created(msp_call_t *call, msp_reply_t *reply, const char *slug, const char *stored,
+              size_t stored_len, const char *version)
+{
+    const char *doc = msp_ticket_sla_doc(call, stored, stored_len, 0);
+    json_t *parsed = doc ? json_loads(doc, 0, NULL) : NULL;
+    if (parsed == NULL) {
+        return msp_reply_out_of_memory(reply);
+    }
+    /* The id is the document's; the Location is where to GET it. */
+    const char *id = json_string_value(json_object_get(parsed, "id"));
+    reply->location = id ? msp_printf(call, "%s/v1/tenants/%s/tickets/%s",
+                                      call->base_url ? call->base_url : "", slug, id)
+                         : NULL;
+    if (version == NULL) {
+        json_t *v = json_object_get(parsed, "version");
+        version = json_is_integer(v) ? msp_printf(call, "%lld", (long long) json_integer_value(v))
+                                     : NULL;
+    }
+    reply->etag = version ? msp_ticket_etag(call, version) : NULL;
+    json_decref(parsed);
+    return msp_reply_json(call, reply, 201, doc, strlen(doc));
+}
+
+static msp_outcome_t
+ticket_created(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
+               msp_reply_t *reply)
+{
+    (void) next;
+    create_state_t *st = call->state;
+    const PGresult *err = msp_first_error(res, nres);
+    if (err != NULL) {
+        const char *state = PQresultErrorField(err, PG_DIAG_SQLSTATE);
+        if (state && strcmp(state, "23503") == 0) {
+            msp_errors_t errs = { 0 };
+            msp_errors_add(&errs, "asset_ids", "names an asset this tenant does not have");
+            return msp_reply_invalid(call, reply, 422, "Invalid ticket", &errs);
+        }
+        return msp_reply_sql_error(call, reply, err);
+    }
+    if (PQntuples(res[0]) != 1) {
+        return msp_reply_no_tenant(call, reply);
+    }
+    return reply_created(call, reply, st->slug, PQgetvalue(res[0], 0, 2),
+                         (size_t) PQgetlength(res[0], 0, 2), PQgetvalue(res[0], 0, 1));
+}
+
+/* Where the ticket goes (the escalation policy's intake for its
+ * category), and its clocks from its tenant's calendar and policy: both
+ * are stored by the INSERT itself. */
+static msp_outcome_t
+create_with_clocks(msp_call_t *call, const PGresult *inputs, msp_step_t *next,
+                   msp_reply_t *reply)
+{
+    create_state_t *st = call->state;
+    if (PQntuples(inputs) != 1) {
+        return msp_reply_no_tenant(call, reply);
+    }
+    const msp_sla_config_t *cfg = msp_ticket_sla_config(inputs, 0);
+    if (cfg == NULL || cfg->escalation == NULL) {
+        return msp_reply_sla_failure(call, reply);
+    }
+    const char *side = msp_esc_intake_side(cfg->escalation, st->create.stmts[0].params[3]);
+    msp_ticket_sla_t clocks;
+    json_t *created = json_pack("[s, s, s, s, b, n, n]", "created", "new", side,
+                                st->create.stmts[0].params[6], 0);
+    int rc = created ? msp_ticket_sla_compute(call, inputs, created, &clocks) : -1;
+    json_decref(created);
+    if (rc != 0) {
+        return msp_reply_sla_failure(call, reply);
+    }
+    *next = st->create;
+    for (int i = 0; i < MSP_TICKET_SLA_PARAMS; i++) {
+        next->stmts[0].params[9 + i] = clocks.params[i];
+    }
+    /* side lives in the worker's cached configuration: keep a copy. */
+    if ((next->stmts[0].params[16] = msp_strndup(call, side, strlen(side))) == NULL) {
+        return msp_reply_out_of_memory(reply);
+    }
+    return MSP_NEXT;
+}
+
+static msp_outcome_t
+clocks_read(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
+            msp_reply_t *reply)
+{
+    msp_outcome_t out;
+    if (may_create(call, res[0], reply, &out) != 0) {
+        return out;
+    }
+    const PGresult *err = msp_first_error(res, nres);
+    if (err != NULL) {
+        return msp_reply_sql_error(call, reply, err);
+    }
+    return create_with_clocks(call, res[1], next, reply);
+}
+
+static msp_outcome_t
+key_claimed(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
+            msp_reply_t *reply)
+{
+    create_state_t *st = call->state;
+    msp_outcome_t out;
+    if (may_create(call, res[0], reply, &out) != 0) {
+        return out;
+    }
+    const PGresult *err = msp_first_error(res, nres);
+    if (err != NULL) {
+        return msp_reply_sql_error(call, reply, err);
+    }
+    if (PQntuples(res[1]) == 1) {
+        return create_with_clocks(call, res[3], next, reply);   /* the key is ours */
+    }
+    if (PQntuples(res[2]) != 1) {
+        return msp_reply_no_tenant(call, reply);
+    }
+    if (strcmp(PQgetvalue(res[2], 0, 0), st->request_sha) != 0) {
+        return msp_reply_problem(call, reply, 422, "idempotency-key-reused",
+                                 "Idempotency-Key reused",
+                                 "This Idempotency-Key was used for a different request.",
+                                 NULL);
+    }
+    if (PQgetisnull(res[2], 0, 1)) {
+        return msp_reply_problem(call, reply, 409, "conflict", "Conflict",
+                                 "A request with this Idempotency-Key is still in progress.",
+                                 NULL);
+    }
+    return reply_created(call, reply, st->slug, PQgetvalue(res[2], 0, 2),
+                         (size_t) PQgetlength(res[2], 0, 2), NULL);
+}
+
+static int
+valid_idempotency_key(const char *key)
+{
+    size_t len = strlen(key);
+    if (len < 1 || len > 200) {
+        return 0;
+    }
+    for (; *key; key++) {
+        if (*key < 0x21 || *key > 0x7e) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static const char *
+category_of(msp_body_t *b)
+{
+    const char *category = "general";
+    if (msp_body_string(b, "category", 0, 1, 40, &category) == 1) {
+        int ok = category[0] >= 'a' && category[0] <= 'z';
+        for (const char *c = category; ok && *c; c++) {
+            ok = (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_';
+        }
+        if (!ok) {
+            msp_errors_add(b->errs, "category",
+                           "must be lower-case letters, digits and '_', starting with a letter");
+        }
+    }
+    return category;
+}
+
+msp_outcome_t
+msp_ticket_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
+{
+    const msp_principal_t *p = call->principal;
+    const char *slug = msp_param_slug(call, 0);
+    if (slug == NULL) {
+        return msp_reply_no_tenant(call, reply);
+    }
+    if (call->idempotency_key != NULL && !valid_idempotency_key(call->idempotency_key)) {
+        return msp_reply_problem(call, reply, 400, "validation", "Invalid Idempotency-Key",
+                                 "An Idempotency-Key is 1 to 200 visible ASCII characters.",
+                                 NULL);
+    }
+
+    msp_errors_t errs = { 0 };
+    msp_body_t b;
+    const char *why;
+    if (msp_body_parse(&b, call->body, call->body_len, &errs, &why) != 0) {
+        return msp_reply_malformed_body(call, reply, why);
+    }
+
+    const char *title = NULL, *description = "", *impact = NULL, *urgency = NULL;
+    const char *requester = p->sub;
+    long long assets[20];
+    size_t nassets = 0;
+    msp_body_string(&b, "title", 1, 1, 200, &title);
+    msp_body_string(&b, "description", 0, 0, 20000, &description);
+    const char *category = category_of(&b);
+    msp_body_enum(&b, "impact", 1, msp_levels, &impact);
+    msp_body_enum(&b, "urgency", 1, msp_levels, &urgency);
+    msp_body_string(&b, "requester", 0, 1, 200, &requester);
+    msp_body_id_array(&b, "asset_ids", 20, assets, &nassets);
+
+    if (msp_body_finish(&b)) {
+        msp_outcome_t out = msp_reply_invalid(call, reply, 422, "Invalid ticket", &errs);
+        msp_body_free(&b);
+        return out;
+    }
+
+    /* Copy what the statements need out of the body before freeing it. */
+    create_state_t *st = msp_alloc(call, sizeof(*st));
+    /* "{", up to 20 digits and a comma per id, "}", NUL. */
+    char *asset_list = msp_alloc(call, 3 + nassets * 21);
+    if (st == NULL || asset_list == NULL) {
+        msp_body_free(&b);
+        return msp_reply_out_of_memory(reply);
+    }
+    memset(st, 0, sizeof(*st));
+    call->state = st;
+    st->slug = slug;
+
+    char *a = asset_list;
+    *a++ = '{';
+    for (size_t i = 0; i < nassets; i++) {
+        a += sprintf(a, "%s%lld", i ? "," : "", assets[i]);
+    }
+    strcpy(a, "}");
+
+    msp_stmt_t *s = &st->create.stmts[0];
+    s->sql = &sql_ticket_create;
+    s->params[0] = slug;
+    s->params[1] = msp_strndup(call, title, strlen(title));
+    s->params[2] = msp_strndup(call, description, strlen(description));
+    s->params[3] = msp_strndup(call, category, strlen(category));
+    s->params[4] = impact;
+    s->params[5] = urgency;
+    s->params[6] = msp_priority(impact, urgency);
+    s->params[7] = msp_strndup(call, requester, strlen(requester));
+    s->params[8] = asset_list;
+    s->params[15] = call->idempotency_key;
+    st->create.nstmts = 1;
+    st->create.last = 1;
+    st->create.then = ticket_created;
+    msp_body_free(&b);
+    if (s->params[1] == NULL || s->params[2] == NULL || s->params[3] == NULL
+        || s->params[7] == NULL)
+    {
+        return msp_reply_out_of_memory(reply);
+    }
+
+    msp_step_tenant(first, slug);
+    if (call->idempotency_key == NULL) {
+        first->stmts[1].sql = &msp_sql_tenant_sla_inputs;
+        first->stmts[1].params[0] = slug;
+        first->nstmts = 2;
+        first->then = clocks_read;
+        return MSP_NEXT;
+    }
+
+    /* The request's identity for its key: method, path and body. */
+    msp_sha256_t *sha = msp_sha256_new();
+    if (sha == NULL) {
+        return msp_reply_out_of_memory(reply);
+    }
+    msp_sha256_update(sha, "POST ", 5);
+    msp_sha256_update(sha, slug, strlen(slug));
+    msp_sha256_update(sha, "\n", 1);
+    msp_sha256_update(sha, call->body, call->body_len);
+    msp_sha256_finish(sha, st->request_sha);
+
+    first->stmts[1].sql = &sql_idempotency_claim;
+    first->stmts[1].params[0] = slug;
+    first->stmts[1].params[1] = call->idempotency_key;
+    first->stmts[1].params[2] = st->request_sha;
+    first->stmts[2].sql = &sql_idempotency_stored;
+    first->stmts[2].params[0] = slug;
+    first->stmts[2].params[1] = call->idempotency_key;
+    first->stmts[3].sql = &msp_sql_tenant_sla_inputs;
+    first->stmts[3].params[0] = slug;
+    first->nstmts = 4;
+    first->then = key_claimed;
+    return MSP_NEXT;
+}
+
+/* ---- PATCH --------------------------------------------------------- */
+
+enum { F_TITLE, F_DESCRIPTION, F_CATEGORY, F_IMPACT, F_URGENCY, F_STATUS, F_SIDE, F_TIER,
+       F_ASSIGNEE, F_COUNT };
+
+static const char *const field_names[F_COUNT] = {
+    "title", "description", "category", "impact", "urgency", "status", "side", "tier",
+    "assignee"
+};
+
+typedef struct {
+    const char *slug;
+    const char *number;
+    const char *if_match;          /* the header: "*", or the ETag the client read */
+    int         given[F_COUNT];    /* present in the body */
+    const char *value[F_COUNT];    /* new value (NULL for a null tier/assignee) */
+} update_state_t;
+
+/*
+ * RFC 9110 If-Match: "*" or a list of entity-tags, compared strongly with
+ * the ticket's ETag, "<version>".  A weak tag, or one this API never sent
+ * (such as "stale"), matches nothing: 412.  Returns 1 when the header
+ * matches version (NULL: no ticket to match), 0 when it does not, -1 when
+ * it is not an If-Match value at all (400).
+ */
+static int
+if_match(const char *header, const char *version)
+{
+    const char *p = header;
+    int matched = 0, tags = 0;
+    while (*p == ' ' || *p == '\t') {
+        p++;
+    }
+    if (*p == '*') {
+        for (p++; *p == ' ' || *p == '\t'; p++) {
+        }
+        return *p == '\0' ? version != NULL : -1;
+    }
+    for (;;) {
+        while (*p == ' ' || *p == '\t' || *p == ',') {
+            p++;
+        }
+        if (*p == '\0') {
+            return tags > 0 ? matched : -1;
+        }
+        int weak = strncmp(p, "W/", 2) == 0;
+        if (weak) {
+            p += 2;
+        }
+        if (*p != '"') {
+            return -1;
+        }
+        const char *opaque = ++p;
+        /* etagc: %x21 / %x23-7E / obs-text */
+        while (*p == 0x21 || ((unsigned char) *p >= 0x23 && (unsigned char) *p != 0x7f)) {
+            p++;
+        }
+        if (*p != '"') {
+            return -1;
+        }
+        size_t len = (size_t) (p - opaque);
+        p++;
+        tags++;
+        if (!weak && version != NULL && strlen(version) == len
+            && memcmp(opaque, version, len) == 0)
+        {
+            matched = 1;
+        }
+        while (*p == ' ' || *p == '\t') {
+            p++;
+        }
+        if (*p != ',' && *p != '\0') {
+            return -1;
+        }
+    }
+}
+
+static msp_outcome_t
+ticket_updated(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
+               msp_reply_t *reply)
+{
+    (void) next;
+    const PGresult *err = msp_first_error(res, nres);
+    if (err != NULL) {
+        return msp_reply_sql_error(call, reply, err);
+    }
+    if (PQntuples(res[0]) != 1) {
+        /* The row was locked since the first step: this cannot happen. */
+        return msp_reply_problem(call, reply, 500, NULL, NULL,
+                                 "The ticket changed unexpectedly.", NULL);
+    }
+    const char *doc = msp_ticket_sla_doc(call, PQgetvalue(res[0], 0, 1),
+                                         (size_t) PQgetlength(res[0], 0, 1), 0);
+    if (doc == NULL) {
+        return msp_reply_out_of_memory(reply);
+    }
+    reply->etag = msp_ticket_etag(call, PQgetvalue(res[0], 0, 0));
+    return msp_reply_json(call, reply, 200, doc, strlen(doc));
+}
+
+/* Column of each field in sql_ticket_lock's result. */
+static const int lock_column[F_COUNT] = { 2, 3, 4, 5, 6, 1, 7, 8, 9 };
+
+static msp_outcome_t
+ticket_locked(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
+              msp_reply_t *reply)
+{
+    update_state_t *st = call->state;
+    const PGresult *err = msp_first_error(res, nres);
+    if (err != NULL) {
+        return msp_reply_sql_error(call, reply, err);
+    }
+    /* Seen first, then the role there: only those who may change the
+     * ticket lock it (row-level security keeps the others' FOR UPDATE
+     * from finding it). */
+    msp_tenant_t t;
+    int visible = msp_tenant_read(call, res[0], &t);
+    if (visible < 0) {
+        return msp_reply_out_of_memory(reply);
+    }
+    if (visible == 0 || PQntuples(res[1]) != 1) {
+        return msp_reply_no_ticket(call, reply);
+    }
+    if (!msp_can_update_ticket(&t.as)) {
+        return msp_reply_forbidden(call, reply, "This role may read tickets and comment on "
+                                   "them but not change them.");
+    }
+    const PGresult *row = res[2], *inputs = res[3];
+    if (PQntuples(row) != 1) {
+        return msp_reply_no_ticket(call, reply);
+    }
+    const char *version = PQgetvalue(row, 0, 0);
+    if (if_match(st->if_match, version) != 1) {
+        reply->etag = msp_ticket_etag(call, version);
+        return msp_reply_problem(call, reply, 412, "stale", "Precondition Failed",
+                                 "The ticket changed since it was read; read it again "
+                                 "and reapply the change.", NULL);
+    }
+
+    /* Start from the current values; apply what the body gives. */
+    const char *old[F_COUNT], *now[F_COUNT];
+    for (int f = 0; f < F_COUNT; f++) {
+        old[f] = PQgetisnull(row, 0, lock_column[f]) ? NULL : PQgetvalue(row, 0, lock_column[f]);
+        now[f] = st->given[f] ? st->value[f] : old[f];
+    }
+    /* Giving work to someone moves a new ticket to assigned. */
+    if (st->given[F_ASSIGNEE] && now[F_ASSIGNEE] != NULL && !st->given[F_STATUS]
+        && strcmp(old[F_STATUS], "new") == 0)
+    {
+        now[F_STATUS] = "assigned";
+    }
+    const char *why;
+    if (!msp_status_transition_ok(old[F_STATUS], now[F_STATUS], &why)) {
+        msp_errors_t errs = { 0 };
+        msp_errors_add(&errs, "status", "cannot go from %s to %s: %s", old[F_STATUS],
+                       now[F_STATUS], why);
+        return msp_reply_invalid(call, reply, 422, "Invalid status change", &errs);
+    }
+
+    json_t *changes = json_object();
+    for (int f = 0; f < F_COUNT; f++) {
+        int same = (old[f] == NULL && now[f] == NULL)
+                   || (old[f] != NULL && now[f] != NULL && strcmp(old[f], now[f]) == 0);
+        if (!same) {
+            json_object_set_new(changes, field_names[f],
+                                json_pack("{s:s?, s:s?}", "from", old[f], "to", now[f]));
+        }
+    }
+    /* The priority follows impact and urgency; its history drives the SLA. */
+    const char *old_priority = msp_priority(old[F_IMPACT], old[F_URGENCY]);
+    const char *new_priority = msp_priority(now[F_IMPACT], now[F_URGENCY]);
+    int new_priority_given = json_object_size(changes) > 0
+                             && strcmp(old_priority, new_priority) != 0;
+    if (new_priority_given) {
+        json_object_set_new(changes, "priority",
+                            json_pack("{s:s, s:s}", "from", old_priority, "to", new_priority));
+    }
+    if (json_object_size(changes) == 0) {
+        json_decref(changes);      /* nothing changes: the ticket as it is */
+        reply->etag = msp_ticket_etag(call, version);
+        const char *shown = msp_ticket_sla_config(inputs, 0) == NULL ? NULL
+            : msp_ticket_sla_doc(call, PQgetvalue(row, 0, 10), (size_t) PQgetlength(row, 0, 10),
+                                 strtoll(PQgetvalue(inputs, 0, MSP_SLA_IN_NOW), NULL, 10));
+        if (shown == NULL) {
+            return msp_reply_sla_failure(call, reply);
+        }
+        return msp_reply_json(call, reply, 200, shown, strlen(shown));
+    }
+    char *changes_text = json_dumps(changes, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(changes);
+    const char *changes_param = changes_text ? msp_strndup(call, changes_text,
+                                                           strlen(changes_text)) : NULL;
+    free(changes_text);
+
+    /* Copy the values out of the result, which the driver frees. */
+    msp_stmt_t *s = &next->stmts[0];
+    s->sql = &sql_ticket_update;
+    s->params[0] = st->slug;
+    s->params[1] = st->number;
+    s->params[2] = msp_strndup(call, version, strlen(version));
+    for (int f = 0; f < F_STATUS; f++) {
+        s->params[3 + f] = now[f] ? msp_strndup(call, now[f], strlen(now[f])) : NULL;
+    }
+    s->params[8] = msp_priority(now[F_IMPACT], now[F_URGENCY]);
+    for (int f = F_STATUS; f < F_COUNT; f++) {
+        s->params[9 + f - F_STATUS] = now[f] ? msp_strndup(call, now[f], strlen(now[f])) : NULL;
+    }
+    s->params[13] = changes_param;
+    if (changes_param == NULL || s->params[2] == NULL) {
+        return msp_reply_out_of_memory(reply);
+    }
+    /* The clocks with this change, stored by the update itself; the
+     * history entry is the one its event will make. */
+    msp_ticket_sla_t clocks;
+    json_t *change = json_pack("[s, o, o, o, b, n, n]", "updated",
+        strcmp(old[F_STATUS], now[F_STATUS]) != 0 ? json_string(now[F_STATUS]) : json_null(),
+        json_null(),                  /* the side moves by escalation only */
+        new_priority_given ? json_string(new_priority) : json_null(), 0);
+    int rc = change ? msp_ticket_sla_compute(call, inputs, change, &clocks) : -1;
+    json_decref(change);
+    if (rc != 0) {
+        return msp_reply_sla_failure(call, reply);
+    }
+    for (int i = 0; i < MSP_TICKET_SLA_PARAMS; i++) {
+        s->params[14 + i] = clocks.params[i];
+    }
+    next->nstmts = 1;
+    next->last = 1;
+    next->then = ticket_updated;
+    return MSP_NEXT;
+}
+
+msp_outcome_t
+msp_ticket_update_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
+{
+    const char *slug = msp_param_slug(call, 0), *prefix, *number;
+    if (slug == NULL || msp_param_ticket_id(call, 1, &prefix, &number) != 0) {
+        return msp_reply_no_ticket(call, reply);
+    }
+    if (call->if_match == NULL) {
+        return msp_reply_problem(call, reply, 428, "if-match-required",
+                                 "Precondition Required",
+                                 "Send If-Match with the ETag of the ticket as you read it.",
+                                 NULL);
+    }
+    update_state_t *st = msp_alloc(call, sizeof(*st));
+    if (st == NULL) {
+        return msp_reply_out_of_memory(reply);
+    }
+    memset(st, 0, sizeof(*st));
+    call->state = st;
+    st->slug = slug;
+    st->number = number;
+    st->if_match = call->if_match;
+    if (if_match(st->if_match, NULL) < 0) {
+        return msp_reply_problem(call, reply, 400, "validation", "Invalid If-Match",
+                                 "If-Match must be \"*\" or entity tags such as the ETag "
+                                 "\"3\" this API sent.", NULL);
+    }
+
+    msp_errors_t errs = { 0 };
+    msp_body_t b;
+    const char *why;
+    if (msp_body_parse(&b, call->body, call->body_len, &errs, &why) != 0) {
+        return msp_reply_malformed_body(call, reply, why);
+    }
+
+    const char **v = st->value;
+    st->given[F_TITLE] = msp_body_string(&b, "title", 0, 1, 200, &v[F_TITLE]) == 1;
+    st->given[F_DESCRIPTION] = msp_body_string(&b, "description", 0, 0, 20000,
+                                               &v[F_DESCRIPTION]) == 1;
+    if (msp_body_has(&b, "category")) {
+        v[F_CATEGORY] = category_of(&b);
+        st->given[F_CATEGORY] = 1;
+    }
+    st->given[F_IMPACT] = msp_body_enum(&b, "impact", 0, msp_levels, &v[F_IMPACT]) == 1;
+    st->given[F_URGENCY] = msp_body_enum(&b, "urgency", 0, msp_levels, &v[F_URGENCY]) == 1;
+    st->given[F_STATUS] = msp_body_enum(&b, "status", 0, msp_statuses, &v[F_STATUS]) == 1;
+    /* Work changes hands with a note, or not at all. */
+    if (msp_body_has(&b, "side")) {
+        msp_errors_add(&errs, "side", "moves only with an escalation (a handoff): "
+                       "POST .../tickets/{id}/escalations");
+    }
+    if (msp_body_has(&b, "tier")) {
+        msp_errors_add(&errs, "tier", "moves only with an escalation (a functional one): "
+                       "POST .../tickets/{id}/escalations");
+    }
+    st->given[F_ASSIGNEE] = msp_body_nullable_string(&b, "assignee", 1, 200,
+                                                     &v[F_ASSIGNEE]) == 1;
+
+    int invalid = msp_body_finish(&b);
+    int any = 0;
+    for (int f = 0; f < F_COUNT; f++) {
+        any |= st->given[f];
+        /* The body is freed below: keep copies. */
+        if (st->given[f] && v[f] != NULL) {
+            v[f] = msp_strndup(call, v[f], strlen(v[f]));
+        }
+    }
+    msp_body_free(&b);
+    if (!invalid && !any) {
+        msp_errors_add(&errs, "", "nothing to change: give at least one of "
+                       TICKET_CHANGE_FIELDS);
+        invalid = 1;
+    }
+    if (invalid) {
+        return msp_reply_invalid(call, reply, 422, "Invalid change", &errs);
+    }
+
+    msp_step_tenant(first, slug);
+    const msp_sql_t *const by_id[] = { &msp_sql_ticket_visible, &sql_ticket_lock };
+    for (int i = 0; i < 2; i++) {
+        first->stmts[1 + i].sql = by_id[i];
+        first->stmts[1 + i].params[0] = slug;
+        first->stmts[1 + i].params[1] = prefix;
+        first->stmts[1 + i].params[2] = number;
+    }
+    first->stmts[3].sql = &msp_sql_ticket_sla_inputs;
+    first->stmts[3].params[0] = slug;
+    first->stmts[3].params[1] = number;
+    first->nstmts = 4;
+    first->then = ticket_locked;
+    return MSP_NEXT;
+}
