@@ -395,17 +395,11 @@ ngx_http_msp_step_result(ngx_http_request_t *r, ngx_http_msp_ctx_t *ctx)
     }
 
     if (last && !job->committed
-        && ctx->reply.status >= 200 && ctx->reply.status < 400)
+        && msp_call_not_committed(&ctx->call, &ctx->reply))
     {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "msp: the transaction of route %d did not commit",
                       ctx->call.route);
-
-        (void) msp_reply_problem(&ctx->call, &ctx->reply,
-                                 NGX_HTTP_SERVICE_UNAVAILABLE,
-                                 "commit-failed", "Could not commit",
-                                 "The database could not commit the change; "
-                                 "nothing was saved. Retry shortly.", NULL);
     }
 
     return ngx_http_msp_reply(r, ctx);

@@ -218,11 +218,8 @@ ngx_http_msp_sweep_done(ngx_event_t *ev)
 static ngx_int_t
 ngx_http_msp_sweep_result(ngx_http_msp_sweep_t *sw)
 {
-    char                *msg, *state;
-    size_t               len;
-    u_char              *value;
-    ngx_int_t            n;
-    PGresult            *res;
+    long                 n;
+    char                 why[256];
     ngx_http_msp_job_t  *job;
 
     job = &sw->job;
@@ -249,26 +246,13 @@ ngx_http_msp_sweep_result(ngx_http_msp_sweep_t *sw)
         return 0;
     }
 
-    res = job->nres == 1 ? job->res[0] : NULL;
+    /* what the result means is the service's (services/sla/sla_sweep.h) */
 
-    if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+    n = msp_sla_sweep_events(job->nres == 1 ? job->res[0] : NULL,
+                             why, sizeof(why));
 
-        /* the primary message, on one line: not the PL/pgSQL context */
-
-        msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-        state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-
-        ngx_log_error(NGX_LOG_ERR, sw->log, 0,
-                      "msp sla sweep failed: %s (SQLSTATE %s)",
-                      msg ? msg : "no result", state ? state : "none");
-        return 0;
-    }
-
-    if (PQntuples(res) != 1 || PQnfields(res) != 1
-        || PQgetisnull(res, 0, 0))
-    {
-        ngx_log_error(NGX_LOG_ERR, sw->log, 0,
-                      "msp sla sweep: unexpected result");
+    if (n == MSP_SLA_SWEEP_FAILED) {
+        ngx_log_error(NGX_LOG_ERR, sw->log, 0, "msp sla sweep failed: %s", why);
         return 0;
     }
 
@@ -278,24 +262,13 @@ ngx_http_msp_sweep_result(ngx_http_msp_sweep_t *sw)
         return 0;
     }
 
-    value = (u_char *) PQgetvalue(res, 0, 0);
-    len = ngx_strlen(value);
-
-    if (len && value[0] == '-') {
+    if (n == MSP_SLA_SWEEP_BUSY) {
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, sw->log, 0,
                        "msp sla sweep: another sweeper is at work");
         return 0;
     }
 
-    n = ngx_atoi(value, len);
-
-    if (n == NGX_ERROR) {
-        ngx_log_error(NGX_LOG_ERR, sw->log, 0,
-                      "msp sla sweep: unexpected result \"%s\"", value);
-        return 0;
-    }
-
-    return n;
+    return (ngx_int_t) n;
 }
 
 

@@ -210,6 +210,18 @@ msp_reply_sql_error(msp_call_t *call, msp_reply_t *reply, const PGresult *res)
                              "The gateway could not complete the request.", NULL);
 }
 
+int
+msp_call_not_committed(msp_call_t *call, msp_reply_t *reply)
+{
+    if (reply->status < 200 || reply->status >= 400) {
+        return 0;
+    }
+    (void) msp_reply_problem(call, reply, 503, "commit-failed", "Could not commit",
+                             "The database could not commit the change; nothing was saved."
+                             " Retry shortly.", NULL);
+    return 1;
+}
+
 msp_outcome_t
 msp_api_database_failure(msp_call_t *call, msp_reply_t *reply, int timed_out)
 {

@@ -145,6 +145,12 @@ msp_outcome_t msp_reply_doc(msp_call_t *call, msp_reply_t *reply, int status, js
  * 503 or 504 problem+json. */
 msp_outcome_t msp_api_database_failure(msp_call_t *call, msp_reply_t *reply, int timed_out);
 
+/* The rule both drivers apply when a step marked last did not commit (a
+ * statement or the COMMIT failed): whatever the service made of its
+ * results, a 2xx or 3xx reply becomes 503, since nothing was saved.
+ * Returns 1 when it replaced the reply. */
+int msp_call_not_committed(msp_call_t *call, msp_reply_t *reply);
+
 /* The reply for a statement that failed, by its SQLSTATE: a constraint
  * the input broke is the client's (409, 422), anything else is ours (500,
  * without the database's words). */

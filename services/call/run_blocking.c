@@ -89,11 +89,13 @@ msp_run_blocking(PGconn *conn, msp_call_t *call, const char *statement_timeout,
         }
         if (!committed) {
             /* Replying before the last step is the service's choice not
-             * to commit; a last step whose COMMIT failed is not a success
-             * whatever the service made of its results. */
+             * to commit; asking for a step after a failed one, or after
+             * the last, cannot be carried out. */
             finish(conn, &msp_sql_rollback);
-            if (out == MSP_NEXT || (step.last && reply->status < 400)) {
+            if (out == MSP_NEXT) {
                 msp_api_database_failure(call, reply, 0);
+            } else if (step.last) {
+                msp_call_not_committed(call, reply);
             }
         }
         return;

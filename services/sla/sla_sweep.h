@@ -22,6 +22,12 @@
  * another sweeper holds the lock. */
 extern const msp_sql_t msp_sql_sla_sweep;
 
+/* What a sweep's result says: the events written (0 or more), or one of
+ * these.  res is the statement's result (NULL when there was none). */
+#define MSP_SLA_SWEEP_BUSY   (-1)   /* another sweeper holds the lock */
+#define MSP_SLA_SWEEP_FAILED (-2)   /* why says what went wrong, on one line */
+long msp_sla_sweep_events(const PGresult *res, char *why, size_t size);
+
 /* Who the sweep acts as: a provider administrator (it sees every tenant)
  * whose subject names it in the history and the audit log. */
 extern const msp_principal_t msp_sla_sweeper;
