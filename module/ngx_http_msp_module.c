@@ -186,8 +186,9 @@ ngx_http_msp_handler(ngx_http_request_t *r)
                              (const char *) r->uri.data, r->uri.len, &match);
 
     ngx_log_debug4(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "msp route \"%V %V\": match %d route %d",
-                   &r->method_name, &r->uri, (int) result, match.route);
+                   "msp route \"%V %V\": match %d route \"%s\"",
+                   &r->method_name, &r->uri, (int) result,
+                   match.route ? match.route->pattern : "");
 
     switch (result) {
 
@@ -201,7 +202,7 @@ ngx_http_msp_handler(ngx_http_request_t *r)
         break;
     }
 
-    if (msp_route_is_public(match.route)) {
+    if (match.route->is_public) {
         return ngx_http_msp_request(r, &match, method, NULL);
     }
 

@@ -273,7 +273,8 @@ ngx_http_msp_proceed(ngx_http_request_t *r, ngx_http_msp_ctx_t *ctx,
 
     if (ngx_http_msp_step_is_valid(&ctx->step) != NGX_OK) {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "msp: route %d gave an invalid step", ctx->call.route);
+                      "msp: route \"%s\" gave an invalid step",
+                      ctx->call.route->pattern);
         return ngx_http_msp_internal_error(r, ctx);
     }
 
@@ -384,8 +385,8 @@ ngx_http_msp_step_result(ngx_http_request_t *r, ngx_http_msp_ctx_t *ctx)
 
         if (last) {
             ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                          "msp: route %d asked for a step after its last",
-                          ctx->call.route);
+                          "msp: route \"%s\" asked for a step after its last",
+                          ctx->call.route->pattern);
             return ngx_http_msp_internal_error(r, ctx);
         }
 
@@ -398,8 +399,8 @@ ngx_http_msp_step_result(ngx_http_request_t *r, ngx_http_msp_ctx_t *ctx)
         && msp_call_not_committed(&ctx->call, &ctx->reply))
     {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "msp: the transaction of route %d did not commit",
-                      ctx->call.route);
+                      "msp: the transaction of route \"%s\" did not commit",
+                      ctx->call.route->pattern);
     }
 
     return ngx_http_msp_reply(r, ctx);

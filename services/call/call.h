@@ -24,7 +24,6 @@
 
 #include "common/errors.h"
 #include "auth/principal.h"
-#include "http/router.h"
 
 /* A named prepared statement.  Each is defined once, as a static const
  * object beside the service that owns it; drivers prepare it on a
@@ -62,9 +61,18 @@ typedef struct msp_reply {
     const char *link;
 } msp_reply_t;
 
+/* At most this many placeholders per route pattern; more never match. */
+#define MSP_ROUTE_MAX_PARAMS 4
+
+/* A path parameter: one segment of the request's path. */
+typedef struct {
+    const char *data;            /* points into the matched path */
+    size_t      len;             /* never 0 */
+} msp_param_t;
+
 typedef struct msp_call {
     const msp_principal_t *principal;  /* NULL on routes without authentication */
-    int                    route;      /* MSP_ROUTE_* */
+    const struct msp_route *route;     /* the row of the route table (http/router.h) */
     unsigned               method;     /* MSP_METHOD_* */
     size_t                 nparams;
     msp_param_t            params[MSP_ROUTE_MAX_PARAMS];

@@ -108,20 +108,6 @@ typedef struct {
     int         accept;
 } escalation_state_t;
 
-const char *
-msp_param_escalation_id(msp_call_t *call, size_t i)
-{
-    if (i >= call->nparams || call->params[i].len > 18) {
-        return NULL;
-    }
-    for (size_t j = 0; j < call->params[i].len; j++) {
-        if (call->params[i].data[j] < '0' || call->params[i].data[j] > '9') {
-            return NULL;
-        }
-    }
-    return msp_strndup(call, call->params[i].data, call->params[i].len);
-}
-
 static const char *
 value(const PGresult *res, int col)
 {
@@ -409,8 +395,8 @@ state_new(msp_call_t *call, const char *slug, const char *number)
 msp_outcome_t
 msp_escalation_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
 {
-    const char *slug = msp_param_slug(call, 0), *prefix, *number;
-    if (slug == NULL || msp_param_ticket_id(call, 1, &prefix, &number) != 0) {
+    const char *slug = msp_param_slug(call, "slug"), *prefix, *number;
+    if (slug == NULL || msp_param_ticket_id(call, "number", &prefix, &number) != 0) {
         return msp_reply_no_ticket(call, reply);
     }
     escalation_state_t *st = state_new(call, slug, number);
@@ -523,12 +509,13 @@ decision_checked(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *n
     return MSP_NEXT;
 }
 
-msp_outcome_t
-msp_escalation_decide_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
+/* Accepting and rejecting share the checks; accept says which. */
+static msp_outcome_t
+decide_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply, int accept)
 {
-    const char *slug = msp_param_slug(call, 0), *prefix, *number;
-    const char *eid = msp_param_escalation_id(call, 2);
-    if (slug == NULL || msp_param_ticket_id(call, 1, &prefix, &number) != 0 || eid == NULL) {
+    const char *slug = msp_param_slug(call, "slug"), *prefix, *number;
+    const char *eid = msp_param_id(call, "id");
+    if (slug == NULL || msp_param_ticket_id(call, "number", &prefix, &number) != 0 || eid == NULL) {
         return msp_reply_problem(call, reply, 404, "not-found", "Not Found",
                                  "There is no such escalation on this ticket.", NULL);
     }
@@ -537,7 +524,7 @@ msp_escalation_decide_start(msp_call_t *call, msp_step_t *first, msp_reply_t *re
         return msp_reply_out_of_memory(reply);
     }
     st->escalation = eid;
-    st->accept = call->route == MSP_ROUTE_ESCALATION_ACCEPT;
+    st->accept = accept;
 
     /* accept takes no body (or {}); reject takes the reason. */
     msp_errors_t errs = { 0 };
@@ -572,4 +559,16 @@ msp_escalation_decide_start(msp_call_t *call, msp_step_t *first, msp_reply_t *re
     first->nstmts = 3;
     first->then = decision_checked;
     return MSP_NEXT;
+}
+
+msp_outcome_t
+msp_escalation_accept_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
+{
+    return decide_start(call, first, reply, 1);
+}
+
+msp_outcome_t
+msp_escalation_reject_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
+{
+    return decide_start(call, first, reply, 0);
 }

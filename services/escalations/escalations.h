@@ -19,7 +19,9 @@
 
 msp_outcome_t msp_escalation_create_start(msp_call_t *call, msp_step_t *first,
                                           msp_reply_t *reply);
-msp_outcome_t msp_escalation_decide_start(msp_call_t *call, msp_step_t *first,
+msp_outcome_t msp_escalation_accept_start(msp_call_t *call, msp_step_t *first,
+                                          msp_reply_t *reply);
+msp_outcome_t msp_escalation_reject_start(msp_call_t *call, msp_step_t *first,
                                           msp_reply_t *reply);
 msp_outcome_t msp_escalation_list_start(msp_call_t *call, msp_step_t *first,
                                         msp_reply_t *reply);
@@ -36,7 +38,5 @@ msp_outcome_t msp_ticket_events_start(msp_call_t *call, msp_step_t *first,
 /* Whether a list cursor is a row id (decimal digits). */
 int msp_cursor_is_id(const char *after);
 
-/* The escalation id path parameter (decimal digits), or NULL. */
-const char *msp_param_escalation_id(msp_call_t *call, size_t i);
 
 #endif

@@ -139,9 +139,9 @@ static msp_outcome_t
 ticket_escalations(msp_call_t *call, msp_step_t *first, msp_reply_t *reply, int one)
 {
     static const char *const known[] = { "limit", "after", NULL };
-    const char *slug = msp_param_slug(call, 0), *prefix, *number, *eid = NULL;
-    if (slug == NULL || msp_param_ticket_id(call, 1, &prefix, &number) != 0
-        || (one && (eid = msp_param_escalation_id(call, 2)) == NULL))
+    const char *slug = msp_param_slug(call, "slug"), *prefix, *number, *eid = NULL;
+    if (slug == NULL || msp_param_ticket_id(call, "number", &prefix, &number) != 0
+        || (one && (eid = msp_param_id(call, "id")) == NULL))
     {
         return msp_reply_no_ticket(call, reply);
     }
@@ -416,7 +416,7 @@ policy_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
 msp_outcome_t
 msp_escalation_policy_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
 {
-    const char *slug = msp_param_slug(call, 0);
+    const char *slug = msp_param_slug(call, "slug");
     if (slug == NULL) {
         return msp_reply_no_tenant(call, reply);
     }

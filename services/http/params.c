@@ -2,17 +2,33 @@
  * params.c - path parameters: tenant slugs and ticket ids.
  */
 #include "http/params.h"
+#include "http/router.h"
 
 #include <string.h>
 
-const char *
-msp_param_slug(msp_call_t *call, size_t i)
+const msp_param_t *
+msp_param(const msp_call_t *call, const char *name)
 {
-    if (i >= call->nparams) {
+    /* The captures are in the order of the pattern's placeholders. */
+    size_t n = 0, len = strlen(name);
+    for (const char *p = call->route ? strchr(call->route->pattern, '{') : NULL; p != NULL;
+         p = strchr(p + 1, '{'), n++) {
+        if (strncmp(p + 1, name, len) == 0 && p[1 + len] == '}') {
+            return n < call->nparams ? &call->params[n] : NULL;
+        }
+    }
+    return NULL;
+}
+
+const char *
+msp_param_slug(msp_call_t *call, const char *name)
+{
+    const msp_param_t *param = msp_param(call, name);
+    if (param == NULL) {
         return NULL;
     }
-    const char *s = call->params[i].data;
-    size_t len = call->params[i].len;
+    const char *s = param->data;
+    size_t len = param->len;
     if (len < 2 || len > 31 || s[0] < 'a' || s[0] > 'z') {
         return NULL;
     }
@@ -26,13 +42,14 @@ msp_param_slug(msp_call_t *call, size_t i)
 }
 
 int
-msp_param_ticket_id(msp_call_t *call, size_t i, const char **prefix, const char **number)
+msp_param_ticket_id(msp_call_t *call, const char *name, const char **prefix, const char **number)
 {
-    if (i >= call->nparams) {
+    const msp_param_t *param = msp_param(call, name);
+    if (param == NULL) {
         return -1;
     }
-    const char *s = call->params[i].data;
-    size_t len = call->params[i].len;
+    const char *s = param->data;
+    size_t len = param->len;
     const char *dash = memchr(s, '-', len);
     if (dash == NULL) {
         return -1;
@@ -64,4 +81,19 @@ msp_param_ticket_id(msp_call_t *call, size_t i, const char **prefix, const char 
     *prefix = msp_strndup(call, s, plen);
     *number = msp_strndup(call, dash + 1, nlen);
     return *prefix && *number ? 0 : -1;
+}
+
+const char *
+msp_param_id(msp_call_t *call, const char *name)
+{
+    const msp_param_t *param = msp_param(call, name);
+    if (param == NULL || param->len > 18) {
+        return NULL;
+    }
+    for (size_t j = 0; j < param->len; j++) {
+        if (param->data[j] < '0' || param->data[j] > '9') {
+            return NULL;
+        }
+    }
+    return msp_strndup(call, param->data, param->len);
 }

@@ -9,11 +9,18 @@
 
 #include "call/call.h"
 
-/* The i-th path parameter as a tenant slug in the arena, or NULL. */
-const char *msp_param_slug(msp_call_t *call, size_t i);
+/* The path parameter the route's pattern names "{name}", or NULL. */
+const msp_param_t *msp_param(const msp_call_t *call, const char *name);
 
-/* The i-th path parameter as a ticket id: its prefix and number (as
+/* The parameter as a tenant slug in the arena, or NULL. */
+const char *msp_param_slug(msp_call_t *call, const char *name);
+
+/* The parameter as a ticket id ("ACME-42"): its prefix and number (as
  * decimal text), both in the arena.  -1 when malformed. */
-int msp_param_ticket_id(msp_call_t *call, size_t i, const char **prefix, const char **number);
+int msp_param_ticket_id(msp_call_t *call, const char *name, const char **prefix,
+                        const char **number);
+
+/* The parameter as a decimal id (an escalation's), in the arena, or NULL. */
+const char *msp_param_id(msp_call_t *call, const char *name);
 
 #endif

@@ -6,43 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/*
- * The API.  A new endpoint is a new row (and an id in router.h); rows that
- * share a pattern may each handle different methods.
- */
-static const msp_route_t api_routes[] = {
-    { "/v1/health",                                   MSP_METHOD_GET,   MSP_ROUTE_HEALTH },
-    { "/v1/me",                                       MSP_METHOD_GET,   MSP_ROUTE_ME },
-    { "/v1/tenants",                                  MSP_METHOD_GET,   MSP_ROUTE_TENANT_LIST },
-    { "/v1/tenants/{slug}",                           MSP_METHOD_GET,   MSP_ROUTE_TENANT_GET },
-    { "/v1/tenants/{slug}/tickets",                   MSP_METHOD_GET,   MSP_ROUTE_TICKET_LIST },
-    { "/v1/tenants/{slug}/tickets",                   MSP_METHOD_POST,  MSP_ROUTE_TICKET_CREATE },
-    { "/v1/tenants/{slug}/tickets/{number}",          MSP_METHOD_GET,   MSP_ROUTE_TICKET_GET },
-    { "/v1/tenants/{slug}/tickets/{number}",          MSP_METHOD_PATCH, MSP_ROUTE_TICKET_UPDATE },
-    { "/v1/tenants/{slug}/tickets/{number}/comments", MSP_METHOD_POST,  MSP_ROUTE_COMMENT_CREATE },
-    { "/v1/tenants/{slug}/tickets/{number}/sla",      MSP_METHOD_GET,   MSP_ROUTE_TICKET_SLA },
-    { "/v1/queue",                                    MSP_METHOD_GET,   MSP_ROUTE_QUEUE },
-    { "/v1/tenants/{slug}/tickets/{number}/events",   MSP_METHOD_GET,   MSP_ROUTE_TICKET_EVENTS },
-    { "/v1/tenants/{slug}/tickets/{number}/escalations",
-                                                      MSP_METHOD_GET,   MSP_ROUTE_ESCALATION_LIST },
-    { "/v1/tenants/{slug}/tickets/{number}/escalations",
-                                                      MSP_METHOD_POST,  MSP_ROUTE_ESCALATION_CREATE },
-    { "/v1/tenants/{slug}/tickets/{number}/escalations/{id}",
-                                                      MSP_METHOD_GET,   MSP_ROUTE_ESCALATION_GET },
-    { "/v1/tenants/{slug}/tickets/{number}/escalations/{id}/accept",
-                                                      MSP_METHOD_POST,  MSP_ROUTE_ESCALATION_ACCEPT },
-    { "/v1/tenants/{slug}/tickets/{number}/escalations/{id}/reject",
-                                                      MSP_METHOD_POST,  MSP_ROUTE_ESCALATION_REJECT },
-    { "/v1/tenants/{slug}/escalation-policy",         MSP_METHOD_GET,   MSP_ROUTE_ESCALATION_POLICY },
-    { "/v1/escalations",                              MSP_METHOD_GET,   MSP_ROUTE_ESCALATIONS_WAITING },
-    { "/v1/inbox",                                    MSP_METHOD_GET,   MSP_ROUTE_INBOX },
-};
-
-const msp_route_table_t msp_api_routes = {
-    api_routes, sizeof(api_routes) / sizeof(api_routes[0])
-};
-
-
 /* In the order an Allow value lists them. */
 static const struct {
     unsigned    bit;
@@ -174,7 +137,6 @@ msp_route_match(const msp_route_table_t *table, unsigned method,
                 const char *path, size_t len, msp_match_t *match)
 {
     memset(match, 0, sizeof(*match));
-    match->route = MSP_ROUTE_NONE;
 
     int found = 0;
 
@@ -192,7 +154,7 @@ msp_route_match(const msp_route_table_t *table, unsigned method,
 
         if (!found && method != 0 && (accepted & method)) {
             found = 1;
-            match->route = route->id;
+            match->route = route;
             match->nparams = matched - 1;
             memcpy(match->params, params,
                    match->nparams * sizeof(params[0]));

@@ -2,14 +2,14 @@
  * router.h - matches a request's method and path against the API's routes.
  *
  * A route table is a list of rows: a path pattern, the methods the row
- * handles and the route id the caller dispatches on.  Patterns are literal
+ * handles, and the service that answers them.  Patterns are literal
  * text with "{name}" placeholders that each capture one path segment:
  *
  *     "/v1/tenants/{slug}/tickets/{number}"
  *
  * A match gives one of the three answers HTTP needs:
  *
- *   MSP_MATCH_OK           a row handles this method on this path; its id
+ *   MSP_MATCH_OK           a row handles this method on this path; the row
  *                          and the captured parameters are in the result;
  *   MSP_MATCH_NOT_FOUND    no pattern matches the path (404);
  *   MSP_MATCH_NOT_ALLOWED  the path exists, but not for this method (405);
@@ -29,6 +29,8 @@
 #ifndef MSP_ROUTER_H
 #define MSP_ROUTER_H
 
+#include "call/call.h"
+
 #include <stddef.h>
 
 /* Methods, as bits so that a row and an Allow value can hold several. */
@@ -42,36 +44,17 @@ enum {
     MSP_METHOD_OPTIONS = 1u << 6
 };
 
-/* The API's routes.  MSP_ROUTE_NONE is never a row's id. */
-typedef enum {
-    MSP_ROUTE_NONE = 0,
-    MSP_ROUTE_HEALTH,            /* GET /v1/health */
-    MSP_ROUTE_ME,
-    MSP_ROUTE_TENANT_LIST,
-    MSP_ROUTE_TENANT_GET,
-    MSP_ROUTE_TICKET_LIST,
-    MSP_ROUTE_TICKET_CREATE,
-    MSP_ROUTE_TICKET_GET,
-    MSP_ROUTE_TICKET_UPDATE,
-    MSP_ROUTE_COMMENT_CREATE,
-    MSP_ROUTE_TICKET_SLA,
-    MSP_ROUTE_QUEUE,
-    MSP_ROUTE_TICKET_EVENTS,
-    MSP_ROUTE_ESCALATION_LIST,
-    MSP_ROUTE_ESCALATION_CREATE,
-    MSP_ROUTE_ESCALATION_GET,
-    MSP_ROUTE_ESCALATION_ACCEPT,
-    MSP_ROUTE_ESCALATION_REJECT,
-    MSP_ROUTE_ESCALATION_POLICY,
-    MSP_ROUTE_ESCALATIONS_WAITING,
-    MSP_ROUTE_INBOX,
-    MSP_ROUTE_COUNT
-} msp_route_id_t;
+/* What a route's service does first: validate the request and give its
+ * first step, or the reply (services/call/call.h). */
+typedef msp_outcome_t (*msp_start_fn)(msp_call_t *call, msp_step_t *first,
+                                      msp_reply_t *reply);
 
-typedef struct {
-    const char *pattern;         /* "/v1/tenants/{slug}" */
-    unsigned    methods;         /* MSP_METHOD_* bits; GET implies HEAD */
-    int         id;              /* what the caller dispatches on */
+/* One row of a route table: everything about a route is here. */
+typedef struct msp_route {
+    const char  *pattern;        /* "/v1/tenants/{slug}" */
+    unsigned     methods;        /* MSP_METHOD_* bits; GET implies HEAD */
+    msp_start_fn start;          /* the service that answers it */
+    int          is_public;      /* may be called without a verified principal */
 } msp_route_t;
 
 typedef struct {
@@ -79,19 +62,11 @@ typedef struct {
     size_t             n;
 } msp_route_table_t;
 
-/* The table the gateway serves. */
+/* The table the gateway serves (services/http/api.c). */
 extern const msp_route_table_t msp_api_routes;
-
-/* At most this many placeholders per pattern; more never match. */
-#define MSP_ROUTE_MAX_PARAMS 4
 
 /* Fits every name: "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS". */
 #define MSP_ALLOW_MAX 64
-
-typedef struct {
-    const char *data;            /* points into the matched path */
-    size_t      len;             /* never 0 */
-} msp_param_t;
 
 typedef enum {
     MSP_MATCH_OK,
@@ -100,7 +75,7 @@ typedef enum {
 } msp_match_status_t;
 
 typedef struct {
-    int         route;           /* the row's id when OK, else MSP_ROUTE_NONE */
+    const msp_route_t *route;    /* the row when OK, else NULL */
     size_t      nparams;
     msp_param_t params[MSP_ROUTE_MAX_PARAMS];  /* in pattern order */
 

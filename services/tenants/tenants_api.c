@@ -131,7 +131,7 @@ tenant_get_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *ne
 msp_outcome_t
 msp_tenant_get_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
 {
-    const char *slug = msp_param_slug(call, 0);
+    const char *slug = msp_param_slug(call, "slug");
     if (slug == NULL) {
         return msp_reply_no_tenant(call, reply);
     }

@@ -109,8 +109,8 @@ ticket_get_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *ne
 msp_outcome_t
 msp_ticket_get_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
 {
-    const char *slug = msp_param_slug(call, 0), *prefix, *number;
-    if (slug == NULL || msp_param_ticket_id(call, 1, &prefix, &number) != 0) {
+    const char *slug = msp_param_slug(call, "slug"), *prefix, *number;
+    if (slug == NULL || msp_param_ticket_id(call, "number", &prefix, &number) != 0) {
         return msp_reply_no_ticket(call, reply);
     }
     msp_step_tenant(first, slug);
@@ -194,7 +194,7 @@ msp_ticket_list_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     };
     static const char *const priorities[] = { "P1", "P2", "P3", "P4", NULL };
 
-    const char *slug = msp_param_slug(call, 0);
+    const char *slug = msp_param_slug(call, "slug");
     if (slug == NULL) {
         return msp_reply_no_tenant(call, reply);
     }

@@ -321,7 +321,7 @@ msp_outcome_t
 msp_ticket_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
 {
     const msp_principal_t *p = call->principal;
-    const char *slug = msp_param_slug(call, 0);
+    const char *slug = msp_param_slug(call, "slug");
     if (slug == NULL) {
         return msp_reply_no_tenant(call, reply);
     }
@@ -666,8 +666,8 @@ ticket_locked(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next
 msp_outcome_t
 msp_ticket_update_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
 {
-    const char *slug = msp_param_slug(call, 0), *prefix, *number;
-    if (slug == NULL || msp_param_ticket_id(call, 1, &prefix, &number) != 0) {
+    const char *slug = msp_param_slug(call, "slug"), *prefix, *number;
+    if (slug == NULL || msp_param_ticket_id(call, "number", &prefix, &number) != 0) {
         return msp_reply_no_ticket(call, reply);
     }
     if (call->if_match == NULL) {

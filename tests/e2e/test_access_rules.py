@@ -12,7 +12,7 @@ data did not change.
    ASSIGNMENT there (`mspctl assign SUBJECT SLUG ROLE`), not the token's:
    over HTTP, in SQL (app.set_principal, row-level security), and gone on
    the next request after `mspctl unassign`.
-2. Visibility first, for every tenant-scoped route of services/http/router.c
+2. Visibility first, for every tenant-scoped route of services/http/api.c
    and every kind of outsider: 404, the same answer as for a tenant that
    does not exist, and nothing written.
 3. A requester's PATCH of another requester's ticket is 404 and takes no
@@ -370,7 +370,7 @@ def test_unassign_is_404_on_the_next_request(ta, tb, as_user, gateway_url):
 # 2. Visibility first: every tenant-scoped route, every outsider
 # =============================================================================
 
-# Every route of services/http/router.c under /v1/tenants/{slug}, with a body
+# Every route of services/http/api.c under /v1/tenants/{slug}, with a body
 # that would be accepted from someone who may act there (so that only
 # visibility can refuse it).  test_the_table_covers_every_tenant_scoped_route
 # keeps this list in step with the router.
@@ -400,9 +400,9 @@ OUTSIDERS = ["b:it", "b:itl", "b:req", "b:aud", "b:integ", "b:tech1", "b:lead", 
 
 
 def test_the_table_covers_every_tenant_scoped_route():
-    router = (ROOT / "services" / "http" / "router.c").read_text()
+    router = (ROOT / "services" / "http" / "api.c").read_text()
     routed = set(re.findall(r'\{\s*"(/v1/tenants/\{slug\}[^"]*)",\s*MSP_METHOD_(\w+)', router))
-    assert routed, "no tenant-scoped route found in services/http/router.c"
+    assert routed, "no tenant-scoped route found in services/http/api.c"
     assert {(path, method) for method, path, _ in ROUTES} == routed
 
 

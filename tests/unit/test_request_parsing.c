@@ -14,6 +14,7 @@
 #include "http/json_body.h"
 #include "http/page.h"
 #include "http/params.h"
+#include "http/router.h"
 
 static msp_call_t
 call_with_args(const char *args)
@@ -151,27 +152,36 @@ test_path_params(void **state)
     (void) state;
     msp_call_t call = call_with_args(NULL);
     const char *prefix, *number;
+    static const msp_route_t route = { "/v1/tenants/{slug}/tickets/{number}", MSP_METHOD_GET,
+                                       NULL, 0 };
+    call.route = &route;
     call.nparams = 2;
     call.params[0] = (msp_param_t) { "acme-corp", 9 };
     call.params[1] = (msp_param_t) { "ACME2-42", 8 };
-    assert_string_equal(msp_param_slug(&call, 0), "acme-corp");
-    assert_int_equal(msp_param_ticket_id(&call, 1, &prefix, &number), 0);
+    assert_string_equal(msp_param_slug(&call, "slug"), "acme-corp");
+    assert_int_equal(msp_param_ticket_id(&call, "number", &prefix, &number), 0);
     assert_string_equal(prefix, "ACME2");
     assert_string_equal(number, "42");
 
     const char *bad_slugs[] = { "Acme", "a", "1acme", "acme_corp", "acme corp" };
     for (size_t i = 0; i < sizeof(bad_slugs) / sizeof(bad_slugs[0]); i++) {
         call.params[0] = (msp_param_t) { bad_slugs[i], strlen(bad_slugs[i]) };
-        assert_null(msp_param_slug(&call, 0));
+        assert_null(msp_param_slug(&call, "slug"));
     }
     const char *bad_ids[] = { "ACME-0", "ACME-042", "ACME-", "-42", "A-1", "acme-1",
                               "ACME-2147483648", "ACME-1x", "ACME42", "ACMEACMEACM-1" };
     for (size_t i = 0; i < sizeof(bad_ids) / sizeof(bad_ids[0]); i++) {
         call.params[1] = (msp_param_t) { bad_ids[i], strlen(bad_ids[i]) };
-        assert_int_equal(msp_param_ticket_id(&call, 1, &prefix, &number), -1);
+        assert_int_equal(msp_param_ticket_id(&call, "number", &prefix, &number), -1);
     }
     call.params[1] = (msp_param_t) { "ACME-2147483647", 15 };
-    assert_int_equal(msp_param_ticket_id(&call, 1, &prefix, &number), 0);
+    assert_int_equal(msp_param_ticket_id(&call, "number", &prefix, &number), 0);
+
+    /* parameters are found by the pattern's names, in its order */
+    assert_ptr_equal(msp_param(&call, "number"), &call.params[1]);
+    assert_null(msp_param(&call, "id"));
+    assert_null(msp_param(&call, "slu"));
+    assert_null(msp_param_slug(&call, "tenant"));
     msp_call_free(&call);
 }
 
