@@ -21,6 +21,7 @@
 #include "auth/tenant_context.h"
 #include "tickets/ticket_sla.h"
 #include "tickets/tickets.h"
+#include "http/replies.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -443,14 +444,7 @@ decided(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next, msp_
     if (state != NULL && strcmp(state, "55000") == 0) {
         return reply_conflict(call, reply, "The escalation was decided meanwhile.");
     }
-    if (err != NULL) {
-        return msp_reply_sql_error(call, reply, err);
-    }
-    if (PQntuples(res[0]) != 1) {
-        return msp_reply_no_ticket(call, reply);
-    }
-    return msp_reply_json(call, reply, 200, PQgetvalue(res[0], 0, 0),
-                          (size_t) PQgetlength(res[0], 0, 0));
+    return msp_reply_document(call, reply, res, nres, 0, msp_reply_no_ticket);
 }
 
 static msp_outcome_t
@@ -469,8 +463,7 @@ decision_checked(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *n
     }
     const PGresult *in = res[2];
     if (visible == 0 || PQntuples(in) != 1) {
-        return msp_reply_problem(call, reply, 404, "not-found", "Not Found",
-                                 "There is no such escalation on this ticket.", NULL);
+        return msp_reply_no_escalation(call, reply);
     }
     if (strcmp(t.as.role, "auditor") == 0) {
         return msp_reply_forbidden(call, reply, "Auditors read; they do not decide "
@@ -516,8 +509,7 @@ decide_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply, int accept
     const char *slug = msp_param_slug(call, "slug"), *prefix, *number;
     const char *eid = msp_param_id(call, "id");
     if (slug == NULL || msp_param_ticket_id(call, "number", &prefix, &number) != 0 || eid == NULL) {
-        return msp_reply_problem(call, reply, 404, "not-found", "Not Found",
-                                 "There is no such escalation on this ticket.", NULL);
+        return msp_reply_no_escalation(call, reply);
     }
     escalation_state_t *st = state_new(call, slug, number);
     if (st == NULL) {

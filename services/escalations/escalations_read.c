@@ -17,6 +17,7 @@
 #include "tickets/ticket_rules.h"
 #include "tickets/ticket_sla.h"
 #include "tickets/tickets.h"
+#include "http/replies.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -128,8 +129,7 @@ ticket_escalations_done(msp_call_t *call, PGresult *const *res, int nres, msp_st
         return msp_list_reply(call, reply, st->list, res[2]);
     }
     if (PQntuples(res[2]) != 1) {
-        return msp_reply_problem(call, reply, 404, "not-found", "Not Found",
-                                 "There is no such escalation on this ticket.", NULL);
+        return msp_reply_no_escalation(call, reply);
     }
     return msp_reply_json(call, reply, 200, PQgetvalue(res[2], 0, 0),
                           (size_t) PQgetlength(res[2], 0, 0));

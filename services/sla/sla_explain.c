@@ -12,6 +12,7 @@
 #include "tickets/ticket_rules.h"
 #include "tickets/ticket_sla.h"
 #include "tickets/tickets.h"
+#include "http/replies.h"
 
 #include <stdlib.h>
 #include <string.h>

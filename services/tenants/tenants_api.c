@@ -7,6 +7,7 @@
 #include "http/page.h"
 #include "http/params.h"
 #include "tickets/tickets.h"
+#include "http/replies.h"
 
 #include <string.h>
 
@@ -117,15 +118,7 @@ tenant_get_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *ne
                 msp_reply_t *reply)
 {
     (void) next;
-    const PGresult *err = msp_first_error(res, nres);
-    if (err != NULL) {
-        return msp_reply_sql_error(call, reply, err);
-    }
-    if (PQntuples(res[0]) != 1) {
-        return msp_reply_no_tenant(call, reply);
-    }
-    return msp_reply_json(call, reply, 200, PQgetvalue(res[0], 0, 0),
-                          (size_t) PQgetlength(res[0], 0, 0));
+    return msp_reply_document(call, reply, res, nres, 0, msp_reply_no_tenant);
 }
 
 msp_outcome_t

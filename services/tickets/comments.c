@@ -16,6 +16,7 @@
 #include "tickets/ticket_rules.h"
 #include "tickets/ticket_sla.h"
 #include "tickets/tickets.h"
+#include "http/replies.h"
 
 #include <string.h>
 

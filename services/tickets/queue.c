@@ -10,6 +10,7 @@
 #include "http/page.h"
 #include "tickets/ticket_sla.h"
 #include "tickets/tickets.h"
+#include "http/replies.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -12,6 +12,7 @@
 #include "http/params.h"
 #include "auth/tenant_context.h"
 #include "tickets/tickets.h"
+#include "http/replies.h"
 
 #include <string.h>
 

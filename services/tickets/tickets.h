@@ -33,14 +33,6 @@ msp_outcome_t msp_queue_start(msp_call_t *call, msp_step_t *first, msp_reply_t *
 extern const msp_sql_t msp_sql_ticket_visible;
 
 /* Shared by the files above. */
-msp_outcome_t msp_reply_no_ticket(msp_call_t *call, msp_reply_t *reply);
-msp_outcome_t msp_reply_no_tenant(msp_call_t *call, msp_reply_t *reply);
-/* 400 for a body msp_body_parse() refused, with its reason. */
-msp_outcome_t msp_reply_malformed_body(msp_call_t *call, msp_reply_t *reply, const char *why);
-msp_outcome_t msp_reply_forbidden(msp_call_t *call, msp_reply_t *reply, const char *detail);
-/* 400 for a bad query string, 422 for a bad body; errs name the fields. */
-msp_outcome_t msp_reply_invalid(msp_call_t *call, msp_reply_t *reply, int status,
-                                const char *title, const msp_errors_t *errs);
 /* 500 when a ticket's SLA clocks cannot be computed (its tenant's
  * calendar does not compile): the change is not made. */
 msp_outcome_t msp_reply_sla_failure(msp_call_t *call, msp_reply_t *reply);

@@ -8,6 +8,7 @@
 #include "auth/tenant_context.h"
 #include "tickets/ticket_sla.h"
 #include "tickets/tickets.h"
+#include "http/replies.h"
 
 #include <stdlib.h>
 #include <string.h>

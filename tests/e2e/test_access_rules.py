@@ -110,6 +110,9 @@ def refused(resp, status):
     """A problem+json answer with this status (the body as a dict)."""
     body = problem(resp, status)
     assert body.get("detail"), show(resp)
+    if status == 404:
+        # every 404 of the API is the same problem; only the detail differs
+        assert (body["type"], body["title"]) == ("about:blank", "Not Found"), show(resp)
     return body
 
 
@@ -336,6 +339,21 @@ def test_assignment_role_governs_row_level_security(ta, tb, crossed, gateway_url
     assert ta.get(mine["id"])["title"] == mine["title"]
     assert tb.get(theirs["id"])["title"] == theirs["title"]
     assert [e["kind"] for e in ta.events(mine["id"])] == ["created"]
+
+
+def test_every_404_is_the_same_problem(ta):
+    """No tenant, no ticket, no escalation, no resource at the path, a
+    malformed id: one problem type and title; only the detail differs."""
+    ticket = ta.create()
+    c = ta.tech1
+    details = {refused(resp, 404)["detail"] for resp in (
+        c.get("/v1/tenants/no-such-tenant"),
+        c.get(ta.url("ACR-999999")),
+        c.get(ta.url("not-an-id")),
+        c.get(ta.esc_url(ticket["id"], 999999)),
+        c.post(ta.esc_url(ticket["id"], 999999, "accept")),
+        c.get("/v1/no-such-resource"))}
+    assert len(details) >= 4, details
 
 
 def test_unassign_is_404_on_the_next_request(ta, tb, as_user, gateway_url):

@@ -1,0 +1,35 @@
+/*
+ * replies.h - the API's shared replies: one wording and one problem type
+ * for each kind of refusal, whatever service gives it.
+ *
+ * Every 404 is the same problem (about:blank, "Not Found"): outside the
+ * principal's tenants, a thing that does not exist and a thing it may not
+ * see must look alike.  Only the detail says what was looked for.
+ */
+#ifndef MSP_REPLIES_H
+#define MSP_REPLIES_H
+
+#include "call/call.h"
+
+msp_outcome_t msp_reply_not_found(msp_call_t *call, msp_reply_t *reply, const char *detail);
+msp_outcome_t msp_reply_no_tenant(msp_call_t *call, msp_reply_t *reply);
+msp_outcome_t msp_reply_no_ticket(msp_call_t *call, msp_reply_t *reply);
+msp_outcome_t msp_reply_no_escalation(msp_call_t *call, msp_reply_t *reply);
+
+/* 400 for a body msp_body_parse() refused, with its reason. */
+msp_outcome_t msp_reply_malformed_body(msp_call_t *call, msp_reply_t *reply, const char *why);
+msp_outcome_t msp_reply_forbidden(msp_call_t *call, msp_reply_t *reply, const char *detail);
+/* 400 for a bad query string, 422 for a bad body; errs name the fields. */
+msp_outcome_t msp_reply_invalid(msp_call_t *call, msp_reply_t *reply, int status,
+                                const char *title, const msp_errors_t *errs);
+
+/*
+ * The whole of a callback that answers with one JSON document: the first
+ * failed statement's reply (msp_reply_sql_error), 404 with `missing` when
+ * res[which] has no row, else 200 with its first column.
+ */
+msp_outcome_t msp_reply_document(msp_call_t *call, msp_reply_t *reply, PGresult *const *res,
+                                 int nres, int which,
+                                 msp_outcome_t (*missing)(msp_call_t *, msp_reply_t *));
+
+#endif
