@@ -53,7 +53,7 @@ ngx_http_msp_send_problem(ngx_http_request_t *r, ngx_uint_t status,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    json = msp_problem_json((int) status, type_slug, title, detail, errs);
+    json = msp_problem_json((int) status, type_slug, title, detail, errs, NULL);
     if (json == NULL) {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                       "msp: no memory for a %ui problem body", status);

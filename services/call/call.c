@@ -155,7 +155,15 @@ msp_outcome_t
 msp_reply_problem(msp_call_t *call, msp_reply_t *reply, int status, const char *type_slug,
                   const char *title, const char *detail, const msp_errors_t *errs)
 {
-    char *text = msp_problem_json(status, type_slug, title, detail, errs);
+    return msp_reply_problem_with(call, reply, status, type_slug, title, detail, errs, NULL);
+}
+
+msp_outcome_t
+msp_reply_problem_with(msp_call_t *call, msp_reply_t *reply, int status,
+                       const char *type_slug, const char *title, const char *detail,
+                       const msp_errors_t *errs, const json_t *extra)
+{
+    char *text = msp_problem_json(status, type_slug, title, detail, errs, extra);
     if (text == NULL) {
         return msp_reply_out_of_memory(reply);
     }

@@ -168,5 +168,10 @@ const PGresult *msp_first_error(PGresult *const *res, int nres);
 msp_outcome_t msp_reply_problem(msp_call_t *call, msp_reply_t *reply, int status,
                                 const char *type_slug, const char *title, const char *detail,
                                 const msp_errors_t *errs);
+/* The same with extension members (http/problem.h), NULL for none. */
+msp_outcome_t msp_reply_problem_with(msp_call_t *call, msp_reply_t *reply, int status,
+                                     const char *type_slug, const char *title,
+                                     const char *detail, const msp_errors_t *errs,
+                                     const json_t *extra);
 
 #endif

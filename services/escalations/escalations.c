@@ -123,17 +123,16 @@ reply_not_allowed(msp_call_t *call, msp_reply_t *reply, const json_t *policy,
 {
     const json_t *allowed = json_object_get(json_object_get(json_object_get(policy, "matrix"),
                                                             role), kind);
-    char *text = msp_problem_json(403, "escalation-not-allowed", "Escalation not allowed",
-                                  detail, NULL);
-    json_t *doc = text ? json_loads(text, 0, NULL) : NULL;
-    free(text);
-    if (doc == NULL) {
+    /* "O" shares what the policy holds; "o" takes the new empty array */
+    json_t *extra = json_pack("{s:O?, s:o}", "rule", rule ? json_object_get(rule, "name") : NULL,
+                              "allowed", allowed ? json_incref((json_t *) allowed)
+                                                 : json_array());
+    if (extra == NULL) {
         return msp_reply_out_of_memory(reply);
     }
-    json_object_set(doc, "rule", rule ? json_object_get(rule, "name") : json_null());
-    json_object_set_new(doc, "allowed", allowed ? json_deep_copy(allowed) : json_array());
-    msp_outcome_t out = msp_reply_doc(call, reply, 403, doc);
-    reply->content_type = "application/problem+json";
+    msp_outcome_t out = msp_reply_problem_with(call, reply, 403, "escalation-not-allowed",
+                                               "Escalation not allowed", detail, NULL, extra);
+    json_decref(extra);
     return out;
 }
 

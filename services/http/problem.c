@@ -180,7 +180,7 @@ serialize(const json_t *doc)
 
 char *
 msp_problem_json(int status, const char *type_slug, const char *title,
-                 const char *detail, const msp_errors_t *errs)
+                 const char *detail, const msp_errors_t *errs, const json_t *extra)
 {
     json_t *doc = json_object();
 
@@ -212,6 +212,10 @@ msp_problem_json(int status, const char *type_slug, const char *title,
             failed = json_object_set_new(doc, "more_errors",
                          json_integer((json_int_t) errs->dropped)) != 0;
         }
+    }
+
+    if (!failed && extra != NULL) {
+        failed = json_object_update_missing(doc, (json_t *) extra) != 0;
     }
 
     char *out = failed ? NULL : serialize(doc);

@@ -17,6 +17,8 @@
 
 #include "common/errors.h"
 
+#include <jansson.h>
+
 /* Problem types are this prefix followed by a slug such as "validation". */
 #define MSP_PROBLEM_TYPE_BASE "https://msp-gateway.dev/problems/"
 
@@ -30,6 +32,9 @@
  *   detail     this occurrence in words, or NULL to leave it out.
  *   errs       field errors for "errors", or NULL; errors that did not fit
  *              the list are counted in "more_errors".
+ *   extra      an object whose members are added (RFC 9457 extension
+ *              members, such as the rule that refused a move), or NULL;
+ *              they never replace the members above.
  *
  * Text may come from a request: invalid UTF-8 is replaced with U+FFFD
  * rather than failing the response.  Returns a NUL-terminated string
@@ -37,6 +42,6 @@
  * memory.
  */
 char *msp_problem_json(int status, const char *type_slug, const char *title,
-                       const char *detail, const msp_errors_t *errs);
+                       const char *detail, const msp_errors_t *errs, const json_t *extra);
 
 #endif

@@ -18,7 +18,7 @@ static json_t *
 problem(int status, const char *slug, const char *title, const char *detail,
         const msp_errors_t *errs)
 {
-    char *text = msp_problem_json(status, slug, title, detail, errs);
+    char *text = msp_problem_json(status, slug, title, detail, errs, NULL);
     assert_non_null(text);
 
     json_error_t err;
@@ -247,13 +247,33 @@ static void
 output_is_compact_and_ordered(void **state)
 {
     (void) state;
-    char *text = msp_problem_json(405, NULL, NULL, "Use GET.", NULL);
+    char *text = msp_problem_json(405, NULL, NULL, "Use GET.", NULL, NULL);
 
     assert_non_null(text);
     assert_string_equal(text,
         "{\"type\":\"about:blank\",\"title\":\"Method Not Allowed\","
         "\"status\":405,\"detail\":\"Use GET.\"}");
     free(text);
+}
+
+static void
+extension_members_are_added_never_replacing(void **state)
+{
+    (void) state;
+    json_t *extra = json_pack("{s:s, s:[s], s:i}", "rule", "no-skipping", "allowed",
+                              "provider:lead", "status", 200);
+    assert_non_null(extra);
+    char *text = msp_problem_json(403, "escalation-not-allowed", NULL, "No.", NULL, extra);
+    json_decref(extra);
+    assert_non_null(text);
+    json_t *doc = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
+    free(text);
+    assert_non_null(doc);
+    assert_string_equal(string_member(doc, "rule"), "no-skipping");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(doc, "allowed"), 0)),
+                        "provider:lead");
+    assert_int_equal(json_integer_value(json_object_get(doc, "status")), 403);
+    json_decref(doc);
 }
 
 int
@@ -271,6 +291,7 @@ main(void)
         cmocka_unit_test(invalid_utf8_is_replaced),
         cmocka_unit_test(invalid_utf8_in_field_errors_is_replaced),
         cmocka_unit_test(output_is_compact_and_ordered),
+        cmocka_unit_test(extension_members_are_added_never_replacing),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
