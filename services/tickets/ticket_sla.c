@@ -266,8 +266,20 @@ msp_ticket_sla_doc(msp_call_t *call, const char *doc, size_t len, int64_t now)
     return out;
 }
 
+/* The time now, to the second.  Not time(): glibc reads a coarse clock
+ * that can lag, by up to a tick, the one PostgreSQL stamps events with,
+ * and a document read just after a second began could then show an as_of
+ * before its own latest event. */
+static int64_t
+now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t) ts.tv_sec;
+}
+
 char *
 msp_ticket_sla_item(msp_call_t *call, const char *doc, size_t len)
 {
-    return msp_ticket_sla_doc(call, doc, len, (int64_t) time(NULL));
+    return msp_ticket_sla_doc(call, doc, len, now_seconds());
 }
