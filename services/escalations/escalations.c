@@ -178,11 +178,9 @@ raised(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next, msp_r
         return reply_conflict(call, reply, "Another escalation is waiting on this ticket; "
                               "it must be accepted or rejected first.");
     }
-    if (err != NULL) {
-        return msp_reply_sql_error(call, reply, err);
-    }
-    if (PQntuples(res[0]) != 1) {
-        return msp_reply_no_ticket(call, reply);
+    msp_outcome_t early;
+    if (!msp_results_found(call, reply, res, nres, 0, msp_reply_no_ticket, NULL, &early)) {
+        return early;
     }
     json_t *doc = json_loads(PQgetvalue(res[0], 0, 0), 0, NULL);
     json_t *eid = json_object_get(doc, "id");
@@ -228,19 +226,12 @@ create_checked(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *nex
                msp_reply_t *reply)
 {
     escalation_state_t *st = call->state;
-    const PGresult *err = msp_first_error(res, nres);
-    if (err != NULL) {
-        return msp_reply_sql_error(call, reply, err);
-    }
     msp_tenant_t t;
-    int visible = msp_tenant_read(call, res[0], &t);
-    if (visible < 0) {
-        return msp_reply_out_of_memory(reply);
+    msp_outcome_t early;
+    if (!msp_results_found(call, reply, res, nres, 2, msp_reply_no_ticket, &t, &early)) {
+        return early;
     }
     const PGresult *in = res[2];
-    if (visible == 0 || PQntuples(in) != 1) {
-        return msp_reply_no_ticket(call, reply);
-    }
     const msp_principal_t *p = &t.as;
     /* Roles no policy can name (they do not work tickets). */
     if (msp_esc_side_of(p->role) == NULL) {
@@ -451,19 +442,12 @@ decision_checked(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *n
                  msp_reply_t *reply)
 {
     escalation_state_t *st = call->state;
-    const PGresult *err = msp_first_error(res, nres);
-    if (err != NULL) {
-        return msp_reply_sql_error(call, reply, err);
-    }
     msp_tenant_t t;
-    int visible = msp_tenant_read(call, res[0], &t);
-    if (visible < 0) {
-        return msp_reply_out_of_memory(reply);
+    msp_outcome_t early;
+    if (!msp_results_found(call, reply, res, nres, 2, msp_reply_no_escalation, &t, &early)) {
+        return early;
     }
     const PGresult *in = res[2];
-    if (visible == 0 || PQntuples(in) != 1) {
-        return msp_reply_no_escalation(call, reply);
-    }
     if (strcmp(t.as.role, "auditor") == 0) {
         return msp_reply_forbidden(call, reply, "Auditors read; they do not decide "
                                    "escalations.");

@@ -110,17 +110,10 @@ ticket_escalations_done(msp_call_t *call, PGresult *const *res, int nres, msp_st
 {
     (void) next;
     ticket_read_t *st = call->state;
-    const PGresult *err = msp_first_error(res, nres);
-    if (err != NULL) {
-        return msp_reply_sql_error(call, reply, err);
-    }
     msp_tenant_t t;
-    int visible = msp_tenant_read(call, res[0], &t);
-    if (visible < 0) {
-        return msp_reply_out_of_memory(reply);
-    }
-    if (visible == 0 || PQntuples(res[1]) != 1) {
-        return msp_reply_no_ticket(call, reply);
+    msp_outcome_t early;
+    if (!msp_results_found(call, reply, res, nres, 1, msp_reply_no_ticket, &t, &early)) {
+        return early;
     }
     if (!msp_sees_staff_level(&t.as)) {
         return reply_staff_only(call, reply);
@@ -208,9 +201,9 @@ waiting_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
              msp_reply_t *reply)
 {
     (void) next;
-    const PGresult *err = msp_first_error(res, nres);
-    if (err != NULL) {
-        return msp_reply_sql_error(call, reply, err);
+    msp_outcome_t early;
+    if (!msp_results_found(call, reply, res, nres, -1, NULL, NULL, &early)) {
+        return early;
     }
     return msp_list_reply(call, reply, call->state, res[0]);
 }
@@ -310,9 +303,9 @@ inbox_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
            msp_reply_t *reply)
 {
     inbox_t *st = call->state;
-    const PGresult *err = msp_first_error(res, nres);
-    if (err != NULL) {
-        return msp_reply_sql_error(call, reply, err);
+    msp_outcome_t early;
+    if (!msp_results_found(call, reply, res, nres, -1, NULL, NULL, &early)) {
+        return early;
     }
     switch (msp_ticket_sla_need(call, res, nres, 1, 2, inbox_done, next)) {
     case 1:
@@ -382,17 +375,10 @@ policy_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
             msp_reply_t *reply)
 {
     (void) next;
-    const PGresult *err = msp_first_error(res, nres);
-    if (err != NULL) {
-        return msp_reply_sql_error(call, reply, err);
-    }
     msp_tenant_t t;
-    int visible = msp_tenant_read(call, res[0], &t);
-    if (visible < 0) {
-        return msp_reply_out_of_memory(reply);
-    }
-    if (visible == 0 || PQntuples(res[1]) != 1) {
-        return msp_reply_no_tenant(call, reply);
+    msp_outcome_t early;
+    if (!msp_results_found(call, reply, res, nres, 1, msp_reply_no_tenant, &t, &early)) {
+        return early;
     }
     if (!msp_sees_staff_level(&t.as)) {
         return msp_reply_forbidden(call, reply, "The escalation policy is for IT staff of the "

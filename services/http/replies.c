@@ -49,16 +49,35 @@ msp_reply_invalid(msp_call_t *call, msp_reply_t *reply, int status, const char *
     return msp_reply_problem(call, reply, status, "validation", title, detail, errs);
 }
 
+int
+msp_results_found(msp_call_t *call, msp_reply_t *reply, PGresult *const *res, int nres,
+                  int which, msp_outcome_t (*missing)(msp_call_t *, msp_reply_t *),
+                  msp_tenant_t *t, msp_outcome_t *out)
+{
+    const PGresult *err = msp_first_error(res, nres);
+    if (err != NULL) {
+        *out = msp_reply_sql_error(call, reply, err);
+        return 0;
+    }
+    int visible = t != NULL ? msp_tenant_read(call, res[0], t) : 1;
+    if (visible < 0) {
+        *out = msp_reply_out_of_memory(reply);
+        return 0;
+    }
+    if (visible == 0 || (which >= 0 && PQntuples(res[which]) != 1)) {
+        *out = missing(call, reply);
+        return 0;
+    }
+    return 1;
+}
+
 msp_outcome_t
 msp_reply_document(msp_call_t *call, msp_reply_t *reply, PGresult *const *res, int nres,
                    int which, msp_outcome_t (*missing)(msp_call_t *, msp_reply_t *))
 {
-    const PGresult *err = msp_first_error(res, nres);
-    if (err != NULL) {
-        return msp_reply_sql_error(call, reply, err);
-    }
-    if (PQntuples(res[which]) != 1) {
-        return missing(call, reply);
+    msp_outcome_t out;
+    if (!msp_results_found(call, reply, res, nres, which, missing, NULL, &out)) {
+        return out;
     }
     return msp_reply_json(call, reply, 200, PQgetvalue(res[which], 0, 0),
                           (size_t) PQgetlength(res[which], 0, 0));

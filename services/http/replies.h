@@ -9,6 +9,7 @@
 #ifndef MSP_REPLIES_H
 #define MSP_REPLIES_H
 
+#include "auth/tenant_context.h"
 #include "call/call.h"
 
 msp_outcome_t msp_reply_not_found(msp_call_t *call, msp_reply_t *reply, const char *detail);
@@ -22,6 +23,18 @@ msp_outcome_t msp_reply_forbidden(msp_call_t *call, msp_reply_t *reply, const ch
 /* 400 for a bad query string, 422 for a bad body; errs name the fields. */
 msp_outcome_t msp_reply_invalid(msp_call_t *call, msp_reply_t *reply, int status,
                                 const char *title, const msp_errors_t *errs);
+
+/*
+ * The opening every result callback shares.  Returns 1 when the callback
+ * goes on; else 0 with the reply in *out: the first failed statement's
+ * (msp_reply_sql_error), or `missing` (a 404) when res[which] has no row.
+ * With t non-NULL, res[0] is msp_sql_tenant's answer, read into *t first:
+ * a tenant the principal cannot see is `missing` too, whatever the rest
+ * say.  which < 0 asks for no row (a list may be empty).
+ */
+int msp_results_found(msp_call_t *call, msp_reply_t *reply, PGresult *const *res, int nres,
+                      int which, msp_outcome_t (*missing)(msp_call_t *, msp_reply_t *),
+                      msp_tenant_t *t, msp_outcome_t *out);
 
 /*
  * The whole of a callback that answers with one JSON document: the first

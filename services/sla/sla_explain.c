@@ -35,17 +35,10 @@ explained(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
           msp_reply_t *reply)
 {
     (void) next;
-    const PGresult *err = msp_first_error(res, nres);
-    if (err != NULL) {
-        return msp_reply_sql_error(call, reply, err);
-    }
     msp_tenant_t t;
-    int visible = msp_tenant_read(call, res[0], &t);
-    if (visible < 0) {
-        return msp_reply_out_of_memory(reply);
-    }
-    if (visible == 0 || PQntuples(res[1]) != 1) {
-        return msp_reply_no_ticket(call, reply);
+    msp_outcome_t early;
+    if (!msp_results_found(call, reply, res, nres, 1, msp_reply_no_ticket, &t, &early)) {
+        return early;
     }
     /* The stretches show who held the work, handoffs the history keeps
      * from requesters and machine clients; they see the clocks on the

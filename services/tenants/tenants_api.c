@@ -52,9 +52,9 @@ static msp_outcome_t
 me_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next, msp_reply_t *reply)
 {
     (void) next;
-    const PGresult *err = msp_first_error(res, nres);
-    if (err != NULL) {
-        return msp_reply_sql_error(call, reply, err);
+    msp_outcome_t early;
+    if (!msp_results_found(call, reply, res, nres, -1, NULL, NULL, &early)) {
+        return early;
     }
     const msp_principal_t *p = call->principal;
     json_error_t jerr;
@@ -82,9 +82,9 @@ tenant_list_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *n
                  msp_reply_t *reply)
 {
     (void) next;
-    const PGresult *err = msp_first_error(res, nres);
-    if (err != NULL) {
-        return msp_reply_sql_error(call, reply, err);
+    msp_outcome_t early;
+    if (!msp_results_found(call, reply, res, nres, -1, NULL, NULL, &early)) {
+        return early;
     }
     return msp_list_reply(call, reply, call->state, res[0]);
 }

@@ -50,12 +50,9 @@ comment_created(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *ne
                 msp_reply_t *reply)
 {
     (void) next;
-    const PGresult *err = msp_first_error(res, nres);
-    if (err != NULL) {
-        return msp_reply_sql_error(call, reply, err);
-    }
-    if (PQntuples(res[0]) != 1) {
-        return msp_reply_no_ticket(call, reply);
+    msp_outcome_t early;
+    if (!msp_results_found(call, reply, res, nres, 0, msp_reply_no_ticket, NULL, &early)) {
+        return early;
     }
     return msp_reply_json(call, reply, 201, PQgetvalue(res[0], 0, 0),
                           (size_t) PQgetlength(res[0], 0, 0));
@@ -68,17 +65,10 @@ ticket_checked(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *nex
                msp_reply_t *reply)
 {
     comment_state_t *st = call->state;
-    const PGresult *err = msp_first_error(res, nres);
-    if (err != NULL) {
-        return msp_reply_sql_error(call, reply, err);
-    }
     msp_tenant_t t;
-    int visible = msp_tenant_read(call, res[0], &t);
-    if (visible < 0) {
-        return msp_reply_out_of_memory(reply);
-    }
-    if (visible == 0 || PQntuples(res[1]) != 1) {
-        return msp_reply_no_ticket(call, reply);
+    msp_outcome_t early;
+    if (!msp_results_found(call, reply, res, nres, 1, msp_reply_no_ticket, &t, &early)) {
+        return early;
     }
     if (!msp_can_comment(&t.as, st->visibility)) {
         return msp_reply_forbidden(call, reply, strcmp(t.as.role, "auditor") == 0

@@ -97,9 +97,9 @@ queue_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
            msp_reply_t *reply)
 {
     msp_list_t *list = call->state;
-    const PGresult *err = msp_first_error(res, nres);
-    if (err != NULL) {
-        return msp_reply_sql_error(call, reply, err);
+    msp_outcome_t early;
+    if (!msp_results_found(call, reply, res, nres, -1, NULL, NULL, &early)) {
+        return early;
     }
     switch (msp_ticket_sla_need(call, res, nres, 0, 2, queue_done, next)) {
     case 1:

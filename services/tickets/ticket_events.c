@@ -43,12 +43,10 @@ events_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
             msp_reply_t *reply)
 {
     (void) next;
-    const PGresult *err = msp_first_error(res, nres);
-    if (err != NULL) {
-        return msp_reply_sql_error(call, reply, err);
-    }
-    if (PQntuples(res[0]) != 1 || PQntuples(res[1]) != 1) {
-        return msp_reply_no_ticket(call, reply);
+    msp_tenant_t t;
+    msp_outcome_t early;
+    if (!msp_results_found(call, reply, res, nres, 1, msp_reply_no_ticket, &t, &early)) {
+        return early;
     }
     return msp_list_reply(call, reply, call->state, res[2]);
 }

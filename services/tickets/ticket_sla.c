@@ -3,6 +3,8 @@
  */
 #include "tickets/ticket_sla.h"
 
+#include "http/replies.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,9 +162,9 @@ static msp_outcome_t
 configs_loaded(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
                msp_reply_t *reply)
 {
-    const PGresult *err = msp_first_error(res, nres);
-    if (err != NULL) {
-        return msp_reply_sql_error(call, reply, err);
+    msp_outcome_t early;
+    if (!msp_results_found(call, reply, res, nres, -1, NULL, NULL, &early)) {
+        return early;
     }
     for (int i = 0; i < PQntuples(res[0]); i++) {
         char why[160];

@@ -79,12 +79,9 @@ static msp_outcome_t
 ticket_get_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
                 msp_reply_t *reply)
 {
-    const PGresult *err = msp_first_error(res, nres);
-    if (err != NULL) {
-        return msp_reply_sql_error(call, reply, err);
-    }
-    if (PQntuples(res[1]) != 1) {
-        return msp_reply_no_ticket(call, reply);
+    msp_outcome_t early;
+    if (!msp_results_found(call, reply, res, nres, 1, msp_reply_no_ticket, NULL, &early)) {
+        return early;
     }
     switch (msp_ticket_sla_need(call, res, nres, 1, 3, ticket_get_done, next)) {
     case 1:
@@ -170,12 +167,9 @@ ticket_list_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *n
                  msp_reply_t *reply)
 {
     msp_list_t *list = call->state;
-    const PGresult *err = msp_first_error(res, nres);
-    if (err != NULL) {
-        return msp_reply_sql_error(call, reply, err);
-    }
-    if (PQntuples(res[0]) == 0) {
-        return msp_reply_no_tenant(call, reply);
+    msp_outcome_t early;
+    if (!msp_results_found(call, reply, res, nres, 0, msp_reply_no_tenant, NULL, &early)) {
+        return early;
     }
     switch (msp_ticket_sla_need(call, res, nres, 1, 2, ticket_list_done, next)) {
     case 1:

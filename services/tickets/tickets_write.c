@@ -186,17 +186,15 @@ ticket_created(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *nex
     (void) next;
     create_state_t *st = call->state;
     const PGresult *err = msp_first_error(res, nres);
-    if (err != NULL) {
-        const char *state = PQresultErrorField(err, PG_DIAG_SQLSTATE);
-        if (state && strcmp(state, "23503") == 0) {
-            msp_errors_t errs = { 0 };
-            msp_errors_add(&errs, "asset_ids", "names an asset this tenant does not have");
-            return msp_reply_invalid(call, reply, 422, "Invalid ticket", &errs);
-        }
-        return msp_reply_sql_error(call, reply, err);
+    const char *state = err ? PQresultErrorField(err, PG_DIAG_SQLSTATE) : NULL;
+    if (state != NULL && strcmp(state, "23503") == 0) {
+        msp_errors_t errs = { 0 };
+        msp_errors_add(&errs, "asset_ids", "names an asset this tenant does not have");
+        return msp_reply_invalid(call, reply, 422, "Invalid ticket", &errs);
     }
-    if (PQntuples(res[0]) != 1) {
-        return msp_reply_no_tenant(call, reply);
+    msp_outcome_t early;
+    if (!msp_results_found(call, reply, res, nres, 0, msp_reply_no_tenant, NULL, &early)) {
+        return early;
     }
     return reply_created(call, reply, st->slug, PQgetvalue(res[0], 0, 2),
                          (size_t) PQgetlength(res[0], 0, 2), PQgetvalue(res[0], 0, 1));
@@ -242,12 +240,10 @@ clocks_read(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
             msp_reply_t *reply)
 {
     msp_outcome_t out;
-    if (may_create(call, res[0], reply, &out) != 0) {
+    if (may_create(call, res[0], reply, &out) != 0
+        || !msp_results_found(call, reply, res, nres, -1, NULL, NULL, &out))
+    {
         return out;
-    }
-    const PGresult *err = msp_first_error(res, nres);
-    if (err != NULL) {
-        return msp_reply_sql_error(call, reply, err);
     }
     return create_with_clocks(call, res[1], next, reply);
 }
@@ -258,12 +254,10 @@ key_claimed(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
 {
     create_state_t *st = call->state;
     msp_outcome_t out;
-    if (may_create(call, res[0], reply, &out) != 0) {
+    if (may_create(call, res[0], reply, &out) != 0
+        || !msp_results_found(call, reply, res, nres, -1, NULL, NULL, &out))
+    {
         return out;
-    }
-    const PGresult *err = msp_first_error(res, nres);
-    if (err != NULL) {
-        return msp_reply_sql_error(call, reply, err);
     }
     if (PQntuples(res[1]) == 1) {
         return create_with_clocks(call, res[3], next, reply);   /* the key is ours */
@@ -514,9 +508,9 @@ ticket_updated(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *nex
                msp_reply_t *reply)
 {
     (void) next;
-    const PGresult *err = msp_first_error(res, nres);
-    if (err != NULL) {
-        return msp_reply_sql_error(call, reply, err);
+    msp_outcome_t early;
+    if (!msp_results_found(call, reply, res, nres, -1, NULL, NULL, &early)) {
+        return early;
     }
     if (PQntuples(res[0]) != 1) {
         /* The row was locked since the first step: this cannot happen. */
@@ -540,20 +534,13 @@ ticket_locked(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next
               msp_reply_t *reply)
 {
     update_state_t *st = call->state;
-    const PGresult *err = msp_first_error(res, nres);
-    if (err != NULL) {
-        return msp_reply_sql_error(call, reply, err);
-    }
     /* Seen first, then the role there: only those who may change the
      * ticket lock it (row-level security keeps the others' FOR UPDATE
      * from finding it). */
     msp_tenant_t t;
-    int visible = msp_tenant_read(call, res[0], &t);
-    if (visible < 0) {
-        return msp_reply_out_of_memory(reply);
-    }
-    if (visible == 0 || PQntuples(res[1]) != 1) {
-        return msp_reply_no_ticket(call, reply);
+    msp_outcome_t early;
+    if (!msp_results_found(call, reply, res, nres, 1, msp_reply_no_ticket, &t, &early)) {
+        return early;
     }
     if (!msp_can_update_ticket(&t.as)) {
         return msp_reply_forbidden(call, reply, "This role may read tickets and comment on "
