@@ -92,6 +92,53 @@ msp_call_on_free(msp_call_t *call, void (*fn)(void *arg), void *arg)
     return 0;
 }
 
+/* A step's results, kept to resume its function (msp_keep). */
+struct msp_kept {
+    PGresult    *res[MSP_STEP_MAX_STMTS];
+    int          nres;
+    msp_step_fn  then;
+};
+
+static void
+clear_result(void *res)
+{
+    PQclear(res);
+}
+
+int
+msp_keep(msp_call_t *call, PGresult *const *res, int nres, msp_step_fn then)
+{
+    struct msp_kept *kept = msp_alloc(call, sizeof(*kept));
+    if (kept == NULL || nres > MSP_STEP_MAX_STMTS || call->kept != NULL) {
+        return -1;
+    }
+    memset(kept, 0, sizeof(*kept));
+    for (int i = 0; i < nres; i++) {
+        kept->res[i] = PQcopyResult(res[i], PG_COPYRES_ATTRS | PG_COPYRES_TUPLES);
+        if (kept->res[i] == NULL || msp_call_on_free(call, clear_result, kept->res[i]) != 0) {
+            PQclear(kept->res[i]);
+            return -1;
+        }
+        kept->nres++;
+    }
+    kept->then = then;
+    call->kept = kept;
+    return 0;
+}
+
+int
+msp_kept(const msp_call_t *call)
+{
+    return call->kept != NULL;
+}
+
+msp_outcome_t
+msp_resume(msp_call_t *call, msp_step_t *next, msp_reply_t *reply)
+{
+    const struct msp_kept *kept = call->kept;
+    return kept->then(call, kept->res, kept->nres, next, reply);
+}
+
 void
 msp_call_free(msp_call_t *call)
 {

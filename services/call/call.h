@@ -86,9 +86,7 @@ typedef struct msp_call {
     const char            *driver_stats;    /* the driver's pool figures, a JSON object */
     msp_arena_t            arena;
     void                  *state;      /* the service's own, in the arena */
-    struct msp_kept       *kept;       /* a step's results, kept to resume its
-                                          function once what it lacked is fetched
-                                          (ticket_sla.c) */
+    struct msp_kept       *kept;       /* results kept for a later step (msp_keep) */
 } msp_call_t;
 
 typedef struct msp_step msp_step_t;
@@ -141,6 +139,19 @@ void  msp_call_free(msp_call_t *call);
 /* Runs fn(arg) when the call is freed (last registered, first run).
  * -1 when out of memory (fn is not run). */
 int   msp_call_on_free(msp_call_t *call, void (*fn)(void *arg), void *arg);
+
+/*
+ * A step's results kept past their callback, for a callback that must
+ * fetch something first (a tenant's calendar the worker has not compiled
+ * yet): it keeps its results with itself as `then`, runs the fetching
+ * step, and that step's callback calls msp_resume(), which calls `then`
+ * again with the kept results.  A call keeps results once; msp_kept()
+ * says whether it has (a resumed callback does not fetch again).
+ * msp_keep() returns -1 when out of memory.
+ */
+int           msp_keep(msp_call_t *call, PGresult *const *res, int nres, msp_step_fn then);
+int           msp_kept(const msp_call_t *call);
+msp_outcome_t msp_resume(msp_call_t *call, msp_step_t *next, msp_reply_t *reply);
 
 /* Replies.  All return MSP_REPLY so a service can `return msp_reply_...`. */
 msp_outcome_t msp_reply_out_of_memory(msp_reply_t *reply);

@@ -26,7 +26,7 @@ int ctl_sla(int argc, char **argv);
 /* Replays and stores the SLA clocks of a tenant's open tickets (and of
  * those without clocks) in the caller's transaction; *count says how
  * many.  0 or -1. */
-int ctl_sla_recompute_tenant(PGconn *conn, const char *tenant_id, long *count);
+int ctl_sla_recompute_tenant(PGconn *conn, const char *slug, long *count);
 
 /* Prints "mspctl: <message>" to stderr. */
 void ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -11,7 +11,6 @@
  */
 #include "ctl.h"
 
-#include "sla/clock.h"
 #include "tickets/ticket_sla.h"
 
 #include <jansson.h>
@@ -19,84 +18,92 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RECOMPUTE_BATCH 1000
+#define RECOMPUTE_BATCH "1000"
 
+/* $1 slug, $2 the last number done: the next batch of tickets to replay. */
 static const char *const sql_tickets =
     "SELECT k.number, app.ticket_sla_history(k.tenant_id, k.number)::text"
-    " FROM tickets k WHERE k.tenant_id = $1 AND k.number > $2::integer"
+    " FROM tenants t JOIN tickets k ON k.tenant_id = t.tenant_id"
+    " WHERE t.slug = $1 AND k.number > $2::integer"
     "   AND (k.status NOT IN ('resolved', 'closed') OR k.sla IS NULL)"
-    " ORDER BY k.number LIMIT " "1000";
+    " ORDER BY k.number LIMIT " RECOMPUTE_BATCH;
 
-static const char *const sql_store =
-    "UPDATE tickets k SET sla = r.sla, response_due = to_timestamp(r.response_due),"
-    " resolution_due = to_timestamp(r.resolution_due), breach_at = to_timestamp(r.breach_at),"
-    " sla_pending = r.pending, sla_next_at = to_timestamp(r.next_at)"
-    " FROM jsonb_to_recordset($2::jsonb) AS r(number integer, sla jsonb, response_due bigint,"
-    "   resolution_due bigint, breach_at bigint, pending jsonb, next_at bigint)"
-    " WHERE k.tenant_id = $1 AND k.number = r.number";
-
-static json_t *
-time_or_null(int64_t t)
+/* Runs a statement the services built. */
+static PGresult *
+query_stmt(PGconn *conn, const msp_stmt_t *s)
 {
-    return t == MSP_NO_TIME ? json_null() : json_integer((json_int_t) t);
+    return ctl_query(conn, s->sql->sql, s->sql->nparams, s->params);
 }
 
-/* Replays one batch of rows into the array the store statement reads. */
-static json_t *
-replay_batch(const msp_sla_config_t *cfg, PGresult *rows, int64_t now)
+/* Replays one batch of rows and stores their clocks with the services'
+ * statement; -1 on failure (reported). */
+static int
+store_batch(PGconn *conn, const char *slug, const msp_sla_config_t *cfg, PGresult *rows,
+            int64_t now)
 {
-    json_t *out = json_array();
-    msp_sla_snapshot_t *snap = malloc(sizeof(*snap));
-    for (int i = 0; out != NULL && snap != NULL && i < PQntuples(rows); i++) {
-        json_t *history = json_loads(PQgetvalue(rows, i, 1), 0, NULL);
-        if (history == NULL || msp_sla_replay(cfg, history, now, snap, NULL) != 0) {
+    msp_call_t call;              /* the arena the services' functions write in */
+    memset(&call, 0, sizeof(call));
+    int n = PQntuples(rows), rc = 0;
+    const char **records = msp_alloc(&call, (size_t) n * sizeof(*records));
+    size_t len = 3;
+    for (int i = 0; rc == 0 && i < n; i++) {
+        msp_ticket_sla_t clocks;
+        if (records == NULL
+            || msp_ticket_sla_replay(&call, cfg, PQgetvalue(rows, i, 1), NULL, now,
+                                     &clocks) != 0
+            || (records[i] = msp_ticket_sla_record(&call, PQgetvalue(rows, i, 0),
+                                                   &clocks)) == NULL)
+        {
             ctl_error("ticket %s: its history cannot be replayed", PQgetvalue(rows, i, 0));
-            json_decref(history);
-            json_decref(out);
-            out = NULL;
-            break;
+            rc = -1;
+        } else {
+            len += strlen(records[i]) + 1;
         }
-        json_decref(history);
-        json_array_append_new(out, json_pack("{s:i, s:o, s:o, s:o, s:o, s:o, s:o}",
-            "number", atoi(PQgetvalue(rows, i, 0)),
-            "sla", msp_sla_snapshot_json(snap),
-            "response_due", time_or_null(snap->clock[MSP_CLOCK_RESPONSE].due),
-            "resolution_due", time_or_null(snap->clock[MSP_CLOCK_RESOLUTION].due),
-            "breach_at", time_or_null(msp_sla_breach_at(snap)),
-            "pending", msp_sla_pending_json(snap),
-            "next_at", time_or_null(snap->npending ? snap->pending[0].at : MSP_NO_TIME)));
     }
-    free(snap);
-    return out;
+    char *array = rc == 0 ? msp_alloc(&call, len) : NULL;
+    if (array != NULL) {
+        char *p = array;
+        *p++ = '[';
+        for (int i = 0; i < n; i++) {
+            p += sprintf(p, "%s%s", i ? "," : "", records[i]);
+        }
+        strcpy(p, "]");
+        msp_stmt_t store = { 0 };
+        msp_stmt_ticket_sla_store(&store, slug, array);
+        PGresult *res = query_stmt(conn, &store);
+        rc = res != NULL ? 0 : -1;
+        PQclear(res);
+    } else {
+        rc = -1;
+    }
+    msp_call_free(&call);
+    return rc;
 }
 
 int
-ctl_sla_recompute_tenant(PGconn *conn, const char *tenant_id, long *count)
+ctl_sla_recompute_tenant(PGconn *conn, const char *slug, long *count)
 {
-    const char *id_param[] = { tenant_id };
-    PGresult *res = ctl_query(conn,
-        "SELECT " MSP_TENANT_COLUMNS ", floor(extract(epoch FROM now()))::bigint"
-        " FROM tenants t WHERE t.tenant_id = $1",
-        1, id_param);
-    if (res == NULL || PQntuples(res) != 1) {
+    msp_stmt_t inputs = { 0 };
+    msp_stmt_tenant_sla_inputs(&inputs, slug);
+    PGresult *res = query_stmt(conn, &inputs);
+    msp_sla_inputs_t in;
+    if (res == NULL || msp_ticket_sla_inputs(res, &in) != 0) {
         PQclear(res);
-        ctl_error("tenant %s not found", tenant_id);
+        ctl_error("tenant %s not found", slug);
         return -1;
     }
-    char err[160];
-    msp_tenant_columns_t doc = msp_tenant_columns(res, 0, 0);
-    const msp_sla_config_t *cfg = msp_sla_config_load(&doc, err, sizeof(err));
-    int64_t now = strtoll(PQgetvalue(res, 0, MSP_TENANT_NCOLUMNS), NULL, 10);
+    const msp_sla_config_t *cfg = msp_ticket_sla_config(res, 0);
+    int64_t now = in.now;
     PQclear(res);
     if (cfg == NULL) {
-        ctl_error("the tenant's calendar or SLA policy cannot be used: %s", err);
+        ctl_error("the calendar or SLA policy of %s cannot be used (check its time zone)", slug);
         return -1;
     }
 
     char after[16] = "0";
     *count = 0;
     for (;;) {
-        const char *params[] = { tenant_id, after };
+        const char *params[] = { slug, after };
         PGresult *rows = ctl_query(conn, sql_tickets, 2, params);
         if (rows == NULL) {
             return -1;
@@ -107,18 +114,13 @@ ctl_sla_recompute_tenant(PGconn *conn, const char *tenant_id, long *count)
             return 0;
         }
         snprintf(after, sizeof(after), "%s", PQgetvalue(rows, n - 1, 0));
-        json_t *batch = replay_batch(cfg, rows, now);
+        int rc = store_batch(conn, slug, cfg, rows, now);
         PQclear(rows);
-        char *text = batch ? json_dumps(batch, JSON_COMPACT) : NULL;
-        json_decref(batch);
-        const char *store[] = { tenant_id, text };
-        int rc = text != NULL ? ctl_run(conn, sql_store, 2, store) : -1;
-        free(text);
         if (rc != 0) {
             return -1;
         }
         *count += n;
-        if (n < RECOMPUTE_BATCH) {
+        if (n < atoi(RECOMPUTE_BATCH)) {
             return 0;
         }
     }
@@ -178,7 +180,7 @@ ctl_sla(int argc, char **argv)
     }
     for (int i = 0; rc == 0 && tenants != NULL && i < PQntuples(tenants); i++) {
         long count;
-        if (ctl_sla_recompute_tenant(conn, PQgetvalue(tenants, i, 0), &count) != 0) {
+        if (ctl_sla_recompute_tenant(conn, PQgetvalue(tenants, i, 1), &count) != 0) {
             rc = 1;
         } else {
             printf("%s: %ld tickets' SLA clocks recomputed\n", PQgetvalue(tenants, i, 1), count);

@@ -177,7 +177,7 @@ apply_tenant(PGconn *conn, const tenant_file_t *tf)
     /* A new calendar or policy applies to the open tickets at once. */
     long recomputed = 0;
     if (action != NULL && strcmp(action, "tenant.update") == 0
-        && ctl_sla_recompute_tenant(conn, tenant_id, &recomputed) != 0)
+        && ctl_sla_recompute_tenant(conn, slug, &recomputed) != 0)
     {
         goto done;
     }

@@ -38,16 +38,14 @@ static const msp_sql_t sql_escalation_lock = {
     3
 };
 
-/* After the SLA inputs' columns (ticket_sla.h's MSP_SLA_IN_*), the ticket. */
-enum { IN_SIDE = MSP_SLA_IN_NOW + 1, IN_TIER, IN_STATUS, IN_WAITING };
+/* sql_escalation_ticket's columns. */
+enum { IN_SIDE, IN_TIER, IN_STATUS, IN_WAITING };
 
-/* $1 slug, $2 prefix, $3 number: the ticket's clocks' inputs and the
- * escalation waiting on it. */
-static const msp_sql_t sql_escalation_inputs = {
-    "escalation_inputs",
-    "SELECT k.number, " MSP_TENANT_COLUMNS ","
-    " app.ticket_sla_history(k.tenant_id, k.number)::text,"
-    " floor(extract(epoch FROM now()))::bigint, k.side, k.tier, k.status,"
+/* $1 slug, $2 prefix, $3 number: who holds the ticket, and the escalation
+ * waiting on it. */
+static const msp_sql_t sql_escalation_ticket = {
+    "escalation_ticket",
+    "SELECT k.side, k.tier, k.status,"
     " (SELECT x.escalation_id FROM escalations x WHERE x.tenant_id = k.tenant_id"
     "   AND x.ticket_number = k.number AND x.status = 'open' AND x.kind <> 'hierarchical')"
     " FROM tenants t JOIN tickets k ON k.tenant_id = t.tenant_id"
@@ -66,19 +64,15 @@ static const msp_sql_t sql_escalation_raise = {
     9
 };
 
-/* After the SLA inputs' columns, the escalation. */
-enum { DX_KIND = MSP_SLA_IN_NOW + 1, DX_TARGET, DX_STATUS, DX_FROM_SIDE, DX_TICKET_STATUS,
-       DX_DECIDED_BY };
+/* sql_decision_inputs's columns. */
+enum { DX_KIND, DX_TARGET, DX_STATUS, DX_FROM_SIDE, DX_TICKET_STATUS, DX_DECIDED_BY };
 
 /* $1 slug, $2 prefix, $3 number, $4 escalation id: it and its ticket.
  * Run after sql_escalation_lock: whatever changes an escalation locks its
  * ticket first, so holding the ticket holds the escalation still. */
 static const msp_sql_t sql_decision_inputs = {
     "escalation_decision_inputs",
-    "SELECT k.number, " MSP_TENANT_COLUMNS ","
-    " app.ticket_sla_history(k.tenant_id, k.number)::text,"
-    " floor(extract(epoch FROM now()))::bigint, x.kind, x.target, x.status, x.from_side,"
-    " k.status, x.decided_by"
+    "SELECT x.kind, x.target, x.status, x.from_side, k.status, x.decided_by"
     " FROM tenants t JOIN tickets k ON k.tenant_id = t.tenant_id"
     " JOIN escalations x ON x.tenant_id = k.tenant_id AND x.ticket_number = k.number"
     " WHERE t.slug = $1 AND t.ticket_prefix = $2 AND k.number = $3::integer"
@@ -155,14 +149,8 @@ add_clocks(msp_call_t *call, const PGresult *inputs, const char *kind, const cha
     if (rc != 0) {
         return -1;
     }
-    msp_stmt_t *s = &next->stmts[next->nstmts++];
-    s->sql = &msp_sql_ticket_sla_store;
-    s->params[0] = st->slug;
-    s->params[1] = st->number;
-    for (int i = 0; i < MSP_TICKET_SLA_PARAMS; i++) {
-        s->params[2 + i] = clocks.params[i];
-    }
-    return 0;
+    return msp_stmt_ticket_sla_store_one(call, &next->stmts[next->nstmts++], st->slug,
+                                         st->number, &clocks);
 }
 
 /* ---- raising ----------------------------------------------------------- */
@@ -247,8 +235,12 @@ create_checked(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *nex
                               "ticket; it must be accepted or rejected first.",
                               value(in, IN_WAITING)));
     }
-    const msp_sla_config_t *cfg = msp_ticket_sla_config(in, 0);
-    if (cfg == NULL || cfg->escalation == NULL) {
+    const PGresult *clocks_in = res[3];
+    msp_sla_inputs_t clock_inputs;
+    const msp_sla_config_t *cfg = msp_ticket_sla_config(clocks_in, 0);
+    if (cfg == NULL || cfg->escalation == NULL
+        || msp_ticket_sla_inputs(clocks_in, &clock_inputs) != 0)
+    {
         return msp_reply_sla_failure(call, reply);
     }
 
@@ -283,8 +275,8 @@ create_checked(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *nex
     const char *ack = NULL;
     int moves = strcmp(st->kind, "hierarchical") != 0;
     if (moves && cfg->steps.ack_seconds > 0) {
-        int64_t now = strtoll(value(in, MSP_SLA_IN_NOW), NULL, 10);
-        int64_t due = msp_business_add(cfg->calendar, now, cfg->steps.ack_seconds);
+        int64_t due = msp_business_add(cfg->calendar, clock_inputs.now,
+                                       cfg->steps.ack_seconds);
         ack = due == INT64_MAX ? NULL : msp_printf(call, "%lld", (long long) due);
     }
 
@@ -305,7 +297,7 @@ create_checked(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *nex
     if (moves) {
         const char *to_side, *to_tier, *to_role;
         msp_esc_target_split(st->target, &to_side, &to_tier, &to_role);
-        if (add_clocks(call, in, "escalated", NULL,
+        if (add_clocks(call, clocks_in, "escalated", NULL,
                        strcmp(to_side, holder) != 0 ? to_side : NULL, next) != 0)
         {
             return msp_reply_sla_failure(call, reply);
@@ -413,12 +405,13 @@ msp_escalation_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *re
     }
     msp_step_tenant(first, slug);
     for (int i = 1; i < 3; i++) {
-        first->stmts[i].sql = i == 1 ? &sql_escalation_lock : &sql_escalation_inputs;
+        first->stmts[i].sql = i == 1 ? &sql_escalation_lock : &sql_escalation_ticket;
         first->stmts[i].params[0] = slug;
         first->stmts[i].params[1] = prefix;
         first->stmts[i].params[2] = number;
     }
-    first->nstmts = 3;
+    msp_stmt_ticket_sla_inputs(&first->stmts[3], slug, prefix, number);
+    first->nstmts = 4;
     first->then = create_checked;
     return MSP_NEXT;
 }
@@ -476,7 +469,7 @@ decision_checked(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *n
         /* Accepted, a new ticket becomes assigned; rejected, it goes back. */
         int becomes_assigned = st->accept && strcmp(value(in, DX_TICKET_STATUS), "new") == 0;
         const char *back = st->accept ? NULL : value(in, DX_FROM_SIDE);
-        if (add_clocks(call, in, st->accept ? "escalation_accepted" : "escalation_rejected",
+        if (add_clocks(call, res[3], st->accept ? "escalation_accepted" : "escalation_rejected",
                        becomes_assigned ? "assigned" : NULL, back, next) != 0)
         {
             return msp_reply_sla_failure(call, reply);
@@ -531,7 +524,8 @@ decide_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply, int accept
         first->stmts[i].params[2] = number;
     }
     first->stmts[2].params[3] = eid;
-    first->nstmts = 3;
+    msp_stmt_ticket_sla_inputs(&first->stmts[3], slug, prefix, number);
+    first->nstmts = 4;
     first->then = decision_checked;
     return MSP_NEXT;
 }

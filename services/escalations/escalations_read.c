@@ -84,12 +84,6 @@ static const msp_sql_t sql_near_breach = {
     1
 };
 
-static const msp_sql_t sql_tenant_policy = {
-    "tenant_escalation_policy",
-    "SELECT " MSP_TENANT_COLUMNS " FROM tenants t WHERE t.slug = $1",
-    1
-};
-
 /* Staff of either side, auditors included, read escalations. */
 static msp_outcome_t
 reply_staff_only(msp_call_t *call, msp_reply_t *reply)
@@ -384,9 +378,7 @@ policy_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
         return msp_reply_forbidden(call, reply, "The escalation policy is for IT staff of the "
                                    "provider and of the tenant.");
     }
-    char why[160];
-    msp_tenant_columns_t doc = msp_tenant_columns(res[1], 0, 0);
-    const msp_sla_config_t *cfg = msp_sla_config_load(&doc, why, sizeof(why));
+    const msp_sla_config_t *cfg = msp_ticket_sla_config(res[1], 0);
     if (cfg == NULL || cfg->escalation == NULL) {
         return msp_reply_problem(call, reply, 500, "internal", "Internal error",
                                  "The tenant's escalation policy could not be read.", NULL);
@@ -408,8 +400,7 @@ msp_escalation_policy_start(msp_call_t *call, msp_step_t *first, msp_reply_t *re
     }
     call->state = (void *) slug;
     msp_step_tenant(first, slug);
-    first->stmts[1].sql = &sql_tenant_policy;
-    first->stmts[1].params[0] = slug;
+    msp_stmt_tenant_sla_inputs(&first->stmts[1], slug);
     first->nstmts = 2;
     first->read_only = 1;
     first->then = policy_done;

@@ -17,19 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The inputs of the clocks (as msp_sql_ticket_sla_inputs), for a ticket
- * the principal may see: $1 slug, $2 prefix, $3 number; then the ticket's
- * id. */
-static const msp_sql_t sql_sla_explain = {
-    "sla_explain",
-    "SELECT k.number, " MSP_TENANT_COLUMNS ","
-    " app.ticket_sla_history(k.tenant_id, k.number)::text,"
-    " floor(extract(epoch FROM now()))::bigint, t.ticket_prefix || '-' || k.number"
-    " FROM tenants t JOIN tickets k ON k.tenant_id = t.tenant_id"
-    " WHERE t.slug = $1 AND t.ticket_prefix = $2 AND k.number = $3::integer",
-    3
-};
-
 static msp_outcome_t
 explained(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
           msp_reply_t *reply)
@@ -47,10 +34,11 @@ explained(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
         return msp_reply_forbidden(call, reply, "The SLA explanation shows who held the work; "
                                    "it is for IT staff. The ticket shows its clocks.");
     }
-    const PGresult *in = res[1];
-    const msp_sla_config_t *cfg = msp_ticket_sla_config(in, 0);
-    json_t *history = json_loads(PQgetvalue(in, 0, MSP_SLA_IN_HISTORY), 0, NULL);
-    int64_t now = strtoll(PQgetvalue(in, 0, MSP_SLA_IN_NOW), NULL, 10);
+    msp_sla_inputs_t in;
+    msp_ticket_sla_inputs(res[1], &in);
+    const msp_sla_config_t *cfg = msp_ticket_sla_config(res[1], 0);
+    json_t *history = json_loads(in.history, 0, NULL);
+    int64_t now = in.now;
     json_t *segments = json_array();
     msp_sla_snapshot_t *snap = msp_alloc(call, sizeof(*snap));
     if (cfg == NULL || history == NULL || segments == NULL || snap == NULL
@@ -77,8 +65,8 @@ explained(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
         json_array_append_new(pauses, json_string("pending_vendor"));
     }
     json_t *doc = json_pack("{s:s, s:s, s:o, s:{s:o, s:o}, s:o, s:o}",
-        "ticket", PQgetvalue(in, 0, MSP_SLA_IN_NOW + 1),
-        "timezone", PQgetvalue(in, 0, MSP_SLA_IN_TIMEZONE),
+        "ticket", msp_printf(call, "%s-%s", t.prefix, in.number),
+        "timezone", in.timezone,
         "clocks", clocks ? clocks : json_null(),
         "policy", "thresholds_percent", thresholds, "pause_statuses", pauses,
         "segments", segments,
@@ -94,11 +82,7 @@ msp_sla_explain_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
         return msp_reply_no_ticket(call, reply);
     }
     msp_step_tenant(first, slug);
-    msp_stmt_t *s = &first->stmts[1];
-    s->sql = &sql_sla_explain;
-    s->params[0] = slug;
-    s->params[1] = prefix;
-    s->params[2] = number;
+    msp_stmt_ticket_sla_inputs(&first->stmts[1], slug, prefix, number);
     first->nstmts = 2;
     first->read_only = 1;
     first->then = explained;

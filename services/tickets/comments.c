@@ -89,12 +89,10 @@ ticket_checked(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *nex
     if (rc != 0) {
         return msp_reply_sla_failure(call, reply);
     }
-    msp_stmt_t *s = &next->stmts[next->nstmts++];
-    s->sql = &msp_sql_ticket_sla_store;
-    s->params[0] = st->slug;
-    s->params[1] = st->number;
-    for (int i = 0; i < MSP_TICKET_SLA_PARAMS; i++) {
-        s->params[2 + i] = clocks.params[i];
+    if (msp_stmt_ticket_sla_store_one(call, &next->stmts[next->nstmts++], st->slug,
+                                      st->number, &clocks) != 0)
+    {
+        return msp_reply_out_of_memory(reply);
     }
     return MSP_NEXT;
 }
@@ -155,10 +153,7 @@ msp_comment_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply
     s->params[1] = prefix;
     s->params[2] = number;
     if (strcmp(visibility, "public") == 0) {      /* it may be a response */
-        s = &first->stmts[first->nstmts++];
-        s->sql = &msp_sql_ticket_sla_inputs;
-        s->params[0] = slug;
-        s->params[1] = number;
+        msp_stmt_ticket_sla_inputs(&first->stmts[first->nstmts++], slug, prefix, number);
     }
     first->then = ticket_checked;
     return MSP_NEXT;

@@ -10,40 +10,75 @@
 #include <string.h>
 #include <time.h>
 
-#define SLA_INPUTS_CONFIG " " MSP_TENANT_COLUMNS ","
+/* The columns of a tenant document the clocks and the escalation policy
+ * are compiled from, in tenant_columns()'s order, with the tenant as t. */
+#define TENANT_COLUMNS \
+    "t.document_sha256, t.timezone, t.calendar::text, t.holidays::text, t.sla_policy::text," \
+    " t.co_management_model, t.escalation_policy::text"
 
-const msp_sql_t msp_sql_ticket_sla_inputs = {
+/* The inputs statements' columns. */
+enum { IN_NUMBER, IN_TENANT, IN_HISTORY = IN_TENANT + 7, IN_NOW };
+#define NOW_SECONDS "floor(extract(epoch FROM now()))::bigint"
+
+static const msp_sql_t sql_ticket_sla_inputs = {
     "ticket_sla_inputs",
-    "SELECT k.number," SLA_INPUTS_CONFIG
-    " app.ticket_sla_history(k.tenant_id, k.number)::text, floor(extract(epoch FROM now()))::bigint"
+    "SELECT k.number, " TENANT_COLUMNS ","
+    " app.ticket_sla_history(k.tenant_id, k.number)::text, " NOW_SECONDS
     " FROM tenants t JOIN tickets k ON k.tenant_id = t.tenant_id"
-    " WHERE t.slug = $1 AND k.number = $2::integer",
-    2
+    " WHERE t.slug = $1 AND t.ticket_prefix = $2 AND k.number = $3::integer",
+    3
 };
 
-const msp_sql_t msp_sql_tenant_sla_inputs = {
+static const msp_sql_t sql_tenant_sla_inputs = {
     "tenant_sla_inputs",
-    "SELECT NULL::integer," SLA_INPUTS_CONFIG " '[]', floor(extract(epoch FROM now()))::bigint"
+    "SELECT NULL::integer, " TENANT_COLUMNS ", '[]', " NOW_SECONDS
     " FROM tenants t WHERE t.slug = $1",
     1
 };
 
-const msp_sql_t msp_sql_ticket_sla_store = {
+static const msp_sql_t sql_ticket_sla_store = {
     "ticket_sla_store",
-    "UPDATE tickets k SET sla = $3::jsonb, response_due = to_timestamp($4::bigint),"
-    " resolution_due = to_timestamp($5::bigint), breach_at = to_timestamp($6::bigint),"
-    " sla_pending = $7::jsonb, sla_next_at = to_timestamp($8::bigint)"
-    " FROM tenants t WHERE t.slug = $1 AND k.tenant_id = t.tenant_id AND k.number = $2::integer",
-    8
+    "UPDATE tickets k SET sla = r.sla, response_due = to_timestamp(r.response_due),"
+    " resolution_due = to_timestamp(r.resolution_due), breach_at = to_timestamp(r.breach_at),"
+    " sla_pending = r.pending, sla_next_at = to_timestamp(r.next_at)"
+    " FROM tenants t, jsonb_to_recordset($2::jsonb) AS r(number integer, sla jsonb,"
+    "   response_due bigint, resolution_due bigint, breach_at bigint, pending jsonb,"
+    "   next_at bigint)"
+    " WHERE t.slug = $1 AND k.tenant_id = t.tenant_id AND k.number = r.number",
+    2
 };
 
 /* The tenant documents a read needs: $1 their SHA-256s. */
 static const msp_sql_t sql_sla_configs = {
     "sla_configs",
-    "SELECT " MSP_TENANT_COLUMNS
-    " FROM tenants t WHERE t.document_sha256 = ANY ($1::text[])",
+    "SELECT " TENANT_COLUMNS " FROM tenants t WHERE t.document_sha256 = ANY ($1::text[])",
     1
 };
+
+void
+msp_stmt_ticket_sla_inputs(msp_stmt_t *s, const char *slug, const char *prefix,
+                           const char *number)
+{
+    s->sql = &sql_ticket_sla_inputs;
+    s->params[0] = slug;
+    s->params[1] = prefix;
+    s->params[2] = number;
+}
+
+void
+msp_stmt_tenant_sla_inputs(msp_stmt_t *s, const char *slug)
+{
+    s->sql = &sql_tenant_sla_inputs;
+    s->params[0] = slug;
+}
+
+void
+msp_stmt_ticket_sla_store(msp_stmt_t *s, const char *slug, const char *records)
+{
+    s->sql = &sql_ticket_sla_store;
+    s->params[0] = slug;
+    s->params[1] = records;
+}
 
 static const char *
 value(const PGresult *res, int row, int col)
@@ -51,8 +86,9 @@ value(const PGresult *res, int row, int col)
     return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
 }
 
-msp_tenant_columns_t
-msp_tenant_columns(const PGresult *res, int row, int first)
+/* TENANT_COLUMNS of a result row, from column `first` on. */
+static msp_tenant_columns_t
+tenant_columns(const PGresult *res, int row, int first)
 {
     return (msp_tenant_columns_t) {
         .sha = value(res, row, first), .timezone = value(res, row, first + 1),
@@ -62,11 +98,24 @@ msp_tenant_columns(const PGresult *res, int row, int first)
     };
 }
 
+int
+msp_ticket_sla_inputs(const PGresult *inputs, msp_sla_inputs_t *in)
+{
+    if (PQntuples(inputs) != 1) {
+        return -1;
+    }
+    in->number = value(inputs, 0, IN_NUMBER);
+    in->timezone = value(inputs, 0, IN_TENANT + 1);
+    in->history = value(inputs, 0, IN_HISTORY);
+    in->now = strtoll(PQgetvalue(inputs, 0, IN_NOW), NULL, 10);
+    return 0;
+}
+
 const msp_sla_config_t *
 msp_ticket_sla_config(const PGresult *inputs, int row)
 {
     char err[160];
-    msp_tenant_columns_t doc = msp_tenant_columns(inputs, row, MSP_SLA_IN_SHA);
+    msp_tenant_columns_t doc = tenant_columns(inputs, row, IN_TENANT);
     return msp_sla_config_load(&doc, err, sizeof(err));
 }
 
@@ -90,12 +139,19 @@ int
 msp_ticket_sla_compute(msp_call_t *call, const PGresult *inputs, const json_t *change,
                        msp_ticket_sla_t *out)
 {
-    if (PQntuples(inputs) != 1) {
+    msp_sla_inputs_t in;
+    if (msp_ticket_sla_inputs(inputs, &in) != 0) {
         return -1;
     }
-    const msp_sla_config_t *cfg = msp_ticket_sla_config(inputs, 0);
-    json_t *history = json_loads(PQgetvalue(inputs, 0, MSP_SLA_IN_HISTORY), 0, NULL);
-    int64_t now = strtoll(PQgetvalue(inputs, 0, MSP_SLA_IN_NOW), NULL, 10);
+    return msp_ticket_sla_replay(call, msp_ticket_sla_config(inputs, 0), in.history, change,
+                                 in.now, out);
+}
+
+int
+msp_ticket_sla_replay(msp_call_t *call, const msp_sla_config_t *cfg, const char *history_text,
+                      const json_t *change, int64_t now, msp_ticket_sla_t *out)
+{
+    json_t *history = json_loads(history_text, 0, NULL);
     msp_sla_snapshot_t *snap = msp_alloc(call, sizeof(*snap));
     int rc = -1;
 
@@ -126,20 +182,36 @@ msp_ticket_sla_compute(msp_call_t *call, const PGresult *inputs, const json_t *c
     return rc;
 }
 
-/* ---- reads ---------------------------------------------------------- */
-
-/* A step's results, kept to resume its function (msp_call_t.kept). */
-struct msp_kept {
-    PGresult    *res[MSP_STEP_MAX_STMTS];
-    int          nres;
-    msp_step_fn  then;
-};
-
-static void
-clear_result(void *res)
+void
+msp_ticket_sla_bind(msp_stmt_t *s, int first, const msp_ticket_sla_t *clocks)
 {
-    PQclear(res);
+    for (int i = 0; i < MSP_TICKET_SLA_PARAMS; i++) {
+        s->params[first + i] = clocks->params[i];
+    }
 }
+
+char *
+msp_ticket_sla_record(msp_call_t *call, const char *number, const msp_ticket_sla_t *clocks)
+{
+    const char *const *p = clocks->params;
+    return msp_printf(call, "{\"number\":%s,\"sla\":%s,\"response_due\":%s,"
+                      "\"resolution_due\":%s,\"breach_at\":%s,\"pending\":%s,"
+                      "\"next_at\":%s}", number, p[0], p[1] ? p[1] : "null",
+                      p[2] ? p[2] : "null", p[3] ? p[3] : "null", p[4],
+                      p[5] ? p[5] : "null");
+}
+
+int
+msp_stmt_ticket_sla_store_one(msp_call_t *call, msp_stmt_t *s, const char *slug,
+                              const char *number, const msp_ticket_sla_t *clocks)
+{
+    const char *record = msp_ticket_sla_record(call, number, clocks);
+    const char *records = record ? msp_printf(call, "[%s]", record) : NULL;
+    msp_stmt_ticket_sla_store(s, slug, records);
+    return records != NULL ? 0 : -1;
+}
+
+/* ---- reads ---------------------------------------------------------- */
 
 static void
 release_config(void *cfg)
@@ -168,7 +240,7 @@ configs_loaded(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *nex
     }
     for (int i = 0; i < PQntuples(res[0]); i++) {
         char why[160];
-        msp_tenant_columns_t doc = msp_tenant_columns(res[0], i, 0);
+        msp_tenant_columns_t doc = tenant_columns(res[0], i, 0);
         const msp_sla_config_t *cfg = msp_sla_config_load(&doc, why, sizeof(why));
         if (cfg == NULL) {
             return msp_reply_problem(call, reply, 500, "internal", "Internal error",
@@ -178,8 +250,7 @@ configs_loaded(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *nex
             return msp_reply_out_of_memory(reply);
         }
     }
-    const struct msp_kept *kept = call->kept;
-    return kept->then(call, kept->res, kept->nres, next, reply);
+    return msp_resume(call, next, reply);
 }
 
 int
@@ -189,7 +260,7 @@ msp_ticket_sla_need(msp_call_t *call, PGresult *const *res, int nres, int rows_a
     const PGresult *rows = res[rows_at];
     size_t cap = 0, used = 0;
     char *list = NULL;
-    if (call->kept != NULL) {
+    if (msp_kept(call)) {
         return 0;             /* fetched once already: what is missing is gone */
     }
     for (int i = 0; i < PQntuples(rows); i++) {
@@ -225,21 +296,9 @@ msp_ticket_sla_need(msp_call_t *call, PGresult *const *res, int nres, int rows_a
             return -1;
         }
     }
-    struct msp_kept *kept = msp_alloc(call, sizeof(*kept));
-    if (kept == NULL || nres > MSP_STEP_MAX_STMTS) {
+    if (msp_keep(call, res, nres, then) != 0) {
         return -1;
     }
-    memset(kept, 0, sizeof(*kept));
-    for (int i = 0; i < nres; i++) {
-        kept->res[i] = PQcopyResult(res[i], PG_COPYRES_ATTRS | PG_COPYRES_TUPLES);
-        if (kept->res[i] == NULL || msp_call_on_free(call, clear_result, kept->res[i]) != 0) {
-            PQclear(kept->res[i]);
-            return -1;
-        }
-        kept->nres++;
-    }
-    kept->then = then;
-    call->kept = kept;
 
     memset(next, 0, sizeof(*next));
     next->stmts[0].sql = &sql_sla_configs;

@@ -2,8 +2,8 @@
  * ticket_sla.h - the SLA clocks in the tickets API.
  *
  * Writes: before a statement changes a ticket, the same transaction reads
- * what its clocks are computed from (msp_sql_ticket_sla_inputs, or
- * msp_sql_tenant_sla_inputs for a ticket being created);
+ * what its clocks are computed from (msp_stmt_ticket_sla_inputs, or
+ * msp_stmt_tenant_sla_inputs for a ticket being created);
  * msp_ticket_sla_compute() replays the history with the change about to
  * be made, and the changing statement stores the clocks with the ticket.
  * The document it returns is shown as of that instant
@@ -23,28 +23,26 @@
 #include "call/call.h"
 #include "sla/clock.h"
 
-/* The columns of a tenant document the clocks and the escalation policy
- * are compiled from (msp_tenant_columns_t's order), with the tenant as t. */
-#define MSP_TENANT_COLUMNS \
-    "t.document_sha256, t.timezone, t.calendar::text, t.holidays::text, t.sla_policy::text," \
-    " t.co_management_model, t.escalation_policy::text"
-#define MSP_TENANT_NCOLUMNS 7
+/* $1 slug, $2 prefix, $3 number: what a ticket's clocks are computed
+ * from (its tenant's document, its history, the transaction's now). */
+void msp_stmt_ticket_sla_inputs(msp_stmt_t *s, const char *slug, const char *prefix,
+                                const char *number);
+/* $1 slug: the same for a ticket being created, which has no history. */
+void msp_stmt_tenant_sla_inputs(msp_stmt_t *s, const char *slug);
 
-/* Those columns of a result row, from column `first` on. */
-msp_tenant_columns_t msp_tenant_columns(const PGresult *res, int row, int first);
+/* A row of either inputs statement (pointers into the result). */
+typedef struct {
+    const char *number;       /* NULL for a ticket being created */
+    const char *timezone;     /* the tenant's IANA zone */
+    const char *history;      /* JSON: app.ticket_sla_history() */
+    int64_t     now;          /* the transaction's now, Unix seconds */
+} msp_sla_inputs_t;
 
-/* Columns of both inputs statements: number, the tenant columns, history,
- * now (Unix seconds). */
-enum { MSP_SLA_IN_NUMBER, MSP_SLA_IN_SHA, MSP_SLA_IN_TIMEZONE, MSP_SLA_IN_CALENDAR,
-       MSP_SLA_IN_HOLIDAYS, MSP_SLA_IN_POLICY, MSP_SLA_IN_MODEL, MSP_SLA_IN_ESCALATION,
-       MSP_SLA_IN_HISTORY, MSP_SLA_IN_NOW };
+/* Reads row 0 of an inputs result; -1 when it has none. */
+int msp_ticket_sla_inputs(const PGresult *inputs, msp_sla_inputs_t *in);
 
-/* $1 slug, $2 ticket number. */
-extern const msp_sql_t msp_sql_ticket_sla_inputs;
-/* $1 slug: a ticket being created has no history yet. */
-extern const msp_sql_t msp_sql_tenant_sla_inputs;
-
-/* The configuration named by an inputs row, compiled (and cached). */
+/* The configuration named by row `row` of an inputs result, compiled (and
+ * cached); NULL when the tenant's document does not compile. */
 const msp_sla_config_t *msp_ticket_sla_config(const PGresult *inputs, int row);
 
 /* The clocks as statement parameters, in this order: snapshot, response
@@ -65,9 +63,24 @@ typedef struct {
  */
 int msp_ticket_sla_compute(msp_call_t *call, const PGresult *inputs, const json_t *change,
                            msp_ticket_sla_t *out);
+/* The same from a configuration and a history (JSON text), as of now. */
+int msp_ticket_sla_replay(msp_call_t *call, const msp_sla_config_t *cfg, const char *history,
+                          const json_t *change, int64_t now, msp_ticket_sla_t *out);
 
-/* $1 slug, $2 number, $3..$8 the clocks (msp_ticket_sla_t's params). */
-extern const msp_sql_t msp_sql_ticket_sla_store;
+/* Puts the clocks in s->params[first .. first + MSP_TICKET_SLA_PARAMS - 1],
+ * for a statement that writes them with the ticket (SLA_VALUES in
+ * tickets_write.c). */
+void msp_ticket_sla_bind(msp_stmt_t *s, int first, const msp_ticket_sla_t *clocks);
+
+/* $1 slug, $2 a JSON array of msp_ticket_sla_record()s: stores the clocks
+ * of those of the tenant's tickets. */
+void msp_stmt_ticket_sla_store(msp_stmt_t *s, const char *slug, const char *records);
+/* The clocks of ticket `number` as one element of the store's array. */
+char *msp_ticket_sla_record(msp_call_t *call, const char *number,
+                            const msp_ticket_sla_t *clocks);
+/* The store for one ticket; -1 when out of memory. */
+int msp_stmt_ticket_sla_store_one(msp_call_t *call, msp_stmt_t *s, const char *slug,
+                                  const char *number, const msp_ticket_sla_t *clocks);
 
 /*
  * Reads.  Column sha_col of res[rows_at] names, for each ticket whose

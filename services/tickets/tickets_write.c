@@ -31,10 +31,18 @@
     "$" #a "::jsonb, to_timestamp($" #b "::bigint), to_timestamp($" #c "::bigint)," \
     " to_timestamp($" #d "::bigint), $" #e "::jsonb, to_timestamp($" #f "::bigint)"
 
-/* $1 slug, $2 title, $3 description, $4 category, $5 impact, $6 urgency,
- * $7 priority, $8 requester, $9 asset ids, $10..$15 the SLA clocks,
- * $16 idempotency key or NULL, $17 the side it goes to.  Returns the
- * number, version and document; no row when the tenant is not visible. */
+/* sql_ticket_create's parameters: slot i is $(i + 1). */
+enum {
+    CREATE_SLUG, CREATE_TITLE, CREATE_DESCRIPTION, CREATE_CATEGORY, CREATE_IMPACT,
+    CREATE_URGENCY, CREATE_PRIORITY, CREATE_REQUESTER, CREATE_ASSETS,
+    CREATE_CLOCKS,                                        /* $10..$15 */
+    CREATE_KEY = CREATE_CLOCKS + MSP_TICKET_SLA_PARAMS,   /* or NULL */
+    CREATE_SIDE,                                          /* the side it goes to */
+    CREATE_NPARAMS
+};
+
+/* Returns the number, version and document; no row when the tenant is
+ * not visible. */
 static const msp_sql_t sql_ticket_create = {
     "ticket_create",
     "WITH t AS (SELECT * FROM tenants WHERE slug = $1),"
@@ -58,7 +66,7 @@ static const msp_sql_t sql_ticket_create = {
     "       FROM t WHERE x.tenant_id = t.tenant_id AND x.subject = app.principal_sub()"
     "        AND x.key = $16)"
     " SELECT number, version, doc FROM d",
-    17
+    CREATE_NPARAMS
 };
 
 /* $1 slug, $2 key, $3 request SHA-256: claims the key for this request. */
@@ -78,6 +86,12 @@ static const msp_sql_t sql_idempotency_stored = {
     2
 };
 
+/* sql_ticket_lock's columns. */
+enum {
+    LOCK_VERSION, LOCK_STATUS, LOCK_TITLE, LOCK_DESCRIPTION, LOCK_CATEGORY, LOCK_IMPACT,
+    LOCK_URGENCY, LOCK_SIDE, LOCK_TIER, LOCK_ASSIGNEE, LOCK_DOC
+};
+
 /* $1 slug, $2 prefix, $3 number: the row, locked for the update. */
 static const msp_sql_t sql_ticket_lock = {
     "ticket_lock",
@@ -90,9 +104,16 @@ static const msp_sql_t sql_ticket_lock = {
     3
 };
 
-/* $1 slug, $2 number, $3 version; $4..$13 the new values of title,
- * description, category, impact, urgency, priority, status, side, tier,
- * assignee; $14 the changes as JSON; $15..$20 the SLA clocks. */
+/* sql_ticket_update's parameters: slot i is $(i + 1).  The fields take
+ * their new values; CHANGES is the change as JSON. */
+enum {
+    UPDATE_SLUG, UPDATE_NUMBER, UPDATE_VERSION, UPDATE_TITLE, UPDATE_DESCRIPTION,
+    UPDATE_CATEGORY, UPDATE_IMPACT, UPDATE_URGENCY, UPDATE_PRIORITY, UPDATE_STATUS,
+    UPDATE_SIDE, UPDATE_TIER, UPDATE_ASSIGNEE, UPDATE_CHANGES,
+    UPDATE_CLOCKS,                                        /* $15..$20 */
+    UPDATE_NPARAMS = UPDATE_CLOCKS + MSP_TICKET_SLA_PARAMS
+};
+
 static const msp_sql_t sql_ticket_update = {
     "ticket_update",
     "WITH t AS (SELECT * FROM tenants WHERE slug = $1),"
@@ -112,7 +133,7 @@ static const msp_sql_t sql_ticket_update = {
     "         $14::jsonb FROM k, t)"
     " SELECT k.version, app.ticket_doc(k, t, app.ticket_asset_ids(k.tenant_id, k.number))::text"
     " FROM k, t",
-    20
+    UPDATE_NPARAMS
 };
 
 /* ---- POST ---------------------------------------------------------- */
@@ -143,7 +164,7 @@ may_create(msp_call_t *call, const PGresult *tenant_res, msp_reply_t *reply,
         *out = msp_reply_forbidden(call, reply, "Auditors read; they do not open tickets.");
         return -1;
     }
-    const char *requester = st->create.stmts[0].params[7];
+    const char *requester = st->create.stmts[0].params[CREATE_REQUESTER];
     if (msp_sees_own_tickets_only(&t.as) && strcmp(requester, t.as.sub) != 0) {
         msp_errors_t errs = { 0 };
         msp_errors_add(&errs, "requester", "a requester opens tickets for themselves only");
@@ -215,21 +236,20 @@ create_with_clocks(msp_call_t *call, const PGresult *inputs, msp_step_t *next,
     if (cfg == NULL || cfg->escalation == NULL) {
         return msp_reply_sla_failure(call, reply);
     }
-    const char *side = msp_esc_intake_side(cfg->escalation, st->create.stmts[0].params[3]);
+    const char *side = msp_esc_intake_side(cfg->escalation,
+                                           st->create.stmts[0].params[CREATE_CATEGORY]);
     msp_ticket_sla_t clocks;
     json_t *created = json_pack("[s, s, s, s, b, n, n]", "created", "new", side,
-                                st->create.stmts[0].params[6], 0);
+                                st->create.stmts[0].params[CREATE_PRIORITY], 0);
     int rc = created ? msp_ticket_sla_compute(call, inputs, created, &clocks) : -1;
     json_decref(created);
     if (rc != 0) {
         return msp_reply_sla_failure(call, reply);
     }
     *next = st->create;
-    for (int i = 0; i < MSP_TICKET_SLA_PARAMS; i++) {
-        next->stmts[0].params[9 + i] = clocks.params[i];
-    }
+    msp_ticket_sla_bind(&next->stmts[0], CREATE_CLOCKS, &clocks);
     /* side lives in the worker's cached configuration: keep a copy. */
-    if ((next->stmts[0].params[16] = msp_strndup(call, side, strlen(side))) == NULL) {
+    if ((next->stmts[0].params[CREATE_SIDE] = msp_strndup(call, side, strlen(side))) == NULL) {
         return msp_reply_out_of_memory(reply);
     }
     return MSP_NEXT;
@@ -372,30 +392,29 @@ msp_ticket_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
 
     msp_stmt_t *s = &st->create.stmts[0];
     s->sql = &sql_ticket_create;
-    s->params[0] = slug;
-    s->params[1] = msp_strndup(call, title, strlen(title));
-    s->params[2] = msp_strndup(call, description, strlen(description));
-    s->params[3] = msp_strndup(call, category, strlen(category));
-    s->params[4] = impact;
-    s->params[5] = urgency;
-    s->params[6] = msp_priority(impact, urgency);
-    s->params[7] = msp_strndup(call, requester, strlen(requester));
-    s->params[8] = asset_list;
-    s->params[15] = call->idempotency_key;
+    s->params[CREATE_SLUG] = slug;
+    s->params[CREATE_TITLE] = msp_strndup(call, title, strlen(title));
+    s->params[CREATE_DESCRIPTION] = msp_strndup(call, description, strlen(description));
+    s->params[CREATE_CATEGORY] = msp_strndup(call, category, strlen(category));
+    s->params[CREATE_IMPACT] = impact;
+    s->params[CREATE_URGENCY] = urgency;
+    s->params[CREATE_PRIORITY] = msp_priority(impact, urgency);
+    s->params[CREATE_REQUESTER] = msp_strndup(call, requester, strlen(requester));
+    s->params[CREATE_ASSETS] = asset_list;
+    s->params[CREATE_KEY] = call->idempotency_key;
     st->create.nstmts = 1;
     st->create.last = 1;
     st->create.then = ticket_created;
     msp_body_free(&b);
-    if (s->params[1] == NULL || s->params[2] == NULL || s->params[3] == NULL
-        || s->params[7] == NULL)
+    if (s->params[CREATE_TITLE] == NULL || s->params[CREATE_DESCRIPTION] == NULL
+        || s->params[CREATE_CATEGORY] == NULL || s->params[CREATE_REQUESTER] == NULL)
     {
         return msp_reply_out_of_memory(reply);
     }
 
     msp_step_tenant(first, slug);
     if (call->idempotency_key == NULL) {
-        first->stmts[1].sql = &msp_sql_tenant_sla_inputs;
-        first->stmts[1].params[0] = slug;
+        msp_stmt_tenant_sla_inputs(&first->stmts[1], slug);
         first->nstmts = 2;
         first->then = clocks_read;
         return MSP_NEXT;
@@ -419,8 +438,7 @@ msp_ticket_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     first->stmts[2].sql = &sql_idempotency_stored;
     first->stmts[2].params[0] = slug;
     first->stmts[2].params[1] = call->idempotency_key;
-    first->stmts[3].sql = &msp_sql_tenant_sla_inputs;
-    first->stmts[3].params[0] = slug;
+    msp_stmt_tenant_sla_inputs(&first->stmts[3], slug);
     first->nstmts = 4;
     first->then = key_claimed;
     return MSP_NEXT;
@@ -526,8 +544,16 @@ ticket_updated(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *nex
     return msp_reply_json(call, reply, 200, doc, strlen(doc));
 }
 
-/* Column of each field in sql_ticket_lock's result. */
-static const int lock_column[F_COUNT] = { 2, 3, 4, 5, 6, 1, 7, 8, 9 };
+/* Each field's column in sql_ticket_lock's result, and its parameter in
+ * sql_ticket_update's. */
+static const int lock_column[F_COUNT] = {
+    LOCK_TITLE, LOCK_DESCRIPTION, LOCK_CATEGORY, LOCK_IMPACT, LOCK_URGENCY, LOCK_STATUS,
+    LOCK_SIDE, LOCK_TIER, LOCK_ASSIGNEE
+};
+static const int update_slot[F_COUNT] = {
+    UPDATE_TITLE, UPDATE_DESCRIPTION, UPDATE_CATEGORY, UPDATE_IMPACT, UPDATE_URGENCY,
+    UPDATE_STATUS, UPDATE_SIDE, UPDATE_TIER, UPDATE_ASSIGNEE
+};
 
 static msp_outcome_t
 ticket_locked(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
@@ -550,7 +576,7 @@ ticket_locked(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next
     if (PQntuples(row) != 1) {
         return msp_reply_no_ticket(call, reply);
     }
-    const char *version = PQgetvalue(row, 0, 0);
+    const char *version = PQgetvalue(row, 0, LOCK_VERSION);
     if (if_match(st->if_match, version) != 1) {
         reply->etag = msp_ticket_etag(call, version);
         return msp_reply_problem(call, reply, 412, "stale", "Precondition Failed",
@@ -599,9 +625,11 @@ ticket_locked(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next
     if (json_object_size(changes) == 0) {
         json_decref(changes);      /* nothing changes: the ticket as it is */
         reply->etag = msp_ticket_etag(call, version);
-        const char *shown = msp_ticket_sla_config(inputs, 0) == NULL ? NULL
-            : msp_ticket_sla_doc(call, PQgetvalue(row, 0, 10), (size_t) PQgetlength(row, 0, 10),
-                                 strtoll(PQgetvalue(inputs, 0, MSP_SLA_IN_NOW), NULL, 10));
+        msp_sla_inputs_t in;
+        const char *shown = msp_ticket_sla_inputs(inputs, &in) != 0
+                            || msp_ticket_sla_config(inputs, 0) == NULL ? NULL
+            : msp_ticket_sla_doc(call, PQgetvalue(row, 0, LOCK_DOC),
+                                 (size_t) PQgetlength(row, 0, LOCK_DOC), in.now);
         if (shown == NULL) {
             return msp_reply_sla_failure(call, reply);
         }
@@ -616,18 +644,15 @@ ticket_locked(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next
     /* Copy the values out of the result, which the driver frees. */
     msp_stmt_t *s = &next->stmts[0];
     s->sql = &sql_ticket_update;
-    s->params[0] = st->slug;
-    s->params[1] = st->number;
-    s->params[2] = msp_strndup(call, version, strlen(version));
-    for (int f = 0; f < F_STATUS; f++) {
-        s->params[3 + f] = now[f] ? msp_strndup(call, now[f], strlen(now[f])) : NULL;
+    s->params[UPDATE_SLUG] = st->slug;
+    s->params[UPDATE_NUMBER] = st->number;
+    s->params[UPDATE_VERSION] = msp_strndup(call, version, strlen(version));
+    for (int f = 0; f < F_COUNT; f++) {
+        s->params[update_slot[f]] = now[f] ? msp_strndup(call, now[f], strlen(now[f])) : NULL;
     }
-    s->params[8] = msp_priority(now[F_IMPACT], now[F_URGENCY]);
-    for (int f = F_STATUS; f < F_COUNT; f++) {
-        s->params[9 + f - F_STATUS] = now[f] ? msp_strndup(call, now[f], strlen(now[f])) : NULL;
-    }
-    s->params[13] = changes_param;
-    if (changes_param == NULL || s->params[2] == NULL) {
+    s->params[UPDATE_PRIORITY] = msp_priority(now[F_IMPACT], now[F_URGENCY]);
+    s->params[UPDATE_CHANGES] = changes_param;
+    if (changes_param == NULL || s->params[UPDATE_VERSION] == NULL) {
         return msp_reply_out_of_memory(reply);
     }
     /* The clocks with this change, stored by the update itself; the
@@ -642,9 +667,7 @@ ticket_locked(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next
     if (rc != 0) {
         return msp_reply_sla_failure(call, reply);
     }
-    for (int i = 0; i < MSP_TICKET_SLA_PARAMS; i++) {
-        s->params[14 + i] = clocks.params[i];
-    }
+    msp_ticket_sla_bind(s, UPDATE_CLOCKS, &clocks);
     next->nstmts = 1;
     next->last = 1;
     next->then = ticket_updated;
@@ -736,9 +759,7 @@ msp_ticket_update_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
         first->stmts[1 + i].params[1] = prefix;
         first->stmts[1 + i].params[2] = number;
     }
-    first->stmts[3].sql = &msp_sql_ticket_sla_inputs;
-    first->stmts[3].params[0] = slug;
-    first->stmts[3].params[1] = number;
+    msp_stmt_ticket_sla_inputs(&first->stmts[3], slug, prefix, number);
     first->nstmts = 4;
     first->then = ticket_locked;
     return MSP_NEXT;
