@@ -32,6 +32,8 @@ static const msp_route_t routes[] = {
       MSP_METHOD_GET, msp_ticket_get_start, 0 },
     { "/v1/tenants/{slug}/tickets/{number}",
       MSP_METHOD_PATCH, msp_ticket_update_start, 0 },
+    { "/v1/tenants/{slug}/tickets/{number}/assets",
+      MSP_METHOD_GET, msp_ticket_assets_start, 0 },
     { "/v1/tenants/{slug}/tickets/{number}/comments",
       MSP_METHOD_POST, msp_comment_create_start, 0 },
     { "/v1/tenants/{slug}/tickets/{number}/sla",

@@ -20,6 +20,7 @@
 #include "call/call.h"
 
 msp_outcome_t msp_ticket_get_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply);
+msp_outcome_t msp_ticket_assets_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply);
 msp_outcome_t msp_ticket_list_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply);
 msp_outcome_t msp_ticket_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply);
 msp_outcome_t msp_ticket_update_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply);

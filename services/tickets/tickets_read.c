@@ -1,5 +1,6 @@
 /*
- * tickets_read.c - GET /v1/tenants/{slug}/tickets/{id} and the list.
+ * tickets_read.c - GET /v1/tenants/{slug}/tickets/{id}, its assets, and the
+ * list.
  */
 #include "http/args.h"
 #include "http/page.h"
@@ -119,6 +120,58 @@ msp_ticket_get_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     s->params[2] = number;
     first->read_only = 1;
     first->then = ticket_get_done;
+    return MSP_NEXT;
+}
+
+/* $1 slug, $2 number: the ticket's assets as one page, in id order (a
+ * ticket names at most 20).  Row-level security shows a requester those
+ * of their own tickets only. */
+static const msp_sql_t sql_ticket_assets = {
+    "ticket_assets",
+    "SELECT json_build_object('items', coalesce(json_agg(json_build_object('id', a.asset_id,"
+    "  'tag', a.tag, 'name', a.name, 'kind', a.kind, 'serial', a.serial, 'owner', a.owner,"
+    "  'location', a.location, 'status', a.status) ORDER BY a.asset_id), '[]'),"
+    "  'next_cursor', NULL)::text"
+    " FROM tenants t JOIN ticket_assets x ON x.tenant_id = t.tenant_id"
+    " JOIN assets a ON a.tenant_id = x.tenant_id AND a.asset_id = x.asset_id"
+    " WHERE t.slug = $1 AND x.ticket_number = $2::integer",
+    2
+};
+
+static msp_outcome_t
+ticket_assets_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
+                   msp_reply_t *reply)
+{
+    (void) next;
+    msp_tenant_t t;
+    msp_outcome_t early;
+    if (!msp_results_found(call, reply, res, nres, 1, msp_reply_no_ticket, &t, &early)) {
+        return early;
+    }
+    /* Through jansson: compact, as every other document. */
+    return msp_reply_doc(call, reply, 200, json_loads(PQgetvalue(res[2], 0, 0), 0, NULL));
+}
+
+msp_outcome_t
+msp_ticket_assets_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
+{
+    const char *slug = msp_param_slug(call, "slug"), *prefix, *number;
+    if (slug == NULL || msp_param_ticket_id(call, "number", &prefix, &number) != 0) {
+        return msp_reply_no_ticket(call, reply);
+    }
+    msp_step_tenant(first, slug);
+    msp_stmt_t *s = &first->stmts[1];
+    s->sql = &msp_sql_ticket_visible;
+    s->params[0] = slug;
+    s->params[1] = prefix;
+    s->params[2] = number;
+    s = &first->stmts[2];
+    s->sql = &sql_ticket_assets;
+    s->params[0] = slug;
+    s->params[1] = number;
+    first->nstmts = 3;
+    first->read_only = 1;
+    first->then = ticket_assets_done;
     return MSP_NEXT;
 }
 

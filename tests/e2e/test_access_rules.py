@@ -398,6 +398,7 @@ ROUTES = [
     ("POST", "/v1/tenants/{slug}/tickets", {"title": "probe", "impact": "low", "urgency": "low"}),
     ("GET", "/v1/tenants/{slug}/tickets/{number}", None),
     ("PATCH", "/v1/tenants/{slug}/tickets/{number}", {"title": "probe"}),
+    ("GET", "/v1/tenants/{slug}/tickets/{number}/assets", None),
     ("POST", "/v1/tenants/{slug}/tickets/{number}/comments", {"body": "probe"}),
     ("GET", "/v1/tenants/{slug}/tickets/{number}/sla", None),
     ("GET", "/v1/tenants/{slug}/tickets/{number}/events", None),

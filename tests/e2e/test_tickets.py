@@ -143,6 +143,36 @@ def test_create_with_assets(staff):
     assert ticket_count() == before
 
 
+def test_a_tickets_assets(staff):
+    tag = uuid.uuid4().hex[:6]
+    rows = admin_query(
+        "INSERT INTO assets (tenant_id, tag, name, kind, serial, owner, location, status)"
+        " SELECT tenant_id, v.tag, v.name, v.kind, v.serial, v.owner, v.location, v.status"
+        " FROM tenants, (VALUES (%s, 'Heidi''s laptop', 'laptop', 'SN-1', 'acme.user.heidi',"
+        "   'HQ 2F', 'in_service'), (%s, 'Dock', 'other', NULL, NULL, NULL, 'in_repair'))"
+        "   AS v(tag, name, kind, serial, owner, location, status)"
+        " WHERE slug = 'acme'"
+        " RETURNING asset_id, tag, name, kind, serial, owner, location, status",
+        (f"lt-{tag}", f"dk-{tag}"))
+    expected = sorted((dict(zip(("id", "tag", "name", "kind", "serial", "owner", "location",
+                                 "status"), r)) for r in rows), key=lambda a: a["id"])
+    assert len(expected) == 2
+    ids = [a["id"] for a in expected]
+    mine = create(staff["acme_user"], asset_ids=list(reversed(ids))).json()
+    url = f"/v1/tenants/acme/tickets/{mine['id']}/assets"
+    for who in ("acme_user", "tech", "acme_it", "acme_audit"):
+        resp = staff[who].get(url)
+        assert resp.status_code == 200, (who, resp.text)
+        assert resp.json() == {"items": expected, "next_cursor": None}, who
+    # No assets: an empty page; not the requester's, or not there: 404.
+    bare = create(staff["tech"]).json()
+    assert staff["tech"].get(f"/v1/tenants/acme/tickets/{bare['id']}/assets").json() == \
+        {"items": [], "next_cursor": None}
+    problem(staff["acme_user"].get(f"/v1/tenants/acme/tickets/{bare['id']}/assets"), 404)
+    problem(staff["globex_it"].get(url), 404)
+    problem(staff["tech"].get("/v1/tenants/acme/tickets/ACME-999999/assets"), 404)
+
+
 def test_requester_files_for_themselves_and_sees_only_their_tickets(staff):
     mine = create(staff["acme_user"]).json()
     assert mine["requester"] == "acme.user.heidi"
