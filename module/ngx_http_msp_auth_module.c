@@ -1,4 +1,3 @@
-
 /*
  * ngx_http_msp_auth_module.c - who is asking: the access-phase check of
  * the bearer JWT (services/auth/jwt_verify.c) in gateway locations.

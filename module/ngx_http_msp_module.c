@@ -1,4 +1,3 @@
-
 /*
  * ngx_http_msp_module.c - the MSP gateway's nginx glue: directives and
  * configuration, the worker's database pool, and the content handler that

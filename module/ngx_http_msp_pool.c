@@ -1,4 +1,3 @@
-
 /*
  * ngx_http_msp_pool.c - each worker's pool of non-blocking PostgreSQL
  * connections (see ngx_http_msp_pool.h for how requests use it).

@@ -1,4 +1,3 @@
-
 /*
  * ngx_http_msp_reply.c - writing the API's responses: services' replies,
  * JSON bodies and RFC 9457 problems (built by services/http/problem.c), never

@@ -1,4 +1,3 @@
-
 /*
  * ngx_http_msp_request.c - one API request's walk once its route is
  * matched and its principal known: read the body, fill the service's

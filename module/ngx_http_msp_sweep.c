@@ -1,4 +1,3 @@
-
 /*
  * ngx_http_msp_sweep.c - the SLA breach sweep on a timer: every worker
  * runs app.sla_sweep() (services/sla/sla_sweep.h) on its own pool, as the

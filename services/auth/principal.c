@@ -2,6 +2,7 @@
  * principal.c - a principal from a verified token's claims, checked.
  */
 #include "auth/principal.h"
+#include "common/slug.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -40,21 +41,11 @@ is_clean_text(const char *s, size_t max)
     return 1;
 }
 
-/* Tenant slugs: ^[a-z][a-z0-9-]{1,30}$, as in tenants/<slug>.json. */
+/* An organisation: the provider, or a tenant by its slug. */
 static int
 is_org(const char *s)
 {
-    size_t len = strlen(s);
-    if (len < 2 || len > MSP_ORG_MAX || s[0] < 'a' || s[0] > 'z') {
-        return 0;
-    }
-    for (size_t i = 1; i < len; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
-            return 0;
-        }
-    }
-    return 1;
+    return strcmp(s, "provider") == 0 || msp_slug_problem(s, strlen(s)) == NULL;
 }
 
 int

@@ -13,7 +13,7 @@
 
 #define MSP_SUB_MAX   200
 #define MSP_NAME_MAX  200
-#define MSP_ORG_MAX   31
+#define MSP_ORG_MAX   31            /* MSP_SLUG_MAX (common/slug.h) */
 
 typedef struct {
     char sub[MSP_SUB_MAX + 1];

@@ -3,6 +3,7 @@
  */
 #include "http/params.h"
 #include "http/router.h"
+#include "common/slug.h"
 
 #include <string.h>
 
@@ -29,14 +30,8 @@ msp_param_slug(msp_call_t *call, const char *name)
     }
     const char *s = param->data;
     size_t len = param->len;
-    if (len < 2 || len > 31 || s[0] < 'a' || s[0] > 'z') {
+    if (msp_slug_problem(s, len) != NULL) {
         return NULL;
-    }
-    for (size_t k = 1; k < len; k++) {
-        char c = s[k];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
-            return NULL;
-        }
     }
     return msp_strndup(call, s, len);
 }

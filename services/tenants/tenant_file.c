@@ -10,6 +10,7 @@
  */
 #include "tenants/tenant_file.h"
 #include "tenants/tenant_check.h"
+#include "common/slug.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -39,29 +40,9 @@ check_slug(const json_t *value, const char *path, msp_errors_t *errs)
     }
 
     const char *s = json_string_value(value);
-    size_t len = json_string_length(value);
-
-    if (len < 2 || len > 31) {
-        msp_errors_add(errs, path, "must be 2 to 31 characters");
-        return;
-    }
-    if (!is_lower(s[0])) {
-        msp_errors_add(errs, path, "must start with a lower-case letter");
-        return;
-    }
-    for (size_t i = 1; i < len; i++) {
-        if (!is_lower(s[i]) && !is_digit(s[i]) && s[i] != '-') {
-            msp_errors_add(errs, path,
-                           "may contain only lower-case letters, digits and '-'");
-            return;
-        }
-        if (s[i] == '-' && s[i - 1] == '-') {
-            msp_errors_add(errs, path, "must not contain '--'");
-            return;
-        }
-    }
-    if (s[len - 1] == '-') {
-        msp_errors_add(errs, path, "must not end with '-'");
+    const char *problem = msp_slug_problem(s, json_string_length(value));
+    if (problem != NULL) {
+        msp_errors_add(errs, path, "%s", problem);
         return;
     }
     /* Tokens name the provider's staff with msp_org "provider". */
