@@ -404,12 +404,8 @@ msp_escalation_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *re
         return msp_reply_out_of_memory(reply);
     }
     msp_step_tenant(first, slug);
-    for (int i = 1; i < 3; i++) {
-        first->stmts[i].sql = i == 1 ? &sql_escalation_lock : &sql_escalation_ticket;
-        first->stmts[i].params[0] = slug;
-        first->stmts[i].params[1] = prefix;
-        first->stmts[i].params[2] = number;
-    }
+    msp_stmt_ticket(&first->stmts[1], &sql_escalation_lock, slug, prefix, number);
+    msp_stmt_ticket(&first->stmts[2], &sql_escalation_ticket, slug, prefix, number);
     msp_stmt_ticket_sla_inputs(&first->stmts[3], slug, prefix, number);
     first->nstmts = 4;
     first->then = create_checked;
@@ -517,12 +513,8 @@ decide_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply, int accept
         }
     }
     msp_step_tenant(first, slug);
-    for (int i = 1; i < 3; i++) {
-        first->stmts[i].sql = i == 1 ? &sql_escalation_lock : &sql_decision_inputs;
-        first->stmts[i].params[0] = slug;
-        first->stmts[i].params[1] = prefix;
-        first->stmts[i].params[2] = number;
-    }
+    msp_stmt_ticket(&first->stmts[1], &sql_escalation_lock, slug, prefix, number);
+    msp_stmt_ticket(&first->stmts[2], &sql_decision_inputs, slug, prefix, number);
     first->stmts[2].params[3] = eid;
     msp_stmt_ticket_sla_inputs(&first->stmts[3], slug, prefix, number);
     first->nstmts = 4;

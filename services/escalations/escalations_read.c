@@ -157,16 +157,9 @@ ticket_escalations(msp_call_t *call, msp_step_t *first, msp_reply_t *reply, int 
         rows = st->list->page.fetch;
     }
     msp_step_tenant(first, slug);
-    msp_stmt_t *s = &first->stmts[1];
-    s->sql = &msp_sql_ticket_visible;
-    s->params[0] = slug;
-    s->params[1] = prefix;
-    s->params[2] = number;
-    s = &first->stmts[2];
-    s->sql = &sql_ticket_escalations;
-    s->params[0] = slug;
-    s->params[1] = prefix;
-    s->params[2] = number;
+    msp_stmt_ticket(&first->stmts[1], &msp_sql_ticket_visible, slug, prefix, number);
+    msp_stmt_t *s = &first->stmts[2];
+    msp_stmt_ticket(s, &sql_ticket_escalations, slug, prefix, number);
     s->params[3] = eid;
     s->params[4] = after;
     s->params[5] = rows;

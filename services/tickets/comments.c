@@ -135,10 +135,7 @@ msp_comment_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply
     call->state = st;
 
     msp_stmt_t *s = &st->create.stmts[0];
-    s->sql = &sql_comment_create;
-    s->params[0] = slug;
-    s->params[1] = prefix;
-    s->params[2] = number;
+    msp_stmt_ticket(s, &sql_comment_create, slug, prefix, number);
     s->params[3] = body;
     s->params[4] = visibility;
     s->params[5] = p->name;
@@ -147,11 +144,8 @@ msp_comment_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply
     st->create.then = comment_created;
 
     msp_step_tenant(first, slug);
-    s = &first->stmts[first->nstmts++];
-    s->sql = &msp_sql_ticket_visible;
-    s->params[0] = slug;
-    s->params[1] = prefix;
-    s->params[2] = number;
+    msp_stmt_ticket(&first->stmts[first->nstmts++], &msp_sql_ticket_visible, slug, prefix,
+                    number);
     if (strcmp(visibility, "public") == 0) {      /* it may be a response */
         msp_stmt_ticket_sla_inputs(&first->stmts[first->nstmts++], slug, prefix, number);
     }

@@ -74,11 +74,8 @@ msp_ticket_events_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     call->state = list;
     msp_step_tenant(first, slug);
     for (int i = 1; i < 3; i++) {
-        msp_stmt_t *s = &first->stmts[i];
-        s->sql = i == 1 ? &msp_sql_ticket_visible : &sql_ticket_events;
-        s->params[0] = slug;
-        s->params[1] = prefix;
-        s->params[2] = number;
+        msp_stmt_ticket(&first->stmts[i], i == 1 ? &msp_sql_ticket_visible : &sql_ticket_events,
+                        slug, prefix, number);
     }
     first->stmts[2].params[3] = list->page.after;
     first->stmts[2].params[4] = list->page.fetch;

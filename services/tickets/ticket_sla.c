@@ -4,6 +4,7 @@
 #include "tickets/ticket_sla.h"
 
 #include "http/replies.h"
+#include "tickets/tickets.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,10 +60,7 @@ void
 msp_stmt_ticket_sla_inputs(msp_stmt_t *s, const char *slug, const char *prefix,
                            const char *number)
 {
-    s->sql = &sql_ticket_sla_inputs;
-    s->params[0] = slug;
-    s->params[1] = prefix;
-    s->params[2] = number;
+    msp_stmt_ticket(s, &sql_ticket_sla_inputs, slug, prefix, number);
 }
 
 void

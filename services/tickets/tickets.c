@@ -13,6 +13,16 @@ const msp_sql_t msp_sql_ticket_visible = {
     3
 };
 
+void
+msp_stmt_ticket(msp_stmt_t *s, const msp_sql_t *sql, const char *slug, const char *prefix,
+                const char *number)
+{
+    s->sql = sql;
+    s->params[0] = slug;
+    s->params[1] = prefix;
+    s->params[2] = number;
+}
+
 msp_outcome_t
 msp_reply_sla_failure(msp_call_t *call, msp_reply_t *reply)
 {

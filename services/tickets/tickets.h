@@ -33,6 +33,12 @@ msp_outcome_t msp_queue_start(msp_call_t *call, msp_step_t *first, msp_reply_t *
  * ticket (row-level security: a requester its own only). */
 extern const msp_sql_t msp_sql_ticket_visible;
 
+/* A statement about one ticket, whose first parameters are $1 slug,
+ * $2 prefix, $3 number (ACME-42 in tenant acme): sets s to it and fills
+ * those three. */
+void msp_stmt_ticket(msp_stmt_t *s, const msp_sql_t *sql, const char *slug, const char *prefix,
+                     const char *number);
+
 /* Shared by the files above. */
 /* 500 when a ticket's SLA clocks cannot be computed (its tenant's
  * calendar does not compile): the change is not made. */

@@ -113,17 +113,13 @@ msp_ticket_get_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
         return msp_reply_no_ticket(call, reply);
     }
     msp_step_tenant(first, slug);
-    msp_stmt_t *s = &first->stmts[first->nstmts++];
-    s->sql = &sql_ticket_get;
-    s->params[0] = slug;
-    s->params[1] = prefix;
-    s->params[2] = number;
+    msp_stmt_ticket(&first->stmts[first->nstmts++], &sql_ticket_get, slug, prefix, number);
     first->read_only = 1;
     first->then = ticket_get_done;
     return MSP_NEXT;
 }
 
-/* $1 slug, $2 number: the ticket's assets as one page, in id order (a
+/* $1 slug, $2 prefix, $3 number: the ticket's assets as one page, in id order (a
  * ticket names at most 20).  Row-level security shows a requester those
  * of their own tickets only. */
 static const msp_sql_t sql_ticket_assets = {
@@ -134,8 +130,8 @@ static const msp_sql_t sql_ticket_assets = {
     "  'next_cursor', NULL)::text"
     " FROM tenants t JOIN ticket_assets x ON x.tenant_id = t.tenant_id"
     " JOIN assets a ON a.tenant_id = x.tenant_id AND a.asset_id = x.asset_id"
-    " WHERE t.slug = $1 AND x.ticket_number = $2::integer",
-    2
+    " WHERE t.slug = $1 AND t.ticket_prefix = $2 AND x.ticket_number = $3::integer",
+    3
 };
 
 static msp_outcome_t
@@ -160,15 +156,8 @@ msp_ticket_assets_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
         return msp_reply_no_ticket(call, reply);
     }
     msp_step_tenant(first, slug);
-    msp_stmt_t *s = &first->stmts[1];
-    s->sql = &msp_sql_ticket_visible;
-    s->params[0] = slug;
-    s->params[1] = prefix;
-    s->params[2] = number;
-    s = &first->stmts[2];
-    s->sql = &sql_ticket_assets;
-    s->params[0] = slug;
-    s->params[1] = number;
+    msp_stmt_ticket(&first->stmts[1], &msp_sql_ticket_visible, slug, prefix, number);
+    msp_stmt_ticket(&first->stmts[2], &sql_ticket_assets, slug, prefix, number);
     first->nstmts = 3;
     first->read_only = 1;
     first->then = ticket_assets_done;

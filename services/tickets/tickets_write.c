@@ -754,10 +754,7 @@ msp_ticket_update_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     msp_step_tenant(first, slug);
     const msp_sql_t *const by_id[] = { &msp_sql_ticket_visible, &sql_ticket_lock };
     for (int i = 0; i < 2; i++) {
-        first->stmts[1 + i].sql = by_id[i];
-        first->stmts[1 + i].params[0] = slug;
-        first->stmts[1 + i].params[1] = prefix;
-        first->stmts[1 + i].params[2] = number;
+        msp_stmt_ticket(&first->stmts[1 + i], by_id[i], slug, prefix, number);
     }
     msp_stmt_ticket_sla_inputs(&first->stmts[3], slug, prefix, number);
     first->nstmts = 4;
