@@ -4,8 +4,9 @@
  * A slug names a tenant in its file (tenants/<slug>.json), in URLs
  * (/v1/tenants/{slug}) and in tokens (msp_org): 2 to 31 characters,
  * lower-case letters, digits and single hyphens, starting with a letter
- * and not ending with a hyphen.  The tenants table's CHECK holds the
- * database to the same shape.
+ * and not ending with a hyphen.  Tenants are made from their files, which
+ * are held to it; the tenants table's CHECK is a looser guard of the same
+ * shape (^[a-z][a-z0-9-]{1,30}$).
  */
 #ifndef MSP_SLUG_H
 #define MSP_SLUG_H

@@ -46,11 +46,13 @@ store_batch(PGconn *conn, const char *slug, const msp_sla_config_t *cfg, PGresul
     int n = PQntuples(rows), rc = 0;
     const char **records = msp_alloc(&call, (size_t) n * sizeof(*records));
     size_t len = 3;
+    if (records == NULL) {
+        ctl_error("out of memory");
+        rc = -1;
+    }
     for (int i = 0; rc == 0 && i < n; i++) {
         msp_ticket_sla_t clocks;
-        if (records == NULL
-            || msp_ticket_sla_replay(&call, cfg, PQgetvalue(rows, i, 1), NULL, now,
-                                     &clocks) != 0
+        if (msp_ticket_sla_replay(&call, cfg, PQgetvalue(rows, i, 1), NULL, now, &clocks) != 0
             || (records[i] = msp_ticket_sla_record(&call, PQgetvalue(rows, i, 0),
                                                    &clocks)) == NULL)
         {
@@ -92,11 +94,12 @@ ctl_sla_recompute_tenant(PGconn *conn, const char *slug, long *count)
         ctl_error("tenant %s not found", slug);
         return -1;
     }
-    const msp_sla_config_t *cfg = msp_ticket_sla_config(res, 0);
+    char why[160];
+    const msp_sla_config_t *cfg = msp_ticket_sla_config(res, why, sizeof(why));
     int64_t now = in.now;
     PQclear(res);
     if (cfg == NULL) {
-        ctl_error("the calendar or SLA policy of %s cannot be used (check its time zone)", slug);
+        ctl_error("the calendar or SLA policy of %s cannot be used: %s", slug, why);
         return -1;
     }
 

@@ -237,7 +237,7 @@ create_checked(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *nex
     }
     const PGresult *clocks_in = res[3];
     msp_sla_inputs_t clock_inputs;
-    const msp_sla_config_t *cfg = msp_ticket_sla_config(clocks_in, 0);
+    const msp_sla_config_t *cfg = msp_ticket_sla_config(clocks_in, NULL, 0);
     if (cfg == NULL || cfg->escalation == NULL
         || msp_ticket_sla_inputs(clocks_in, &clock_inputs) != 0)
     {

@@ -371,7 +371,7 @@ policy_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
         return msp_reply_forbidden(call, reply, "The escalation policy is for IT staff of the "
                                    "provider and of the tenant.");
     }
-    const msp_sla_config_t *cfg = msp_ticket_sla_config(res[1], 0);
+    const msp_sla_config_t *cfg = msp_ticket_sla_config(res[1], NULL, 0);
     if (cfg == NULL || cfg->escalation == NULL) {
         return msp_reply_problem(call, reply, 500, "internal", "Internal error",
                                  "The tenant's escalation policy could not be read.", NULL);

@@ -26,11 +26,12 @@ msp_outcome_t msp_reply_invalid(msp_call_t *call, msp_reply_t *reply, int status
 
 /*
  * The opening every result callback shares.  Returns 1 when the callback
- * goes on; else 0 with the reply in *out: the first failed statement's
- * (msp_reply_sql_error), or `missing` (a 404) when res[which] has no row.
- * With t non-NULL, res[0] is msp_sql_tenant's answer, read into *t first:
- * a tenant the principal cannot see is `missing` too, whatever the rest
- * say.  which < 0 asks for no row (a list may be empty).
+ * goes on; else 0 with the reply in *out, the first that applies of: the
+ * first failed statement's (msp_reply_sql_error); with t non-NULL, where
+ * res[0] is msp_sql_tenant's answer, read into *t, `missing` (a 404) when
+ * the principal cannot see the tenant, whatever rows the other statements
+ * returned; `missing` when res[which] has no row.  which < 0 asks for no
+ * row (a list may be empty).
  */
 int msp_results_found(msp_call_t *call, msp_reply_t *reply, PGresult *const *res, int nres,
                       int which, msp_outcome_t (*missing)(msp_call_t *, msp_reply_t *),

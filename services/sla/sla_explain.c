@@ -36,7 +36,7 @@ explained(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
     }
     msp_sla_inputs_t in;
     msp_ticket_sla_inputs(res[1], &in);
-    const msp_sla_config_t *cfg = msp_ticket_sla_config(res[1], 0);
+    const msp_sla_config_t *cfg = msp_ticket_sla_config(res[1], NULL, 0);
     json_t *history = json_loads(in.history, 0, NULL);
     int64_t now = in.now;
     json_t *segments = json_array();

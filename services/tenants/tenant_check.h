@@ -16,8 +16,9 @@
  * Every check reports under the JSON path of the value it looked at and
  * carries on: a user fixing a file wants to see all its mistakes at once.
  *
- * All of libmsp.a is one namespace, so the names here begin with msp_tf_
- * (tenant file).
+ * All of libmsp.a is one namespace, so the functions and tables here
+ * begin with msp_tf_ (tenant file); types and macros, which the linker
+ * never sees, keep short names.
  */
 #ifndef MSP_TENANT_CHECK_H
 #define MSP_TENANT_CHECK_H

@@ -110,11 +110,12 @@ msp_ticket_sla_inputs(const PGresult *inputs, msp_sla_inputs_t *in)
 }
 
 const msp_sla_config_t *
-msp_ticket_sla_config(const PGresult *inputs, int row)
+msp_ticket_sla_config(const PGresult *inputs, char *why, size_t whylen)
 {
-    char err[160];
-    msp_tenant_columns_t doc = tenant_columns(inputs, row, IN_TENANT);
-    return msp_sla_config_load(&doc, err, sizeof(err));
+    char unused[160];
+    msp_tenant_columns_t doc = tenant_columns(inputs, 0, IN_TENANT);
+    return why != NULL ? msp_sla_config_load(&doc, why, whylen)
+                       : msp_sla_config_load(&doc, unused, sizeof(unused));
 }
 
 static const char *
@@ -141,8 +142,8 @@ msp_ticket_sla_compute(msp_call_t *call, const PGresult *inputs, const json_t *c
     if (msp_ticket_sla_inputs(inputs, &in) != 0) {
         return -1;
     }
-    return msp_ticket_sla_replay(call, msp_ticket_sla_config(inputs, 0), in.history, change,
-                                 in.now, out);
+    const msp_sla_config_t *cfg = msp_ticket_sla_config(inputs, NULL, 0);
+    return msp_ticket_sla_replay(call, cfg, in.history, change, in.now, out);
 }
 
 int

@@ -41,9 +41,10 @@ typedef struct {
 /* Reads row 0 of an inputs result; -1 when it has none. */
 int msp_ticket_sla_inputs(const PGresult *inputs, msp_sla_inputs_t *in);
 
-/* The configuration named by row `row` of an inputs result, compiled (and
- * cached); NULL when the tenant's document does not compile. */
-const msp_sla_config_t *msp_ticket_sla_config(const PGresult *inputs, int row);
+/* The configuration named by an inputs result, compiled (and cached);
+ * NULL when the tenant's document does not compile, with the reason in
+ * why[0..whylen) when why is not NULL. */
+const msp_sla_config_t *msp_ticket_sla_config(const PGresult *inputs, char *why, size_t whylen);
 
 /* The clocks as statement parameters, in this order: snapshot, response
  * due, resolution due, breach_at (Unix seconds or NULL), pending alerts,
@@ -75,7 +76,9 @@ void msp_ticket_sla_bind(msp_stmt_t *s, int first, const msp_ticket_sla_t *clock
 /* $1 slug, $2 a JSON array of msp_ticket_sla_record()s: stores the clocks
  * of those of the tenant's tickets. */
 void msp_stmt_ticket_sla_store(msp_stmt_t *s, const char *slug, const char *records);
-/* The clocks of ticket `number` as one element of the store's array. */
+/* The clocks of ticket `number` (a decimal integer, as the database gives
+ * it or msp_param_ticket_id() checked it) as one element of the store's
+ * array. */
 char *msp_ticket_sla_record(msp_call_t *call, const char *number,
                             const msp_ticket_sla_t *clocks);
 /* The store for one ticket; -1 when out of memory. */

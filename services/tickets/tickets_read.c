@@ -119,9 +119,9 @@ msp_ticket_get_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     return MSP_NEXT;
 }
 
-/* $1 slug, $2 prefix, $3 number: the ticket's assets as one page, in id order (a
- * ticket names at most 20).  Row-level security shows a requester those
- * of their own tickets only. */
+/* $1 slug, $2 prefix, $3 number: the ticket's assets as one page, in id
+ * order (a ticket names at most 20).  Row-level security shows a
+ * requester those of their own tickets only. */
 static const msp_sql_t sql_ticket_assets = {
     "ticket_assets",
     "SELECT json_build_object('items', coalesce(json_agg(json_build_object('id', a.asset_id,"

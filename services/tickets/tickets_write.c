@@ -232,7 +232,7 @@ create_with_clocks(msp_call_t *call, const PGresult *inputs, msp_step_t *next,
     if (PQntuples(inputs) != 1) {
         return msp_reply_no_tenant(call, reply);
     }
-    const msp_sla_config_t *cfg = msp_ticket_sla_config(inputs, 0);
+    const msp_sla_config_t *cfg = msp_ticket_sla_config(inputs, NULL, 0);
     if (cfg == NULL || cfg->escalation == NULL) {
         return msp_reply_sla_failure(call, reply);
     }
@@ -627,7 +627,7 @@ ticket_locked(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next
         reply->etag = msp_ticket_etag(call, version);
         msp_sla_inputs_t in;
         const char *shown = msp_ticket_sla_inputs(inputs, &in) != 0
-                            || msp_ticket_sla_config(inputs, 0) == NULL ? NULL
+                            || msp_ticket_sla_config(inputs, NULL, 0) == NULL ? NULL
             : msp_ticket_sla_doc(call, PQgetvalue(row, 0, LOCK_DOC),
                                  (size_t) PQgetlength(row, 0, LOCK_DOC), in.now);
         if (shown == NULL) {
