@@ -149,8 +149,8 @@ add_clocks(msp_call_t *call, const PGresult *inputs, const char *kind, const cha
     if (rc != 0) {
         return -1;
     }
-    return msp_stmt_ticket_sla_store_one(call, &next->stmts[next->nstmts++], st->slug,
-                                         st->number, &clocks);
+    msp_stmt_ticket_sla_store_one(&next->stmts[next->nstmts++], st->slug, st->number, &clocks);
+    return 0;
 }
 
 /* ---- raising ----------------------------------------------------------- */

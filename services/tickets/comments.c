@@ -89,11 +89,7 @@ ticket_checked(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *nex
     if (rc != 0) {
         return msp_reply_sla_failure(call, reply);
     }
-    if (msp_stmt_ticket_sla_store_one(call, &next->stmts[next->nstmts++], st->slug,
-                                      st->number, &clocks) != 0)
-    {
-        return msp_reply_out_of_memory(reply);
-    }
+    msp_stmt_ticket_sla_store_one(&next->stmts[next->nstmts++], st->slug, st->number, &clocks);
     return MSP_NEXT;
 }
 

@@ -37,6 +37,21 @@ static const msp_sql_t sql_tenant_sla_inputs = {
     1
 };
 
+/* One ticket's clocks: $1 slug, $2 number, $3..$8 msp_ticket_sla_t's
+ * parameters.  What a request stores: one row, found by primary key. */
+static const msp_sql_t sql_ticket_sla_store_one = {
+    "ticket_sla_store_one",
+    "UPDATE tickets k SET sla = $3::jsonb, response_due = to_timestamp($4::bigint),"
+    " resolution_due = to_timestamp($5::bigint), breach_at = to_timestamp($6::bigint),"
+    " sla_pending = $7::jsonb, sla_next_at = to_timestamp($8::bigint)"
+    " FROM tenants t WHERE t.slug = $1 AND k.tenant_id = t.tenant_id AND k.number = $2::integer",
+    8
+};
+
+/* Many tickets' clocks: $1 slug, $2 an array of msp_ticket_sla_record()s.
+ * What a recompute stores, a thousand at a time: the planner joins them
+ * to the tenant's tickets by hash, which for a single row would read the
+ * whole tenant (hence the statement above). */
 static const msp_sql_t sql_ticket_sla_store = {
     "ticket_sla_store",
     "UPDATE tickets k SET sla = r.sla, response_due = to_timestamp(r.response_due),"
@@ -200,14 +215,14 @@ msp_ticket_sla_record(msp_call_t *call, const char *number, const msp_ticket_sla
                       p[5] ? p[5] : "null");
 }
 
-int
-msp_stmt_ticket_sla_store_one(msp_call_t *call, msp_stmt_t *s, const char *slug,
-                              const char *number, const msp_ticket_sla_t *clocks)
+void
+msp_stmt_ticket_sla_store_one(msp_stmt_t *s, const char *slug, const char *number,
+                              const msp_ticket_sla_t *clocks)
 {
-    const char *record = msp_ticket_sla_record(call, number, clocks);
-    const char *records = record ? msp_printf(call, "[%s]", record) : NULL;
-    msp_stmt_ticket_sla_store(s, slug, records);
-    return records != NULL ? 0 : -1;
+    s->sql = &sql_ticket_sla_store_one;
+    s->params[0] = slug;
+    s->params[1] = number;
+    msp_ticket_sla_bind(s, 2, clocks);
 }
 
 /* ---- reads ---------------------------------------------------------- */

@@ -74,16 +74,16 @@ int msp_ticket_sla_replay(msp_call_t *call, const msp_sla_config_t *cfg, const c
 void msp_ticket_sla_bind(msp_stmt_t *s, int first, const msp_ticket_sla_t *clocks);
 
 /* $1 slug, $2 a JSON array of msp_ticket_sla_record()s: stores the clocks
- * of those of the tenant's tickets. */
+ * of many of the tenant's tickets (what a recompute does). */
 void msp_stmt_ticket_sla_store(msp_stmt_t *s, const char *slug, const char *records);
 /* The clocks of ticket `number` (a decimal integer, as the database gives
  * it or msp_param_ticket_id() checked it) as one element of the store's
  * array. */
 char *msp_ticket_sla_record(msp_call_t *call, const char *number,
                             const msp_ticket_sla_t *clocks);
-/* The store for one ticket; -1 when out of memory. */
-int msp_stmt_ticket_sla_store_one(msp_call_t *call, msp_stmt_t *s, const char *slug,
-                                  const char *number, const msp_ticket_sla_t *clocks);
+/* Stores the clocks of one ticket (what a request does). */
+void msp_stmt_ticket_sla_store_one(msp_stmt_t *s, const char *slug, const char *number,
+                                   const msp_ticket_sla_t *clocks);
 
 /*
  * Reads.  Column sha_col of res[rows_at] names, for each ticket whose
