@@ -533,6 +533,31 @@ msp_tz_next_change(const msp_tz_t *tz, int64_t t)
     return rule_next_change(&tz->rule, tz->rule_from);
 }
 
+int64_t
+msp_tz_day_start(const msp_tz_t *tz, int64_t day)
+{
+    const int64_t wall = day * 86400;
+    /* Local midnight is wall - o for an offset o in force at that instant.
+     * Offsets change at most once in a day's neighbourhood, so the
+     * offsets a day either side, and at wall itself, are the candidates. */
+    const int64_t probe[] = { wall - 86400, wall, wall + 86400 };
+    int64_t best = INT64_MAX;
+    for (size_t i = 0; i < sizeof(probe) / sizeof(probe[0]); i++) {
+        int64_t t = wall - msp_tz_offset(tz, probe[i]);
+        if (msp_tz_offset(tz, t) == wall - t && t < best) {
+            best = t;
+        }
+    }
+    if (best != INT64_MAX) {
+        return best;
+    }
+    /* No instant reads midnight: the clock jumped over it, at or before
+     * midnight in the old offset, and the day begins when the new offset
+     * takes effect. */
+    int64_t old_midnight = wall - msp_tz_offset(tz, wall - 86400);
+    return msp_tz_next_change(tz, old_midnight - 86400);
+}
+
 const char *
 msp_tz_name(const msp_tz_t *tz)
 {

@@ -62,6 +62,16 @@ int64_t msp_tz_next_change(const msp_tz_t *tz, int64_t t);
  */
 void msp_tz_format_local(const msp_tz_t *tz, int64_t t, char *buf, size_t len);
 
+/*
+ * The first instant of local date day (days since 1970-01-01): its local
+ * midnight, the first of them when a clock turned back through midnight
+ * repeats it, or the end of the gap when a clock turned forward through
+ * midnight skips it (the day then starts at 01:00).  A day, week, month
+ * or quarter of a tenant is [start of its first day, start of the day
+ * after its last).
+ */
+int64_t msp_tz_day_start(const msp_tz_t *tz, int64_t day);
+
 
 /* ---- civil dates -------------------------------------------------------- */
 
