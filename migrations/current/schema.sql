@@ -388,8 +388,10 @@ CREATE TABLE public.tenants (
     document_sha256 text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    reporting jsonb DEFAULT '{"recurrence_days": 30}'::jsonb NOT NULL,
     CONSTRAINT tenants_co_management_model_check CHECK ((co_management_model = ANY (ARRAY['fully_managed'::text, 'co_managed'::text, 'staff_augmentation'::text, 'project'::text, 'on_demand'::text]))),
     CONSTRAINT tenants_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
+    CONSTRAINT tenants_reporting_check CHECK ((jsonb_typeof(reporting) = 'object'::text)),
     CONSTRAINT tenants_slug_check CHECK ((slug ~ '^[a-z][a-z0-9-]{1,30}$'::text)),
     CONSTRAINT tenants_slug_not_provider CHECK ((slug <> 'provider'::text)),
     CONSTRAINT tenants_ticket_prefix_check CHECK ((ticket_prefix ~ '^[A-Z][A-Z0-9]{1,9}$'::text))

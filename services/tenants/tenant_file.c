@@ -148,6 +148,29 @@ check_contract(const json_t *value, const char *path, msp_errors_t *errs)
 }
 
 
+/* ---- reporting -------------------------------------------------------- */
+
+/* How far back a ticket's category counts as recurring (METRICS.md). */
+#define RECURRENCE_DAYS_MAX 365
+
+static void
+check_recurrence_days(const json_t *value, const char *path, msp_errors_t *errs)
+{
+    msp_tf_check_integer_range(value, path, 1, RECURRENCE_DAYS_MAX, errs);
+}
+
+static const field_rule_t reporting_rules[] = {
+    { "recurrence_days", 0, check_recurrence_days },
+    { NULL,              0, NULL }
+};
+
+static void
+check_reporting(const json_t *value, const char *path, msp_errors_t *errs)
+{
+    msp_tf_check_object(value, path, reporting_rules, errs);
+}
+
+
 /* ---- the document ----------------------------------------------------- */
 
 static const field_rule_t tenant_rules[] = {
@@ -161,6 +184,7 @@ static const field_rule_t tenant_rules[] = {
     { "sla_policy",          1, msp_tf_check_sla_policy },
     { "escalation_policy",   0, msp_tf_check_escalation_policy },
     { "contract",            1, check_contract },
+    { "reporting",           0, check_reporting },
     { NULL,                  0, NULL }
 };
 

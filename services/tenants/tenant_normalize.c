@@ -307,6 +307,19 @@ normalize_contract(json_t *doc)
     return 0;
 }
 
+static int
+normalize_reporting(json_t *doc)
+{
+    json_t *reporting = object_member(doc, "reporting");
+
+    if (reporting == NULL
+        || set_default(reporting, "recurrence_days", json_integer(30)) != 0)
+    {
+        return -1;
+    }
+    return 0;
+}
+
 json_t *
 msp_tenant_normalize(const json_t *doc)
 {
@@ -320,7 +333,8 @@ msp_tenant_normalize(const json_t *doc)
         || normalize_holidays(copy) != 0
         || normalize_sla_policy(copy) != 0
         || normalize_escalation_policy(copy) != 0
-        || normalize_contract(copy) != 0)
+        || normalize_contract(copy) != 0
+        || normalize_reporting(copy) != 0)
     {
         json_decref(copy);
         return NULL;

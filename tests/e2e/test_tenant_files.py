@@ -76,6 +76,21 @@ def test_changed_file_updates_the_tenant_and_audits(db, tmp_path):
     assert actions == ["tenant.create", "tenant.update"]
 
 
+def test_reporting_section_is_stored_with_its_default(db, tmp_path):
+    doc = tenant_doc("gamma")
+    doc.pop("reporting", None)
+    path = write_tenant(tmp_path, doc)
+    db.mspctl("tenant", "apply", path, check=True)
+    rows = db.admin_rows("SELECT reporting FROM tenants WHERE slug = 'gamma'")
+    assert rows == [({"recurrence_days": 30},)]
+    doc["reporting"] = {"recurrence_days": 14}
+    write_tenant(tmp_path, doc)
+    proc = db.mspctl("tenant", "apply", path)
+    assert proc.stdout.strip() == "gamma: updated (0 tickets' SLA clocks recomputed)", proc.stderr
+    rows = db.admin_rows("SELECT reporting FROM tenants WHERE slug = 'gamma'")
+    assert rows == [({"recurrence_days": 14},)]
+
+
 # A valid escalation_policy.rules for the co_managed demo tenant, its
 # lists in no particular order.
 RULES = [
@@ -248,6 +263,8 @@ INVALID = {
     "bad holiday date": (_set(["holidays"], [{"date": "2026-02-30", "name": "Nope"}]),
                          "holidays[0].date"),
     "bad currency": (_set(["contract", "currency"], "dollars"), "contract.currency"),
+    "recurrence of a year and a day": (_set(["reporting"], {"recurrence_days": 366}),
+                                       "reporting.recurrence_days", "must be at most 365"),
     "wrong type": (_set(["sla_policy", "priorities", "P1", "resolution_minutes"], "240"),
                    "sla_policy.priorities.P1.resolution_minutes"),
     "unknown escalation kind": (_rules(0, "kind", "lateral"), "escalation_policy.rules[0].kind",

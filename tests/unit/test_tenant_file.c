@@ -252,7 +252,9 @@ test_valid_variants(void **state)
                        "                   \"escalate_tier_at_percent\": 100,"
                        "                   \"hierarchical_on_breach\": false}},"
                        " \"contract\": {\"start_date\": \"2026-01-01\","
-                       "              \"term_months\": 120, \"monthly_fee\": 0}}");
+                       "              \"term_months\": 120, \"monthly_fee\": 0},"
+                       " \"reporting\": {\"recurrence_days\": 365}}");
+    assert_patch_valid("{\"reporting\": {\"recurrence_days\": 1}}");
 }
 
 
@@ -474,6 +476,19 @@ static const invalid_case_t invalid_cases[] = {
     { "term of 121 months", "{\"contract\": {\"term_months\": 121}}", "contract.term_months", "at most 120", NULL },
     { "term of 0 months", "{\"contract\": {\"term_months\": 0}}", "contract.term_months", NULL, NULL },
     { "missing contract", "{\"contract\": null}", "contract", "is required", NULL },
+
+    /* reporting */
+    { "recurrence of 0 days", "{\"reporting\": {\"recurrence_days\": 0}}",
+      "reporting.recurrence_days", "greater than 0", NULL },
+    { "recurrence over a year", "{\"reporting\": {\"recurrence_days\": 366}}",
+      "reporting.recurrence_days", "at most 365", NULL },
+    { "recurrence as string", "{\"reporting\": {\"recurrence_days\": \"30\"}}",
+      "reporting.recurrence_days", "must be an integer", NULL },
+    { "recurrence fractional", "{\"reporting\": {\"recurrence_days\": 1.5}}",
+      "reporting.recurrence_days", "must be an integer", NULL },
+    { "unknown reporting field", "{\"reporting\": {\"window\": 30}}", "reporting.window",
+      NULL, NULL },
+    { "reporting as array", "{\"reporting\": []}", "reporting", "must be an object", NULL },
 };
 
 static void
@@ -599,6 +614,7 @@ test_normalize_fills_defaults(void **state)
     assert_int_equal(integer_at(automatic, "notify_lead_at_percent"), 75);
     assert_int_equal(integer_at(automatic, "escalate_tier_at_percent"), 90);
     assert_true(json_is_true(json_object_get(automatic, "hierarchical_on_breach")));
+    assert_int_equal(integer_at(json_object_get(n, "reporting"), "recurrence_days"), 30);
 
     /* Every day is present; a day without hours is an empty list. */
     json_t *calendar = json_object_get(n, "calendar");
@@ -630,6 +646,10 @@ test_normalize_keeps_given_values(void **state)
     assert_int_equal(integer_at(escalation, "acknowledgement_minutes"), 10);
     assert_true(json_is_false(json_object_get(automatic, "hierarchical_on_breach")));
     assert_int_equal(integer_at(automatic, "notify_lead_at_percent"), 75);
+    json_decref(n);
+
+    n = normalized_patch("{\"reporting\": {\"recurrence_days\": 14}}");
+    assert_int_equal(integer_at(json_object_get(n, "reporting"), "recurrence_days"), 14);
     json_decref(n);
 }
 
