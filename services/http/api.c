@@ -12,6 +12,7 @@
 #include "escalations/escalations.h"
 #include "http/router.h"
 #include "tenants/tenants_api.h"
+#include "reports/reports.h"
 #include "tickets/tickets.h"
 
 static const msp_route_t routes[] = {
@@ -50,6 +51,8 @@ static const msp_route_t routes[] = {
       MSP_METHOD_POST, msp_escalation_accept_start, 0 },
     { "/v1/tenants/{slug}/tickets/{number}/escalations/{id}/reject",
       MSP_METHOD_POST, msp_escalation_reject_start, 0 },
+    { "/v1/tenants/{slug}/reports/volume",
+      MSP_METHOD_GET, msp_report_volume_start, 0 },
     { "/v1/tenants/{slug}/escalation-policy",
       MSP_METHOD_GET, msp_escalation_policy_start, 0 },
     { "/v1/queue",

@@ -1,0 +1,28 @@
+/*
+ * reports.h - the service reports under /v1/tenants/{slug}/reports/:
+ * metrics per tenant and period, as services/reports/METRICS.md defines
+ * them, computed from the tickets' history as of an instant.
+ *
+ * Every report takes `period` (period.h's written forms) and `as_of`
+ * (RFC 3339, default now, never in the future); a period that has not
+ * ended by as_of is reported up to as_of ("complete": false).  Reports
+ * are for the IT staff of both sides and auditors: not for requesters,
+ * nor machine clients.
+ */
+#ifndef MSP_REPORTS_H
+#define MSP_REPORTS_H
+
+#include "auth/principal.h"
+#include "call/call.h"
+
+/* The version of METRICS.md the reports compute; every report names it. */
+#define MSP_METRICS_VERSION "1"
+
+/* Whether the principal, with its role in the tenant, may read its
+ * reports. */
+int msp_may_read_reports(const msp_principal_t *p);
+
+/* GET /v1/tenants/{slug}/reports/volume */
+msp_outcome_t msp_report_volume_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply);
+
+#endif

@@ -1,0 +1,288 @@
+"""The service reports over HTTP: the volume report of a New York and a
+Sydney tenant across daylight-saving changes and month ends, recomputed
+here from the histories this test writes (with Python's own zoneinfo,
+not the gateway's), as of an instant, and refused when asked badly."""
+import datetime as dt
+import json
+import uuid
+from zoneinfo import ZoneInfo
+
+import psycopg
+import pytest
+
+from conftest import env, run_mspctl, set_principal, tenant_doc, write_tenant
+
+UTC = dt.timezone.utc
+OPEN = {"new", "assigned", "in_progress", "pending_customer", "pending_vendor"}
+
+
+def local(zone, *fields):
+    """A wall-clock time of zone as a UTC datetime."""
+    return dt.datetime(*fields, tzinfo=ZoneInfo(zone)).astimezone(UTC)
+
+
+def month(zone, year, mon):
+    """[start, end) of a month of zone, by Python's own zone rules."""
+    nxt = (year + mon // 12, mon % 12 + 1)
+    return local(zone, year, mon, 1), local(zone, *nxt, 1)
+
+
+# Each ticket: its category now, and its history as (instant, event).
+# Events: ("created", priority, side, creator role, creator org),
+# ("status", from, to), ("priority", from, to), ("category", from, to).
+def scenario(zone):
+    if zone == "America/New_York":
+        return [
+            # created on the last evening of February, local: February
+            ("network", [(local(zone, 2026, 2, 28, 23, 30),
+                          ("created", "P3", "provider", "requester", None)),
+                         (local(zone, 2026, 3, 1, 0, 30), ("status", "new", "resolved"))]),
+            # created just before the clocks go forward, recategorised,
+            # resolved, reopened, reprioritised, resolved again, closed
+            # early on 1 April (local; 04:10Z, after the 04:00Z midnight)
+            ("printing", [(local(zone, 2026, 3, 8, 1, 30),
+                           ("created", "P2", "provider", "it_staff", None)),
+                          (local(zone, 2026, 3, 9, 10, 0), ("category", "network", "printing")),
+                          (local(zone, 2026, 3, 10, 10, 0), ("status", "new", "resolved")),
+                          (local(zone, 2026, 3, 12, 10, 0), ("status", "resolved", "in_progress")),
+                          (local(zone, 2026, 3, 15, 10, 0), ("priority", "P2", "P1")),
+                          (local(zone, 2026, 3, 20, 10, 0), ("status", "in_progress",
+                                                             "resolved")),
+                          (local(zone, 2026, 4, 1, 0, 10), ("status", "resolved", "closed"))]),
+            # a minute before April, local: March (April by UTC)
+            ("access", [(local(zone, 2026, 3, 31, 23, 59),
+                         ("created", "P4", "internal_it", "requester", None))]),
+            # raised by monitoring, closed straight from in_progress
+            ("infrastructure", [(local(zone, 2026, 3, 15, 3, 0),
+                                 ("created", "P1", "provider", "integration", "provider")),
+                                (local(zone, 2026, 3, 16, 9, 0), ("status", "new",
+                                                                  "in_progress")),
+                                (local(zone, 2026, 3, 16, 11, 0), ("status", "in_progress",
+                                                                   "closed"))]),
+            ("access", [(local(zone, 2026, 4, 1, 0, 5),
+                         ("created", "P3", "provider", "technician", "provider"))]),
+        ]
+    return [
+        # Sydney: 00:30 on 1 April local is 31 March 13:30Z: April here
+        ("network", [(local(zone, 2026, 4, 1, 0, 30),
+                      ("created", "P2", "provider", "requester", None))]),
+        ("network", [(local(zone, 2026, 3, 31, 23, 30),
+                      ("created", "P3", "provider", "it_leader", None)),
+                     (local(zone, 2026, 4, 2, 9, 0), ("status", "new", "resolved"))]),
+        # the first 02:30 of 5 April (the clocks go back at 03:00)
+        ("printing", [(dt.datetime(2026, 4, 4, 15, 30, tzinfo=UTC),
+                       ("created", "P4", "vendor", "requester", None)),
+                      (dt.datetime(2026, 4, 4, 16, 45, tzinfo=UTC),
+                       ("status", "new", "resolved")),
+                      (local(zone, 2026, 4, 30, 23, 0), ("status", "resolved", "assigned"))]),
+    ]
+
+
+SOURCES = {"requester": "user", "integration": "machine", "it_staff": "internal_it",
+           "it_leader": "internal_it"}
+
+
+def source_of(role, org):
+    return SOURCES.get(role) or ("provider" if org == "provider" else "internal_it")
+
+
+def expected_volume(tickets, start, end):
+    """METRICS.md's Volume, from the histories, in this test's own code."""
+    counted = {"created": {}, "resolved": {}, "closed": {}, "reopened": {}}
+    for category_now, history in tickets:
+        priority = None
+        created_category = next((e[1] for _, e in history if e[0] == "category"), category_now)
+        for number, (at, event) in enumerate(history):
+            key = id(history)
+            if event[0] == "created":
+                priority = event[1]
+                if start <= at < end:
+                    counted["created"][key] = {
+                        "priority": event[1], "category": created_category,
+                        "source": source_of(event[3], event[4] or "tenant"),
+                        "first_side": event[2]}
+            elif event[0] == "priority":
+                priority = event[2]
+            elif event[0] == "status" and start <= at < end:
+                was, now = event[1], event[2]
+                if now == "resolved" or (now == "closed" and was in OPEN):
+                    counted["resolved"][key] = {"priority": priority}
+                if now == "closed":
+                    counted["closed"][key] = {}
+                if was in ("resolved", "closed") and now in OPEN:
+                    counted["reopened"][key] = {}
+
+    def split(metric, field):
+        out = {}
+        for row in counted[metric].values():
+            out[row[field]] = out.get(row[field], 0) + 1
+        return dict(sorted(out.items()))
+
+    n = {metric: len(rows) for metric, rows in counted.items()}
+    return {**n, "net_change": n["created"] - n["resolved"],
+            "created_by": {f: split("created", f)
+                           for f in ("priority", "category", "source", "first_side")},
+            "resolved_by": {"priority": split("resolved", "priority")}}
+
+
+def load(conn, tid, slug, tickets):
+    """Writes the tickets and their histories as the API would have."""
+    for category_now, history in tickets:
+        created = history[0]
+        _, (_, priority, side, role, org) = created
+        status, prio = "new", priority
+        for _, event in history:
+            if event[0] == "status":
+                status = event[2]
+            elif event[0] == "priority":
+                prio = event[2]
+        number = conn.execute(
+            "INSERT INTO tickets (tenant_id, title, impact, urgency, priority, requester, status,"
+            " side, category, created_at) VALUES (%s, 'seeded', 'low', 'low', %s, 'someone', %s,"
+            " %s, %s, %s) RETURNING number",
+            (tid, prio, status, side, category_now, created[0])).fetchone()[0]
+        for at, event in history:
+            if event[0] == "created":
+                data = {"priority": priority, "status": "new", "side": side}
+                actor_org, actor_role = org or slug, role
+            else:
+                data = {event[0]: {"from": event[1], "to": event[2]}}
+                actor_org, actor_role = "provider", "technician"
+            conn.execute(
+                "INSERT INTO ticket_events (tenant_id, ticket_number, occurred_at, actor_sub,"
+                " actor_org, actor_role, kind, data) VALUES (%s, %s, %s, 'seed', %s, %s, %s, %s)",
+                (tid, number, at, actor_org, actor_role,
+                 "created" if event[0] == "created" else "updated", json.dumps(data)))
+
+
+@pytest.fixture(scope="module")
+def tenants(tmp_path_factory, as_user):
+    """A New York and a Sydney tenant with the scenario's tickets, on the
+    stack's own database, and who reads their reports."""
+    tag = uuid.uuid4().hex[:6]
+    made = {}
+    for zone, base in (("America/New_York", "acme"), ("Australia/Sydney", "globex")):
+        slug = f"rep{'ny' if 'York' in zone else 'syd'}-{tag}"
+        doc = tenant_doc(slug, base, timezone=zone)
+        run_mspctl("tenant", "apply", write_tenant(tmp_path_factory.mktemp(slug), doc),
+                   check=True)
+        with psycopg.connect(env("MSP_DATABASE_URL")) as conn, conn.transaction():
+            set_principal(conn, "test.seed", "provider", "admin")
+            tid = conn.execute("SELECT tenant_id FROM tenants WHERE slug = %s",
+                               (slug,)).fetchone()[0]
+            load(conn, tid, slug, scenario(zone))
+        made[zone] = {"slug": slug, "tickets": scenario(zone),
+                      "leader": as_user(f"cio.{slug}", slug, "it_leader")}
+    made["admin"] = as_user("admin.erin", "provider", "admin")
+    return made
+
+
+def volume(client, slug, **params):
+    return client.get(f"/v1/tenants/{slug}/reports/volume", params=params)
+
+
+@pytest.mark.parametrize("zone,periods", [
+    ("America/New_York", [(2026, 2), (2026, 3), (2026, 4)]),
+    ("Australia/Sydney", [(2026, 3), (2026, 4)]),
+])
+def test_volume_matches_the_histories_month_by_month(tenants, zone, periods):
+    t = tenants[zone]
+    for year, mon in periods:
+        start, end = month(zone, year, mon)
+        resp = volume(t["leader"], t["slug"], period=f"{year}-{mon:02d}",
+                      as_of="2026-11-01T00:00:00Z")
+        assert resp.status_code == 200, resp.text
+        body = resp.json()
+        assert body["volume"] == expected_volume(t["tickets"], start, end), (zone, year, mon)
+        assert body["definitions"] == "1" and body["timezone"] == zone
+        assert body["period"]["complete"] is True
+        assert dt.datetime.fromisoformat(body["period"]["start"]) == start
+        assert dt.datetime.fromisoformat(body["period"]["end"]) == end
+
+
+def test_months_are_cut_at_the_tenants_midnight_not_utc(tenants):
+    ny, syd = tenants["America/New_York"], tenants["Australia/Sydney"]
+    march = volume(ny["leader"], ny["slug"], period="2026-03").json()
+    assert march["period"]["start"] == "2026-03-01T00:00:00-05:00"
+    assert march["period"]["end"] == "2026-04-01T00:00:00-04:00"
+    # 23:59 on 31 March local (03:59Z on 1 April) is March's; 23:30 on
+    # 28 February local (04:30Z on 1 March) is February's.
+    assert march["volume"]["created"] == 3
+    assert march["volume"]["created_by"]["category"] == {
+        "access": 1, "infrastructure": 1, "network": 1}       # at creation, not now
+    assert march["volume"]["resolved"] == 3                   # a ticket resolved twice counts once
+    assert march["volume"]["resolved_by"]["priority"] == {"P1": 2, "P3": 1}
+    assert march["volume"]["reopened"] == 1 and march["volume"]["closed"] == 1
+    assert march["volume"]["created_by"]["source"] == {
+        "internal_it": 1, "machine": 1, "user": 1}
+    april = volume(syd["leader"], syd["slug"], period="2026-04").json()
+    assert april["period"]["start"] == "2026-04-01T00:00:00+11:00"
+    assert april["period"]["end"] == "2026-05-01T00:00:00+10:00"
+    assert april["volume"]["created"] == 2 and april["volume"]["reopened"] == 1
+    day = volume(syd["leader"], syd["slug"], period="2026-04-05").json()
+    assert day["period"]["end"] == "2026-04-06T00:00:00+10:00"   # a 25-hour day
+    assert day["volume"]["created"] == 1 and day["volume"]["resolved"] == 1
+
+
+def test_a_report_as_of_an_instant_ignores_what_came_after(tenants):
+    t = tenants["America/New_York"]
+    zone = "America/New_York"
+    as_of = local(zone, 2026, 3, 11, 0, 0)
+    first = volume(t["leader"], t["slug"], period="2026-03", as_of=as_of.isoformat())
+    assert first.status_code == 200, first.text
+    body = first.json()
+    assert body["period"]["complete"] is False
+    assert body["as_of"] == "2026-03-11T00:00:00-04:00"
+    start, _ = month(zone, 2026, 3)
+    assert body["volume"] == expected_volume(t["tickets"], start, as_of)
+    assert body["volume"]["resolved"] == 2 and body["volume"]["reopened"] == 0
+
+    # What is recorded later, even about a ticket of that month, does not
+    # change it: here the first ticket is reopened now.
+    with psycopg.connect(env("MSP_DATABASE_URL")) as conn, conn.transaction():
+        set_principal(conn, "test.seed", "provider", "admin")
+        tid = conn.execute("SELECT tenant_id FROM tenants WHERE slug = %s",
+                           (t["slug"],)).fetchone()[0]
+        conn.execute("INSERT INTO ticket_events (tenant_id, ticket_number, kind, data)"
+                     " VALUES (%s, 1, 'updated',"
+                     " '{\"status\": {\"from\": \"resolved\", \"to\": \"in_progress\"}}')",
+                     (tid,))
+    again = volume(t["leader"], t["slug"], period="2026-03", as_of=as_of.isoformat())
+    assert again.content == first.content
+
+
+def test_who_reads_reports(tenants, as_user):
+    t = tenants["America/New_York"]
+    slug = t["slug"]
+    for sub, org, role in (("tech.t", "provider", "admin"), (f"it.{slug}", slug, "it_staff"),
+                           (f"aud.{slug}", slug, "auditor")):
+        assert volume(as_user(sub, org, role), slug, period="2026-03").status_code == 200
+    for role in ("requester", "integration"):
+        resp = volume(as_user(f"{role}.{slug}", slug, role), slug, period="2026-03")
+        assert resp.status_code == 403, resp.text
+        assert resp.headers["Content-Type"] == "application/problem+json"
+    other = tenants["Australia/Sydney"]["leader"]
+    resp = volume(other, slug, period="2026-03")
+    assert resp.status_code == 404 and resp.json()["title"] == "Not Found"
+
+
+@pytest.mark.parametrize("params,field,says", [
+    ({}, "period", "is required"),
+    ({"period": "2026-13"}, "period", "must be a day"),
+    ({"period": "March"}, "period", "must be a day"),
+    ({"period": "2025-01-01..2026-01-03"}, "period", "at most 366 days"),
+    ({"period": "2026-03-15..2026-03-01"}, "period", "must end after it starts"),
+    ({"period": "2026-03", "as_of": "yesterday"}, "as_of", "RFC 3339"),
+    ({"period": "2026-03", "as_of": "2099-01-01T00:00:00Z"}, "as_of", "future"),
+    ({"period": "2099-01"}, "period", "starts after as_of"),
+    ({"period": "2026-03", "metric": "created"}, "metric", None),
+])
+def test_bad_requests_are_400_problems(tenants, params, field, says):
+    t = tenants["America/New_York"]
+    resp = volume(t["leader"], t["slug"], **params)
+    assert resp.status_code == 400, resp.text
+    assert resp.headers["Content-Type"] == "application/problem+json"
+    errors = resp.json()["errors"]
+    assert [e["field"] for e in errors] == [field]
+    if says:
+        assert says in errors[0]["message"]
