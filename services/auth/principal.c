@@ -2,6 +2,7 @@
  * principal.c - a principal from a verified token's claims, checked.
  */
 #include "auth/principal.h"
+#include "common/errors.h"
 #include "common/slug.h"
 
 #include <stdio.h>
@@ -13,17 +14,6 @@ static const char *const provider_roles[] = {
 static const char *const tenant_roles[] = {
     "it_staff", "it_leader", "requester", "auditor", "integration", NULL
 };
-
-static int
-in_list(const char *value, const char *const *list)
-{
-    for (; *list != NULL; list++) {
-        if (strcmp(value, *list) == 0) {
-            return 1;
-        }
-    }
-    return 0;
-}
 
 /* Subjects and names are shown and logged: printable, bounded. */
 static int
@@ -67,7 +57,7 @@ msp_principal_from_claims(msp_principal_t *p, const char *sub, const char *name,
         return -1;
     }
     p->is_provider = strcmp(org, "provider") == 0;
-    if (role == NULL || !in_list(role, p->is_provider ? provider_roles : tenant_roles)) {
+    if (role == NULL || !msp_in_list(role, p->is_provider ? provider_roles : tenant_roles)) {
         *why = "claim \"msp_role\" is missing or not a role of its organisation";
         return -1;
     }
@@ -82,5 +72,5 @@ msp_principal_from_claims(msp_principal_t *p, const char *sub, const char *name,
 int
 msp_principal_has_role(const msp_principal_t *p, const char *const *roles)
 {
-    return in_list(p->role, roles);
+    return msp_in_list(p->role, roles);
 }

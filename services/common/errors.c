@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 void
 msp_errors_add(msp_errors_t *errs, const char *field, const char *fmt, ...)
@@ -21,6 +22,17 @@ msp_errors_add(msp_errors_t *errs, const char *field, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(e->message, sizeof(e->message), fmt, ap);
     va_end(ap);
+}
+
+int
+msp_in_list(const char *value, const char *const *list)
+{
+    for (; *list != NULL; list++) {
+        if (strcmp(value, *list) == 0) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 void

@@ -34,6 +34,9 @@ void msp_errors_add(msp_errors_t *errs, const char *field, const char *fmt, ...)
 /* A NULL-terminated list joined for a message: "a, b, c". */
 void msp_join(const char *const *list, char *out, size_t size);
 
+/* Nonzero when value is one of a NULL-terminated list. */
+int msp_in_list(const char *value, const char *const *list);
+
 /* Nonzero when at least one error was added. */
 static inline int
 msp_errors_any(const msp_errors_t *errs)

@@ -53,6 +53,8 @@ static const msp_route_t routes[] = {
       MSP_METHOD_POST, msp_escalation_reject_start, 0 },
     { "/v1/tenants/{slug}/reports/volume",
       MSP_METHOD_GET, msp_report_volume_start, 0 },
+    { "/v1/tenants/{slug}/reports/volume/tickets",
+      MSP_METHOD_GET, msp_report_volume_tickets_start, 0 },
     { "/v1/tenants/{slug}/escalation-policy",
       MSP_METHOD_GET, msp_escalation_policy_start, 0 },
     { "/v1/queue",

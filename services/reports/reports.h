@@ -24,5 +24,9 @@ int msp_may_read_reports(const msp_principal_t *p);
 
 /* GET /v1/tenants/{slug}/reports/volume */
 msp_outcome_t msp_report_volume_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply);
+/* GET /v1/tenants/{slug}/reports/volume/tickets: the tickets behind one
+ * figure (metric, and a split's value), in keyset pages. */
+msp_outcome_t msp_report_volume_tickets_start(msp_call_t *call, msp_step_t *first,
+                                              msp_reply_t *reply);
 
 #endif

@@ -1,12 +1,14 @@
 /*
  * volume.c - GET /v1/tenants/{slug}/reports/volume: tickets created,
  * resolved, closed and reopened in a period of the tenant's own time,
- * with their splits (METRICS.md, "Volume"; app.report_volume).
+ * with their splits (METRICS.md, "Volume"; app.report_volume); and
+ * .../volume/tickets, the tickets behind any one of those figures.
  */
 #include "reports/reports.h"
 
 #include "auth/tenant_context.h"
 #include "http/args.h"
+#include "http/page.h"
 #include "http/params.h"
 #include "http/replies.h"
 #include "reports/period.h"
@@ -34,11 +36,45 @@ static const msp_sql_t sql_report_volume = {
     3
 };
 
+/* $1 slug, $2 and $3 the instants counted, $4 the metric, $5..$8 the
+ * split values asked for (priority, category, source, first side) or
+ * NULL, $9 after ("<at in microseconds>|<number>"), $10 how many rows:
+ * the tickets behind a figure, in the order they were counted. */
+static const msp_sql_t sql_report_volume_tickets = {
+    "report_volume_tickets",
+    "SELECT json_strip_nulls(json_build_object('id', t.ticket_prefix || '-' || r.ticket_number,"
+    "  'at', to_char(r.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+    "  'priority', coalesce(r.priority, 'unknown'),"
+    "  'category', CASE WHEN r.metric = 'created' THEN coalesce(r.category, 'unknown') END,"
+    "  'source', CASE WHEN r.metric = 'created' THEN coalesce(r.source, 'unknown') END,"
+    "  'first_side', CASE WHEN r.metric = 'created' THEN coalesce(r.first_side, 'unknown') END"
+    "  ))::text,"
+    " (extract(epoch FROM r.at) * 1000000)::bigint || '|' || r.ticket_number"
+    " FROM tenants t,"
+    "  app.report_volume_rows(t.tenant_id, to_timestamp($2::bigint), to_timestamp($3::bigint)) r"
+    " WHERE t.slug = $1 AND r.metric = $4"
+    "   AND ($5::text IS NULL OR coalesce(r.priority, 'unknown') = $5)"
+    "   AND ($6::text IS NULL OR coalesce(r.category, 'unknown') = $6)"
+    "   AND ($7::text IS NULL OR coalesce(r.source, 'unknown') = $7)"
+    "   AND ($8::text IS NULL OR coalesce(r.first_side, 'unknown') = $8)"
+    "   AND ($9::text IS NULL OR (r.at, r.ticket_number) >"
+    "        (timestamptz 'epoch' + split_part($9::text, '|', 1)::bigint * interval '1 microsecond',"
+    "         split_part($9::text, '|', 2)::integer))"
+    " ORDER BY r.at, r.ticket_number LIMIT $10::integer",
+    10
+};
+
+/* The figures a drill-down names, and the splits it may filter by: those
+ * of created tickets, and the priority of resolved ones. */
+static const char *const metrics[] = { "created", "resolved", "closed", "reopened", NULL };
+static const char *const splits[] = { "priority", "category", "source", "first_side", NULL };
+
 typedef struct {
     msp_period_t period;
     const char  *slug;
     const char  *timezone;
     int64_t      start, end, as_of;
+    msp_list_t  *list;       /* the drill-down's page and filters; NULL for the figures */
 } volume_state_t;
 
 int
@@ -84,6 +120,19 @@ volume_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
 }
 
 static msp_outcome_t
+tickets_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
+             msp_reply_t *reply)
+{
+    (void) next;
+    volume_state_t *st = call->state;
+    msp_outcome_t early;
+    if (!msp_results_found(call, reply, res, nres, -1, NULL, NULL, &early)) {
+        return early;
+    }
+    return msp_list_reply(call, reply, st->list, res[0]);
+}
+
+static msp_outcome_t
 clock_read(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
            msp_reply_t *reply)
 {
@@ -120,24 +169,61 @@ clock_read(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
 
     memset(next, 0, sizeof(*next));
     msp_stmt_t *s = &next->stmts[0];
-    s->sql = &sql_report_volume;
-    s->params[0] = t.id;
-    s->params[1] = msp_printf(call, "%lld", (long long) st->start);
-    s->params[2] = msp_printf(call, "%lld", (long long) (st->end < st->as_of ? st->end
+    const char *from = msp_printf(call, "%lld", (long long) st->start);
+    const char *to = msp_printf(call, "%lld", (long long) (st->end < st->as_of ? st->end
                                                                              : st->as_of));
-    if (s->params[1] == NULL || s->params[2] == NULL) {
+    if (from == NULL || to == NULL) {
         return msp_reply_out_of_memory(reply);
+    }
+    if (st->list == NULL) {
+        s->sql = &sql_report_volume;
+        s->params[0] = t.id;
+        s->params[1] = from;
+        s->params[2] = to;
+        next->then = volume_done;
+    } else {
+        const msp_args_t *args = &st->list->args;
+        s->sql = &sql_report_volume_tickets;
+        s->params[0] = st->slug;
+        s->params[1] = from;
+        s->params[2] = to;
+        s->params[3] = msp_args_get(args, "metric");
+        for (int i = 0; splits[i] != NULL; i++) {
+            s->params[4 + i] = msp_args_get(args, splits[i]);
+        }
+        s->params[8] = st->list->page.after;
+        s->params[9] = st->list->page.fetch;
+        next->then = tickets_done;
     }
     next->nstmts = 1;
     next->last = 1;
-    next->then = volume_done;
     return MSP_NEXT;
 }
 
-msp_outcome_t
-msp_report_volume_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
+/* "<microseconds>|<number>", as sql_report_volume_tickets hands out. */
+static int
+is_cursor(const char *after)
+{
+    char *end;
+    long long us = strtoll(after, &end, 10);
+    if (*end != '|' || us < 0 || end == after) {
+        return 0;
+    }
+    const char *n = end + 1;
+    long number = strtol(n, &end, 10);
+    return *end == '\0' && end != n && number >= 1 && number <= 2147483647L;
+}
+
+/* Both routes: the period, as_of, and for the tickets the metric, the
+ * split filters and the page. */
+static msp_outcome_t
+volume_begin(msp_call_t *call, msp_step_t *first, msp_reply_t *reply, int tickets)
 {
     static const char *const known[] = { "period", "as_of", NULL };
+    static const char *const known_tickets[] = {
+        "period", "as_of", "metric", "priority", "category", "source", "first_side",
+        "limit", "after", NULL
+    };
     const char *slug = msp_param_slug(call, "slug");
     if (slug == NULL) {
         return msp_reply_no_tenant(call, reply);
@@ -151,9 +237,30 @@ msp_report_volume_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     call->state = st;
 
     msp_errors_t errs = { 0 };
-    msp_args_t args;
-    msp_args_parse(call, known, &args, &errs);
-    const char *period = msp_args_get(&args, "period"), *as_of = msp_args_get(&args, "as_of");
+    msp_args_t figures_args;
+    const msp_args_t *args = &figures_args;
+    if (tickets) {
+        st->list = msp_list_begin(call, msp_printf(call, "/v1/tenants/%s/reports/volume/tickets",
+                                                   slug), known_tickets, &errs);
+        if (st->list == NULL) {
+            return msp_reply_out_of_memory(reply);
+        }
+        args = &st->list->args;
+        const char *metric = msp_args_get(args, "metric");
+        if (metric == NULL) {
+            msp_errors_add(&errs, "metric", "is required: one of created, resolved, closed, "
+                           "reopened");
+        } else if (!msp_in_list(metric, metrics)) {
+            msp_errors_add(&errs, "metric", "must be one of: created, resolved, closed, "
+                           "reopened");
+        }
+        if (st->list->page.after != NULL && !is_cursor(st->list->page.after)) {
+            msp_errors_add(&errs, "after", "is not a cursor this API handed out");
+        }
+    } else {
+        msp_args_parse(call, known, &figures_args, &errs);
+    }
+    const char *period = msp_args_get(args, "period"), *as_of = msp_args_get(args, "as_of");
     const char *why;
     if (period == NULL) {
         msp_errors_add(&errs, "period", "is required: a day (2026-03-08), an ISO week "
@@ -179,4 +286,16 @@ msp_report_volume_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     first->read_only = 1;
     first->then = clock_read;
     return MSP_NEXT;
+}
+
+msp_outcome_t
+msp_report_volume_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
+{
+    return volume_begin(call, first, reply, 0);
+}
+
+msp_outcome_t
+msp_report_volume_tickets_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
+{
+    return volume_begin(call, first, reply, 1);
 }

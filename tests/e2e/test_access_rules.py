@@ -410,6 +410,7 @@ ROUTES = [
     ("POST", "/v1/tenants/{slug}/tickets/{number}/escalations/{id}/reject", {"reason": "probe"}),
     ("GET", "/v1/tenants/{slug}/escalation-policy", None),
     ("GET", "/v1/tenants/{slug}/reports/volume?period=2026-03", None),
+    ("GET", "/v1/tenants/{slug}/reports/volume/tickets?period=2026-03&metric=created", None),
 ]
 
 # Outsiders to tenant A: B's people in every tenant role, B's provider

@@ -286,3 +286,57 @@ def test_bad_requests_are_400_problems(tenants, params, field, says):
     assert [e["field"] for e in errors] == [field]
     if says:
         assert says in errors[0]["message"]
+
+
+def drill(client, slug, **params):
+    """Every page of a drill-down, followed by its next_cursor."""
+    items, after = [], None
+    while True:
+        query = dict(params, limit=2, **({"after": after} if after else {}))
+        resp = client.get(f"/v1/tenants/{slug}/reports/volume/tickets", params=query)
+        assert resp.status_code == 200, resp.text
+        page = resp.json()
+        items += page["items"]
+        after = page["next_cursor"]
+        if after is None:
+            return items
+
+
+@pytest.mark.parametrize("zone,period", [("America/New_York", "2026-03"),
+                                         ("Australia/Sydney", "2026-04")])
+def test_every_figure_lists_exactly_its_tickets(tenants, zone, period):
+    t = tenants[zone]
+    as_of = "2026-11-01T00:00:00Z"
+    figures = volume(t["leader"], t["slug"], period=period, as_of=as_of).json()["volume"]
+    start, end = (dt.datetime.fromisoformat(x) for x in (
+        volume(t["leader"], t["slug"], period=period).json()["period"][k]
+        for k in ("start", "end")))
+    for metric in ("created", "resolved", "closed", "reopened"):
+        items = drill(t["leader"], t["slug"], period=period, as_of=as_of, metric=metric)
+        assert len(items) == figures[metric], metric
+        assert len({i["id"] for i in items}) == len(items)
+        assert all(start <= dt.datetime.fromisoformat(i["at"]) < end for i in items)
+        assert [i["at"] for i in items] == sorted(i["at"] for i in items)
+    for field, counts in figures["created_by"].items():
+        for value, n in counts.items():
+            items = drill(t["leader"], t["slug"], period=period, as_of=as_of,
+                          metric="created", **{field: value})
+            assert len(items) == n and all(i[field] == value for i in items), (field, value)
+    for value, n in figures["resolved_by"]["priority"].items():
+        items = drill(t["leader"], t["slug"], period=period, as_of=as_of,
+                      metric="resolved", priority=value)
+        assert len(items) == n
+
+
+@pytest.mark.parametrize("params,field", [
+    ({"period": "2026-03"}, "metric"),
+    ({"period": "2026-03", "metric": "breached"}, "metric"),
+    ({"period": "2026-03", "metric": "created", "after": "42"}, "after"),
+    ({"period": "2026-03", "metric": "created", "limit": "0"}, "limit"),
+    ({"metric": "created"}, "period"),
+])
+def test_bad_drill_downs_are_400_problems(tenants, params, field):
+    t = tenants["America/New_York"]
+    resp = t["leader"].get(f"/v1/tenants/{t['slug']}/reports/volume/tickets", params=params)
+    assert resp.status_code == 400, resp.text
+    assert [e["field"] for e in resp.json()["errors"]] == [field]
