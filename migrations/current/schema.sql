@@ -670,6 +670,52 @@ $$;
 
 
 --
+-- Name: report_backlog(uuid, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.report_backlog(p_tenant uuid, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+    WITH e AS MATERIALIZED (SELECT * FROM app.report_open_rows(p_tenant, p_to))
+    SELECT json_build_object(
+        'open_at_start', (SELECT count(*) FROM app.report_open_rows(p_tenant, p_from)),
+        'open_at_end', (SELECT count(*) FROM e),
+        'at_end_by_age', json_build_object(
+            '0-7', (SELECT count(*) FROM e WHERE age = '0-7'),
+            '8-30', (SELECT count(*) FROM e WHERE age = '8-30'),
+            '31-90', (SELECT count(*) FROM e WHERE age = '31-90'),
+            'over_90', (SELECT count(*) FROM e WHERE age = 'over_90')),
+        'at_end_by_side', (SELECT coalesce(json_object_agg(side, c ORDER BY side), '{}')
+                             FROM (SELECT side, count(*) AS c FROM e GROUP BY 1) x))
+    $$;
+
+
+--
+-- Name: report_open_rows(uuid, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.report_open_rows(p_tenant uuid, p_at timestamp with time zone) RETURNS TABLE(ticket_number integer, created_at timestamp with time zone, age text, side text)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT s.ticket_number, k.created_at,
+           CASE WHEN p_at - k.created_at < interval '8 days' THEN '0-7'
+                WHEN p_at - k.created_at < interval '31 days' THEN '8-30'
+                WHEN p_at - k.created_at < interval '91 days' THEN '31-90'
+                ELSE 'over_90' END,
+           coalesce((SELECT coalesce(e.data->'side'->>'to', e.data->>'side')
+                       FROM public.ticket_events e
+                      WHERE e.tenant_id = p_tenant AND e.ticket_number = s.ticket_number
+                        AND e.occurred_at < p_at
+                        AND (e.kind = 'created' OR e.data->'side' ? 'to')
+                      ORDER BY e.event_id DESC LIMIT 1), 'unknown')
+      FROM public.ticket_open_spans s
+      JOIN public.tickets k ON k.tenant_id = s.tenant_id AND k.number = s.ticket_number
+     WHERE s.tenant_id = p_tenant AND s.opened_at < p_at
+       AND (s.closed_at IS NULL OR s.closed_at >= p_at)
+    $$;
+
+
+--
 -- Name: report_volume(uuid, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: -
 --
 
@@ -969,6 +1015,15 @@ $$;
 
 
 --
+-- Name: status_is_open(text); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.status_is_open(p_status text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT coalesce(p_status, 'new') NOT IN ('resolved', 'closed') $$;
+
+
+--
 -- Name: tenant_gate(uuid); Type: FUNCTION; Schema: app; Owner: -
 --
 
@@ -1116,6 +1171,44 @@ CREATE FUNCTION app.tier_in(p_tenant uuid) RETURNS text
                      [array_position(app.tenant_ids('read'), p_tenant)]
            END
     $$;
+
+
+--
+-- Name: track_open_spans(); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.track_open_spans() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public'
+    AS $$
+DECLARE
+    v_from text;
+    v_to   text;
+BEGIN
+    IF NEW.kind = 'created' THEN
+        IF app.status_is_open(NEW.data->>'status') THEN
+            INSERT INTO public.ticket_open_spans (tenant_id, ticket_number, opened_at)
+            VALUES (NEW.tenant_id, NEW.ticket_number, NEW.occurred_at)
+            ON CONFLICT DO NOTHING;
+        END IF;
+        RETURN NULL;
+    END IF;
+    v_from := NEW.data->'status'->>'from';
+    v_to := NEW.data->'status'->>'to';
+    IF v_to IS NULL OR app.status_is_open(v_from) = app.status_is_open(v_to) THEN
+        RETURN NULL;
+    ELSIF app.status_is_open(v_to) THEN
+        INSERT INTO public.ticket_open_spans (tenant_id, ticket_number, opened_at)
+        VALUES (NEW.tenant_id, NEW.ticket_number, NEW.occurred_at)
+        ON CONFLICT DO NOTHING;
+    ELSE
+        UPDATE public.ticket_open_spans SET closed_at = NEW.occurred_at
+         WHERE tenant_id = NEW.tenant_id AND ticket_number = NEW.ticket_number
+           AND closed_at IS NULL;
+    END IF;
+    RETURN NULL;
+END
+$$;
 
 
 --
@@ -1295,6 +1388,21 @@ ALTER TABLE ONLY public.ticket_counters FORCE ROW LEVEL SECURITY;
 
 
 --
+-- Name: ticket_open_spans; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.ticket_open_spans (
+    tenant_id uuid NOT NULL,
+    ticket_number integer NOT NULL,
+    opened_at timestamp with time zone NOT NULL,
+    closed_at timestamp with time zone,
+    CONSTRAINT ticket_open_spans_check CHECK (((closed_at IS NULL) OR (closed_at >= opened_at)))
+);
+
+ALTER TABLE ONLY public.ticket_open_spans FORCE ROW LEVEL SECURITY;
+
+
+--
 -- Name: assets assets_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1399,6 +1507,14 @@ ALTER TABLE ONLY public.ticket_events
 
 
 --
+-- Name: ticket_open_spans ticket_open_spans_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.ticket_open_spans
+    ADD CONSTRAINT ticket_open_spans_pkey PRIMARY KEY (tenant_id, ticket_number, opened_at);
+
+
+--
 -- Name: tickets tickets_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1474,6 +1590,13 @@ CREATE INDEX ticket_events_status_changes ON public.ticket_events USING btree (t
 --
 
 CREATE INDEX ticket_events_ticket ON public.ticket_events USING btree (tenant_id, ticket_number, event_id);
+
+
+--
+-- Name: ticket_open_spans_closed; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX ticket_open_spans_closed ON public.ticket_open_spans USING btree (tenant_id, closed_at);
 
 
 --
@@ -1558,6 +1681,13 @@ CREATE TRIGGER audit_log_append_only BEFORE DELETE OR UPDATE ON public.audit_log
 --
 
 CREATE TRIGGER ticket_events_append_only BEFORE DELETE OR UPDATE ON public.ticket_events FOR EACH ROW EXECUTE FUNCTION app.reject_change();
+
+
+--
+-- Name: ticket_events ticket_events_open_spans; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER ticket_events_open_spans AFTER INSERT ON public.ticket_events FOR EACH ROW WHEN (((new.kind = 'created'::text) OR (new.data ? 'status'::text))) EXECUTE FUNCTION app.track_open_spans();
 
 
 --
@@ -1659,6 +1789,14 @@ ALTER TABLE ONLY public.ticket_counters
 
 ALTER TABLE ONLY public.ticket_events
     ADD CONSTRAINT ticket_events_tenant_id_ticket_number_fkey FOREIGN KEY (tenant_id, ticket_number) REFERENCES public.tickets(tenant_id, number);
+
+
+--
+-- Name: ticket_open_spans ticket_open_spans_tenant_id_ticket_number_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.ticket_open_spans
+    ADD CONSTRAINT ticket_open_spans_tenant_id_ticket_number_fkey FOREIGN KEY (tenant_id, ticket_number) REFERENCES public.tickets(tenant_id, number);
 
 
 --
@@ -1844,6 +1982,15 @@ CREATE POLICY requester_own ON public.ticket_events AS RESTRICTIVE FOR SELECT US
 
 
 --
+-- Name: ticket_open_spans requester_own; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY requester_own ON public.ticket_open_spans AS RESTRICTIVE FOR SELECT USING (((NOT (tenant_id = ANY (( SELECT app.tenant_ids('own'::text) AS tenant_ids)::uuid[]))) OR (EXISTS ( SELECT
+   FROM public.tickets k
+  WHERE ((k.tenant_id = ticket_open_spans.tenant_id) AND (k.number = ticket_open_spans.ticket_number))))));
+
+
+--
 -- Name: tickets requester_own; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -1928,6 +2075,40 @@ CREATE POLICY ticket_events_insert ON public.ticket_events FOR INSERT WITH CHECK
 --
 
 CREATE POLICY ticket_events_read ON public.ticket_events FOR SELECT USING ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('read'::text) AS tenant_ids)::uuid[]))));
+
+
+--
+-- Name: ticket_open_spans; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.ticket_open_spans ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: ticket_open_spans ticket_open_spans_delete; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY ticket_open_spans_delete ON public.ticket_open_spans FOR DELETE USING (( SELECT app.sees_all() AS sees_all));
+
+
+--
+-- Name: ticket_open_spans ticket_open_spans_insert; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY ticket_open_spans_insert ON public.ticket_open_spans FOR INSERT WITH CHECK ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('write'::text) AS tenant_ids)::uuid[]))));
+
+
+--
+-- Name: ticket_open_spans ticket_open_spans_read; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY ticket_open_spans_read ON public.ticket_open_spans FOR SELECT USING ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('read'::text) AS tenant_ids)::uuid[]))));
+
+
+--
+-- Name: ticket_open_spans ticket_open_spans_update; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY ticket_open_spans_update ON public.ticket_open_spans FOR UPDATE USING ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('write'::text) AS tenant_ids)::uuid[])))) WITH CHECK ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('write'::text) AS tenant_ids)::uuid[]))));
 
 
 --
@@ -2066,6 +2247,13 @@ GRANT ALL ON FUNCTION app.sla_sweep(p_limit integer) TO msp_gateway;
 
 
 --
+-- Name: FUNCTION track_open_spans(); Type: ACL; Schema: app; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app.track_open_spans() FROM PUBLIC;
+
+
+--
 -- Name: SEQUENCE assets_asset_id_seq; Type: ACL; Schema: public; Owner: -
 --
 
@@ -2112,6 +2300,13 @@ GRANT SELECT,INSERT,UPDATE ON TABLE public.idempotency_keys TO msp_gateway;
 --
 
 GRANT SELECT,INSERT,DELETE ON TABLE public.ticket_assets TO msp_gateway;
+
+
+--
+-- Name: TABLE ticket_open_spans; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.ticket_open_spans TO msp_gateway;
 
 
 --

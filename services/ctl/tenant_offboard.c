@@ -38,6 +38,7 @@ static const struct {
     const char *key;
 } exports[] = {
     { "ticket_assets", "ticket_number, asset_id" },
+    { "ticket_open_spans", "ticket_number, opened_at" },
     { "ticket_events", "event_id" },
     { "escalations", "escalation_id" },
     { "audit_log", "audit_id" },

@@ -28,5 +28,9 @@ msp_outcome_t msp_report_volume_start(msp_call_t *call, msp_step_t *first, msp_r
  * figure (metric, and a split's value), in keyset pages. */
 msp_outcome_t msp_report_volume_tickets_start(msp_call_t *call, msp_step_t *first,
                                               msp_reply_t *reply);
+/* GET /v1/tenants/{slug}/reports/backlog, and .../backlog/tickets */
+msp_outcome_t msp_report_backlog_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply);
+msp_outcome_t msp_report_backlog_tickets_start(msp_call_t *call, msp_step_t *first,
+                                               msp_reply_t *reply);
 
 #endif

@@ -411,6 +411,8 @@ ROUTES = [
     ("GET", "/v1/tenants/{slug}/escalation-policy", None),
     ("GET", "/v1/tenants/{slug}/reports/volume?period=2026-03", None),
     ("GET", "/v1/tenants/{slug}/reports/volume/tickets?period=2026-03&metric=created", None),
+    ("GET", "/v1/tenants/{slug}/reports/backlog?period=2026-03", None),
+    ("GET", "/v1/tenants/{slug}/reports/backlog/tickets?period=2026-03&metric=open_at_end", None),
 ]
 
 # Outsiders to tenant A: B's people in every tenant role, B's provider

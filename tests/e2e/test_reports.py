@@ -289,11 +289,15 @@ def test_bad_requests_are_400_problems(tenants, params, field, says):
 
 
 def drill(client, slug, **params):
-    """Every page of a drill-down, followed by its next_cursor."""
+    return drill_report(client, slug, "volume", **params)
+
+
+def drill_report(client, slug, report, **params):
+    """Every page of a report's drill-down, followed by its next_cursor."""
     items, after = [], None
     while True:
         query = dict(params, limit=2, **({"after": after} if after else {}))
-        resp = client.get(f"/v1/tenants/{slug}/reports/volume/tickets", params=query)
+        resp = client.get(f"/v1/tenants/{slug}/reports/{report}/tickets", params=query)
         assert resp.status_code == 200, resp.text
         page = resp.json()
         items += page["items"]
@@ -340,3 +344,80 @@ def test_bad_drill_downs_are_400_problems(tenants, params, field):
     resp = t["leader"].get(f"/v1/tenants/{t['slug']}/reports/volume/tickets", params=params)
     assert resp.status_code == 400, resp.text
     assert [e["field"] for e in resp.json()["errors"]] == [field]
+
+
+def expected_backlog(tickets, start, end):
+    """METRICS.md's Backlog, from the histories, in this test's own code."""
+    def open_at(history, t):
+        status, created = None, None
+        for at, event in history:
+            if at >= t:
+                break
+            if event[0] == "created":
+                status, created = "new", at
+            elif event[0] == "status":
+                status = event[2]
+        return created if status in OPEN else None
+
+    def bucket(age):
+        days = age / dt.timedelta(days=1)
+        return "0-7" if days < 8 else "8-30" if days < 31 else "31-90" if days < 91 \
+            else "over_90"
+
+    at_end = [(open_at(h, end), h[0][1][2]) for _, h in tickets]
+    at_end = [(created, side) for created, side in at_end if created is not None]
+    by_age = {b: 0 for b in ("0-7", "8-30", "31-90", "over_90")}
+    by_side = {}
+    for created, side in at_end:
+        by_age[bucket(end - created)] += 1
+        by_side[side] = by_side.get(side, 0) + 1
+    return {"open_at_start": sum(open_at(h, start) is not None for _, h in tickets),
+            "open_at_end": len(at_end), "at_end_by_age": by_age,
+            "at_end_by_side": dict(sorted(by_side.items()))}
+
+
+def backlog(client, slug, **params):
+    return client.get(f"/v1/tenants/{slug}/reports/backlog", params=params)
+
+
+@pytest.mark.parametrize("zone,periods", [
+    ("America/New_York", [(2026, 2), (2026, 3), (2026, 4)]),
+    ("Australia/Sydney", [(2026, 3), (2026, 4)]),
+])
+def test_backlog_matches_the_histories_month_by_month(tenants, zone, periods):
+    t = tenants[zone]
+    for year, mon in periods:
+        start, end = month(zone, year, mon)
+        resp = backlog(t["leader"], t["slug"], period=f"{year}-{mon:02d}",
+                       as_of="2026-11-01T00:00:00Z")
+        assert resp.status_code == 200, resp.text
+        body = resp.json()
+        assert body["report"] == "backlog"
+        assert body["backlog"] == expected_backlog(t["tickets"], start, end), (zone, year, mon)
+        for metric in ("open_at_start", "open_at_end"):
+            items = drill_report(t["leader"], t["slug"], "backlog", period=f"{year}-{mon:02d}",
+                                 as_of="2026-11-01T00:00:00Z", metric=metric)
+            assert len(items) == body["backlog"][metric]
+        for side, n in body["backlog"]["at_end_by_side"].items():
+            assert len(drill_report(t["leader"], t["slug"], "backlog",
+                                    period=f"{year}-{mon:02d}", as_of="2026-11-01T00:00:00Z",
+                                    metric="open_at_end", side=side)) == n
+
+
+def test_backlog_follows_the_api_as_tickets_open_and_resolve(tenants, as_user):
+    t = tenants["America/New_York"]
+    admin = tenants["admin"]
+    today = dt.datetime.now(ZoneInfo("America/New_York")).strftime("%Y-%m-%d")
+
+    def open_now():
+        return backlog(t["leader"], t["slug"], period=today).json()["backlog"]["open_at_end"]
+
+    before = open_now()
+    resp = admin.post(f"/v1/tenants/{t['slug']}/tickets",
+                      json={"title": "backlog probe", "impact": "low", "urgency": "low"})
+    assert resp.status_code == 201, resp.text
+    assert open_now() == before + 1
+    url = f"/v1/tenants/{t['slug']}/tickets/{resp.json()['id']}"
+    resp = admin.patch(url, json={"status": "resolved"}, headers={"If-Match": resp.headers["ETag"]})
+    assert resp.status_code == 200, resp.text
+    assert open_now() == before

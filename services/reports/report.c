@@ -1,8 +1,10 @@
 /*
- * volume.c - GET /v1/tenants/{slug}/reports/volume: tickets created,
- * resolved, closed and reopened in a period of the tenant's own time,
- * with their splits (METRICS.md, "Volume"; app.report_volume); and
- * .../volume/tickets, the tickets behind any one of those figures.
+ * report.c - GET /v1/tenants/{slug}/reports/<report> and its drill-down
+ * .../<report>/tickets: one report's figures for a period of the tenant's
+ * own time as of an instant, and the tickets behind any one of them.
+ * Each report is a row of the table below: the SQL functions computing
+ * its figures and its rows (migrations; METRICS.md defines them), the
+ * figures a drill-down may name and the splits it may filter by.
  */
 #include "reports/reports.h"
 
@@ -17,22 +19,31 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* $1 slug, $2 as_of or NULL: the tenant's zone, as_of in Unix seconds,
- * and whether it is in the future. */
+/* $1 slug, $2 as_of or NULL: the tenant's zone, as_of in microseconds
+ * since the epoch (a report as of now counts what was recorded in this
+ * very second), and whether it is in the future. */
 static const msp_sql_t sql_report_clock = {
     "report_clock",
-    "SELECT t.timezone, floor(extract(epoch FROM coalesce($2::timestamptz, now())))::bigint,"
+    "SELECT t.timezone,"
+    " (extract(epoch FROM coalesce($2::timestamptz, now())) * 1000000)::bigint,"
     " coalesce($2::timestamptz, now()) > now()"
     " FROM tenants t WHERE t.slug = $1",
     2
 };
 enum { CLOCK_TIMEZONE, CLOCK_AS_OF, CLOCK_FUTURE };
 
-/* $1 tenant id, $2 and $3 the instants (Unix seconds) counted. */
+/* $1 tenant id, $2 and $3 the instants of the period (microseconds since
+ * the epoch, as every instant below). */
 static const msp_sql_t sql_report_volume = {
     "report_volume",
-    "SELECT app.report_volume($1::uuid, to_timestamp($2::bigint), to_timestamp($3::bigint))"
-    "::text",
+    "SELECT app.report_volume($1::uuid, to_timestamp($2::bigint / 1e6),"
+    " to_timestamp($3::bigint / 1e6))::text",
+    3
+};
+static const msp_sql_t sql_report_backlog = {
+    "report_backlog",
+    "SELECT app.report_backlog($1::uuid, to_timestamp($2::bigint / 1e6),"
+    " to_timestamp($3::bigint / 1e6))::text",
     3
 };
 
@@ -51,7 +62,8 @@ static const msp_sql_t sql_report_volume_tickets = {
     "  ))::text,"
     " (extract(epoch FROM r.at) * 1000000)::bigint || '|' || r.ticket_number"
     " FROM tenants t,"
-    "  app.report_volume_rows(t.tenant_id, to_timestamp($2::bigint), to_timestamp($3::bigint)) r"
+    "  app.report_volume_rows(t.tenant_id, to_timestamp($2::bigint / 1e6),"
+    "                         to_timestamp($3::bigint / 1e6)) r"
     " WHERE t.slug = $1 AND r.metric = $4"
     "   AND ($5::text IS NULL OR coalesce(r.priority, 'unknown') = $5)"
     "   AND ($6::text IS NULL OR coalesce(r.category, 'unknown') = $6)"
@@ -64,18 +76,56 @@ static const msp_sql_t sql_report_volume_tickets = {
     10
 };
 
-/* The figures a drill-down names, and the splits it may filter by: those
- * of created tickets, and the priority of resolved ones. */
-static const char *const metrics[] = { "created", "resolved", "closed", "reopened", NULL };
-static const char *const splits[] = { "priority", "category", "source", "first_side", NULL };
+/* The same for the backlog: $4 open_at_start or open_at_end, $5 the age
+ * bucket, $6 the side, $7 and $8 unused. */
+static const msp_sql_t sql_report_backlog_tickets = {
+    "report_backlog_tickets",
+    "SELECT json_build_object('id', t.ticket_prefix || '-' || r.ticket_number,"
+    "  'created_at', to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+    "  'age', r.age, 'side', r.side)::text,"
+    " (extract(epoch FROM r.created_at) * 1000000)::bigint || '|' || r.ticket_number"
+    " FROM tenants t, app.report_open_rows(t.tenant_id, to_timestamp("
+    "   CASE $4 WHEN 'open_at_start' THEN $2::bigint ELSE $3::bigint END / 1e6)) r"
+    " WHERE t.slug = $1 AND ($5::text IS NULL OR r.age = $5) AND ($6::text IS NULL OR r.side = $6)"
+    "   AND $7::text IS NULL AND $8::text IS NULL"
+    "   AND ($9::text IS NULL OR (r.created_at, r.ticket_number) >"
+    "        (timestamptz 'epoch' + split_part($9::text, '|', 1)::bigint * interval '1 microsecond',"
+    "         split_part($9::text, '|', 2)::integer))"
+    " ORDER BY r.created_at, r.ticket_number LIMIT $10::integer",
+    10
+};
+
+#define REPORT_SPLITS 4
+
+/* A report: its figures, its drill-down, the figures a drill-down names
+ * and the splits it may filter by (at most REPORT_SPLITS, in the order of
+ * the drill-down statement's $5..$8). */
+typedef struct {
+    const char      *name;
+    const msp_sql_t *figures;
+    const msp_sql_t *tickets;
+    const char      *metrics[5];
+    const char      *splits[REPORT_SPLITS + 1];
+} report_kind_t;
+
+static const report_kind_t reports[] = {
+    { "volume", &sql_report_volume, &sql_report_volume_tickets,
+      { "created", "resolved", "closed", "reopened", NULL },
+      { "priority", "category", "source", "first_side", NULL } },
+    { "backlog", &sql_report_backlog, &sql_report_backlog_tickets,
+      { "open_at_start", "open_at_end", NULL },
+      { "age", "side", NULL } },
+};
 
 typedef struct {
+    const report_kind_t *kind;
     msp_period_t period;
     const char  *slug;
     const char  *timezone;
-    int64_t      start, end, as_of;
+    int64_t      start, end;     /* Unix seconds */
+    int64_t      as_of_us;       /* microseconds */
     msp_list_t  *list;       /* the drill-down's page and filters; NULL for the figures */
-} volume_state_t;
+} report_state_t;
 
 int
 msp_may_read_reports(const msp_principal_t *p)
@@ -93,30 +143,30 @@ local_time(msp_call_t *call, const msp_tz_t *tz, int64_t t)
 }
 
 static msp_outcome_t
-volume_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
+figures_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
             msp_reply_t *reply)
 {
     (void) next;
-    volume_state_t *st = call->state;
+    report_state_t *st = call->state;
     msp_outcome_t early;
     if (!msp_results_found(call, reply, res, nres, 0, msp_reply_no_tenant, NULL, &early)) {
         return early;
     }
     const msp_tz_t *tz = msp_tz_get(st->timezone);
-    json_t *volume = json_loads(PQgetvalue(res[0], 0, 0), 0, NULL);
+    json_t *figures = json_loads(PQgetvalue(res[0], 0, 0), 0, NULL);
     const char *start = local_time(call, tz, st->start), *end = local_time(call, tz, st->end);
-    const char *as_of = local_time(call, tz, st->as_of);
-    if (volume == NULL || start == NULL || end == NULL || as_of == NULL) {
-        json_decref(volume);
+    const char *as_of = local_time(call, tz, st->as_of_us / 1000000);
+    if (figures == NULL || start == NULL || end == NULL || as_of == NULL) {
+        json_decref(figures);
         return msp_reply_out_of_memory(reply);
     }
     return msp_reply_doc(call, reply, 200, json_pack(
         "{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:b}, s:s, s:o}",
-        "tenant", st->slug, "report", "volume", "definitions", MSP_METRICS_VERSION,
+        "tenant", st->slug, "report", st->kind->name, "definitions", MSP_METRICS_VERSION,
         "timezone", st->timezone,
         "period", "name", st->period.name, "start", start, "end", end,
-        "complete", st->end <= st->as_of,
-        "as_of", as_of, "volume", volume));
+        "complete", st->end * 1000000 <= st->as_of_us,
+        "as_of", as_of, st->kind->name, figures));
 }
 
 static msp_outcome_t
@@ -124,7 +174,7 @@ tickets_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
              msp_reply_t *reply)
 {
     (void) next;
-    volume_state_t *st = call->state;
+    report_state_t *st = call->state;
     msp_outcome_t early;
     if (!msp_results_found(call, reply, res, nres, -1, NULL, NULL, &early)) {
         return early;
@@ -136,7 +186,7 @@ static msp_outcome_t
 clock_read(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
            msp_reply_t *reply)
 {
-    volume_state_t *st = call->state;
+    report_state_t *st = call->state;
     msp_tenant_t t;
     msp_outcome_t early;
     if (!msp_results_found(call, reply, res, nres, 1, msp_reply_no_tenant, &t, &early)) {
@@ -154,13 +204,13 @@ clock_read(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
         return msp_reply_problem(call, reply, 500, "internal", "Internal error",
                                  "The tenant's time zone could not be read.", NULL);
     }
-    st->as_of = strtoll(PQgetvalue(clock, 0, CLOCK_AS_OF), NULL, 10);
+    st->as_of_us = strtoll(PQgetvalue(clock, 0, CLOCK_AS_OF), NULL, 10);
     msp_period_bounds(&st->period, tz, &st->start, &st->end);
 
     msp_errors_t errs = { 0 };
     if (strcmp(PQgetvalue(clock, 0, CLOCK_FUTURE), "t") == 0) {
         msp_errors_add(&errs, "as_of", "must not be in the future");
-    } else if (st->start > st->as_of) {
+    } else if (st->start * 1000000 > st->as_of_us) {
         msp_errors_add(&errs, "period", "starts after as_of: there is nothing to report yet");
     }
     if (msp_errors_any(&errs)) {
@@ -169,27 +219,28 @@ clock_read(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
 
     memset(next, 0, sizeof(*next));
     msp_stmt_t *s = &next->stmts[0];
-    const char *from = msp_printf(call, "%lld", (long long) st->start);
-    const char *to = msp_printf(call, "%lld", (long long) (st->end < st->as_of ? st->end
-                                                                             : st->as_of));
+    int64_t end_us = st->end * 1000000;
+    const char *from = msp_printf(call, "%lld", (long long) st->start * 1000000);
+    const char *to = msp_printf(call, "%lld", (long long) (end_us < st->as_of_us ? end_us
+                                                                                : st->as_of_us));
     if (from == NULL || to == NULL) {
         return msp_reply_out_of_memory(reply);
     }
     if (st->list == NULL) {
-        s->sql = &sql_report_volume;
+        s->sql = st->kind->figures;
         s->params[0] = t.id;
         s->params[1] = from;
         s->params[2] = to;
-        next->then = volume_done;
+        next->then = figures_done;
     } else {
         const msp_args_t *args = &st->list->args;
-        s->sql = &sql_report_volume_tickets;
+        s->sql = st->kind->tickets;
         s->params[0] = st->slug;
         s->params[1] = from;
         s->params[2] = to;
         s->params[3] = msp_args_get(args, "metric");
-        for (int i = 0; splits[i] != NULL; i++) {
-            s->params[4 + i] = msp_args_get(args, splits[i]);
+        for (int i = 0; st->kind->splits[i] != NULL; i++) {
+            s->params[4 + i] = msp_args_get(args, st->kind->splits[i]);
         }
         s->params[8] = st->list->page.after;
         s->params[9] = st->list->page.fetch;
@@ -200,7 +251,7 @@ clock_read(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
     return MSP_NEXT;
 }
 
-/* "<microseconds>|<number>", as sql_report_volume_tickets hands out. */
+/* "<microseconds>|<number>", as the drill-down statements hand out. */
 static int
 is_cursor(const char *after)
 {
@@ -214,45 +265,51 @@ is_cursor(const char *after)
     return *end == '\0' && end != n && number >= 1 && number <= 2147483647L;
 }
 
-/* Both routes: the period, as_of, and for the tickets the metric, the
- * split filters and the page. */
+/* Every report's two routes: the period, as_of, and for the tickets the
+ * metric, the split filters and the page. */
 static msp_outcome_t
-volume_begin(msp_call_t *call, msp_step_t *first, msp_reply_t *reply, int tickets)
+report_begin(msp_call_t *call, msp_step_t *first, msp_reply_t *reply,
+             const report_kind_t *kind, int tickets)
 {
     static const char *const known[] = { "period", "as_of", NULL };
-    static const char *const known_tickets[] = {
-        "period", "as_of", "metric", "priority", "category", "source", "first_side",
-        "limit", "after", NULL
-    };
+    const char *known_tickets[4 + REPORT_SPLITS + 3] = { "period", "as_of", "metric" };
+    size_t n = 3;
+    for (int i = 0; kind->splits[i] != NULL; i++) {
+        known_tickets[n++] = kind->splits[i];
+    }
+    known_tickets[n++] = "limit";
+    known_tickets[n++] = "after";
+    known_tickets[n] = NULL;
+    char metric_list[80];
+    msp_join(kind->metrics, metric_list, sizeof(metric_list));
     const char *slug = msp_param_slug(call, "slug");
     if (slug == NULL) {
         return msp_reply_no_tenant(call, reply);
     }
-    volume_state_t *st = msp_alloc(call, sizeof(*st));
+    report_state_t *st = msp_alloc(call, sizeof(*st));
     if (st == NULL) {
         return msp_reply_out_of_memory(reply);
     }
     memset(st, 0, sizeof(*st));
     st->slug = slug;
+    st->kind = kind;
     call->state = st;
 
     msp_errors_t errs = { 0 };
     msp_args_t figures_args;
     const msp_args_t *args = &figures_args;
     if (tickets) {
-        st->list = msp_list_begin(call, msp_printf(call, "/v1/tenants/%s/reports/volume/tickets",
-                                                   slug), known_tickets, &errs);
+        st->list = msp_list_begin(call, msp_printf(call, "/v1/tenants/%s/reports/%s/tickets",
+                                                   slug, kind->name), known_tickets, &errs);
         if (st->list == NULL) {
             return msp_reply_out_of_memory(reply);
         }
         args = &st->list->args;
         const char *metric = msp_args_get(args, "metric");
         if (metric == NULL) {
-            msp_errors_add(&errs, "metric", "is required: one of created, resolved, closed, "
-                           "reopened");
-        } else if (!msp_in_list(metric, metrics)) {
-            msp_errors_add(&errs, "metric", "must be one of: created, resolved, closed, "
-                           "reopened");
+            msp_errors_add(&errs, "metric", "is required: one of %s", metric_list);
+        } else if (!msp_in_list(metric, kind->metrics)) {
+            msp_errors_add(&errs, "metric", "must be one of: %s", metric_list);
         }
         if (st->list->page.after != NULL && !is_cursor(st->list->page.after)) {
             msp_errors_add(&errs, "after", "is not a cursor this API handed out");
@@ -291,11 +348,23 @@ volume_begin(msp_call_t *call, msp_step_t *first, msp_reply_t *reply, int ticket
 msp_outcome_t
 msp_report_volume_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
 {
-    return volume_begin(call, first, reply, 0);
+    return report_begin(call, first, reply, &reports[0], 0);
 }
 
 msp_outcome_t
 msp_report_volume_tickets_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
 {
-    return volume_begin(call, first, reply, 1);
+    return report_begin(call, first, reply, &reports[0], 1);
+}
+
+msp_outcome_t
+msp_report_backlog_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
+{
+    return report_begin(call, first, reply, &reports[1], 0);
+}
+
+msp_outcome_t
+msp_report_backlog_tickets_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
+{
+    return report_begin(call, first, reply, &reports[1], 1);
 }
