@@ -1,9 +1,10 @@
 /*
  * call.c - `mspctl call METHOD PATH`: run one API request through the
  * services with the blocking driver, as a given principal, without nginx.
- * For diagnosis ("what does tech.alice's queue hold?").  It connects as
- * msp_gateway when MSP_GATEWAY_DATABASE_URL is set, so row-level security
- * applies exactly as in the gateway.
+ * For diagnosis ("what does tech.alice's queue hold?").  And `mspctl
+ * report`: a service report as the operator reads it, the same way.  Both
+ * connect as msp_gateway when MSP_GATEWAY_DATABASE_URL is set, so
+ * row-level security applies exactly as in the gateway.
  */
 #include "ctl.h"
 
@@ -15,6 +16,68 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/*
+ * Runs one request through the services as principal (NULL: none) and
+ * prints it: the status, the headers a client would use and the body, or
+ * with body_only the body alone.  0 for a 2xx or 3xx, 1 otherwise.
+ */
+static int
+run_request(const msp_principal_t *principal, const char *method_name, const char *target,
+            const char *data, const char *if_match, const char *key, int body_only)
+{
+    const char *query = strchr(target, '?');
+    size_t path_len = query ? (size_t) (query - target) : strlen(target);
+
+    msp_call_t call;
+    memset(&call, 0, sizeof(call));
+    msp_match_t match;
+    unsigned method = msp_method_from_name(method_name, strlen(method_name));
+    msp_match_status_t m = msp_route_match(&msp_api_routes, method, target, path_len, &match);
+    if (m != MSP_MATCH_OK) {
+        printf("%d\n", m == MSP_MATCH_NOT_FOUND ? 404 : 405);
+        return 1;
+    }
+    call.principal = principal;
+    call.route = match.route;
+    call.method = method;
+    call.nparams = match.nparams;
+    memcpy(call.params, match.params, sizeof(match.params));
+    call.args = query ? query + 1 : NULL;
+    call.args_len = query ? strlen(query + 1) : 0;
+    call.body = data;
+    call.body_len = data ? strlen(data) : 0;
+    call.if_match = if_match;
+    call.idempotency_key = key;
+
+    const char *url = getenv("MSP_GATEWAY_DATABASE_URL");
+    PGconn *conn;
+    if (url != NULL && *url != '\0') {
+        conn = PQconnectdb(url);
+        if (PQstatus(conn) != CONNECTION_OK) {
+            ctl_error("cannot connect: %s", PQerrorMessage(conn));
+            PQfinish(conn);
+            return 1;
+        }
+    } else if ((conn = ctl_connect()) == NULL) {
+        return 1;
+    }
+
+    msp_reply_t reply;
+    msp_run_blocking(conn, &call, "10000ms", &reply);
+    if (!body_only) {
+        printf("%d\n", reply.status);
+        if (reply.etag) printf("ETag: %s\n", reply.etag);
+        if (reply.location) printf("Location: %s\n", reply.location);
+        if (reply.link) printf("Link: %s\n", reply.link);
+        printf("\n");
+    }
+    printf("%.*s\n", (int) reply.body_len, reply.body ? reply.body : "");
+    int rc = reply.status < 400 ? 0 : 1;
+    msp_call_free(&call);
+    PQfinish(conn);
+    return rc;
+}
 
 int
 ctl_call(int argc, char **argv)
@@ -44,65 +107,76 @@ ctl_call(int argc, char **argv)
     if (argc - optind != 2) {
         goto usage;
     }
-    const char *method_name = argv[optind], *target = argv[optind + 1];
-    const char *query = strchr(target, '?');
-    size_t path_len = query ? (size_t) (query - target) : strlen(target);
-
     msp_principal_t principal;
     const char *why = NULL;
     if (sub != NULL && msp_principal_from_claims(&principal, sub, name, org, role, &why) != 0) {
         ctl_error("%s", why);
         return 2;
     }
-
-    msp_call_t call;
-    memset(&call, 0, sizeof(call));
-    msp_match_t match;
-    unsigned method = msp_method_from_name(method_name, strlen(method_name));
-    msp_match_status_t m = msp_route_match(&msp_api_routes, method, target, path_len, &match);
-    if (m != MSP_MATCH_OK) {
-        printf("%d\n", m == MSP_MATCH_NOT_FOUND ? 404 : 405);
-        return 1;
-    }
-    call.principal = sub ? &principal : NULL;
-    call.route = match.route;
-    call.method = method;
-    call.nparams = match.nparams;
-    memcpy(call.params, match.params, sizeof(match.params));
-    call.args = query ? query + 1 : NULL;
-    call.args_len = query ? strlen(query + 1) : 0;
-    call.body = data;
-    call.body_len = data ? strlen(data) : 0;
-    call.if_match = if_match;
-    call.idempotency_key = key;
-
-    const char *url = getenv("MSP_GATEWAY_DATABASE_URL");
-    PGconn *conn;
-    if (url != NULL && *url != '\0') {
-        conn = PQconnectdb(url);
-        if (PQstatus(conn) != CONNECTION_OK) {
-            ctl_error("cannot connect: %s", PQerrorMessage(conn));
-            PQfinish(conn);
-            return 1;
-        }
-    } else if ((conn = ctl_connect()) == NULL) {
-        return 1;
-    }
-
-    msp_reply_t reply;
-    msp_run_blocking(conn, &call, "10000ms", &reply);
-    printf("%d\n", reply.status);
-    if (reply.etag) printf("ETag: %s\n", reply.etag);
-    if (reply.location) printf("Location: %s\n", reply.location);
-    if (reply.link) printf("Link: %s\n", reply.link);
-    printf("\n%.*s\n", (int) reply.body_len, reply.body ? reply.body : "");
-    int rc = reply.status < 400 ? 0 : 1;
-    msp_call_free(&call);
-    PQfinish(conn);
-    return rc;
+    return run_request(sub ? &principal : NULL, argv[optind], argv[optind + 1], data, if_match,
+                       key, 0);
 
 usage:
     ctl_error("usage: mspctl call METHOD PATH --sub S --org O --role R [--name N]"
               " [--data JSON] [--if-match ETAG] [--idempotency-key KEY]");
+    return 2;
+}
+
+/* Percent-encodes what a query value must not hold as is ('+', '&', ...). */
+static void
+query_value(char *out, size_t size, const char *value)
+{
+    size_t o = 0;
+    for (const unsigned char *v = (const unsigned char *) value; *v && o + 4 < size; v++) {
+        if ((*v >= '0' && *v <= '9') || (*v >= 'A' && *v <= 'Z') || (*v >= 'a' && *v <= 'z')
+            || strchr("-._:", *v) != NULL)
+        {
+            out[o++] = (char) *v;
+        } else {
+            o += (size_t) snprintf(out + o, size - o, "%%%02X", *v);
+        }
+    }
+    out[o] = '\0';
+}
+
+int
+ctl_report(int argc, char **argv)
+{
+    static const struct option options[] = {
+        { "as-of", required_argument, NULL, 'a' }, { NULL, 0, NULL, 0 },
+    };
+    const char *as_of = NULL;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        if (c != 'a') {
+            goto usage;
+        }
+        as_of = optarg;
+    }
+    if (argc - optind != 3) {
+        goto usage;
+    }
+    /* The operator reads as the provider's admin, as mspctl's other
+     * commands write. */
+    msp_principal_t admin;
+    const char *why = NULL;
+    if (msp_principal_from_claims(&admin, "mspctl", NULL, "provider", "admin", &why) != 0) {
+        ctl_error("%s", why);
+        return 2;
+    }
+    char slug[96], report[96], period[96], when[96], target[512];
+    query_value(slug, sizeof(slug), argv[optind]);
+    query_value(report, sizeof(report), argv[optind + 1]);
+    query_value(period, sizeof(period), argv[optind + 2]);
+    query_value(when, sizeof(when), as_of ? as_of : "");
+    snprintf(target, sizeof(target), "/v1/tenants/%s/reports/%s?period=%s%s%s", slug, report,
+             period, as_of ? "&as_of=" : "", as_of ? when : "");
+    return run_request(&admin, "GET", target, NULL, NULL, NULL, 1);
+
+usage:
+    ctl_error("usage: mspctl report SLUG REPORT PERIOD [--as-of RFC3339]"
+              " (REPORT: volume, backlog; PERIOD: 2026-03, 2026-Q1, 2026-W10, 2026-03-08,"
+              " 2026-03-01..2026-04-01)");
     return 2;
 }

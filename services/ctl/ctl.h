@@ -21,6 +21,7 @@ int ctl_assign(int argc, char **argv);
 int ctl_unassign(int argc, char **argv);
 int ctl_token(int argc, char **argv);
 int ctl_call(int argc, char **argv);
+int ctl_report(int argc, char **argv);
 int ctl_sla(int argc, char **argv);
 
 /* Replays and stores the SLA clocks of a tenant's open tickets (and of

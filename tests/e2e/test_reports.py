@@ -421,3 +421,17 @@ def test_backlog_follows_the_api_as_tickets_open_and_resolve(tenants, as_user):
     resp = admin.patch(url, json={"status": "resolved"}, headers={"If-Match": resp.headers["ETag"]})
     assert resp.status_code == 200, resp.text
     assert open_now() == before
+
+
+def test_mspctl_report_gives_the_same_bytes_as_the_api(tenants):
+    t = tenants["America/New_York"]
+    args = ("report", t["slug"], "volume", "2026-03", "--as-of", "2026-11-01T00:00:00+00:00")
+    proc = run_mspctl(*args)
+    assert proc.returncode == 0, proc.stderr
+    api = volume(t["leader"], t["slug"], period="2026-03", as_of="2026-11-01T00:00:00+00:00")
+    assert proc.stdout.rstrip("\n").encode() == api.content
+    proc = run_mspctl("report", t["slug"], "backlog", "2026-13")
+    assert proc.returncode == 1
+    assert json.loads(proc.stdout)["errors"][0]["field"] == "period"
+    proc = run_mspctl("report", t["slug"], "volume")
+    assert proc.returncode == 2 and "usage: mspctl report" in proc.stderr
