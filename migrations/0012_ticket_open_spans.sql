@@ -74,7 +74,10 @@ BEGIN
         VALUES (NEW.tenant_id, NEW.ticket_number, NEW.occurred_at)
         ON CONFLICT DO NOTHING;
     ELSE
-        UPDATE public.ticket_open_spans SET closed_at = NEW.occurred_at
+        -- An event is stamped with its transaction's start: one that
+        -- waited for the ticket's lock can be stamped before the event it
+        -- follows.  The span then closes where it opened.
+        UPDATE public.ticket_open_spans SET closed_at = greatest(NEW.occurred_at, opened_at)
          WHERE tenant_id = NEW.tenant_id AND ticket_number = NEW.ticket_number
            AND closed_at IS NULL;
     END IF;
@@ -91,7 +94,8 @@ CREATE TRIGGER ticket_events_open_spans AFTER INSERT ON ticket_events
 -- one, the next move out of it closes it.
 SELECT set_config('msp.all', 'on', true);
 INSERT INTO ticket_open_spans (tenant_id, ticket_number, opened_at, closed_at)
-SELECT tenant_id, ticket_number, occurred_at, next_out
+SELECT tenant_id, ticket_number, occurred_at,
+       CASE WHEN next_out IS NOT NULL THEN greatest(next_out, occurred_at) END
   FROM (SELECT e.tenant_id, e.ticket_number, e.occurred_at, m.open,
                lag(m.open) OVER w AS was_open,
                min(CASE WHEN NOT m.open THEN e.occurred_at END)

@@ -1202,7 +1202,10 @@ BEGIN
         VALUES (NEW.tenant_id, NEW.ticket_number, NEW.occurred_at)
         ON CONFLICT DO NOTHING;
     ELSE
-        UPDATE public.ticket_open_spans SET closed_at = NEW.occurred_at
+        -- An event is stamped with its transaction's start: one that
+        -- waited for the ticket's lock can be stamped before the event it
+        -- follows.  The span then closes where it opened.
+        UPDATE public.ticket_open_spans SET closed_at = greatest(NEW.occurred_at, opened_at)
          WHERE tenant_id = NEW.tenant_id AND ticket_number = NEW.ticket_number
            AND closed_at IS NULL;
     END IF;

@@ -285,3 +285,53 @@ def test_reporting_migration_gives_existing_tenants_the_default(empty_db, migrat
     proc = empty_db.mspctl("tenant", "apply", path)
     assert proc.returncode == 0, proc.stderr
     assert empty_db.admin_rows("SELECT reporting FROM tenants") == [({"recurrence_days": 30},)]
+
+
+def test_open_spans_migration_fills_them_from_the_history(empty_db, migrations_copy, tmp_path):
+    """0012 on a 0011 database with history: each stretch a ticket was
+    open becomes a span, closed where the next resolution or closing was,
+    open when it still is; later events keep them by the trigger."""
+    held = tmp_path / "later"
+    held.mkdir()
+    for p in migrations_copy.glob("*.sql"):
+        if p.name >= "0012":
+            p.rename(held / p.name)
+    empty_db.mspctl("migrate", "--dir", migrations_copy, check=True)
+    doc = tenant_doc("ups", "acme")
+    path = write_tenant(tmp_path, doc)
+    empty_db.mspctl("tenant", "apply", path, check=True)
+    moves = {1: [("new", "resolved", 2), ("resolved", "in_progress", 3),
+                 ("in_progress", "closed", 5)],
+             2: [("new", "in_progress", 1)],
+             3: [("new", "closed", 4), ("closed", "new", 6)]}
+    with empty_db.owner() as conn, conn.transaction():
+        set_principal(conn, "seed.admin", "provider", "admin")
+        tid = conn.execute("SELECT tenant_id FROM tenants WHERE slug = 'ups'").fetchone()[0]
+        for n in moves:
+            conn.execute("INSERT INTO tickets (tenant_id, title, impact, urgency, priority,"
+                         " requester) VALUES (%s, 't', 'low', 'low', 'P4', 'x')", (tid,))
+            conn.execute("INSERT INTO ticket_events (tenant_id, ticket_number, occurred_at,"
+                         " kind) VALUES (%s, %s, timestamptz '2026-01-01Z', 'created')",
+                         (tid, n))
+            for was, now, day in moves[n]:
+                conn.execute(
+                    "INSERT INTO ticket_events (tenant_id, ticket_number, occurred_at, kind,"
+                    " data) VALUES (%s, %s, timestamptz '2026-01-01Z' + %s * interval '1 day',"
+                    " 'updated', %s)",
+                    (tid, n, day, json.dumps({"status": {"from": was, "to": now}})))
+    for p in held.glob("*.sql"):
+        p.rename(migrations_copy / p.name)
+    empty_db.mspctl("migrate", "--dir", migrations_copy, check=True)
+
+    def spans():
+        return [(n, o.day, c.day if c else None) for n, o, c in empty_db.admin_rows(
+            "SELECT ticket_number, opened_at AT TIME ZONE 'UTC', closed_at AT TIME ZONE 'UTC'"
+            " FROM ticket_open_spans ORDER BY 1, 2")]
+    assert spans() == [(1, 1, 3), (1, 4, 6), (2, 1, None), (3, 1, 5), (3, 7, None)]
+    with empty_db.owner() as conn, conn.transaction():
+        set_principal(conn, "seed.admin", "provider", "admin")
+        conn.execute("INSERT INTO ticket_events (tenant_id, ticket_number, occurred_at, kind,"
+                     " data) VALUES (%s, 2, timestamptz '2026-01-09Z', 'updated',"
+                     " '{\"status\": {\"from\": \"in_progress\", \"to\": \"resolved\"}}')",
+                     (tid,))
+    assert spans()[2] == (2, 1, 9)
