@@ -25,7 +25,9 @@ CREATE FUNCTION app.ticket_source(p_org text, p_role text) RETURNS text
 -- of every volume figure, and what the figures count.  `at` is the event
 -- that put the ticket there (the last one of its kind in the period);
 -- created rows carry the split fields as they were at creation, the
--- others the priority in force when they happened.
+-- others the priority in force when they happened.  The category at
+-- creation is in the creating event (since the API records it there), or
+-- else the first recategorisation's "from", or else the category now.
 CREATE FUNCTION app.report_volume_rows(p_tenant uuid, p_from timestamptz, p_to timestamptz)
     RETURNS TABLE (metric text, ticket_number integer, at timestamptz, priority text,
                    category text, source text, first_side text)
@@ -52,7 +54,8 @@ CREATE FUNCTION app.report_volume_rows(p_tenant uuid, p_from timestamptz, p_to t
          ORDER BY m.metric, ev.ticket_number, ev.event_id DESC
     )
     SELECT 'created', ev.ticket_number, ev.occurred_at, ev.data->>'priority',
-           coalesce((SELECT c.data->'category'->>'from' FROM public.ticket_events c
+           coalesce(ev.data->>'category',
+                    (SELECT c.data->'category'->>'from' FROM public.ticket_events c
                       WHERE c.tenant_id = p_tenant AND c.ticket_number = ev.ticket_number
                         AND c.kind = 'updated' AND c.data ? 'category'
                       ORDER BY c.event_id LIMIT 1),

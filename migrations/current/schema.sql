@@ -780,7 +780,8 @@ CREATE FUNCTION app.report_volume_rows(p_tenant uuid, p_from timestamp with time
          ORDER BY m.metric, ev.ticket_number, ev.event_id DESC
     )
     SELECT 'created', ev.ticket_number, ev.occurred_at, ev.data->>'priority',
-           coalesce((SELECT c.data->'category'->>'from' FROM public.ticket_events c
+           coalesce(ev.data->>'category',
+                    (SELECT c.data->'category'->>'from' FROM public.ticket_events c
                       WHERE c.tenant_id = p_tenant AND c.ticket_number = ev.ticket_number
                         AND c.kind = 'updated' AND c.data ? 'category'
                       ORDER BY c.event_id LIMIT 1),

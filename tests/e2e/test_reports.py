@@ -435,3 +435,25 @@ def test_mspctl_report_gives_the_same_bytes_as_the_api(tenants):
     assert json.loads(proc.stdout)["errors"][0]["field"] == "period"
     proc = run_mspctl("report", t["slug"], "volume")
     assert proc.returncode == 2 and "usage: mspctl report" in proc.stderr
+
+
+def test_a_ticket_recategorised_through_the_api_counts_under_its_first_category(tenants):
+    t = tenants["America/New_York"]
+    admin = tenants["admin"]
+    today = dt.datetime.now(ZoneInfo("America/New_York")).strftime("%Y-%m-%d")
+
+    def created_by_category():
+        body = volume(t["leader"], t["slug"], period=today).json()
+        return body["volume"]["created_by"]["category"]
+
+    before = created_by_category()
+    resp = admin.post(f"/v1/tenants/{t['slug']}/tickets",
+                      json={"title": "recategorised", "impact": "low", "urgency": "low",
+                            "category": "hardware"})
+    assert resp.status_code == 201, resp.text
+    url = f"/v1/tenants/{t['slug']}/tickets/{resp.json()['id']}"
+    resp = admin.patch(url, json={"category": "network"}, headers={"If-Match": resp.headers["ETag"]})
+    assert resp.status_code == 200, resp.text
+    after = created_by_category()
+    assert after.get("hardware", 0) == before.get("hardware", 0) + 1
+    assert after.get("network", 0) == before.get("network", 0)
