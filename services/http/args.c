@@ -148,17 +148,6 @@ msp_args_get(const msp_args_t *args, const char *name)
     return NULL;
 }
 
-/* The value of n decimal digits. */
-static int
-digits(const char *s, size_t n)
-{
-    int v = 0;
-    for (size_t i = 0; i < n; i++) {
-        v = v * 10 + (s[i] - '0');
-    }
-    return v;
-}
-
 /* RFC 3339: 2026-11-23T09:00:00Z, with optional fraction and offset; the
  * date must exist and every field be in range (23:59:60, a leap second,
  * is not accepted: PostgreSQL would not take it either). */
@@ -173,10 +162,10 @@ msp_arg_is_rfc3339(const char *s)
             return 0;
         }
     }
-    int year = digits(s, 4), month = digits(s + 5, 2), day = digits(s + 8, 2);
+    int year = msp_civil_digits(s, 4), month = msp_civil_digits(s + 5, 2), day = msp_civil_digits(s + 8, 2);
     if (year < 1 || month < 1 || month > 12 || day < 1
         || day > msp_days_in_month(year, month)
-        || digits(s + 11, 2) > 23 || digits(s + 14, 2) > 59 || digits(s + 17, 2) > 59)
+        || msp_civil_digits(s + 11, 2) > 23 || msp_civil_digits(s + 14, 2) > 59 || msp_civil_digits(s + 17, 2) > 59)
     {
         return 0;
     }
@@ -196,5 +185,5 @@ msp_arg_is_rfc3339(const char *s)
     return (o[0] == '+' || o[0] == '-') && o[1] >= '0' && o[1] <= '9'
            && o[2] >= '0' && o[2] <= '9' && o[3] == ':'
            && o[4] >= '0' && o[4] <= '9' && o[5] >= '0' && o[5] <= '9'
-           && o[6] == '\0' && digits(o + 1, 2) <= 23 && digits(o + 4, 2) <= 59;
+           && o[6] == '\0' && msp_civil_digits(o + 1, 2) <= 23 && msp_civil_digits(o + 4, 2) <= 59;
 }

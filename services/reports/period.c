@@ -10,20 +10,6 @@ static const char bad_period[] =
     "must be a day (2026-03-08), an ISO week (2026-W10), a month (2026-03), a quarter "
     "(2026-Q1) or a range of days (2026-03-01..2026-04-01, the second date excluded)";
 
-/* Reads exactly n digits at s; -1 when they are not all digits. */
-static int
-digits(const char *s, int n)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9') {
-            return -1;
-        }
-        v = v * 10 + (s[i] - '0');
-    }
-    return v;
-}
-
 static int
 year_ok(int y)
 {
@@ -35,7 +21,7 @@ year_ok(int y)
 static int
 read_date(const char *s, int64_t *day)
 {
-    int y = digits(s, 4), m = digits(s + 5, 2), d = digits(s + 8, 2);
+    int y = msp_civil_digits(s, 4), m = msp_civil_digits(s + 5, 2), d = msp_civil_digits(s + 8, 2);
     if (s[4] != '-' || s[7] != '-' || !year_ok(y) || m < 1 || m > 12 || d < 1
         || d > msp_days_in_month(y, m))
     {
@@ -118,13 +104,13 @@ msp_period_parse(const char *text, msp_period_t *out, const char **why)
     memset(out, 0, sizeof(*out));
     *why = bad_period;
     size_t len = text ? strlen(text) : 0;
-    int y = len >= 4 ? digits(text, 4) : -1;
+    int y = len >= 4 ? msp_civil_digits(text, 4) : -1;
 
     if (len == 10 && read_date(text, &out->first_day) == 0) {
         out->kind = MSP_PERIOD_DAY;
         out->end_day = out->first_day + 1;
     } else if (len == 8 && text[4] == '-' && text[5] == 'W' && year_ok(y)) {
-        int w = digits(text + 6, 2);
+        int w = msp_civil_digits(text + 6, 2);
         int weeks = (int) ((iso_week1_monday(y + 1) - iso_week1_monday(y)) / 7);
         if (w < 1 || w > weeks) {
             *why = w == 53 ? "names week 53 of a year that has 52" : bad_period;
@@ -134,7 +120,7 @@ msp_period_parse(const char *text, msp_period_t *out, const char **why)
         out->first_day = iso_week1_monday(y) + 7 * (w - 1);
         out->end_day = out->first_day + 7;
     } else if (len == 7 && text[4] == '-' && text[5] == 'Q' && year_ok(y)) {
-        int q = digits(text + 6, 1);
+        int q = msp_civil_digits(text + 6, 1);
         if (q < 1 || q > 4) {
             return -1;
         }
@@ -142,7 +128,7 @@ msp_period_parse(const char *text, msp_period_t *out, const char **why)
         out->first_day = month_start(y, 3 * (q - 1) + 1);
         out->end_day = month_start(y, 3 * q + 1);
     } else if (len == 7 && text[4] == '-' && year_ok(y)) {
-        int m = digits(text + 5, 2);
+        int m = msp_civil_digits(text + 5, 2);
         if (m < 1 || m > 12) {
             return -1;
         }

@@ -87,4 +87,8 @@ int msp_weekday_from_days(int64_t days);
 /* The number of days in month m (1-12) of year y. */
 int msp_days_in_month(int64_t y, int m);
 
+/* The value of the n (at most 9) decimal digits at s, as written in a
+ * date or a time of day; -1 when one of them is not a digit. */
+int msp_civil_digits(const char *s, size_t n);
+
 #endif

@@ -29,17 +29,6 @@ const char *const msp_tf_week_days[] = {
 
 typedef enum { DATE_OK, DATE_MALFORMED, DATE_NOT_A_DAY } date_status_t;
 
-static int
-digits_value(const char *s, size_t n)
-{
-    int value = 0;
-
-    for (size_t i = 0; i < n; i++) {
-        value = value * 10 + (s[i] - '0');
-    }
-    return value;
-}
-
 /* "YYYY-MM-DD", a day that exists in the Gregorian calendar. */
 static date_status_t
 parse_date(const char *s, size_t len)
@@ -55,9 +44,9 @@ parse_date(const char *s, size_t len)
         }
     }
 
-    int year = digits_value(s, 4);
-    int month = digits_value(s + 5, 2);
-    int day = digits_value(s + 8, 2);
+    int year = msp_civil_digits(s, 4);
+    int month = msp_civil_digits(s + 5, 2);
+    int day = msp_civil_digits(s + 8, 2);
 
     if (year < 1 || month < 1 || month > 12
         || day < 1 || day > msp_days_in_month(year, month))
@@ -115,8 +104,8 @@ parse_clock(const char *s, size_t len)
         return CLOCK_MALFORMED;
     }
 
-    int hours = digits_value(s, 2);
-    int minutes = digits_value(s + 3, 2);
+    int hours = msp_civil_digits(s, 2);
+    int minutes = msp_civil_digits(s + 3, 2);
 
     if (hours > 24 || minutes > 59 || (hours == 24 && minutes > 0)) {
         return CLOCK_OUT_OF_RANGE;
