@@ -8,6 +8,11 @@
  * transaction: a policy, calendar or time zone change never loses elapsed
  * time, and is seen by every ticket at once or by none.  Also what to run
  * after the system's time zone database is updated.
+ *
+ * A ticket never measured before (loaded with SQL, or older than the
+ * reports) also gets its measurements of the past, replayed from its
+ * history instant by instant, which the reports read the clocks of a past
+ * period from.
  */
 #include "ctl.h"
 
@@ -20,12 +25,15 @@
 
 #define RECOMPUTE_BATCH "1000"
 
-/* $1 slug, $2 the last number done: the next batch of tickets to replay. */
+/* $1 slug, $2 the last number done: the next batch of tickets to replay,
+ * and whether each has been measured before. */
 static const char *const sql_tickets =
-    "SELECT k.number, app.ticket_sla_history(k.tenant_id, k.number)::text"
-    " FROM tenants t JOIN tickets k ON k.tenant_id = t.tenant_id"
+    "SELECT k.number, app.ticket_sla_history(k.tenant_id, k.number)::text, m.measured"
+    " FROM tenants t JOIN tickets k ON k.tenant_id = t.tenant_id,"
+    "  LATERAL (SELECT EXISTS (SELECT FROM ticket_sla_facts f WHERE f.tenant_id = k.tenant_id"
+    "                          AND f.ticket_number = k.number) AS measured) m"
     " WHERE t.slug = $1 AND k.number > $2::integer"
-    "   AND (k.status NOT IN ('resolved', 'closed') OR k.sla IS NULL)"
+    "   AND (k.status NOT IN ('resolved', 'closed') OR k.sla IS NULL OR NOT m.measured)"
     " ORDER BY k.number LIMIT " RECOMPUTE_BATCH;
 
 /* Runs a statement the services built. */
@@ -33,6 +41,59 @@ static PGresult *
 query_stmt(PGconn *conn, const msp_stmt_t *s)
 {
     return ctl_query(conn, s->sql->sql, s->sql->nparams, s->params);
+}
+
+/* Records the past measurements of the batch's tickets never measured;
+ * -1 on failure (reported). */
+static int
+record_facts(PGconn *conn, msp_call_t *call, const char *slug, const msp_sla_config_t *cfg,
+             PGresult *rows)
+{
+    int n = PQntuples(rows);
+    size_t len = 3, used = 0;
+    char **facts = msp_alloc(call, (size_t) n * sizeof(*facts));
+    if (facts == NULL) {
+        ctl_error("out of memory");
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        facts[i] = NULL;
+        if (strcmp(PQgetvalue(rows, i, 2), "t") == 0) {
+            continue;
+        }
+        facts[i] = msp_ticket_sla_history_facts(call, cfg, PQgetvalue(rows, i, 0),
+                                                PQgetvalue(rows, i, 1));
+        if (facts[i] == NULL) {
+            ctl_error("ticket %s: its history cannot be replayed", PQgetvalue(rows, i, 0));
+            return -1;
+        }
+        len += strlen(facts[i]);
+    }
+    char *array = msp_alloc(call, len);
+    if (array == NULL) {
+        ctl_error("out of memory");
+        return -1;
+    }
+    array[used++] = '[';
+    for (int i = 0; i < n; i++) {
+        size_t inner = facts[i] ? strlen(facts[i]) - 2 : 0;     /* without its brackets */
+        if (inner > 0) {
+            if (used > 1) {
+                array[used++] = ',';
+            }
+            memcpy(array + used, facts[i] + 1, inner);
+            used += inner;
+        }
+    }
+    strcpy(array + used, "]");
+    if (used == 1) {
+        return 0;
+    }
+    msp_stmt_t insert = { 0 };
+    msp_stmt_ticket_sla_facts(&insert, slug, array);
+    PGresult *res = query_stmt(conn, &insert);
+    PQclear(res);
+    return res != NULL ? 0 : -1;
 }
 
 /* Replays one batch of rows and stores their clocks with the services'
@@ -46,7 +107,9 @@ store_batch(PGconn *conn, const char *slug, const msp_sla_config_t *cfg, PGresul
     int n = PQntuples(rows), rc = 0;
     const char **records = msp_alloc(&call, (size_t) n * sizeof(*records));
     size_t len = 3;
-    if (records == NULL) {
+    if (record_facts(conn, &call, slug, cfg, rows) != 0) {
+        rc = -1;
+    } else if (records == NULL) {
         ctl_error("out of memory");
         rc = -1;
     }

@@ -39,6 +39,7 @@ static const struct {
 } exports[] = {
     { "ticket_assets", "ticket_number, asset_id" },
     { "ticket_open_spans", "ticket_number, opened_at" },
+    { "ticket_sla_facts", "ticket_number, valid_from" },
     { "ticket_events", "event_id" },
     { "escalations", "escalation_id" },
     { "audit_log", "audit_id" },

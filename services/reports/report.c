@@ -14,6 +14,8 @@
 #include "http/params.h"
 #include "http/replies.h"
 #include "reports/period.h"
+#include "sla/clock.h"
+#include "tickets/ticket_sla.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -37,6 +39,12 @@ enum { CLOCK_TIMEZONE, CLOCK_AS_OF, CLOCK_FUTURE };
 static const msp_sql_t sql_report_volume = {
     "report_volume",
     "SELECT app.report_volume($1::uuid, to_timestamp($2::bigint / 1e6),"
+    " to_timestamp($3::bigint / 1e6))::text",
+    3
+};
+static const msp_sql_t sql_report_sla = {
+    "report_sla",
+    "SELECT app.report_sla($1::uuid, to_timestamp($2::bigint / 1e6),"
     " to_timestamp($3::bigint / 1e6))::text",
     3
 };
@@ -95,6 +103,43 @@ static const msp_sql_t sql_report_backlog_tickets = {
     10
 };
 
+/* The same for SLA attainment and times: $4 "<clock>_<what>", what being
+ * met, breached, running_at_end or stopped (the clocks whose times
+ * count), $5 the priority, $6..$8 unused.  Column 2: for a breach still
+ * running at the period's end, the document its lateness is measured
+ * with (the item carries its clocks as "_sla" for report_item()). */
+static const msp_sql_t sql_report_sla_tickets = {
+    "report_sla_tickets",
+    "SELECT json_strip_nulls(json_build_object('id', t.ticket_prefix || '-' || r.ticket_number,"
+    "  'clock', r.clock, 'priority', r.priority, 'outcome', r.outcome,"
+    "  'decided_at', app.rfc3339(r.at), 'due', app.rfc3339(r.due),"
+    "  'late_business_seconds', r.late, 'stopped_at', app.rfc3339(r.stopped),"
+    "  'business_seconds', r.elapsed,"
+    "  'calendar_seconds', floor(extract(epoch FROM r.stopped - r.created_at))::bigint,"
+    "  'created_at', app.rfc3339(r.created_at),"
+    "  '_sla', CASE WHEN r.outcome = 'breached' AND r.stopped IS NULL THEN r.sla END))::text,"
+    " (extract(epoch FROM k.key) * 1000000)::bigint || '|' || r.ticket_number,"
+    " CASE WHEN r.outcome = 'breached' AND r.stopped IS NULL THEN r.sla->>'config' END"
+    " FROM tenants t,"
+    "  (SELECT split_part($4::text, '_', 1) AS clock,"
+    "          substr($4::text, strpos($4::text, '_') + 1) AS what) m,"
+    "  app.report_sla_rows(t.tenant_id, to_timestamp($2::bigint / 1e6),"
+    "                      to_timestamp($3::bigint / 1e6)) r,"
+    "  LATERAL (SELECT CASE m.what WHEN 'stopped' THEN r.stopped"
+    "                              WHEN 'running_at_end' THEN r.created_at ELSE r.at END AS key) k"
+    " WHERE t.slug = $1 AND r.clock = m.clock"
+    "   AND CASE m.what WHEN 'stopped' THEN r.stopped >= to_timestamp($2::bigint / 1e6)"
+    "                   WHEN 'running_at_end' THEN r.counted AND r.outcome = 'running'"
+    "                   ELSE r.counted AND r.outcome = m.what END"
+    "   AND ($5::text IS NULL OR r.priority = $5)"
+    "   AND $6::text IS NULL AND $7::text IS NULL AND $8::text IS NULL"
+    "   AND ($9::text IS NULL OR (k.key, r.ticket_number) >"
+    "        (timestamptz 'epoch' + split_part($9::text, '|', 1)::bigint * interval '1 microsecond',"
+    "         split_part($9::text, '|', 2)::integer))"
+    " ORDER BY k.key, r.ticket_number LIMIT $10::integer",
+    10
+};
+
 #define REPORT_SPLITS 4
 
 /* A report: its figures, its drill-down, the figures a drill-down names
@@ -104,17 +149,24 @@ typedef struct {
     const char      *name;
     const msp_sql_t *figures;
     const msp_sql_t *tickets;
-    const char      *metrics[5];
+    const char      *metrics[9];
     const char      *splits[REPORT_SPLITS + 1];
+    int              sla_column;    /* of the drill-down's rows: the tenant document
+                                       an item's clocks need, or 0 */
 } report_kind_t;
 
 static const report_kind_t reports[] = {
     { "volume", &sql_report_volume, &sql_report_volume_tickets,
       { "created", "resolved", "closed", "reopened", NULL },
-      { "priority", "category", "source", "first_side", NULL } },
+      { "priority", "category", "source", "first_side", NULL }, 0 },
     { "backlog", &sql_report_backlog, &sql_report_backlog_tickets,
       { "open_at_start", "open_at_end", NULL },
-      { "age", "side", NULL } },
+      { "age", "side", NULL }, 0 },
+    { "sla", &sql_report_sla, &sql_report_sla_tickets,
+      { "response_met", "response_breached", "response_running_at_end", "response_stopped",
+        "resolution_met", "resolution_breached", "resolution_running_at_end",
+        "resolution_stopped", NULL },
+      { "priority", NULL }, 2 },
 };
 
 typedef struct {
@@ -169,15 +221,53 @@ figures_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
         "as_of", as_of, st->kind->name, figures));
 }
 
+/* A drill-down's item as shown: a breach still running at the end of what
+ * the report counts is late by its clock's business time past the target
+ * then, measured with the calendar its clocks were measured with (none
+ * when that document is no longer the tenant's). */
+static char *
+report_item(msp_call_t *call, const char *json, size_t len)
+{
+    report_state_t *st = call->state;
+    json_t *item = json_loadb(json, len, 0, NULL);
+    json_t *sla = json_object_get(item, "_sla");
+    if (sla != NULL) {
+        const char *clock = json_string_value(json_object_get(item, "clock"));
+        const char *sha = json_string_value(json_object_get(sla, "config"));
+        const msp_sla_config_t *cfg = sha ? msp_sla_config_find(sha) : NULL;
+        int64_t until = st->end * 1000000 < st->as_of_us ? st->end : st->as_of_us / 1000000;
+        json_t *view = cfg && clock ? msp_sla_view(sla, cfg, until) : NULL;
+        const json_t *c = json_object_get(view, clock);
+        json_int_t elapsed = json_integer_value(json_object_get(c, "elapsed_seconds"));
+        json_int_t target = json_integer_value(json_object_get(c, "target_seconds"));
+        json_object_set_new(item, "late_business_seconds",
+                            c ? json_integer(elapsed - target) : json_null());
+        json_decref(view);
+        json_object_del(item, "_sla");
+    }
+    char *text = item ? json_dumps(item, JSON_COMPACT) : NULL;
+    char *out = text ? msp_strndup(call, text, strlen(text)) : NULL;
+    free(text);
+    json_decref(item);
+    return out;
+}
+
 static msp_outcome_t
 tickets_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
              msp_reply_t *reply)
 {
-    (void) next;
     report_state_t *st = call->state;
     msp_outcome_t early;
     if (!msp_results_found(call, reply, res, nres, -1, NULL, NULL, &early)) {
         return early;
+    }
+    if (st->kind->sla_column) {
+        int more = msp_ticket_sla_need(call, res, nres, 0, st->kind->sla_column, tickets_done,
+                                       next);
+        if (more != 0) {
+            return more > 0 ? MSP_NEXT : msp_reply_out_of_memory(reply);
+        }
+        st->list->item = report_item;
     }
     return msp_list_reply(call, reply, st->list, res[0]);
 }
@@ -280,7 +370,7 @@ report_begin(msp_call_t *call, msp_step_t *first, msp_reply_t *reply,
     known_tickets[n++] = "limit";
     known_tickets[n++] = "after";
     known_tickets[n] = NULL;
-    char metric_list[80];
+    char metric_list[240];
     msp_join(kind->metrics, metric_list, sizeof(metric_list));
     const char *slug = msp_param_slug(call, "slug");
     if (slug == NULL) {
@@ -367,4 +457,16 @@ msp_outcome_t
 msp_report_backlog_tickets_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
 {
     return report_begin(call, first, reply, &reports[1], 1);
+}
+
+msp_outcome_t
+msp_report_sla_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
+{
+    return report_begin(call, first, reply, &reports[2], 0);
+}
+
+msp_outcome_t
+msp_report_sla_tickets_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
+{
+    return report_begin(call, first, reply, &reports[2], 1);
 }

@@ -33,4 +33,10 @@ msp_outcome_t msp_report_backlog_start(msp_call_t *call, msp_step_t *first, msp_
 msp_outcome_t msp_report_backlog_tickets_start(msp_call_t *call, msp_step_t *first,
                                                msp_reply_t *reply);
 
+/* GET /v1/tenants/{slug}/reports/sla (attainment and times), and
+ * .../sla/tickets */
+msp_outcome_t msp_report_sla_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply);
+msp_outcome_t msp_report_sla_tickets_start(msp_call_t *call, msp_step_t *first,
+                                           msp_reply_t *reply);
+
 #endif

@@ -64,6 +64,19 @@ static const msp_sql_t sql_ticket_sla_store = {
     2
 };
 
+/* A history's measurements, for tickets never measured before: $1 slug,
+ * $2 an array of msp_ticket_sla_history_facts() arrays' elements. */
+static const msp_sql_t sql_ticket_sla_facts = {
+    "ticket_sla_facts",
+    "INSERT INTO ticket_sla_facts (tenant_id, ticket_number, valid_from, valid_to, priority, sla)"
+    " SELECT t.tenant_id, r.number, to_timestamp(r.valid_from), to_timestamp(r.valid_to),"
+    "        r.priority, r.sla"
+    " FROM tenants t, jsonb_to_recordset($2::jsonb) AS r(number integer, valid_from bigint,"
+    "   valid_to bigint, priority text, sla jsonb)"
+    " WHERE t.slug = $1",
+    2
+};
+
 /* The tenant documents a read needs: $1 their SHA-256s. */
 static const msp_sql_t sql_sla_configs = {
     "sla_configs",
@@ -91,6 +104,14 @@ msp_stmt_ticket_sla_store(msp_stmt_t *s, const char *slug, const char *records)
     s->sql = &sql_ticket_sla_store;
     s->params[0] = slug;
     s->params[1] = records;
+}
+
+void
+msp_stmt_ticket_sla_facts(msp_stmt_t *s, const char *slug, const char *facts)
+{
+    s->sql = &sql_ticket_sla_facts;
+    s->params[0] = slug;
+    s->params[1] = facts;
 }
 
 static const char *
@@ -194,6 +215,54 @@ msp_ticket_sla_replay(msp_call_t *call, const msp_sla_config_t *cfg, const char 
     }
     json_decref(history);
     return rc;
+}
+
+char *
+msp_ticket_sla_history_facts(msp_call_t *call, const msp_sla_config_t *cfg, const char *number,
+                             const char *history_text)
+{
+    json_t *history = json_loads(history_text, 0, NULL);
+    json_t *facts = json_array(), *prefix = json_array();
+    msp_sla_snapshot_t *snap = msp_alloc(call, sizeof(*snap));
+    const char *priority = NULL;
+    int rc = history != NULL && facts != NULL && prefix != NULL && snap != NULL ? 0 : -1;
+    size_t n = json_array_size(history);
+
+    /* One fact per instant of the history: the events up to it replayed as
+     * of it, valid until the next instant (the last one until the store
+     * that follows supersedes it).  Instants only move forward: an event
+     * stamped before the one it follows happened at that one's instant. */
+    json_int_t at = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        json_t *event = json_array_get(history, i);
+        json_int_t stamped = json_integer_value(json_array_get(event, 0));
+        at = i == 0 || stamped > at ? stamped : at;
+        const char *p = json_string_value(json_array_get(event, 4));
+        priority = p != NULL ? p : priority;
+        json_array_append(prefix, event);
+        json_t *next = json_array_get(history, i + 1);
+        json_int_t next_at = next ? json_integer_value(json_array_get(next, 0)) : 0;
+        if (next != NULL && next_at <= at) {
+            continue;           /* the instant's last event makes its fact */
+        }
+        if (priority == NULL || msp_sla_replay(cfg, prefix, (int64_t) at, snap, NULL) != 0) {
+            rc = -1;
+            break;
+        }
+        json_t *fact = json_pack("{s:I, s:I, s:o, s:s, s:o}",
+                                 "number", (json_int_t) strtoll(number, NULL, 10),
+                                 "valid_from", at,
+                                 "valid_to", next ? json_integer(next_at) : json_null(),
+                                 "priority", priority, "sla", msp_sla_snapshot_json(snap));
+        if (fact == NULL || json_array_append_new(facts, fact) != 0) {
+            rc = -1;
+        }
+    }
+    char *out = rc == 0 ? dump(call, facts) : NULL;
+    json_decref(history);
+    json_decref(facts);
+    json_decref(prefix);
+    return out;
 }
 
 void

@@ -81,6 +81,19 @@ void msp_stmt_ticket_sla_store(msp_stmt_t *s, const char *slug, const char *reco
  * array. */
 char *msp_ticket_sla_record(msp_call_t *call, const char *number,
                             const msp_ticket_sla_t *clocks);
+/*
+ * The measurements of a ticket never measured before (loaded with SQL, or
+ * older than reporting), from its history (JSON text): one per instant of
+ * it, replayed as of that instant, as elements of the facts statement's
+ * array, comma-separated in a JSON array; NULL when the history cannot be
+ * replayed or out of memory.  What a report reads the clocks of a past
+ * instant from (ticket_sla_facts in migrations/0013_report_sla.sql).
+ */
+char *msp_ticket_sla_history_facts(msp_call_t *call, const msp_sla_config_t *cfg,
+                                   const char *number, const char *history);
+/* $1 slug, $2 a JSON array of facts: records them. */
+void msp_stmt_ticket_sla_facts(msp_stmt_t *s, const char *slug, const char *facts);
+
 /* Stores the clocks of one ticket (what a request does). */
 void msp_stmt_ticket_sla_store_one(msp_stmt_t *s, const char *slug, const char *number,
                                    const msp_ticket_sla_t *clocks);
