@@ -716,6 +716,132 @@ CREATE FUNCTION app.report_open_rows(p_tenant uuid, p_at timestamp with time zon
 
 
 --
+-- Name: report_ratio(bigint, bigint); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.report_ratio(p_part bigint, p_whole bigint) RETURNS numeric
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT CASE WHEN p_whole > 0 THEN round(p_part::numeric / p_whole, 4) END $$;
+
+
+--
+-- Name: report_sla(uuid, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.report_sla(p_tenant uuid, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+    WITH r AS MATERIALIZED (SELECT * FROM app.report_sla_rows(p_tenant, p_from, p_to)),
+    a AS (
+        SELECT clock, priority,
+               count(*) FILTER (WHERE outcome = 'met') AS met,
+               count(*) FILTER (WHERE outcome = 'breached') AS breached,
+               count(*) FILTER (WHERE outcome = 'running') AS running
+          FROM r WHERE counted GROUP BY GROUPING SETS ((clock), (clock, priority))
+    ), t AS (
+        SELECT clock, priority, count(*) AS n,
+               app.report_spread(array_agg(elapsed)) AS business,
+               app.report_spread(array_agg(floor(extract(epoch FROM stopped - created_at))::bigint))
+                   AS calendar
+          FROM r WHERE stopped >= p_from
+         GROUP BY GROUPING SETS ((clock), (clock, priority))
+    )
+    SELECT json_build_object(
+        'attainment', (SELECT json_object_agg(n.clock, (
+            SELECT json_build_object(
+                'met', coalesce(o.met, 0), 'breached', coalesce(o.breached, 0),
+                'running_at_end', coalesce(o.running, 0),
+                'attainment', app.report_ratio(o.met, o.met + o.breached),
+                'by_priority', (SELECT coalesce(json_object_agg(p.priority, json_build_object(
+                                    'met', p.met, 'breached', p.breached,
+                                    'running_at_end', p.running,
+                                    'attainment', app.report_ratio(p.met, p.met + p.breached))
+                                  ORDER BY p.priority), '{}')
+                                  FROM a p WHERE p.clock = n.clock AND p.priority IS NOT NULL))
+              FROM (SELECT 1) one LEFT JOIN a o ON o.clock = n.clock AND o.priority IS NULL)
+            ORDER BY n.clock)
+            FROM (VALUES ('resolution'), ('response')) n (clock)),
+        'times', (SELECT json_object_agg(n.clock, (
+            SELECT json_build_object(
+                'count', coalesce(o.n, 0),
+                'business_seconds', coalesce(o.business, '{"median": null, "p90": null}'),
+                'calendar_seconds', coalesce(o.calendar, '{"median": null, "p90": null}'),
+                'by_priority', (SELECT coalesce(json_object_agg(p.priority, json_build_object(
+                                    'count', p.n, 'business_seconds', p.business,
+                                    'calendar_seconds', p.calendar) ORDER BY p.priority), '{}')
+                                  FROM t p WHERE p.clock = n.clock AND p.priority IS NOT NULL))
+              FROM (SELECT 1) one LEFT JOIN t o ON o.clock = n.clock AND o.priority IS NULL)
+            ORDER BY n.clock)
+            FROM (VALUES ('resolution'), ('response')) n (clock)),
+        'measured_under', (SELECT coalesce(json_agg(json_build_object('document', d, 'clocks', c)
+                                                    ORDER BY d), '[]')
+                             FROM (SELECT sla->>'config' AS d, count(*) AS c FROM r GROUP BY 1) x))
+    $$;
+
+
+--
+-- Name: report_sla_rows(uuid, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.report_sla_rows(p_tenant uuid, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(ticket_number integer, clock text, priority text, outcome text, at timestamp with time zone, due timestamp with time zone, late bigint, stopped timestamp with time zone, elapsed bigint, counted boolean, created_at timestamp with time zone, sla jsonb)
+    LANGUAGE sql STABLE
+    AS $$
+    WITH k AS (
+        SELECT DISTINCT s.ticket_number
+          FROM public.ticket_open_spans s
+         WHERE s.tenant_id = p_tenant AND s.opened_at < p_to
+           AND (s.closed_at IS NULL OR s.closed_at >= p_from)
+    ), c AS (
+        SELECT k.ticket_number, f.priority, f.sla, n.clock,
+               (f.sla->n.clock->>'target')::bigint AS target,
+               (f.sla->n.clock->>'elapsed')::bigint AS elapsed,
+               to_timestamp((f.sla->n.clock->>'due')::bigint) AS due,
+               CASE WHEN to_timestamp((f.sla->n.clock->>'stopped_at')::bigint) < p_to
+                    THEN to_timestamp((f.sla->n.clock->>'stopped_at')::bigint) END AS stopped
+          FROM k
+          CROSS JOIN LATERAL (SELECT x.priority, x.sla FROM public.ticket_sla_facts x
+                               WHERE x.tenant_id = p_tenant AND x.ticket_number = k.ticket_number
+                                 AND x.valid_from < p_to
+                               ORDER BY x.valid_from DESC LIMIT 1) f
+          CROSS JOIN (VALUES ('response'), ('resolution')) n (clock)
+    ), o AS (
+        SELECT c.*,
+               CASE WHEN c.stopped IS NOT NULL AND c.elapsed < c.target THEN 'met'
+                    WHEN c.due < p_to THEN 'breached'
+                    WHEN c.stopped IS NULL THEN 'running' END AS outcome
+          FROM c
+    )
+    SELECT o.ticket_number, o.clock, o.priority, o.outcome,
+           CASE o.outcome WHEN 'met' THEN o.stopped WHEN 'breached' THEN o.due END,
+           o.due,
+           CASE WHEN o.outcome = 'breached' AND o.stopped IS NOT NULL
+                THEN o.elapsed - o.target END,
+           o.stopped, CASE WHEN o.stopped IS NOT NULL THEN o.elapsed END, d.counted,
+           k.created_at, o.sla
+      FROM o
+      JOIN public.tickets k ON k.tenant_id = p_tenant AND k.number = o.ticket_number
+      CROSS JOIN LATERAL (SELECT o.outcome = 'running'
+                                 OR (o.outcome = 'met' AND o.stopped >= p_from)
+                                 OR (o.outcome = 'breached' AND o.due >= p_from) AS counted) d
+     WHERE d.counted OR o.stopped >= p_from
+    $$;
+
+
+--
+-- Name: report_spread(bigint[]); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.report_spread(p_values bigint[]) RETURNS json
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT json_build_object(
+        'median', percentile_disc(0.5) WITHIN GROUP (ORDER BY v),
+        'p90', percentile_disc(0.9) WITHIN GROUP (ORDER BY v))
+      FROM unnest(p_values) v
+    $$;
+
+
+--
 -- Name: report_volume(uuid, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: -
 --
 
@@ -1216,6 +1342,37 @@ $$;
 
 
 --
+-- Name: track_sla_facts(); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.track_sla_facts() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public'
+    AS $$
+DECLARE
+    v_at timestamptz;
+BEGIN
+    IF NEW.sla IS NULL OR (TG_OP = 'UPDATE' AND OLD.sla IS NOT DISTINCT FROM NEW.sla
+                           AND OLD.priority = NEW.priority) THEN
+        RETURN NULL;
+    END IF;
+    SELECT greatest(now(), max(valid_from)) INTO v_at
+      FROM public.ticket_sla_facts
+     WHERE tenant_id = NEW.tenant_id AND ticket_number = NEW.number;
+    v_at := coalesce(v_at, now());
+    UPDATE public.ticket_sla_facts SET valid_to = v_at
+     WHERE tenant_id = NEW.tenant_id AND ticket_number = NEW.number
+       AND valid_to IS NULL AND valid_from < v_at;
+    INSERT INTO public.ticket_sla_facts (tenant_id, ticket_number, valid_from, priority, sla)
+    VALUES (NEW.tenant_id, NEW.number, v_at, NEW.priority, NEW.sla)
+    ON CONFLICT (tenant_id, ticket_number, valid_from)
+    DO UPDATE SET priority = EXCLUDED.priority, sla = EXCLUDED.sla, valid_to = NULL;
+    RETURN NULL;
+END
+$$;
+
+
+--
 -- Name: withdraw_escalations(); Type: FUNCTION; Schema: app; Owner: -
 --
 
@@ -1407,6 +1564,23 @@ ALTER TABLE ONLY public.ticket_open_spans FORCE ROW LEVEL SECURITY;
 
 
 --
+-- Name: ticket_sla_facts; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.ticket_sla_facts (
+    tenant_id uuid NOT NULL,
+    ticket_number integer NOT NULL,
+    valid_from timestamp with time zone NOT NULL,
+    valid_to timestamp with time zone,
+    priority text NOT NULL,
+    sla jsonb NOT NULL,
+    CONSTRAINT ticket_sla_facts_check CHECK (((valid_to IS NULL) OR (valid_to > valid_from)))
+);
+
+ALTER TABLE ONLY public.ticket_sla_facts FORCE ROW LEVEL SECURITY;
+
+
+--
 -- Name: assets assets_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1516,6 +1690,14 @@ ALTER TABLE ONLY public.ticket_events
 
 ALTER TABLE ONLY public.ticket_open_spans
     ADD CONSTRAINT ticket_open_spans_pkey PRIMARY KEY (tenant_id, ticket_number, opened_at);
+
+
+--
+-- Name: ticket_sla_facts ticket_sla_facts_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.ticket_sla_facts
+    ADD CONSTRAINT ticket_sla_facts_pkey PRIMARY KEY (tenant_id, ticket_number, valid_from);
 
 
 --
@@ -1709,6 +1891,13 @@ CREATE TRIGGER tickets_number BEFORE INSERT ON public.tickets FOR EACH ROW EXECU
 
 
 --
+-- Name: tickets tickets_sla_facts; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER tickets_sla_facts AFTER INSERT OR UPDATE OF sla, priority ON public.tickets FOR EACH ROW EXECUTE FUNCTION app.track_sla_facts();
+
+
+--
 -- Name: tickets tickets_withdraw_escalations; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -1801,6 +1990,14 @@ ALTER TABLE ONLY public.ticket_events
 
 ALTER TABLE ONLY public.ticket_open_spans
     ADD CONSTRAINT ticket_open_spans_tenant_id_ticket_number_fkey FOREIGN KEY (tenant_id, ticket_number) REFERENCES public.tickets(tenant_id, number);
+
+
+--
+-- Name: ticket_sla_facts ticket_sla_facts_tenant_id_ticket_number_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.ticket_sla_facts
+    ADD CONSTRAINT ticket_sla_facts_tenant_id_ticket_number_fkey FOREIGN KEY (tenant_id, ticket_number) REFERENCES public.tickets(tenant_id, number);
 
 
 --
@@ -1995,6 +2192,15 @@ CREATE POLICY requester_own ON public.ticket_open_spans AS RESTRICTIVE FOR SELEC
 
 
 --
+-- Name: ticket_sla_facts requester_own; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY requester_own ON public.ticket_sla_facts AS RESTRICTIVE FOR SELECT USING (((NOT (tenant_id = ANY (( SELECT app.tenant_ids('own'::text) AS tenant_ids)::uuid[]))) OR (EXISTS ( SELECT
+   FROM public.tickets k
+  WHERE ((k.tenant_id = ticket_sla_facts.tenant_id) AND (k.number = ticket_sla_facts.ticket_number))))));
+
+
+--
 -- Name: tickets requester_own; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -2113,6 +2319,40 @@ CREATE POLICY ticket_open_spans_read ON public.ticket_open_spans FOR SELECT USIN
 --
 
 CREATE POLICY ticket_open_spans_update ON public.ticket_open_spans FOR UPDATE USING ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('write'::text) AS tenant_ids)::uuid[])))) WITH CHECK ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('write'::text) AS tenant_ids)::uuid[]))));
+
+
+--
+-- Name: ticket_sla_facts; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.ticket_sla_facts ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: ticket_sla_facts ticket_sla_facts_delete; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY ticket_sla_facts_delete ON public.ticket_sla_facts FOR DELETE USING (( SELECT app.sees_all() AS sees_all));
+
+
+--
+-- Name: ticket_sla_facts ticket_sla_facts_insert; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY ticket_sla_facts_insert ON public.ticket_sla_facts FOR INSERT WITH CHECK ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('write'::text) AS tenant_ids)::uuid[]))));
+
+
+--
+-- Name: ticket_sla_facts ticket_sla_facts_read; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY ticket_sla_facts_read ON public.ticket_sla_facts FOR SELECT USING ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('read'::text) AS tenant_ids)::uuid[]))));
+
+
+--
+-- Name: ticket_sla_facts ticket_sla_facts_update; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY ticket_sla_facts_update ON public.ticket_sla_facts FOR UPDATE USING ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('write'::text) AS tenant_ids)::uuid[])))) WITH CHECK ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('write'::text) AS tenant_ids)::uuid[]))));
 
 
 --
@@ -2258,6 +2498,13 @@ REVOKE ALL ON FUNCTION app.track_open_spans() FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION track_sla_facts(); Type: ACL; Schema: app; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app.track_sla_facts() FROM PUBLIC;
+
+
+--
 -- Name: SEQUENCE assets_asset_id_seq; Type: ACL; Schema: public; Owner: -
 --
 
@@ -2311,6 +2558,13 @@ GRANT SELECT,INSERT,DELETE ON TABLE public.ticket_assets TO msp_gateway;
 --
 
 GRANT SELECT ON TABLE public.ticket_open_spans TO msp_gateway;
+
+
+--
+-- Name: TABLE ticket_sla_facts; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.ticket_sla_facts TO msp_gateway;
 
 
 --

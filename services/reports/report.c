@@ -337,7 +337,8 @@ clock_read(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
         next->then = tickets_done;
     }
     next->nstmts = 1;
-    next->last = 1;
+    /* a drill-down whose items need a calendar may take one step more */
+    next->last = st->list == NULL || !st->kind->sla_column;
     return MSP_NEXT;
 }
 

@@ -161,7 +161,8 @@ def two_tenants(db, tmp_path):
 
 
 def seed_tenant(conn, slug, tickets=1):
-    """Adds tickets (each with an event, an asset link, an audit row)."""
+    """Adds tickets (each with an event, an asset link, an audit row and a
+    measurement of its clocks)."""
     tid = conn.execute("SELECT tenant_id FROM tenants WHERE slug = %s", (slug,)).fetchone()[0]
     asset = conn.execute(
         "INSERT INTO assets (tenant_id, tag, name, kind) VALUES (%s, %s, 'Laptop', 'laptop')"
@@ -175,6 +176,8 @@ def seed_tenant(conn, slug, tickets=1):
                      " VALUES (%s, %s, 'created')", (tid, number))
         conn.execute("INSERT INTO ticket_assets (tenant_id, ticket_number, asset_id)"
                      " VALUES (%s, %s, %s)", (tid, number, asset))
+        conn.execute("INSERT INTO ticket_sla_facts (tenant_id, ticket_number, valid_from,"
+                     " priority, sla) VALUES (%s, %s, now(), 'P4', '{}')", (tid, number))
         conn.execute("INSERT INTO audit_log (tenant_id, action, target)"
                      " VALUES (%s, 'ticket.create', %s)", (tid, f"ticket:{number}"))
     # An idempotency key belongs to its subject: store one as the tenant's

@@ -3,7 +3,10 @@ Sydney tenant across daylight-saving changes and month ends, recomputed
 here from the histories this test writes (with Python's own zoneinfo,
 not the gateway's), as of an instant, and refused when asked badly."""
 import datetime as dt
+import decimal
 import json
+import math
+import time
 import uuid
 from zoneinfo import ZoneInfo
 
@@ -11,6 +14,7 @@ import psycopg
 import pytest
 
 from conftest import env, run_mspctl, set_principal, tenant_doc, write_tenant
+from sla_oracle import CLOCKS, Calendar, Oracle
 
 UTC = dt.timezone.utc
 OPEN = {"new", "assigned", "in_progress", "pending_customer", "pending_vendor"}
@@ -29,7 +33,8 @@ def month(zone, year, mon):
 
 # Each ticket: its category now, and its history as (instant, event).
 # Events: ("created", priority, side, creator role, creator org),
-# ("status", from, to), ("priority", from, to), ("category", from, to).
+# ("status", from, to), ("priority", from, to), ("category", from, to),
+# ("comment", author role): a public comment.
 def scenario(zone):
     if zone == "America/New_York":
         return [
@@ -42,6 +47,7 @@ def scenario(zone):
             # early on 1 April (local; 04:10Z, after the 04:00Z midnight)
             ("printing", [(local(zone, 2026, 3, 8, 1, 30),
                            ("created", "P2", "provider", "it_staff", None)),
+                          (local(zone, 2026, 3, 9, 9, 30), ("comment", "technician")),
                           (local(zone, 2026, 3, 9, 10, 0), ("category", "network", "printing")),
                           (local(zone, 2026, 3, 10, 10, 0), ("status", "new", "resolved")),
                           (local(zone, 2026, 3, 12, 10, 0), ("status", "resolved", "in_progress")),
@@ -51,7 +57,9 @@ def scenario(zone):
                           (local(zone, 2026, 4, 1, 0, 10), ("status", "resolved", "closed"))]),
             # a minute before April, local: March (April by UTC)
             ("access", [(local(zone, 2026, 3, 31, 23, 59),
-                         ("created", "P4", "internal_it", "requester", None))]),
+                         ("created", "P4", "internal_it", "requester", None)),
+                        (local(zone, 2026, 4, 2, 10, 0), ("status", "new", "pending_customer")),
+                        (local(zone, 2026, 4, 6, 11, 0), ("comment", "requester"))]),
             # raised by monitoring, closed straight from in_progress
             ("infrastructure", [(local(zone, 2026, 3, 15, 3, 0),
                                  ("created", "P1", "provider", "integration", "provider")),
@@ -68,6 +76,7 @@ def scenario(zone):
                       ("created", "P2", "provider", "requester", None))]),
         ("network", [(local(zone, 2026, 3, 31, 23, 30),
                       ("created", "P3", "provider", "it_leader", None)),
+                     (local(zone, 2026, 4, 1, 10, 0), ("comment", "it_staff")),
                      (local(zone, 2026, 4, 2, 9, 0), ("status", "new", "resolved"))]),
         # the first 02:30 of 5 April (the clocks go back at 03:00)
         ("printing", [(dt.datetime(2026, 4, 4, 15, 30, tzinfo=UTC),
@@ -142,17 +151,20 @@ def load(conn, tid, slug, tickets):
             " %s, %s, %s) RETURNING number",
             (tid, prio, status, side, category_now, created[0])).fetchone()[0]
         for at, event in history:
+            kind = {"created": "created", "comment": "comment"}.get(event[0], "updated")
             if event[0] == "created":
                 data = {"priority": priority, "status": "new", "side": side}
                 actor_org, actor_role = org or slug, role
+            elif event[0] == "comment":
+                data = {"visibility": "public", "body": "seeded"}
+                actor_org, actor_role = "provider" if event[1] == "technician" else slug, event[1]
             else:
                 data = {event[0]: {"from": event[1], "to": event[2]}}
                 actor_org, actor_role = "provider", "technician"
             conn.execute(
                 "INSERT INTO ticket_events (tenant_id, ticket_number, occurred_at, actor_sub,"
                 " actor_org, actor_role, kind, data) VALUES (%s, %s, %s, 'seed', %s, %s, %s, %s)",
-                (tid, number, at, actor_org, actor_role,
-                 "created" if event[0] == "created" else "updated", json.dumps(data)))
+                (tid, number, at, actor_org, actor_role, kind, json.dumps(data)))
 
 
 @pytest.fixture(scope="module")
@@ -171,7 +183,9 @@ def tenants(tmp_path_factory, as_user):
             tid = conn.execute("SELECT tenant_id FROM tenants WHERE slug = %s",
                                (slug,)).fetchone()[0]
             load(conn, tid, slug, scenario(zone))
-        made[zone] = {"slug": slug, "tickets": scenario(zone),
+        # their clocks, and their measurements of the past, from the history
+        run_mspctl("sla", "recompute", slug, check=True)
+        made[zone] = {"slug": slug, "tickets": scenario(zone), "doc": doc,
                       "leader": as_user(f"cio.{slug}", slug, "it_leader")}
     made["admin"] = as_user("admin.erin", "provider", "admin")
     return made
@@ -457,3 +471,199 @@ def test_a_ticket_recategorised_through_the_api_counts_under_its_first_category(
     after = created_by_category()
     assert after.get("hardware", 0) == before.get("hardware", 0) + 1
     assert after.get("network", 0) == before.get("network", 0)
+
+
+# ---- SLA attainment and times ---------------------------------------------
+
+def oracle_events(history, slug):
+    """A scenario history as the clocks read it: (at, kind, data, role)."""
+    out = []
+    for at, event in history:
+        t = int(at.timestamp())
+        if event[0] == "created":
+            out.append((t, "created", {"priority": event[1], "status": "new", "side": event[2]},
+                        event[3]))
+        elif event[0] == "comment":
+            out.append((t, "comment", {"visibility": "public"}, event[1]))
+        else:
+            out.append((t, "updated", {event[0]: {"from": event[1], "to": event[2]}},
+                        "technician"))
+    return out
+
+
+def nearest_rank(values, fraction):
+    values = sorted(values)
+    return values[math.ceil(fraction * len(values)) - 1] if values else None
+
+
+def ratio(part, whole):
+    if whole == 0:
+        return None
+    return float((decimal.Decimal(part) / decimal.Decimal(whole)).quantize(
+        decimal.Decimal("0.0001"), rounding=decimal.ROUND_HALF_UP))
+
+
+def sla_rows(t, start, end):
+    """Each clock the SLA report of [start, end) counts, from the oracle
+    replaying each history up to the period's end: (number, clock,
+    priority, outcome or None, decided at, late, stopped at, business,
+    calendar)."""
+    doc = t["doc"]
+    cal = Calendar(doc)
+    targets = {p: {"response": v["first_response_minutes"] * 60,
+                   "resolution": v["resolution_minutes"] * 60}
+               for p, v in doc["sla_policy"]["priorities"].items()}
+    pauses = set(doc["sla_policy"]["pause_statuses"])
+    lo, hi = int(start.timestamp()), int(end.timestamp())
+    rows = []
+    for number, (_, history) in enumerate(t["tickets"], start=1):
+        events = [e for e in oracle_events(history, t["slug"]) if e[0] < hi]
+        if not events:
+            continue
+        o = Oracle(events, hi, targets, pauses, cal)
+        created = events[0][0]
+        for c in CLOCKS:
+            target, elapsed, due = o.target(c), o.elapsed[c], o.due(c)
+            stopped = o.stopped[c]
+            if stopped is not None and elapsed < target:
+                outcome, at, late = "met", stopped, None
+            elif due is not None and due < hi:
+                outcome, at, late = "breached", due, elapsed - target
+            elif stopped is None:
+                outcome, at, late = "running", None, None
+            else:
+                outcome = at = late = None
+            counted = outcome == "running" or (at is not None and at >= lo)
+            timed = stopped is not None and stopped >= lo
+            if counted or timed:
+                rows.append({"number": number, "clock": c, "priority": o.priority,
+                             "outcome": outcome if counted else None, "at": at, "late": late,
+                             "stopped": stopped if timed else None,
+                             "business": elapsed if timed else None,
+                             "calendar": stopped - created if timed else None})
+    return rows
+
+
+def expected_sla(rows):
+    """METRICS.md's SLA attainment and Times, from the oracle's rows."""
+    def attainment(rs):
+        n = {k: sum(r["outcome"] == k for r in rs) for k in ("met", "breached", "running")}
+        return {"met": n["met"], "breached": n["breached"], "running_at_end": n["running"],
+                "attainment": ratio(n["met"], n["met"] + n["breached"])}
+
+    def times(rs):
+        def spread(key):
+            values = [r[key] for r in rs]
+            return {"median": nearest_rank(values, 0.5), "p90": nearest_rank(values, 0.9)}
+        return {"count": len(rs), "business_seconds": spread("business"),
+                "calendar_seconds": spread("calendar")}
+
+    out = {"attainment": {}, "times": {}}
+    for c in ("resolution", "response"):
+        counted = [r for r in rows if r["clock"] == c and r["outcome"]]
+        timed = [r for r in rows if r["clock"] == c and r["stopped"] is not None]
+        out["attainment"][c] = dict(attainment(counted), by_priority={
+            p: attainment([r for r in counted if r["priority"] == p])
+            for p in sorted({r["priority"] for r in counted})})
+        out["times"][c] = dict(times(timed), by_priority={
+            p: times([r for r in timed if r["priority"] == p])
+            for p in sorted({r["priority"] for r in timed})})
+    return out
+
+
+def sla_report(client, slug, **params):
+    return client.get(f"/v1/tenants/{slug}/reports/sla", params=params)
+
+
+@pytest.mark.parametrize("zone,periods", [
+    ("America/New_York", [(2026, 2), (2026, 3), (2026, 4)]),
+    ("Australia/Sydney", [(2026, 3), (2026, 4)]),
+])
+def test_sla_attainment_and_times_match_the_oracle(tenants, zone, periods):
+    t = tenants[zone]
+    for year, mon in periods:
+        start, end = month(zone, year, mon)
+        period = f"{year}-{mon:02d}"
+        resp = sla_report(t["leader"], t["slug"], period=period)
+        assert resp.status_code == 200, resp.text
+        body = resp.json()["sla"]
+        rows = sla_rows(t, start, end)
+        measured = body.pop("measured_under")
+        assert body == expected_sla(rows), (zone, period)
+        assert sum(m["clocks"] for m in measured) == len(rows)
+
+        # every figure lists exactly its clocks, breaches with how late
+        for c in CLOCKS:
+            for what, outcome in (("met", "met"), ("breached", "breached"),
+                                  ("running_at_end", "running")):
+                items = drill_report(t["leader"], t["slug"], "sla", period=period,
+                                     metric=f"{c}_{what}")
+                want = [r for r in rows if r["clock"] == c and r["outcome"] == outcome]
+                assert len(items) == body["attainment"][c][
+                    "running_at_end" if what == "running_at_end" else what]
+                assert sorted(int(i["id"].split("-")[1]) for i in items) == \
+                    sorted(r["number"] for r in want)
+                if what == "breached":
+                    late = {int(i["id"].split("-")[1]): i["late_business_seconds"]
+                            for i in items}
+                    assert late == {r["number"]: r["late"] for r in want}
+            items = drill_report(t["leader"], t["slug"], "sla", period=period,
+                                 metric=f"{c}_stopped")
+            assert len(items) == body["times"][c]["count"]
+            assert sorted(i["business_seconds"] for i in items) == sorted(
+                r["business"] for r in rows if r["clock"] == c and r["stopped"] is not None)
+
+
+def test_sla_report_has_breaches_and_business_time_to_show(tenants):
+    """The scenario is not vacuous: March in New York has met and breached
+    clocks, and times that differ in business and calendar seconds."""
+    t = tenants["America/New_York"]
+    body = sla_report(t["leader"], t["slug"], period="2026-03").json()["sla"]
+    res = body["attainment"]["resolution"]
+    assert res["met"] + res["breached"] >= 2 and res["breached"] >= 1
+    assert body["times"]["resolution"]["count"] >= 2
+    spread = body["times"]["resolution"]
+    assert spread["business_seconds"]["median"] < spread["calendar_seconds"]["median"]
+    assert body["measured_under"][0]["document"]
+
+
+def test_a_policy_changed_later_does_not_rewrite_a_past_period(tenants, tmp_path):
+    """Tighter targets applied now reach tickets still open, from now on:
+    a past month's report is unchanged."""
+    t = tenants["America/New_York"]
+    before = sla_report(t["leader"], t["slug"], period="2026-03")
+    assert before.status_code == 200
+    doc = json.loads(json.dumps(t["doc"]))
+    for p in doc["sla_policy"]["priorities"].values():
+        p["first_response_minutes"] = 1
+        p["resolution_minutes"] = 2
+    run_mspctl("tenant", "apply", write_tenant(tmp_path, doc), check=True)
+    try:
+        after = sla_report(t["leader"], t["slug"], period="2026-03")
+        assert after.content == before.content
+    finally:
+        run_mspctl("tenant", "apply", write_tenant(tmp_path, t["doc"]), check=True)
+
+
+def test_sla_report_as_of_an_instant_keeps_its_bytes_as_tickets_move(tenants):
+    """Through the API: each write records the clocks it stored; a report
+    as of an instant reads the ones valid then."""
+    t = tenants["America/New_York"]
+    admin = tenants["admin"]
+    today = dt.datetime.now(ZoneInfo("America/New_York")).strftime("%Y-%m-%d")
+    resp = admin.post(f"/v1/tenants/{t['slug']}/tickets",
+                      json={"title": "sla as of", "impact": "low", "urgency": "low"})
+    assert resp.status_code == 201, resp.text
+    time.sleep(1.1)
+    as_of = dt.datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    first = sla_report(t["leader"], t["slug"], period=today, as_of=as_of)
+    assert first.status_code == 200, first.text
+    running = first.json()["sla"]["attainment"]["resolution"]["running_at_end"]
+    assert running >= 1
+    url = f"/v1/tenants/{t['slug']}/tickets/{resp.json()['id']}"
+    resp = admin.patch(url, json={"status": "resolved"}, headers={"If-Match": resp.headers["ETag"]})
+    assert resp.status_code == 200, resp.text
+    assert sla_report(t["leader"], t["slug"], period=today, as_of=as_of).content == first.content
+    now = sla_report(t["leader"], t["slug"], period=today).json()["sla"]
+    assert now["attainment"]["resolution"]["running_at_end"] == running - 1
+    assert now["times"]["resolution"]["count"] >= 1
