@@ -48,6 +48,14 @@ static const msp_sql_t sql_report_sla = {
     " to_timestamp($3::bigint / 1e6))::text",
     3
 };
+/* $4 as_of, $5 the start of the period before. */
+static const msp_sql_t sql_report_quality = {
+    "report_quality",
+    "SELECT app.report_quality($1::uuid, to_timestamp($2::bigint / 1e6),"
+    " to_timestamp($3::bigint / 1e6), to_timestamp($4::bigint / 1e6),"
+    " to_timestamp($5::bigint / 1e6))::text",
+    5
+};
 static const msp_sql_t sql_report_backlog = {
     "report_backlog",
     "SELECT app.report_backlog($1::uuid, to_timestamp($2::bigint / 1e6),"
@@ -140,6 +148,27 @@ static const msp_sql_t sql_report_sla_tickets = {
     10
 };
 
+/* The same for quality: $4 the metric, $5 the category, $11 as_of. */
+static const msp_sql_t sql_report_quality_tickets = {
+    "report_quality_tickets",
+    "SELECT json_strip_nulls(json_build_object('id', t.ticket_prefix || '-' || r.ticket_number,"
+    "  'at', app.rfc3339(r.at), 'category', coalesce(r.category, CASE WHEN $4 IN"
+    "  ('created', 'recurring', 'proactive', 'reactive') THEN 'unknown' END),"
+    "  'earlier', t.ticket_prefix || '-' || r.earlier))::text,"
+    " (extract(epoch FROM r.at) * 1000000)::bigint || '|' || r.ticket_number"
+    " FROM tenants t,"
+    "  app.report_quality_rows(t.tenant_id, to_timestamp($2::bigint / 1e6),"
+    "                          to_timestamp($3::bigint / 1e6), to_timestamp($11::bigint / 1e6)) r"
+    " WHERE t.slug = $1 AND r.metric = $4"
+    "   AND ($5::text IS NULL OR coalesce(r.category, 'unknown') = $5)"
+    "   AND $6::text IS NULL AND $7::text IS NULL AND $8::text IS NULL"
+    "   AND ($9::text IS NULL OR (r.at, r.ticket_number) >"
+    "        (timestamptz 'epoch' + split_part($9::text, '|', 1)::bigint * interval '1 microsecond',"
+    "         split_part($9::text, '|', 2)::integer))"
+    " ORDER BY r.at, r.ticket_number LIMIT $10::integer",
+    11
+};
+
 #define REPORT_SPLITS 4
 
 /* A report: its figures, its drill-down, the figures a drill-down names
@@ -167,6 +196,10 @@ static const report_kind_t reports[] = {
         "resolution_met", "resolution_breached", "resolution_running_at_end",
         "resolution_stopped", NULL },
       { "priority", NULL }, 2 },
+    { "quality", &sql_report_quality, &sql_report_quality_tickets,
+      { "resolved", "first_contact", "reopened", "created", "recurring", "proactive",
+        "reactive", NULL },
+      { "category", NULL }, 0 },
 };
 
 typedef struct {
@@ -313,14 +346,23 @@ clock_read(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
     const char *from = msp_printf(call, "%lld", (long long) st->start * 1000000);
     const char *to = msp_printf(call, "%lld", (long long) (end_us < st->as_of_us ? end_us
                                                                                 : st->as_of_us));
-    if (from == NULL || to == NULL) {
+    msp_period_t before;
+    int64_t before_start, before_end;
+    msp_period_previous(&st->period, &before);
+    msp_period_bounds(&before, tz, &before_start, &before_end);
+    const char *as_of = msp_printf(call, "%lld", (long long) st->as_of_us);
+    const char *prior = msp_printf(call, "%lld", (long long) before_start * 1000000);
+    if (from == NULL || to == NULL || as_of == NULL || prior == NULL) {
         return msp_reply_out_of_memory(reply);
     }
     if (st->list == NULL) {
+        /* the statements that need them take as_of and the period before */
         s->sql = st->kind->figures;
         s->params[0] = t.id;
         s->params[1] = from;
         s->params[2] = to;
+        s->params[3] = as_of;
+        s->params[4] = prior;
         next->then = figures_done;
     } else {
         const msp_args_t *args = &st->list->args;
@@ -334,6 +376,7 @@ clock_read(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
         }
         s->params[8] = st->list->page.after;
         s->params[9] = st->list->page.fetch;
+        s->params[10] = as_of;
         next->then = tickets_done;
     }
     next->nstmts = 1;
@@ -458,6 +501,18 @@ msp_outcome_t
 msp_report_backlog_tickets_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
 {
     return report_begin(call, first, reply, &reports[1], 1);
+}
+
+msp_outcome_t
+msp_report_quality_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
+{
+    return report_begin(call, first, reply, &reports[3], 0);
+}
+
+msp_outcome_t
+msp_report_quality_tickets_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
+{
+    return report_begin(call, first, reply, &reports[3], 1);
 }
 
 msp_outcome_t

@@ -38,5 +38,10 @@ msp_outcome_t msp_report_backlog_tickets_start(msp_call_t *call, msp_step_t *fir
 msp_outcome_t msp_report_sla_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply);
 msp_outcome_t msp_report_sla_tickets_start(msp_call_t *call, msp_step_t *first,
                                            msp_reply_t *reply);
+/* GET /v1/tenants/{slug}/reports/quality (first-contact resolution,
+ * reopens, recurrence, proactive work), and .../quality/tickets */
+msp_outcome_t msp_report_quality_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply);
+msp_outcome_t msp_report_quality_tickets_start(msp_call_t *call, msp_step_t *first,
+                                               msp_reply_t *reply);
 
 #endif

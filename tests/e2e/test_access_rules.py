@@ -415,6 +415,8 @@ ROUTES = [
     ("GET", "/v1/tenants/{slug}/reports/backlog/tickets?period=2026-03&metric=open_at_end", None),
     ("GET", "/v1/tenants/{slug}/reports/sla?period=2026-03", None),
     ("GET", "/v1/tenants/{slug}/reports/sla/tickets?period=2026-03&metric=resolution_met", None),
+    ("GET", "/v1/tenants/{slug}/reports/quality?period=2026-03", None),
+    ("GET", "/v1/tenants/{slug}/reports/quality/tickets?period=2026-03&metric=created", None),
 ]
 
 # Outsiders to tenant A: B's people in every tenant role, B's provider

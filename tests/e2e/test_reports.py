@@ -34,7 +34,9 @@ def month(zone, year, mon):
 # Each ticket: its category now, and its history as (instant, event).
 # Events: ("created", priority, side, creator role, creator org),
 # ("status", from, to), ("priority", from, to), ("category", from, to),
-# ("comment", author role): a public comment.
+# ("side", from, to), ("comment", author role): a public comment.  A
+# machine client raises tickets for itself (it is their requester); the
+# others are for "someone".
 def scenario(zone):
     if zone == "America/New_York":
         return [
@@ -65,6 +67,8 @@ def scenario(zone):
                                  ("created", "P1", "provider", "integration", "provider")),
                                 (local(zone, 2026, 3, 16, 9, 0), ("status", "new",
                                                                   "in_progress")),
+                                (local(zone, 2026, 3, 16, 10, 0), ("side", "provider",
+                                                                   "internal_it")),
                                 (local(zone, 2026, 3, 16, 11, 0), ("status", "in_progress",
                                                                    "closed"))]),
             ("access", [(local(zone, 2026, 4, 1, 0, 5),
@@ -134,6 +138,14 @@ def expected_volume(tickets, start, end):
             "resolved_by": {"priority": split("resolved", "priority")}}
 
 
+def creator_of(role):
+    return "monitor" if role == "integration" else "seed"
+
+
+def requester_of(role):
+    return "monitor" if role == "integration" else "someone"
+
+
 def load(conn, tid, slug, tickets):
     """Writes the tickets and their histories as the API would have."""
     for category_now, history in tickets:
@@ -145,16 +157,20 @@ def load(conn, tid, slug, tickets):
                 status = event[2]
             elif event[0] == "priority":
                 prio = event[2]
+            elif event[0] == "side":
+                side = event[2]
         number = conn.execute(
             "INSERT INTO tickets (tenant_id, title, impact, urgency, priority, requester, status,"
-            " side, category, created_at) VALUES (%s, 'seeded', 'low', 'low', %s, 'someone', %s,"
+            " side, category, created_at) VALUES (%s, 'seeded', 'low', 'low', %s, %s, %s,"
             " %s, %s, %s) RETURNING number",
-            (tid, prio, status, side, category_now, created[0])).fetchone()[0]
+            (tid, prio, requester_of(role), status, side, category_now,
+             created[0])).fetchone()[0]
         for at, event in history:
             kind = {"created": "created", "comment": "comment"}.get(event[0], "updated")
+            actor_sub = "seed"
             if event[0] == "created":
-                data = {"priority": priority, "status": "new", "side": side}
-                actor_org, actor_role = org or slug, role
+                data = {"priority": priority, "status": "new", "side": created[1][2]}
+                actor_org, actor_role, actor_sub = org or slug, role, creator_of(role)
             elif event[0] == "comment":
                 data = {"visibility": "public", "body": "seeded"}
                 actor_org, actor_role = "provider" if event[1] == "technician" else slug, event[1]
@@ -163,8 +179,8 @@ def load(conn, tid, slug, tickets):
                 actor_org, actor_role = "provider", "technician"
             conn.execute(
                 "INSERT INTO ticket_events (tenant_id, ticket_number, occurred_at, actor_sub,"
-                " actor_org, actor_role, kind, data) VALUES (%s, %s, %s, 'seed', %s, %s, %s, %s)",
-                (tid, number, at, actor_org, actor_role, kind, json.dumps(data)))
+                " actor_org, actor_role, kind, data) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                (tid, number, at, actor_sub, actor_org, actor_role, kind, json.dumps(data)))
 
 
 @pytest.fixture(scope="module")
@@ -667,3 +683,127 @@ def test_sla_report_as_of_an_instant_keeps_its_bytes_as_tickets_move(tenants):
     now = sla_report(t["leader"], t["slug"], period=today).json()["sla"]
     assert now["attainment"]["resolution"]["running_at_end"] == running - 1
     assert now["times"]["resolution"]["count"] >= 1
+
+
+# ---- quality --------------------------------------------------------------
+
+def expected_quality(tickets, start, end, before, as_of, window_days=30):
+    """METRICS.md's Quality, from the histories, in this test's own code:
+    {metric: {number: (at, category, earlier)}} and the figures."""
+    staff = lambda role: role not in ("requester", "integration")     # noqa: E731
+
+    def created_category(category_now, history):
+        return next((e[1] for _, e in history if e[0] == "category"), category_now)
+
+    def recurring(lo, hi):
+        out = {}
+        for number, (category_now, history) in enumerate(tickets, start=1):
+            at, event = history[0]
+            if not lo <= at < hi:
+                continue
+            category = created_category(category_now, history)
+            earlier = [(h[0][0], n) for n, (c, h) in enumerate(tickets, start=1)
+                       if at - dt.timedelta(days=window_days) <= h[0][0] < at
+                       and created_category(c, h) == category
+                       and requester_of(h[0][1][3]) == requester_of(event[3])]
+            if earlier:
+                out[number] = (at, category, max(earlier)[1])
+        return out
+
+    rows = {m: {} for m in ("resolved", "first_contact", "reopened", "created",
+                            "proactive", "reactive")}
+    for number, (category_now, history) in enumerate(tickets, start=1):
+        at, event = history[0]
+        if start <= at < end:
+            kind = "proactive" if (source_of(event[3], event[4] or "tenant") != "user"
+                                   and creator_of(event[3]) == requester_of(event[3])) \
+                else "reactive"
+            category = created_category(category_now, history)
+            rows["created"][number] = rows[kind][number] = (at, category, None)
+        resolved_at = None
+        for when, e in history:
+            if e[0] == "status" and start <= when < end and (
+                    e[2] == "resolved" or (e[2] == "closed" and e[1] in OPEN)):
+                resolved_at = when
+        if resolved_at is None:
+            continue
+        rows["resolved"][number] = (resolved_at, None, None)
+        reopen = lambda e: e[0] == "status" and e[1] in ("resolved", "closed") \
+            and e[2] in OPEN                                            # noqa: E731
+        if any(reopen(e) and resolved_at <= when < as_of for when, e in history):
+            rows["reopened"][number] = (resolved_at, None, None)
+        moved = any(when < as_of and (e[0] == "side" or reopen(e)) for when, e in history[1:])
+        replies = sum(e[0] == "comment" and staff(e[1]) and when <= resolved_at
+                      for when, e in history)
+        if not moved and replies <= 1:
+            rows["first_contact"][number] = (resolved_at, None, None)
+    rows["recurring"] = recurring(start, end)
+    previous = recurring(before, start)
+
+    def count_by(rs):
+        out = {}
+        for _, category, _ in rs.values():
+            out[category] = out.get(category, 0) + 1
+        return out
+
+    now_by, before_by = count_by(rows["recurring"]), count_by(previous)
+    n = {m: len(r) for m, r in rows.items()}
+    figures = {
+        "resolved": n["resolved"], "first_contact_resolution": n["first_contact"],
+        "first_contact_resolution_rate": ratio(n["first_contact"], n["resolved"]),
+        "reopened_after_resolution": n["reopened"],
+        "reopen_rate": ratio(n["reopened"], n["resolved"]),
+        "created": n["created"], "recurring": n["recurring"],
+        "recurrence_rate": ratio(n["recurring"], n["created"]),
+        "recurrence_days": window_days,
+        "proactive": n["proactive"], "reactive": n["reactive"],
+        "proactive_share": ratio(n["proactive"], n["created"]),
+        "automation_candidates": [
+            {"category": c, "recurring": k, "previous_period": before_by.get(c, 0),
+             "change": k - before_by.get(c, 0)}
+            for c, k in sorted(now_by.items(), key=lambda x: (-x[1], x[0]))[:10]],
+    }
+    return rows, figures
+
+
+@pytest.mark.parametrize("zone,periods", [
+    ("America/New_York", [(2026, 3), (2026, 4)]),
+    ("Australia/Sydney", [(2026, 3), (2026, 4)]),
+])
+def test_quality_matches_the_histories(tenants, zone, periods):
+    t = tenants[zone]
+    as_of = "2026-11-01T00:00:00Z"
+    for year, mon in periods:
+        start, end = month(zone, year, mon)
+        before, _ = month(zone, year - (mon == 1), (mon - 2) % 12 + 1)
+        rows, figures = expected_quality(t["tickets"], start, end, before,
+                                         dt.datetime.fromisoformat(as_of))
+        period = f"{year}-{mon:02d}"
+        resp = t["leader"].get(f"/v1/tenants/{t['slug']}/reports/quality",
+                               params={"period": period, "as_of": as_of})
+        assert resp.status_code == 200, resp.text
+        assert resp.json()["quality"] == figures, (zone, period)
+        for metric, want in rows.items():
+            items = drill_report(t["leader"], t["slug"], "quality", period=period,
+                                 as_of=as_of, metric=metric)
+            assert {int(i["id"].split("-")[1]) for i in items} == set(want), (metric, period)
+            if metric == "recurring":
+                assert {int(i["id"].split("-")[1]): int(i["earlier"].split("-")[1])
+                        for i in items} == {k: v[2] for k, v in want.items()}
+
+
+def test_quality_is_not_vacuous(tenants):
+    """New York's March has one-touch and multi-touch resolutions, a
+    recurring ticket and a machine-raised one; Sydney's April a ticket
+    reopened after its resolution."""
+    def quality(zone, period):
+        t = tenants[zone]
+        return t["leader"].get(f"/v1/tenants/{t['slug']}/reports/quality",
+                               params={"period": period, "as_of": "2026-11-01T00:00:00Z"}
+                               ).json()["quality"]
+
+    q = quality("America/New_York", "2026-03")
+    assert 0 < q["first_contact_resolution"] < q["resolved"]
+    assert q["recurring"] >= 1 and q["automation_candidates"]
+    assert q["proactive"] == 1
+    assert quality("Australia/Sydney", "2026-04")["reopened_after_resolution"] == 1
