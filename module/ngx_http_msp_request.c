@@ -63,6 +63,7 @@ static void ngx_http_msp_cleanup(void *data);
 
 
 static ngx_str_t  ngx_http_msp_idempotency_key = ngx_string("Idempotency-Key");
+static ngx_str_t  ngx_http_msp_accept = ngx_string("Accept");
 static ngx_str_t  ngx_http_msp_retry_after = ngx_string("Retry-After");
 static ngx_str_t  ngx_http_msp_retry_after_value = ngx_string("1");
 
@@ -543,6 +544,15 @@ ngx_http_msp_fill_call(ngx_http_request_t *r, msp_call_t *call,
     if (h) {
         call->idempotency_key = ngx_http_msp_cstr(r->pool, &h->value);
         if (call->idempotency_key == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    h = ngx_http_msp_find_header(r, &ngx_http_msp_accept);
+
+    if (h) {
+        call->accept = ngx_http_msp_cstr(r->pool, &h->value);
+        if (call->accept == NULL) {
             return NGX_ERROR;
         }
     }

@@ -82,6 +82,7 @@ typedef struct msp_call {
     size_t                 body_len;
     const char            *if_match;        /* header values, NULL when absent */
     const char            *idempotency_key;
+    const char            *accept;
     const char            *base_url;        /* "http://host:port" for Location/Link */
     const char            *driver_stats;    /* the driver's pool figures, a JSON object */
     msp_arena_t            arena;

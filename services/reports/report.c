@@ -10,6 +10,7 @@
 
 #include "auth/tenant_context.h"
 #include "http/args.h"
+#include "http/csv.h"
 #include "http/page.h"
 #include "http/params.h"
 #include "http/replies.h"
@@ -210,7 +211,16 @@ typedef struct {
     int64_t      start, end;     /* Unix seconds */
     int64_t      as_of_us;       /* microseconds */
     msp_list_t  *list;       /* the drill-down's page and filters; NULL for the figures */
+    int          csv;        /* the reply as CSV (http/csv.h) */
 } report_state_t;
+
+/* The reply, as JSON or as the CSV asked for. */
+static msp_outcome_t
+report_reply(msp_call_t *call, msp_reply_t *reply, msp_outcome_t outcome)
+{
+    const report_state_t *st = call->state;
+    return st->csv ? msp_csv_reply(call, reply, outcome) : outcome;
+}
 
 int
 msp_may_read_reports(const msp_principal_t *p)
@@ -245,13 +255,13 @@ figures_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
         json_decref(figures);
         return msp_reply_out_of_memory(reply);
     }
-    return msp_reply_doc(call, reply, 200, json_pack(
+    return report_reply(call, reply, msp_reply_doc(call, reply, 200, json_pack(
         "{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:b}, s:s, s:o}",
         "tenant", st->slug, "report", st->kind->name, "definitions", MSP_METRICS_VERSION,
         "timezone", st->timezone,
         "period", "name", st->period.name, "start", start, "end", end,
         "complete", st->end * 1000000 <= st->as_of_us,
-        "as_of", as_of, st->kind->name, figures));
+        "as_of", as_of, st->kind->name, figures)));
 }
 
 /* A drill-down's item as shown: a breach still running at the end of what
@@ -302,7 +312,7 @@ tickets_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
         }
         st->list->item = report_item;
     }
-    return msp_list_reply(call, reply, st->list, res[0]);
+    return report_reply(call, reply, msp_list_reply(call, reply, st->list, res[0]));
 }
 
 static msp_outcome_t
@@ -405,9 +415,10 @@ static msp_outcome_t
 report_begin(msp_call_t *call, msp_step_t *first, msp_reply_t *reply,
              const report_kind_t *kind, int tickets)
 {
-    static const char *const known[] = { "period", "as_of", NULL };
-    const char *known_tickets[4 + REPORT_SPLITS + 3] = { "period", "as_of", "metric" };
-    size_t n = 3;
+    static const char *const known[] = { "period", "as_of", "format", NULL };
+    static const char *const formats[] = { "json", "csv", NULL };
+    const char *known_tickets[5 + REPORT_SPLITS + 3] = { "period", "as_of", "format", "metric" };
+    size_t n = 4;
     for (int i = 0; kind->splits[i] != NULL; i++) {
         known_tickets[n++] = kind->splits[i];
     }
@@ -452,6 +463,11 @@ report_begin(msp_call_t *call, msp_step_t *first, msp_reply_t *reply,
         msp_args_parse(call, known, &figures_args, &errs);
     }
     const char *period = msp_args_get(args, "period"), *as_of = msp_args_get(args, "as_of");
+    const char *format = msp_args_get(args, "format");
+    if (format != NULL && !msp_in_list(format, formats)) {
+        msp_errors_add(&errs, "format", "must be json or csv");
+    }
+    st->csv = msp_csv_wanted(call, format);
     const char *why;
     if (period == NULL) {
         msp_errors_add(&errs, "period", "is required: a day (2026-03-08), an ISO week "

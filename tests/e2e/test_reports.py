@@ -2,8 +2,10 @@
 Sydney tenant across daylight-saving changes and month ends, recomputed
 here from the histories this test writes (with Python's own zoneinfo,
 not the gateway's), as of an instant, and refused when asked badly."""
+import csv
 import datetime as dt
 import decimal
+import io
 import json
 import math
 import time
@@ -807,3 +809,47 @@ def test_quality_is_not_vacuous(tenants):
     assert q["recurring"] >= 1 and q["automation_candidates"]
     assert q["proactive"] == 1
     assert quality("Australia/Sydney", "2026-04")["reopened_after_resolution"] == 1
+
+
+# ---- CSV ------------------------------------------------------------------
+
+def test_reports_and_drill_downs_come_as_csv(tenants):
+    """format=csv or Accept: text/csv: one RFC 4180 table with a header
+    row, holding every number of the JSON."""
+    t = tenants["America/New_York"]
+    params = {"period": "2026-03", "as_of": "2026-11-01T00:00:00Z"}
+    url = f"/v1/tenants/{t['slug']}/reports/sla"
+    doc = t["leader"].get(url, params=params).json()
+    by_param = t["leader"].get(url, params=dict(params, format="csv"))
+    by_accept = t["leader"].get(url, params=params, headers={"Accept": "text/csv"})
+    assert by_param.status_code == 200, by_param.text
+    assert by_param.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert by_param.content == by_accept.content
+    assert b"\r\n" in by_param.content and b"\n" not in by_param.content.replace(b"\r\n", b"")
+    rows = list(csv.reader(io.StringIO(by_param.text, newline="")))
+    assert rows[0] == ["figure", "value"]
+    figures = dict(rows[1:])
+
+    def flat(prefix, v):
+        if isinstance(v, dict) and v:
+            for k, x in v.items():
+                yield from flat(f"{prefix}.{k}" if prefix else k, x)
+        elif isinstance(v, list) and v:
+            for i, x in enumerate(v):
+                yield from flat(f"{prefix}.{i}", x)
+        else:
+            yield prefix, "" if v is None else v if isinstance(v, str) else json.dumps(v)
+    assert figures == dict(flat("", doc))
+
+    drill = t["leader"].get(f"{url}/tickets", params=dict(params, metric="resolution_met",
+                                                          format="csv", limit=200))
+    assert drill.status_code == 200
+    table = list(csv.DictReader(io.StringIO(drill.text, newline="")))
+    items = drill_report(t["leader"], t["slug"], "sla", metric="resolution_met", **params)
+    assert [r["id"] for r in table] == [i["id"] for i in items]
+    assert all(r["business_seconds"] == str(i["business_seconds"]) for r, i in zip(table, items))
+
+    bad = t["leader"].get(url, params=dict(params, format="xlsx"))
+    assert bad.status_code == 400
+    assert bad.headers["Content-Type"] == "application/problem+json"
+    assert bad.json()["errors"][0]["field"] == "format"
