@@ -21,7 +21,7 @@ static const struct {
     { "token",    ctl_token,    "token --sub S --org O --role R     mint a development token" },
     { "call",     ctl_call,     "call METHOD PATH --sub S --org O --role R [--data JSON]\n"
                                 "                                     run an API request without nginx" },
-    { "report",   ctl_report,   "report SLUG REPORT PERIOD [--as-of T]  a service report (volume, backlog) as JSON" },
+    { "report",   ctl_report,   "report SLUG REPORT PERIOD [--as-of T]  a service report (volume, backlog, sla, ...) as JSON" },
 };
 
 static void

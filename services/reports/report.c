@@ -19,6 +19,7 @@
 #include "tickets/ticket_sla.h"
 
 #include <jansson.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,6 +58,12 @@ static const msp_sql_t sql_report_quality = {
     " to_timestamp($5::bigint / 1e6))::text",
     5
 };
+static const msp_sql_t sql_report_comanagement = {
+    "report_comanagement",
+    "SELECT app.report_comanagement($1::uuid, to_timestamp($2::bigint / 1e6),"
+    " to_timestamp($3::bigint / 1e6))::text",
+    3
+};
 static const msp_sql_t sql_report_backlog = {
     "report_backlog",
     "SELECT app.report_backlog($1::uuid, to_timestamp($2::bigint / 1e6),"
@@ -88,7 +95,7 @@ static const msp_sql_t sql_report_volume_tickets = {
     "   AND ($8::text IS NULL OR coalesce(r.first_side, 'unknown') = $8)"
     "   AND ($9::text IS NULL OR (r.at, r.ticket_number) >"
     "        (timestamptz 'epoch' + split_part($9::text, '|', 1)::bigint * interval '1 microsecond',"
-    "         split_part($9::text, '|', 2)::integer))"
+    "         split_part($9::text, '|', 2)::bigint))"
     " ORDER BY r.at, r.ticket_number LIMIT $10::integer",
     10
 };
@@ -107,7 +114,7 @@ static const msp_sql_t sql_report_backlog_tickets = {
     "   AND $7::text IS NULL AND $8::text IS NULL"
     "   AND ($9::text IS NULL OR (r.created_at, r.ticket_number) >"
     "        (timestamptz 'epoch' + split_part($9::text, '|', 1)::bigint * interval '1 microsecond',"
-    "         split_part($9::text, '|', 2)::integer))"
+    "         split_part($9::text, '|', 2)::bigint))"
     " ORDER BY r.created_at, r.ticket_number LIMIT $10::integer",
     10
 };
@@ -144,7 +151,7 @@ static const msp_sql_t sql_report_sla_tickets = {
     "   AND $6::text IS NULL AND $7::text IS NULL AND $8::text IS NULL"
     "   AND ($9::text IS NULL OR (k.key, r.ticket_number) >"
     "        (timestamptz 'epoch' + split_part($9::text, '|', 1)::bigint * interval '1 microsecond',"
-    "         split_part($9::text, '|', 2)::integer))"
+    "         split_part($9::text, '|', 2)::bigint))"
     " ORDER BY k.key, r.ticket_number LIMIT $10::integer",
     10
 };
@@ -165,9 +172,40 @@ static const msp_sql_t sql_report_quality_tickets = {
     "   AND $6::text IS NULL AND $7::text IS NULL AND $8::text IS NULL"
     "   AND ($9::text IS NULL OR (r.at, r.ticket_number) >"
     "        (timestamptz 'epoch' + split_part($9::text, '|', 1)::bigint * interval '1 microsecond',"
-    "         split_part($9::text, '|', 2)::integer))"
+    "         split_part($9::text, '|', 2)::bigint))"
     " ORDER BY r.at, r.ticket_number LIMIT $10::integer",
     11
+};
+
+/* The same for co-management: $4 held, handoffs (or handoffs_<outcome>),
+ * escalations or acknowledgement_timeouts; $5..$8 the holder a handoff
+ * left, its target, the escalation's kind, its origin.  Rows of one
+ * instant are ordered by ticket for held time, else by escalation. */
+static const msp_sql_t sql_report_comanagement_tickets = {
+    "report_comanagement_tickets",
+    "SELECT json_strip_nulls(json_build_object('id', t.ticket_prefix || '-' || r.ticket_number,"
+    "  'at', app.rfc3339(r.at), 'escalation', CASE WHEN r.metric <> 'held' THEN r.key END,"
+    "  'kind', r.kind, 'origin', r.origin, 'from', r.from_holder, 'to', r.to_holder,"
+    "  'outcome', r.outcome, 'seconds_to_acceptance', r.seconds,"
+    "  'held_seconds', r.held->'sides', 'provider_tier_seconds', r.held->'provider_tiers'))::text,"
+    " (extract(epoch FROM r.at) * 1000000)::bigint || '|' || r.key"
+    " FROM tenants t,"
+    "  (SELECT CASE WHEN $4 LIKE 'handoffs%' THEN 'handoff' WHEN $4 = 'escalations'"
+    "               THEN 'escalation' WHEN $4 = 'acknowledgement_timeouts' THEN 'ack_timeout'"
+    "               ELSE $4 END AS metric,"
+    "          CASE $4 WHEN 'handoffs_open_at_end' THEN 'open'"
+    "                  ELSE nullif(substr($4, 10), '') END AS outcome) m,"
+    "  app.report_comanagement_rows(t.tenant_id, to_timestamp($2::bigint / 1e6),"
+    "                               to_timestamp($3::bigint / 1e6)) r"
+    " WHERE t.slug = $1 AND r.metric = m.metric"
+    "   AND (m.metric <> 'handoff' OR m.outcome IS NULL OR r.outcome = m.outcome)"
+    "   AND ($5::text IS NULL OR r.from_holder = $5) AND ($6::text IS NULL OR r.to_holder = $6)"
+    "   AND ($7::text IS NULL OR r.kind = $7) AND ($8::text IS NULL OR r.origin = $8)"
+    "   AND ($9::text IS NULL OR (r.at, r.key) >"
+    "        (timestamptz 'epoch' + split_part($9::text, '|', 1)::bigint * interval '1 microsecond',"
+    "         split_part($9::text, '|', 2)::bigint))"
+    " ORDER BY r.at, r.key LIMIT $10::integer",
+    10
 };
 
 #define REPORT_SPLITS 4
@@ -201,6 +239,10 @@ static const report_kind_t reports[] = {
       { "resolved", "first_contact", "reopened", "created", "recurring", "proactive",
         "reactive", NULL },
       { "category", NULL }, 0 },
+    { "comanagement", &sql_report_comanagement, &sql_report_comanagement_tickets,
+      { "held", "handoffs", "handoffs_accepted", "handoffs_rejected", "handoffs_withdrawn",
+        "handoffs_open_at_end", "escalations", "acknowledgement_timeouts", NULL },
+      { "from", "to", "kind", "origin", NULL }, 0 },
 };
 
 typedef struct {
@@ -395,7 +437,8 @@ clock_read(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
     return MSP_NEXT;
 }
 
-/* "<microseconds>|<number>", as the drill-down statements hand out. */
+/* "<microseconds>|<number>", as the drill-down statements hand out (the
+ * number a ticket's, or an escalation's). */
 static int
 is_cursor(const char *after)
 {
@@ -405,8 +448,8 @@ is_cursor(const char *after)
         return 0;
     }
     const char *n = end + 1;
-    long number = strtol(n, &end, 10);
-    return *end == '\0' && end != n && number >= 1 && number <= 2147483647L;
+    long long number = strtoll(n, &end, 10);
+    return *end == '\0' && end != n && number >= 1 && number < LLONG_MAX;
 }
 
 /* Every report's two routes: the period, as_of, and for the tickets the
@@ -541,4 +584,16 @@ msp_outcome_t
 msp_report_sla_tickets_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
 {
     return report_begin(call, first, reply, &reports[2], 1);
+}
+
+msp_outcome_t
+msp_report_comanagement_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
+{
+    return report_begin(call, first, reply, &reports[4], 0);
+}
+
+msp_outcome_t
+msp_report_comanagement_tickets_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
+{
+    return report_begin(call, first, reply, &reports[4], 1);
 }

@@ -43,5 +43,12 @@ msp_outcome_t msp_report_sla_tickets_start(msp_call_t *call, msp_step_t *first,
 msp_outcome_t msp_report_quality_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply);
 msp_outcome_t msp_report_quality_tickets_start(msp_call_t *call, msp_step_t *first,
                                                msp_reply_t *reply);
+/* GET /v1/tenants/{slug}/reports/comanagement (held time by side and
+ * tier, handoffs, escalations, acknowledgement timeouts), and
+ * .../comanagement/tickets */
+msp_outcome_t msp_report_comanagement_start(msp_call_t *call, msp_step_t *first,
+                                            msp_reply_t *reply);
+msp_outcome_t msp_report_comanagement_tickets_start(msp_call_t *call, msp_step_t *first,
+                                                    msp_reply_t *reply);
 
 #endif

@@ -15,6 +15,8 @@ const char *const msp_side_names[MSP_SIDE_COUNT] = {
     "provider", "internal_it", "vendor", "customer"
 };
 
+const char *const msp_tier_names[MSP_TIER_COUNT] = { "none", "L1", "L2", "L3" };
+
 /* How many working windows an explanation lists before it says "and more". */
 #define EXPLAIN_MAX_WINDOWS 2000
 
@@ -31,6 +33,7 @@ typedef struct {
     /* the ticket as of the event being replayed */
     const char *status;
     int         side;
+    int         tier;           /* MSP_TIER_* */
     int         priority;
     /* the clocks */
     int64_t     elapsed[MSP_CLOCK_COUNT];
@@ -39,6 +42,7 @@ typedef struct {
     size_t      nruns[MSP_CLOCK_COUNT];
     unsigned char announced[MSP_CLOCK_COUNT][101];
     int64_t     held[MSP_SIDE_COUNT];
+    int64_t     held_tier[MSP_TIER_COUNT];
     /* the explanation, when asked for */
     json_t     *segments;
     size_t      windows_listed;
@@ -184,6 +188,9 @@ account(replay_t *rp, int64_t from, int64_t to, int current)
     if (holder >= 0) {
         rp->held[holder] += seconds;
     }
+    if (holder == MSP_SIDE_PROVIDER) {
+        rp->held_tier[rp->tier] += seconds;
+    }
     for (int c = 0; c < MSP_CLOCK_COUNT; c++) {
         running[c] = open && !paused && rp->stopped_at[c] == MSP_NO_TIME;
         if (!running[c] || seconds == 0) {
@@ -227,6 +234,13 @@ apply(replay_t *rp, const json_t *ev, int64_t at)
     }
     if (priority >= 0) {
         rp->priority = priority;
+    }
+    /* the tier it moved to: a name, or "" for none; null when unchanged */
+    const char *tier = json_string_value(json_array_get(ev, 8));
+    for (int t = 0; tier != NULL && t < MSP_TIER_COUNT; t++) {
+        if (strcmp(tier, msp_tier_names[t]) == 0 || (*tier == '\0' && t == MSP_TIER_NONE)) {
+            rp->tier = t;
+        }
     }
     if (json_is_true(json_array_get(ev, 5))
         && rp->stopped_at[MSP_CLOCK_RESPONSE] == MSP_NO_TIME)
@@ -293,6 +307,7 @@ finish(replay_t *rp, int64_t now, msp_sla_snapshot_t *out)
     out->as_of = now;
     out->holder = holder_of(rp->status, rp->side);
     memcpy(out->held, rp->held, sizeof(out->held));
+    memcpy(out->held_tier, rp->held_tier, sizeof(out->held_tier));
     for (int c = 0; c < MSP_CLOCK_COUNT; c++) {
         msp_sla_clock_t *k = &out->clock[c];
         k->target = policy->target[c][rp->priority];
@@ -406,14 +421,18 @@ time_or_null(int64_t t)
 json_t *
 msp_sla_snapshot_json(const msp_sla_snapshot_t *s)
 {
-    json_t *held = json_object();
-    json_t *doc = json_pack("{s:s, s:I, s:o, s:o}", "config", s->config,
+    json_t *held = json_object(), *held_tier = json_object();
+    json_t *doc = json_pack("{s:s, s:I, s:o, s:o, s:o}", "config", s->config,
                             "as_of", (json_int_t) s->as_of,
                             "holder", s->holder >= 0 ? json_string(msp_side_names[s->holder])
                                                      : json_null(),
-                            "held", held);
+                            "held", held, "held_provider_tier", held_tier);
     for (int i = 0; i < MSP_SIDE_COUNT; i++) {
         json_object_set_new(held, msp_side_names[i], json_integer((json_int_t) s->held[i]));
+    }
+    for (int i = 0; i < MSP_TIER_COUNT; i++) {
+        json_object_set_new(held_tier, msp_tier_names[i],
+                            json_integer((json_int_t) s->held_tier[i]));
     }
     for (int c = 0; doc != NULL && c < MSP_CLOCK_COUNT; c++) {
         const msp_sla_clock_t *k = &s->clock[c];

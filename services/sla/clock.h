@@ -28,7 +28,8 @@
  *  - The ticket is held by its side (provider, internal_it, vendor,
  *    customer), except that pending_customer is held by the customer and
  *    pending_vendor by the vendor; held time counts business time while
- *    the ticket is open, paused or not.
+ *    the ticket is open, paused or not.  The provider's held time is also
+ *    kept by the tier that held it (none before a tier is set).
  */
 #ifndef MSP_SLA_CLOCK_H
 #define MSP_SLA_CLOCK_H
@@ -43,6 +44,11 @@
 enum { MSP_SIDE_PROVIDER, MSP_SIDE_INTERNAL_IT, MSP_SIDE_VENDOR, MSP_SIDE_CUSTOMER,
        MSP_SIDE_COUNT };
 extern const char *const msp_side_names[MSP_SIDE_COUNT];
+
+/* The provider's tiers, as held time is kept by them: "none" is the time
+ * the provider held a ticket no tier had been given. */
+enum { MSP_TIER_NONE, MSP_TIER_L1, MSP_TIER_L2, MSP_TIER_L3, MSP_TIER_COUNT };
+extern const char *const msp_tier_names[MSP_TIER_COUNT];
 
 typedef struct {
     int64_t  target;        /* business seconds */
@@ -68,6 +74,7 @@ typedef struct {
     int64_t          as_of;
     msp_sla_clock_t  clock[MSP_CLOCK_COUNT];
     int64_t          held[MSP_SIDE_COUNT];
+    int64_t          held_tier[MSP_TIER_COUNT];    /* the provider's, by tier */
     int              holder;        /* MSP_SIDE_*, -1 once resolved or closed */
     /* not yet announced, by instant */
     msp_sla_alert_t  pending[MSP_CLOCK_COUNT * MSP_SLA_MAX_THRESHOLDS];

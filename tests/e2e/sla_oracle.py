@@ -124,6 +124,8 @@ class Oracle:
         self.elapsed = {c: 0 for c in CLOCKS}
         self.stopped = {c: None for c in CLOCKS}
         self.held = {s: 0 for s in SIDES}
+        self.tier = None
+        self.held_tier = {t: 0 for t in ("none", "L1", "L2", "L3")}
         self.runs = {c: [] for c in CLOCKS}        # (from, elapsed before, after)
         prev = events[0][0]
         for i, (at, kind, data, role) in enumerate(events):
@@ -149,6 +151,8 @@ class Oracle:
             return
         seconds = self.cal.business(a, b)
         self.held[self.holder()] += seconds
+        if self.holder() == "provider":
+            self.held_tier[self.tier or "none"] += seconds
         for c in CLOCKS:
             if not self.paused() and self.stopped[c] is None and seconds:
                 self.runs[c].append((a, self.elapsed[c], self.elapsed[c] + seconds))
@@ -166,6 +170,10 @@ class Oracle:
             self.status = status
         self.side = new_value(data, "side", kind) or self.side
         self.priority = new_value(data, "priority", kind) or self.priority
+        if kind == "created":
+            self.tier = data.get("tier")
+        elif isinstance(data.get("tier"), dict):
+            self.tier = data["tier"].get("to")
         if (kind == "comment" and data.get("visibility") == "public"
                 and role not in ("requester", "integration")
                 and self.stopped["response"] is None):
@@ -218,7 +226,8 @@ class Oracle:
 
     def stored(self):
         """The snapshot as tickets.sla keeps it (without its config)."""
-        out = {"as_of": self.as_of, "holder": self.holder(), "held": dict(self.held)}
+        out = {"as_of": self.as_of, "holder": self.holder(), "held": dict(self.held),
+               "held_provider_tier": dict(self.held_tier)}
         for c in CLOCKS:
             out[c] = {"target": self.target(c), "elapsed": self.elapsed[c],
                       "due": self.due(c), "stopped_at": self.stopped[c],

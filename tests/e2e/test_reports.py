@@ -36,7 +36,8 @@ def month(zone, year, mon):
 # Each ticket: its category now, and its history as (instant, event).
 # Events: ("created", priority, side, creator role, creator org),
 # ("status", from, to), ("priority", from, to), ("category", from, to),
-# ("side", from, to), ("comment", author role): a public comment.  A
+# ("side", from, to), ("tier", from, to), ("comment", author role): a
+# public comment.  A
 # machine client raises tickets for itself (it is their requester); the
 # others are for "someone".
 def scenario(zone):
@@ -51,9 +52,11 @@ def scenario(zone):
             # early on 1 April (local; 04:10Z, after the 04:00Z midnight)
             ("printing", [(local(zone, 2026, 3, 8, 1, 30),
                            ("created", "P2", "provider", "it_staff", None)),
+                          (local(zone, 2026, 3, 9, 9, 0), ("tier", None, "L1")),
                           (local(zone, 2026, 3, 9, 9, 30), ("comment", "technician")),
                           (local(zone, 2026, 3, 9, 10, 0), ("category", "network", "printing")),
                           (local(zone, 2026, 3, 10, 10, 0), ("status", "new", "resolved")),
+                          (local(zone, 2026, 3, 11, 10, 0), ("tier", "L1", "L2")),
                           (local(zone, 2026, 3, 12, 10, 0), ("status", "resolved", "in_progress")),
                           (local(zone, 2026, 3, 15, 10, 0), ("priority", "P2", "P1")),
                           (local(zone, 2026, 3, 20, 10, 0), ("status", "in_progress",
@@ -69,6 +72,7 @@ def scenario(zone):
                                  ("created", "P1", "provider", "integration", "provider")),
                                 (local(zone, 2026, 3, 16, 9, 0), ("status", "new",
                                                                   "in_progress")),
+                                (local(zone, 2026, 3, 16, 9, 30), ("tier", None, "L1")),
                                 (local(zone, 2026, 3, 16, 10, 0), ("side", "provider",
                                                                    "internal_it")),
                                 (local(zone, 2026, 3, 16, 11, 0), ("status", "in_progress",
@@ -153,7 +157,7 @@ def load(conn, tid, slug, tickets):
     for category_now, history in tickets:
         created = history[0]
         _, (_, priority, side, role, org) = created
-        status, prio = "new", priority
+        status, prio, tier = "new", priority, None
         for _, event in history:
             if event[0] == "status":
                 status = event[2]
@@ -161,11 +165,13 @@ def load(conn, tid, slug, tickets):
                 prio = event[2]
             elif event[0] == "side":
                 side = event[2]
+            elif event[0] == "tier":
+                tier = event[2]
         number = conn.execute(
             "INSERT INTO tickets (tenant_id, title, impact, urgency, priority, requester, status,"
-            " side, category, created_at) VALUES (%s, 'seeded', 'low', 'low', %s, %s, %s,"
-            " %s, %s, %s) RETURNING number",
-            (tid, prio, requester_of(role), status, side, category_now,
+            " side, tier, category, created_at) VALUES (%s, 'seeded', 'low', 'low', %s, %s, %s,"
+            " %s, %s, %s, %s) RETURNING number",
+            (tid, prio, requester_of(role), status, side, tier, category_now,
              created[0])).fetchone()[0]
         for at, event in history:
             kind = {"created": "created", "comment": "comment"}.get(event[0], "updated")
@@ -185,6 +191,45 @@ def load(conn, tid, slug, tickets):
                 (tid, number, at, actor_sub, actor_org, actor_role, kind, json.dumps(data)))
 
 
+def escalations(zone):
+    """The scenario's escalations: ticket, kind, target, the side and tier
+    it left, raised at, status and decided at, acknowledgement deadline
+    and when it timed out, and the automatic step that raised it."""
+    if zone != "America/New_York":
+        return []
+    at = lambda *f: local(zone, 2026, *f)                               # noqa: E731
+    return [
+        dict(ticket=2, kind="functional", target="provider:L2", side="provider", tier="L1",
+             raised=at(3, 11, 9, 55), status="accepted", decided=at(3, 11, 10, 0)),
+        dict(ticket=4, kind="handoff", target="internal_it", side="provider", tier="L1",
+             raised=at(3, 16, 9, 45), status="accepted", decided=at(3, 16, 10, 0, 30)),
+        # the policy's step, not acknowledged in time, withdrawn on resolution
+        dict(ticket=2, kind="functional", target="provider:L3", side="provider", tier="L2",
+             raised=at(3, 18, 10, 0), status="withdrawn", decided=at(3, 20, 10, 0),
+             ack_by=at(3, 18, 11, 0), timed_out=at(3, 18, 11, 0, 30), auto="resolution:75"),
+        dict(ticket=2, kind="hierarchical", target="provider:lead", side="provider", tier="L2",
+             raised=at(3, 18, 11, 0, 30), status="open", auto="ack:3"),
+        # raised in March, accepted in April: open at March's end
+        dict(ticket=3, kind="handoff", target="provider:L1", side="internal_it", tier=None,
+             raised=at(3, 31, 23, 59, 30), status="accepted", decided=at(4, 1, 8, 0)),
+        dict(ticket=3, kind="handoff", target="internal_it", side="provider", tier="L1",
+             raised=at(4, 1, 9, 0), status="rejected", decided=at(4, 2, 9, 0)),
+    ]
+
+
+def load_escalations(conn, tid, rows):
+    for e in rows:
+        conn.execute(
+            "INSERT INTO escalations (tenant_id, ticket_number, kind, target, status, from_side,"
+            " from_tier, note, context, rule, auto_key, raised_by, raised_at, acknowledge_by,"
+            " timed_out_at, decided_by, decided_at, reason) VALUES (%s, %s, %s, %s, %s, %s, %s,"
+            " '{}', '{}', 'seeded', %s, 'seed', %s, %s, %s, %s, %s, %s)",
+            (tid, e["ticket"], e["kind"], e["target"], e["status"], e["side"], e["tier"],
+             e.get("auto"), e["raised"], e.get("ack_by"), e.get("timed_out"),
+             "seed" if e.get("decided") else None, e.get("decided"),
+             "not ours" if e["status"] == "rejected" else None))
+
+
 @pytest.fixture(scope="module")
 def tenants(tmp_path_factory, as_user):
     """A New York and a Sydney tenant with the scenario's tickets, on the
@@ -201,9 +246,11 @@ def tenants(tmp_path_factory, as_user):
             tid = conn.execute("SELECT tenant_id FROM tenants WHERE slug = %s",
                                (slug,)).fetchone()[0]
             load(conn, tid, slug, scenario(zone))
+            load_escalations(conn, tid, escalations(zone))
         # their clocks, and their measurements of the past, from the history
         run_mspctl("sla", "recompute", slug, check=True)
         made[zone] = {"slug": slug, "tickets": scenario(zone), "doc": doc,
+                      "escalations": escalations(zone),
                       "leader": as_user(f"cio.{slug}", slug, "it_leader")}
     made["admin"] = as_user("admin.erin", "provider", "admin")
     return made
@@ -735,7 +782,8 @@ def expected_quality(tickets, start, end, before, as_of, window_days=30):
             and e[2] in OPEN                                            # noqa: E731
         if any(reopen(e) and resolved_at <= when < as_of for when, e in history):
             rows["reopened"][number] = (resolved_at, None, None)
-        moved = any(when < as_of and (e[0] == "side" or reopen(e)) for when, e in history[1:])
+        moved = any(when < as_of and (e[0] in ("side", "tier") or reopen(e))
+                    for when, e in history[1:])
         replies = sum(e[0] == "comment" and staff(e[1]) and when <= resolved_at
                       for when, e in history)
         if not moved and replies <= 1:
@@ -810,6 +858,148 @@ def test_quality_is_not_vacuous(tenants):
     assert q["recurring"] >= 1 and q["automation_candidates"]
     assert q["proactive"] == 1
     assert quality("Australia/Sydney", "2026-04")["reopened_after_resolution"] == 1
+
+
+# ---- co-management --------------------------------------------------------
+
+def sla_setup(doc):
+    targets = {p: {"response": v["first_response_minutes"] * 60,
+                   "resolution": v["resolution_minutes"] * 60}
+               for p, v in doc["sla_policy"]["priorities"].items()}
+    return targets, set(doc["sla_policy"]["pause_statuses"]), Calendar(doc)
+
+
+def expected_comanagement(t, start, end):
+    """METRICS.md's Co-management, in this test's own code: held time from
+    the oracle's replay of each history up to the period's end, and the
+    escalations from the list the scenario wrote.  Returns the rows each
+    drill-down should list and the figures."""
+    targets, pauses, cal = sla_setup(t["doc"])
+    lo, hi = int(start.timestamp()), int(end.timestamp())
+    rows = {"held": {}, "handoffs": {}, "escalations": {}, "acknowledgement_timeouts": {}}
+    sides = {s: 0 for s in ("provider", "internal_it", "vendor", "customer")}
+    tiers = {s: 0 for s in ("none", "L1", "L2", "L3")}
+    for number, (_, history) in enumerate(t["tickets"], start=1):
+        events = [e for e in oracle_events(history, t["slug"]) if e[0] < hi]
+        if not events:
+            continue
+        o = Oracle(events, hi, targets, pauses, cal)
+        if o.stopped["resolution"] is not None and lo <= o.stopped["resolution"] < hi:
+            rows["held"][number] = (dict(o.held), dict(o.held_tier))
+            for k, v in o.held.items():
+                sides[k] += v
+            for k, v in o.held_tier.items():
+                tiers[k] += v
+    total = sum(sides.values())
+
+    def held(v):
+        return {"business_seconds": v, "share": ratio(v, total)}
+
+    def outcome(e):
+        return e["status"] if e.get("decided") and e["decided"] < end else "open"
+
+    def moves(es):
+        waits = [int((e["decided"] - e["raised"]).total_seconds()) for e in es
+                 if outcome(e) == "accepted"]
+        out = {k: sum(outcome(e) == k for e in es)
+               for k in ("accepted", "rejected", "withdrawn")}
+        return {"raised": len(es), **out, "open_at_end": sum(outcome(e) == "open" for e in es),
+                "time_to_acceptance": {"count": len(waits), "calendar_seconds": {
+                    "median": nearest_rank(waits, 0.5), "p90": nearest_rank(waits, 0.9)}}}
+
+    def holder(e):
+        return e["side"] + (f":{e['tier']}" if e["tier"] else "")
+
+    raised = [e for e in t["escalations"] if start <= e["raised"] < end]
+    handoffs = [e for e in raised if e["kind"] in ("functional", "handoff")]
+    timeouts = [e for e in t["escalations"] if e.get("timed_out") and
+                start <= e["timed_out"] < end]
+    routes = sorted({(holder(e), e["target"]) for e in handoffs})
+
+    def origins(es):
+        auto = sum(bool(e.get("auto")) for e in es)
+        return {"raised": len(es), "automatic": auto, "by_people": len(es) - auto}
+
+    for e in raised:
+        rows["escalations"][(e["raised"], e["ticket"])] = e
+    for e in handoffs:
+        rows["handoffs"][(e["raised"], e["ticket"])] = e
+    for e in timeouts:
+        rows["acknowledgement_timeouts"][(e["timed_out"], e["ticket"])] = e
+    figures = {
+        "held": {"tickets": len(rows["held"]), "business_seconds": total, "sides": {
+            "provider": dict(held(sides["provider"]),
+                             tiers={k: held(v) for k, v in tiers.items()}),
+            **{k: held(sides[k]) for k in ("internal_it", "vendor", "customer")}}},
+        "handoffs": dict(moves(handoffs), routes=[
+            dict(moves([e for e in handoffs if (holder(e), e["target"]) == r]),
+                 **{"from": r[0], "to": r[1]}) for r in routes]),
+        "escalations": dict(origins(raised), by_kind={
+            k: origins([e for e in raised if e["kind"] == k])
+            for k in sorted({e["kind"] for e in raised})}),
+        "acknowledgement_timeouts": {"count": len(timeouts), "by_kind": {
+            k: sum(e["kind"] == k for e in timeouts) for k in sorted({e["kind"] for e in timeouts})}},
+    }
+    return rows, figures
+
+
+@pytest.mark.parametrize("zone,periods", [
+    ("America/New_York", [(2026, 3), (2026, 4)]),
+    ("Australia/Sydney", [(2026, 4)]),
+])
+def test_comanagement_matches_the_histories_and_escalations(tenants, zone, periods):
+    t = tenants[zone]
+    for year, mon in periods:
+        start, end = month(zone, year, mon)
+        period = f"{year}-{mon:02d}"
+        resp = t["leader"].get(f"/v1/tenants/{t['slug']}/reports/comanagement",
+                               params={"period": period})
+        assert resp.status_code == 200, resp.text
+        rows, figures = expected_comanagement(t, start, end)
+        assert resp.json()["comanagement"] == figures, (zone, period)
+
+        # every figure lists exactly its tickets and escalations
+        items = drill_report(t["leader"], t["slug"], "comanagement", period=period,
+                             metric="held")
+        assert {int(i["id"].split("-")[1]): (i["held_seconds"], i["provider_tier_seconds"])
+                for i in items} == rows["held"]
+        for metric in ("handoffs", "escalations", "acknowledgement_timeouts"):
+            items = drill_report(t["leader"], t["slug"], "comanagement", period=period,
+                                 metric=metric)
+            assert len(items) == len(rows[metric]), (period, metric)
+            assert [(dt.datetime.fromisoformat(i["at"].replace("Z", "+00:00")),
+                     int(i["id"].split("-")[1])) for i in items] == sorted(rows[metric])
+        for outcome in ("accepted", "rejected", "withdrawn", "open_at_end"):
+            items = drill_report(t["leader"], t["slug"], "comanagement", period=period,
+                                 metric=f"handoffs_{outcome}")
+            assert len(items) == figures["handoffs"][outcome], (period, outcome)
+        for route in figures["handoffs"]["routes"]:
+            items = drill_report(t["leader"], t["slug"], "comanagement", period=period,
+                                 metric="handoffs", **{"from": route["from"], "to": route["to"]})
+            assert len(items) == route["raised"]
+        for kind, n in figures["escalations"]["by_kind"].items():
+            items = drill_report(t["leader"], t["slug"], "comanagement", period=period,
+                                 metric="escalations", kind=kind, origin="automatic")
+            assert len(items) == n["automatic"]
+
+
+def test_comanagement_is_not_vacuous(tenants):
+    """March in New York has the cases the report is for: work held by the
+    provider at two tiers and by internal IT, accepted and withdrawn
+    handoffs, a handoff open at the end, automatic escalations and a
+    timeout."""
+    t = tenants["America/New_York"]
+    body = t["leader"].get(f"/v1/tenants/{t['slug']}/reports/comanagement",
+                           params={"period": "2026-03"}).json()["comanagement"]
+    held = body["held"]["sides"]
+    assert held["provider"]["tiers"]["L1"]["business_seconds"] > 0
+    assert held["provider"]["tiers"]["L2"]["business_seconds"] > 0
+    assert held["internal_it"]["business_seconds"] > 0
+    h = body["handoffs"]
+    assert (h["accepted"], h["withdrawn"], h["open_at_end"]) == (2, 1, 1)
+    assert h["time_to_acceptance"]["calendar_seconds"]["median"] == 300
+    assert body["escalations"]["automatic"] == 2
+    assert body["acknowledgement_timeouts"]["count"] == 1
 
 
 # ---- CSV ------------------------------------------------------------------

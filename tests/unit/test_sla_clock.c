@@ -1,7 +1,7 @@
 /*
  * test_sla_clock.c - replaying a ticket's history into its SLA clocks
  * (services/sla/clock.h): pauses, the first response, resolve and reopen,
- * priority changes, held time per side, announced thresholds, and the
+ * priority changes, held time per side and the provider's by tier, announced thresholds, and the
  * snapshot extended to the present.  Each expectation is worked out in
  * the comment above it.
  */
@@ -244,6 +244,38 @@ test_paused_clock_has_no_due(void **state)
 }
 
 /* A history that does not begin with its creation is refused. */
+/* The provider's held time by tier: 100 s with no tier, 200 s at L1, 300 s
+ * with internal IT (the provider's tiers stand still), 400 s at L2 after
+ * it came back, then 500 s with the tier cleared; resolved at T0 + 1500. */
+static void
+test_provider_time_is_kept_by_tier(void **state)
+{
+    (void) state;
+    char text[1024];
+    snprintf(text, sizeof(text),
+        "[[%lld, \"created\", \"new\", \"provider\", \"P2\", false, null, null, \"\"],"
+        " [%lld, \"escalated\", null, null, null, false, null, null, \"L1\"],"
+        " [%lld, \"escalated\", null, \"internal_it\", null, false, null, null, \"\"],"
+        " [%lld, \"escalated\", null, \"provider\", null, false, null, null, \"L2\"],"
+        " [%lld, \"updated\", null, null, null, false, null, null, \"\"],"
+        " [%lld, \"updated\", \"resolved\", null, null, false, null, null]]",
+        T0, T0 + 100, T0 + 300, T0 + 600, T0 + 1000, T0 + 1500);
+    json_t *h = history(text);
+    msp_sla_snapshot_t s;
+    assert_int_equal(msp_sla_replay(around_the_clock(), h, T0 + 2000, &s, NULL), 0);
+    assert_int_equal(s.held[MSP_SIDE_PROVIDER], 1200);
+    assert_int_equal(s.held[MSP_SIDE_INTERNAL_IT], 300);
+    assert_int_equal(s.held_tier[MSP_TIER_NONE], 600);
+    assert_int_equal(s.held_tier[MSP_TIER_L1], 200);
+    assert_int_equal(s.held_tier[MSP_TIER_L2], 400);
+    assert_int_equal(s.held_tier[MSP_TIER_L3], 0);
+    json_t *stored = msp_sla_snapshot_json(&s);
+    assert_int_equal(json_integer_value(json_object_get(
+        json_object_get(stored, "held_provider_tier"), "L2")), 400);
+    json_decref(stored);
+    json_decref(h);
+}
+
 static void
 test_history_must_begin_with_creation(void **state)
 {
@@ -317,6 +349,7 @@ main(void)
         cmocka_unit_test(test_priority_change_keeps_elapsed),
         cmocka_unit_test(test_created_late_on_friday),
         cmocka_unit_test(test_paused_clock_has_no_due),
+        cmocka_unit_test(test_provider_time_is_kept_by_tier),
         cmocka_unit_test(test_history_must_begin_with_creation),
         cmocka_unit_test(test_escalation_steps_are_announced_on_resolution),
     };
