@@ -71,6 +71,8 @@ static const msp_route_t routes[] = {
       MSP_METHOD_GET, msp_report_comanagement_start, 0 },
     { "/v1/tenants/{slug}/reports/comanagement/tickets",
       MSP_METHOD_GET, msp_report_comanagement_tickets_start, 0 },
+    { "/v1/tenants/{slug}/reports/trend",
+      MSP_METHOD_GET, msp_report_trend_start, 0 },
     { "/v1/tenants/{slug}/escalation-policy",
       MSP_METHOD_GET, msp_escalation_policy_start, 0 },
     { "/v1/queue",

@@ -64,6 +64,12 @@ static const msp_sql_t sql_report_comanagement = {
     " to_timestamp($3::bigint / 1e6))::text",
     3
 };
+/* $2 the periods (app.report_trend), $3 as_of. */
+static const msp_sql_t sql_report_trend = {
+    "report_trend",
+    "SELECT app.report_trend($1::uuid, $2::json, to_timestamp($3::bigint / 1e6))::text",
+    3
+};
 static const msp_sql_t sql_report_backlog = {
     "report_backlog",
     "SELECT app.report_backlog($1::uuid, to_timestamp($2::bigint / 1e6),"
@@ -221,28 +227,35 @@ typedef struct {
     const char      *splits[REPORT_SPLITS + 1];
     int              sla_column;    /* of the drill-down's rows: the tenant document
                                        an item's clocks need, or 0 */
+    int              periods;       /* how many periods its figures span, the one
+                                       asked for last: 1 but for the trend */
 } report_kind_t;
+
+/* The trend's periods. */
+#define TREND_PERIODS 12
 
 static const report_kind_t reports[] = {
     { "volume", &sql_report_volume, &sql_report_volume_tickets,
       { "created", "resolved", "closed", "reopened", NULL },
-      { "priority", "category", "source", "first_side", NULL }, 0 },
+      { "priority", "category", "source", "first_side", NULL }, 0, 1 },
     { "backlog", &sql_report_backlog, &sql_report_backlog_tickets,
       { "open_at_start", "open_at_end", NULL },
-      { "age", "side", NULL }, 0 },
+      { "age", "side", NULL }, 0, 1 },
     { "sla", &sql_report_sla, &sql_report_sla_tickets,
       { "response_met", "response_breached", "response_running_at_end", "response_stopped",
         "resolution_met", "resolution_breached", "resolution_running_at_end",
         "resolution_stopped", NULL },
-      { "priority", NULL }, 2 },
+      { "priority", NULL }, 2, 1 },
     { "quality", &sql_report_quality, &sql_report_quality_tickets,
       { "resolved", "first_contact", "reopened", "created", "recurring", "proactive",
         "reactive", NULL },
-      { "category", NULL }, 0 },
+      { "category", NULL }, 0, 1 },
     { "comanagement", &sql_report_comanagement, &sql_report_comanagement_tickets,
       { "held", "handoffs", "handoffs_accepted", "handoffs_rejected", "handoffs_withdrawn",
         "handoffs_open_at_end", "escalations", "acknowledgement_timeouts", NULL },
-      { "from", "to", "kind", "origin", NULL }, 0 },
+      { "from", "to", "kind", "origin", NULL }, 0, 1 },
+    /* no drill-down of its own: each period's figures have their report's */
+    { "trend", &sql_report_trend, NULL, { NULL }, { NULL }, 0, TREND_PERIODS },
 };
 
 typedef struct {
@@ -296,6 +309,11 @@ figures_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
     if (figures == NULL || start == NULL || end == NULL || as_of == NULL) {
         json_decref(figures);
         return msp_reply_out_of_memory(reply);
+    }
+    if (st->csv && st->kind->periods > 1) {
+        /* a run of periods is a table: a row per period */
+        return report_reply(call, reply, msp_reply_doc(call, reply, 200,
+                                                       json_pack("{s:o}", "items", figures)));
     }
     return report_reply(call, reply, msp_reply_doc(call, reply, 200, json_pack(
         "{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:b}, s:s, s:o}",
@@ -357,6 +375,49 @@ tickets_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
     return report_reply(call, reply, msp_list_reply(call, reply, st->list, res[0]));
 }
 
+/*
+ * The run of st->kind->periods periods that ends with the one asked for,
+ * oldest first, as app.report_trend() takes it: each one's name and local
+ * bounds, whether as_of is past its end, and the instants it counts (in
+ * microseconds: its start, its end or as_of, the start of the period
+ * before it).  The report's own period becomes the whole run.  In the
+ * arena, or NULL.
+ */
+static const char *
+run_of_periods(msp_call_t *call, report_state_t *st, const msp_tz_t *tz)
+{
+    int n = st->kind->periods;
+    msp_period_t p[TREND_PERIODS + 1];
+    p[n] = st->period;
+    for (int i = n; i > 0; i--) {
+        msp_period_previous(&p[i], &p[i - 1]);     /* p[0]: the one before the run */
+    }
+    json_t *run = json_array();
+    int64_t start = 0, end = 0, before = 0;
+    msp_period_bounds(&p[0], tz, &before, &end);
+    for (int i = 1; i <= n; i++) {
+        msp_period_bounds(&p[i], tz, &start, &end);
+        const char *a = local_time(call, tz, start), *b = local_time(call, tz, end);
+        int64_t to = end * 1000000 < st->as_of_us ? end * 1000000 : st->as_of_us;
+        json_t *item = a && b ? json_pack("{s:s, s:s, s:s, s:b, s:I, s:I, s:I}",
+                                          "period", p[i].name, "start", a, "end", b,
+                                          "complete", end * 1000000 <= st->as_of_us,
+                                          "from", (json_int_t) start * 1000000,
+                                          "to", (json_int_t) to,
+                                          "before", (json_int_t) before * 1000000) : NULL;
+        json_array_append_new(run, item);
+        before = start;
+        if (i == 1) {
+            st->start = start;
+        }
+    }
+    char *text = json_array_size(run) == (size_t) n ? json_dumps(run, JSON_COMPACT) : NULL;
+    const char *out = text ? msp_strndup(call, text, strlen(text)) : NULL;
+    free(text);
+    json_decref(run);
+    return out;
+}
+
 static msp_outcome_t
 clock_read(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
            msp_reply_t *reply)
@@ -407,7 +468,16 @@ clock_read(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
     if (from == NULL || to == NULL || as_of == NULL || prior == NULL) {
         return msp_reply_out_of_memory(reply);
     }
-    if (st->list == NULL) {
+    if (st->list == NULL && st->kind->periods > 1) {
+        s->sql = st->kind->figures;
+        s->params[0] = t.id;
+        s->params[1] = run_of_periods(call, st, tz);
+        s->params[2] = as_of;
+        if (s->params[1] == NULL) {
+            return msp_reply_out_of_memory(reply);
+        }
+        next->then = figures_done;
+    } else if (st->list == NULL) {
         /* the statements that need them take as_of and the period before */
         s->sql = st->kind->figures;
         s->params[0] = t.id;
@@ -596,4 +666,10 @@ msp_outcome_t
 msp_report_comanagement_tickets_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
 {
     return report_begin(call, first, reply, &reports[4], 1);
+}
+
+msp_outcome_t
+msp_report_trend_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
+{
+    return report_begin(call, first, reply, &reports[5], 0);
 }

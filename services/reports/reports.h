@@ -50,5 +50,8 @@ msp_outcome_t msp_report_comanagement_start(msp_call_t *call, msp_step_t *first,
                                             msp_reply_t *reply);
 msp_outcome_t msp_report_comanagement_tickets_start(msp_call_t *call, msp_step_t *first,
                                                     msp_reply_t *reply);
+/* GET /v1/tenants/{slug}/reports/trend: the headline metrics of the
+ * period asked for and the 11 before it */
+msp_outcome_t msp_report_trend_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply);
 
 #endif

@@ -419,6 +419,7 @@ ROUTES = [
     ("GET", "/v1/tenants/{slug}/reports/quality/tickets?period=2026-03&metric=created", None),
     ("GET", "/v1/tenants/{slug}/reports/comanagement?period=2026-03", None),
     ("GET", "/v1/tenants/{slug}/reports/comanagement/tickets?period=2026-03&metric=held", None),
+    ("GET", "/v1/tenants/{slug}/reports/trend?period=2026-03", None),
 ]
 
 # Outsiders to tenant A: B's people in every tenant role, B's provider

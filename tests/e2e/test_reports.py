@@ -1002,6 +1002,73 @@ def test_comanagement_is_not_vacuous(tenants):
     assert body["acknowledgement_timeouts"]["count"] == 1
 
 
+# ---- trend ----------------------------------------------------------------
+
+def months_back(year, mon, n):
+    """The n months that end with (year, mon), oldest first."""
+    out = []
+    for _ in range(n):
+        out.append((year, mon))
+        year, mon = (year, mon - 1) if mon > 1 else (year - 1, 12)
+    return out[::-1]
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "Australia/Sydney"])
+def test_trend_is_twelve_months_each_as_its_own_report(tenants, zone):
+    t = tenants[zone]
+    as_of = "2026-11-01T00:00:00Z"
+    resp = t["leader"].get(f"/v1/tenants/{t['slug']}/reports/trend",
+                           params={"period": "2026-04", "as_of": as_of})
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert body["report"] == "trend" and body["period"]["name"] == "2026-04"
+    first, last = month(zone, 2025, 5), month(zone, 2026, 4)
+    assert dt.datetime.fromisoformat(body["period"]["start"]) == first[0]
+    assert dt.datetime.fromisoformat(body["period"]["end"]) == last[1]
+    run = body["trend"]
+    assert [r["period"] for r in run] == [f"{y}-{m:02d}" for y, m in months_back(2026, 4, 12)]
+    cutoff = dt.datetime(2026, 11, 1, tzinfo=UTC)
+    for row, (year, mon) in zip(run, months_back(2026, 4, 12)):
+        start, end = month(zone, year, mon)
+        before = month(zone, *months_back(year, mon, 2)[0])[0]
+        assert dt.datetime.fromisoformat(row["start"]) == start and row["complete"] is True
+        v = expected_volume(t["tickets"], start, end)
+        b = expected_backlog(t["tickets"], start, end)
+        sla = expected_sla(sla_rows(t, start, end))
+        _, q = expected_quality(t["tickets"], start, end, before, cutoff)
+        res = sla["times"]["resolution"]["business_seconds"]
+        assert row == {
+            "period": f"{year}-{mon:02d}", "start": row["start"], "end": row["end"],
+            "complete": True, "created": v["created"], "resolved": v["resolved"],
+            "net_change": v["net_change"], "open_at_end": b["open_at_end"],
+            "response_attainment": sla["attainment"]["response"]["attainment"],
+            "resolution_attainment": sla["attainment"]["resolution"]["attainment"],
+            "resolution_median_business_seconds": res["median"],
+            "resolution_p90_business_seconds": res["p90"],
+            "first_contact_resolution_rate": q["first_contact_resolution_rate"],
+            "reopen_rate": q["reopen_rate"], "recurrence_rate": q["recurrence_rate"],
+        }, (zone, year, mon)
+    assert any(r["created"] for r in run)
+    assert any(r["resolution_attainment"] is not None for r in run)
+
+
+def test_trend_as_csv_is_a_row_per_period_and_has_no_drill_down(tenants):
+    t = tenants["America/New_York"]
+    resp = t["leader"].get(f"/v1/tenants/{t['slug']}/reports/trend",
+                           params={"period": "2026-Q1", "format": "csv",
+                                   "as_of": "2026-11-01T00:00:00Z"})
+    assert resp.status_code == 200 and resp.headers["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(resp.text)))
+    quarters = [f"{y}-Q{q}" for y in range(2023, 2027) for q in range(1, 5)]
+    assert [r["period"] for r in rows] == quarters[1:13]
+    resp = t["leader"].get(f"/v1/tenants/{t['slug']}/reports/trend/tickets",
+                           params={"period": "2026-Q1", "metric": "created"})
+    assert resp.status_code == 404
+    resp = t["leader"].get(f"/v1/tenants/{t['slug']}/reports/trend",
+                           params={"period": "2026-13"})
+    assert resp.status_code == 400 and "period" in resp.text
+
+
 # ---- CSV ------------------------------------------------------------------
 
 def test_reports_and_drill_downs_come_as_csv(tenants):
