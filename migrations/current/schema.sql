@@ -553,6 +553,20 @@ CREATE FUNCTION app.event_doc(e public.ticket_events) RETURNS json
 
 
 --
+-- Name: json_merge(json, json); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.json_merge(a json, b json) RETURNS json
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT json_object_agg(m.key, m.value ORDER BY m.part, m.n)
+      FROM (SELECT 1 AS part, x.* FROM json_each(a) WITH ORDINALITY x (key, value, n)
+            UNION ALL
+            SELECT 2, y.* FROM json_each(b) WITH ORDINALITY y (key, value, n)) m
+    $$;
+
+
+--
 -- Name: keep_ticket_identity(); Type: FUNCTION; Schema: app; Owner: -
 --
 
@@ -848,6 +862,42 @@ CREATE FUNCTION app.report_comanagement_rows(p_tenant uuid, p_from timestamp wit
 
 
 --
+-- Name: report_headline(uuid, json, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.report_headline(p_tenant uuid, p_period json, p_as_of timestamp with time zone) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT json_build_object(
+               'period', p_period->>'period', 'start', p_period->>'start',
+               'end', p_period->>'end', 'complete', (p_period->>'complete')::boolean,
+               'created', (v.doc->>'created')::bigint,
+               'resolved', (v.doc->>'resolved')::bigint,
+               'net_change', (v.doc->>'net_change')::bigint,
+               'open_at_end', (b.doc->>'open_at_end')::bigint,
+               'response_attainment', (s.doc->'attainment'->'response'->>'attainment')::numeric,
+               'resolution_attainment',
+                   (s.doc->'attainment'->'resolution'->>'attainment')::numeric,
+               'resolution_median_business_seconds',
+                   (s.doc->'times'->'resolution'->'business_seconds'->>'median')::bigint,
+               'resolution_p90_business_seconds',
+                   (s.doc->'times'->'resolution'->'business_seconds'->>'p90')::bigint,
+               'first_contact_resolution_rate',
+                   (q.doc->>'first_contact_resolution_rate')::numeric,
+               'reopen_rate', (q.doc->>'reopen_rate')::numeric,
+               'recurrence_rate', (q.doc->>'recurrence_rate')::numeric)
+      FROM (SELECT to_timestamp((p_period->>'from')::bigint / 1e6) AS f,
+                   to_timestamp((p_period->>'to')::bigint / 1e6) AS t,
+                   to_timestamp((p_period->>'before')::bigint / 1e6) AS b) i
+      CROSS JOIN LATERAL (SELECT app.report_volume(p_tenant, i.f, i.t)::jsonb AS doc) v
+      CROSS JOIN LATERAL (SELECT app.report_backlog(p_tenant, i.f, i.t)::jsonb AS doc) b
+      CROSS JOIN LATERAL (SELECT app.report_sla(p_tenant, i.f, i.t)::jsonb AS doc) s
+      CROSS JOIN LATERAL (SELECT app.report_quality(p_tenant, i.f, i.t, p_as_of, i.b)::jsonb
+                                     AS doc) q
+    $$;
+
+
+--
 -- Name: report_held(bigint, bigint); Type: FUNCTION; Schema: app; Owner: -
 --
 
@@ -881,6 +931,35 @@ CREATE FUNCTION app.report_open_rows(p_tenant uuid, p_at timestamp with time zon
       JOIN public.tickets k ON k.tenant_id = s.tenant_id AND k.number = s.ticket_number
      WHERE s.tenant_id = p_tenant AND s.opened_at < p_at
        AND (s.closed_at IS NULL OR s.closed_at >= p_at)
+    $$;
+
+
+--
+-- Name: report_portfolio(json, timestamp with time zone, text, boolean); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.report_portfolio(p_periods json, p_as_of timestamp with time zone, p_sort text, p_descending boolean) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+    WITH r AS (
+        SELECT t.slug, app.json_merge(
+                   json_build_object('tenant', t.slug, 'name', t.name,
+                                     'timezone', t.timezone),
+                   app.report_headline(t.tenant_id, p_periods->t.timezone, p_as_of)) AS row
+          FROM public.tenants t
+    ), k AS (
+        SELECT r.*, CASE WHEN p_sort IN ('tenant', 'name') THEN r.row->>p_sort END AS word,
+               CASE WHEN p_sort NOT IN ('tenant', 'name') THEN (r.row->>p_sort)::numeric
+                    END AS number
+          FROM r
+    )
+    SELECT coalesce(json_agg(k.row ORDER BY
+               CASE WHEN NOT p_descending THEN k.word END,
+               CASE WHEN p_descending THEN k.word END DESC,
+               CASE WHEN NOT p_descending THEN k.number END NULLS LAST,
+               CASE WHEN p_descending THEN k.number END DESC NULLS LAST,
+               k.slug), '[]')
+      FROM k
     $$;
 
 
@@ -1158,34 +1237,9 @@ CREATE FUNCTION app.report_spread(p_values bigint[]) RETURNS json
 CREATE FUNCTION app.report_trend(p_tenant uuid, p_periods json, p_as_of timestamp with time zone) RETURNS json
     LANGUAGE sql STABLE
     AS $$
-    SELECT coalesce(json_agg(json_build_object(
-               'period', p.value->>'period', 'start', p.value->>'start',
-               'end', p.value->>'end', 'complete', (p.value->>'complete')::boolean,
-               'created', (v.doc->>'created')::bigint,
-               'resolved', (v.doc->>'resolved')::bigint,
-               'net_change', (v.doc->>'net_change')::bigint,
-               'open_at_end', (b.doc->>'open_at_end')::bigint,
-               'response_attainment', (s.doc->'attainment'->'response'->>'attainment')::numeric,
-               'resolution_attainment',
-                   (s.doc->'attainment'->'resolution'->>'attainment')::numeric,
-               'resolution_median_business_seconds',
-                   (s.doc->'times'->'resolution'->'business_seconds'->>'median')::bigint,
-                   'resolution_p90_business_seconds',
-                   (s.doc->'times'->'resolution'->'business_seconds'->>'p90')::bigint,
-               'first_contact_resolution_rate',
-                   (q.doc->>'first_contact_resolution_rate')::numeric,
-               'reopen_rate', (q.doc->>'reopen_rate')::numeric,
-               'recurrence_rate', (q.doc->>'recurrence_rate')::numeric)
-             ORDER BY p.ordinality), '[]')
+    SELECT coalesce(json_agg(app.report_headline(p_tenant, p.value, p_as_of)
+                             ORDER BY p.ordinality), '[]')
       FROM json_array_elements(p_periods) WITH ORDINALITY p
-      CROSS JOIN LATERAL (SELECT to_timestamp((p.value->>'from')::bigint / 1e6) AS f,
-                                 to_timestamp((p.value->>'to')::bigint / 1e6) AS t,
-                                 to_timestamp((p.value->>'before')::bigint / 1e6) AS b) i
-      CROSS JOIN LATERAL (SELECT app.report_volume(p_tenant, i.f, i.t)::jsonb AS doc) v
-      CROSS JOIN LATERAL (SELECT app.report_backlog(p_tenant, i.f, i.t)::jsonb AS doc) b
-      CROSS JOIN LATERAL (SELECT app.report_sla(p_tenant, i.f, i.t)::jsonb AS doc) s
-      CROSS JOIN LATERAL (SELECT app.report_quality(p_tenant, i.f, i.t, p_as_of, i.b)::jsonb
-                                     AS doc) q
     $$;
 
 

@@ -73,6 +73,8 @@ static const msp_route_t routes[] = {
       MSP_METHOD_GET, msp_report_comanagement_tickets_start, 0 },
     { "/v1/tenants/{slug}/reports/trend",
       MSP_METHOD_GET, msp_report_trend_start, 0 },
+    { "/v1/reports/portfolio",
+      MSP_METHOD_GET, msp_report_portfolio_start, 0 },
     { "/v1/tenants/{slug}/escalation-policy",
       MSP_METHOD_GET, msp_escalation_policy_start, 0 },
     { "/v1/queue",

@@ -232,7 +232,7 @@ typedef struct {
 } report_kind_t;
 
 /* The trend's periods. */
-#define TREND_PERIODS 12
+#define TREND_PERIODS MSP_REPORT_MAX_PERIODS
 
 static const report_kind_t reports[] = {
     { "volume", &sql_report_volume, &sql_report_volume_tickets,
@@ -375,46 +375,49 @@ tickets_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
     return report_reply(call, reply, msp_list_reply(call, reply, st->list, res[0]));
 }
 
-/*
- * The run of st->kind->periods periods that ends with the one asked for,
- * oldest first, as app.report_trend() takes it: each one's name and local
- * bounds, whether as_of is past its end, and the instants it counts (in
- * microseconds: its start, its end or as_of, the start of the period
- * before it).  The report's own period becomes the whole run.  In the
- * arena, or NULL.
- */
-static const char *
-run_of_periods(msp_call_t *call, report_state_t *st, const msp_tz_t *tz)
+json_t *
+msp_report_periods(const msp_period_t *last, int n, const msp_tz_t *tz, int64_t as_of_us)
 {
-    int n = st->kind->periods;
-    msp_period_t p[TREND_PERIODS + 1];
-    p[n] = st->period;
+    msp_period_t p[MSP_REPORT_MAX_PERIODS + 1];
+    if (n < 1 || n > MSP_REPORT_MAX_PERIODS) {
+        return NULL;
+    }
+    p[n] = *last;
     for (int i = n; i > 0; i--) {
         msp_period_previous(&p[i], &p[i - 1]);     /* p[0]: the one before the run */
     }
     json_t *run = json_array();
-    int64_t start = 0, end = 0, before = 0;
+    int64_t start, end, before;
     msp_period_bounds(&p[0], tz, &before, &end);
     for (int i = 1; i <= n; i++) {
+        char a[32], b[32];
         msp_period_bounds(&p[i], tz, &start, &end);
-        const char *a = local_time(call, tz, start), *b = local_time(call, tz, end);
-        int64_t to = end * 1000000 < st->as_of_us ? end * 1000000 : st->as_of_us;
-        json_t *item = a && b ? json_pack("{s:s, s:s, s:s, s:b, s:I, s:I, s:I}",
-                                          "period", p[i].name, "start", a, "end", b,
-                                          "complete", end * 1000000 <= st->as_of_us,
-                                          "from", (json_int_t) start * 1000000,
-                                          "to", (json_int_t) to,
-                                          "before", (json_int_t) before * 1000000) : NULL;
-        json_array_append_new(run, item);
+        msp_tz_format_local(tz, start, a, sizeof(a));
+        msp_tz_format_local(tz, end, b, sizeof(b));
+        int64_t to = end * 1000000 < as_of_us ? end * 1000000 : as_of_us;
+        json_array_append_new(run, json_pack("{s:s, s:s, s:s, s:b, s:I, s:I, s:I}",
+                                             "period", p[i].name, "start", a, "end", b,
+                                             "complete", end * 1000000 <= as_of_us,
+                                             "from", (json_int_t) start * 1000000,
+                                             "to", (json_int_t) to,
+                                             "before", (json_int_t) before * 1000000));
         before = start;
-        if (i == 1) {
-            st->start = start;
-        }
     }
-    char *text = json_array_size(run) == (size_t) n ? json_dumps(run, JSON_COMPACT) : NULL;
+    if (json_array_size(run) != (size_t) n) {
+        json_decref(run);
+        return NULL;
+    }
+    return run;
+}
+
+/* JSON in the arena, or NULL (and doc released either way). */
+static const char *
+arena_json(msp_call_t *call, json_t *doc)
+{
+    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     const char *out = text ? msp_strndup(call, text, strlen(text)) : NULL;
     free(text);
-    json_decref(run);
+    json_decref(doc);
     return out;
 }
 
@@ -471,7 +474,11 @@ clock_read(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
     if (st->list == NULL && st->kind->periods > 1) {
         s->sql = st->kind->figures;
         s->params[0] = t.id;
-        s->params[1] = run_of_periods(call, st, tz);
+        json_t *run = msp_report_periods(&st->period, st->kind->periods, tz, st->as_of_us);
+        /* the report's own period becomes the whole run */
+        st->start = json_integer_value(json_object_get(json_array_get(run, 0), "from"))
+                    / 1000000;
+        s->params[1] = arena_json(call, run);
         s->params[2] = as_of;
         if (s->params[1] == NULL) {
             return msp_reply_out_of_memory(reply);

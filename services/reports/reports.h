@@ -14,9 +14,25 @@
 
 #include "auth/principal.h"
 #include "call/call.h"
+#include "reports/period.h"
+
+#include <jansson.h>
 
 /* The version of METRICS.md the reports compute; every report names it. */
 #define MSP_METRICS_VERSION "1"
+
+/* The most periods a report spans: the trend's twelve. */
+#define MSP_REPORT_MAX_PERIODS 12
+
+/*
+ * The run of n periods (at most MSP_REPORT_MAX_PERIODS) that ends with
+ * last, oldest first, in zone tz, as app.report_headline() takes each:
+ * its name and local bounds, whether as_of is past its end, and the
+ * instants it counts in microseconds (its start, its end or as_of if
+ * sooner, the start of the period before it).  New reference, or NULL.
+ */
+json_t *msp_report_periods(const msp_period_t *last, int n, const msp_tz_t *tz,
+                           int64_t as_of_us);
 
 /* Whether the principal, with its role in the tenant, may read its
  * reports. */
@@ -53,5 +69,9 @@ msp_outcome_t msp_report_comanagement_tickets_start(msp_call_t *call, msp_step_t
 /* GET /v1/tenants/{slug}/reports/trend: the headline metrics of the
  * period asked for and the 11 before it */
 msp_outcome_t msp_report_trend_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply);
+/* GET /v1/reports/portfolio: a row per tenant the principal sees (the
+ * provider's leads, account managers and admins) */
+msp_outcome_t msp_report_portfolio_start(msp_call_t *call, msp_step_t *first,
+                                         msp_reply_t *reply);
 
 #endif

@@ -1069,6 +1069,89 @@ def test_trend_as_csv_is_a_row_per_period_and_has_no_drill_down(tenants):
     assert resp.status_code == 400 and "period" in resp.text
 
 
+# ---- portfolio ------------------------------------------------------------
+
+def portfolio(client, **params):
+    return client.get("/v1/reports/portfolio", params=params)
+
+
+def test_portfolio_row_is_each_tenants_own_period_and_headline(tenants):
+    as_of = "2026-11-01T00:00:00Z"
+    resp = portfolio(tenants["admin"], period="2026-03", as_of=as_of)
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert (body["report"], body["definitions"], body["period"], body["sort"]) == \
+        ("portfolio", "1", "2026-03", "tenant")
+    rows = {r["tenant"]: r for r in body["items"]}
+    assert [r["tenant"] for r in body["items"]] == sorted(rows)
+    for zone in ("America/New_York", "Australia/Sydney"):
+        t = tenants[zone]
+        row = rows[t["slug"]]
+        start, end = month(zone, 2026, 3)
+        assert (dt.datetime.fromisoformat(row["start"]), dt.datetime.fromisoformat(row["end"])) \
+            == (start, end)
+        trend = t["leader"].get(f"/v1/tenants/{t['slug']}/reports/trend",
+                                params={"period": "2026-03", "as_of": as_of}).json()["trend"]
+        assert row == {"tenant": t["slug"], "name": t["doc"]["name"], "timezone": zone,
+                       **trend[-1]}
+    assert rows[tenants["America/New_York"]["slug"]]["created"] > 0
+
+
+@pytest.mark.parametrize("sort", ["-created", "resolution_attainment", "-reopen_rate", "name"])
+def test_portfolio_sorts_as_asked_with_missing_values_last(tenants, sort):
+    resp = portfolio(tenants["admin"], period="2026-03", sort=sort,
+                     as_of="2026-11-01T00:00:00Z")
+    assert resp.status_code == 200, resp.text
+    items = resp.json()["items"]
+    key, descending = sort.lstrip("-"), sort.startswith("-")
+    values = [r[key] for r in items if r[key] is not None]
+    assert values == sorted(values, reverse=descending) and values
+    if key in ("created", "name"):          # New York's and Sydney's differ
+        assert len(set(values)) > 1
+    assert all(r[key] is None for r in items[len(values):])
+    for a, b in zip(items, items[1:]):
+        if a[key] == b[key]:
+            assert a["tenant"] < b["tenant"]          # ties by slug, either way
+
+
+def test_portfolio_is_for_leads_and_account_managers_of_the_tenants_they_see(tenants, as_user):
+    ny, syd = tenants["America/New_York"], tenants["Australia/Sydney"]
+    am = f"am.{ny['slug']}"
+    run_mspctl("assign", am, ny["slug"], "account_manager", check=True)
+    resp = portfolio(as_user(am, "provider", "account_manager"), period="2026-03")
+    assert resp.status_code == 200, resp.text
+    assert [r["tenant"] for r in resp.json()["items"]] == [ny["slug"]]
+    assert syd["slug"] not in resp.text
+    for who in (as_user("tech.tom", "provider", "technician"), ny["leader"],
+                as_user(f"req.{ny['slug']}", ny["slug"], "requester")):
+        resp = portfolio(who, period="2026-03")
+        assert resp.status_code == 403, resp.text
+        assert resp.headers["Content-Type"].startswith("application/problem+json")
+
+
+@pytest.mark.parametrize("params,field", [
+    ({}, "period"), ({"period": "2026-13"}, "period"), ({"period": "2026-03", "sort": "cost"},
+                                                          "sort"),
+    ({"period": "2026-03", "as_of": "2999-01-01T00:00:00Z"}, "as_of"),
+    ({"period": "2026-03", "format": "xlsx"}, "format"), ({"period": "2026-03", "x": "1"}, "x"),
+])
+def test_bad_portfolio_requests_are_400_problems(tenants, params, field):
+    resp = portfolio(tenants["admin"], **params)
+    assert resp.status_code == 400, resp.text
+    assert resp.headers["Content-Type"].startswith("application/problem+json")
+    assert field in [e["field"] for e in resp.json()["errors"]]
+
+
+def test_portfolio_as_csv_is_a_row_per_tenant(tenants):
+    resp = portfolio(tenants["admin"], period="2026-03", format="csv",
+                     as_of="2026-11-01T00:00:00Z")
+    assert resp.status_code == 200 and resp.headers["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(resp.text)))
+    listed = portfolio(tenants["admin"], period="2026-03", as_of="2026-11-01T00:00:00Z")
+    assert [r["tenant"] for r in rows] == [r["tenant"] for r in listed.json()["items"]]
+    assert rows[0].keys() >= {"tenant", "name", "created", "resolution_attainment"}
+
+
 # ---- CSV ------------------------------------------------------------------
 
 def test_reports_and_drill_downs_come_as_csv(tenants):
