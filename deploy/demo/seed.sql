@@ -53,7 +53,7 @@ WITH created AS (
                          resolved_at)
     SELECT tenant_id, title, description, category, impact, urgency, priority, status, side,
            tier, assignee, requester, now() - age, now() - age / 2,
-           CASE WHEN status = 'resolved' THEN now() - age / 4 END
+           CASE WHEN status = 'resolved' THEN now() - age / 2 END
       FROM demo_new
      ORDER BY age DESC
     RETURNING tenant_id, number, title
@@ -62,13 +62,14 @@ INSERT INTO demo_created SELECT * FROM created;
 
 INSERT INTO ticket_events (tenant_id, ticket_number, occurred_at, kind, data)
 SELECT c.tenant_id, c.number, now() - n.age, 'created',
-       jsonb_build_object('title', n.title, 'priority', n.priority, 'requester', n.requester)
+       jsonb_build_object('title', n.title, 'priority', n.priority, 'status', 'new',
+                          'side', n.side, 'category', n.category, 'requester', n.requester)
   FROM demo_created c JOIN demo_new n USING (tenant_id, title);
 
+-- the move to where each ticket is now, recorded as the API records a change
 INSERT INTO ticket_events (tenant_id, ticket_number, occurred_at, kind, data)
-SELECT c.tenant_id, c.number, now() - n.age / 2, 'status_changed',
-       jsonb_build_object('from', 'new', 'to', n.status, 'side', n.side, 'tier', n.tier,
-                          'assignee', n.assignee)
+SELECT c.tenant_id, c.number, now() - n.age / 2, 'updated',
+       app.ticket_changes(n.side, n.side, NULL, n.tier, NULL, n.assignee, 'new', n.status)
   FROM demo_created c JOIN demo_new n USING (tenant_id, title)
  WHERE n.status <> 'new';
 

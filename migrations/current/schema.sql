@@ -90,16 +90,8 @@ $$;
 CREATE FUNCTION app.category_at_creation(p_tenant uuid, p_number integer) RETURNS text
     LANGUAGE sql STABLE
     AS $$
-    SELECT coalesce(
-        (SELECT c.data->>'category' FROM public.ticket_events c
-          WHERE c.tenant_id = p_tenant AND c.ticket_number = p_number AND c.kind = 'created'
-          LIMIT 1),
-        (SELECT c.data->'category'->>'from' FROM public.ticket_events c
-          WHERE c.tenant_id = p_tenant AND c.ticket_number = p_number
-            AND c.kind = 'updated' AND c.data ? 'category'
-          ORDER BY c.event_id LIMIT 1),
-        (SELECT k.category FROM public.tickets k
-          WHERE k.tenant_id = p_tenant AND k.number = p_number))
+    SELECT coalesce(k.created_category, k.category) FROM public.tickets k
+     WHERE k.tenant_id = p_tenant AND k.number = p_number
     $$;
 
 
@@ -354,6 +346,7 @@ CREATE TABLE public.tickets (
     breach_at timestamp with time zone,
     sla_pending jsonb DEFAULT '[]'::jsonb NOT NULL,
     sla_next_at timestamp with time zone,
+    created_category text,
     CONSTRAINT tickets_assignee_check CHECK (((length(assignee) >= 1) AND (length(assignee) <= 200))),
     CONSTRAINT tickets_category_check CHECK ((category ~ '^[a-z][a-z0-9_]{0,39}$'::text)),
     CONSTRAINT tickets_description_check CHECK ((length(description) <= 20000)),
@@ -730,6 +723,7 @@ CREATE FUNCTION app.report_backlog(p_tenant uuid, p_from timestamp with time zon
 
 CREATE FUNCTION app.report_comanagement(p_tenant uuid, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS json
     LANGUAGE sql STABLE
+    SET work_mem TO '32MB'
     AS $$
     WITH r AS MATERIALIZED (SELECT * FROM app.report_comanagement_rows(p_tenant, p_from, p_to)),
     held AS (
@@ -867,6 +861,7 @@ CREATE FUNCTION app.report_comanagement_rows(p_tenant uuid, p_from timestamp wit
 
 CREATE FUNCTION app.report_headline(p_tenant uuid, p_period json, p_as_of timestamp with time zone) RETURNS json
     LANGUAGE sql STABLE
+    SET work_mem TO '32MB'
     AS $$
     SELECT json_build_object(
                'period', p_period->>'period', 'start', p_period->>'start',
@@ -927,10 +922,12 @@ CREATE FUNCTION app.report_open_rows(p_tenant uuid, p_at timestamp with time zon
                         AND e.occurred_at < p_at
                         AND (e.kind = 'created' OR e.data->'side' ? 'to')
                       ORDER BY e.event_id DESC LIMIT 1), 'unknown')
-      FROM public.ticket_open_spans s
-      JOIN public.tickets k ON k.tenant_id = s.tenant_id AND k.number = s.ticket_number
-     WHERE s.tenant_id = p_tenant AND s.opened_at < p_at
-       AND (s.closed_at IS NULL OR s.closed_at >= p_at)
+      FROM (SELECT o.ticket_number FROM public.ticket_open_spans o
+             WHERE o.tenant_id = p_tenant AND o.opened_at < p_at
+               AND (o.closed_at IS NULL OR o.closed_at >= p_at)
+            OFFSET 0) s
+      CROSS JOIN LATERAL (SELECT x.created_at FROM public.tickets x
+                           WHERE x.tenant_id = p_tenant AND x.number = s.ticket_number) k
     $$;
 
 
@@ -969,6 +966,7 @@ CREATE FUNCTION app.report_portfolio(p_periods json, p_as_of timestamp with time
 
 CREATE FUNCTION app.report_quality(p_tenant uuid, p_from timestamp with time zone, p_to timestamp with time zone, p_as_of timestamp with time zone, p_before timestamp with time zone) RETURNS json
     LANGUAGE sql STABLE
+    SET work_mem TO '32MB'
     AS $$
     WITH r AS MATERIALIZED (SELECT * FROM app.report_quality_rows(p_tenant, p_from, p_to,
                                                                    p_as_of)),
@@ -1019,31 +1017,28 @@ CREATE FUNCTION app.report_quality_rows(p_tenant uuid, p_from timestamp with tim
         SELECT * FROM app.report_volume_rows(p_tenant, p_from, p_to)
          WHERE metric IN ('created', 'resolved')
     ), resolved AS (
-        SELECT v.ticket_number, v.at,
-               -- a reopening after the resolution, as of p_as_of
-               EXISTS (SELECT FROM public.ticket_events e
-                        WHERE e.tenant_id = p_tenant AND e.ticket_number = v.ticket_number
-                          AND e.occurred_at >= v.at AND e.occurred_at < p_as_of
-                          AND e.data->'status'->>'from' IN ('resolved', 'closed')
-                          AND e.data->'status'->>'to' NOT IN ('resolved', 'closed'))
-                   AS reopened,
+        SELECT v.ticket_number, v.at, h.reopened,
                -- one touch: never reopened, moved or escalated by as_of, at
                -- most one public staff reply before the resolution
-               NOT EXISTS (SELECT FROM public.ticket_events e
-                            WHERE e.tenant_id = p_tenant AND e.ticket_number = v.ticket_number
-                              AND e.occurred_at < p_as_of AND e.kind <> 'created'
-                              AND (e.kind LIKE 'escalat%' OR e.data ? 'side'
-                                   OR e.data ? 'tier'
-                                   OR (e.data->'status'->>'from' IN ('resolved', 'closed')
-                                       AND e.data->'status'->>'to' NOT IN ('resolved',
-                                                                             'closed'))))
-               AND (SELECT count(*) FROM public.ticket_events e
-                     WHERE e.tenant_id = p_tenant AND e.ticket_number = v.ticket_number
-                       AND e.occurred_at <= v.at AND e.kind = 'comment'
-                       AND e.visibility = 'public'
-                       AND e.actor_role NOT IN ('requester', 'integration')) <= 1
-                   AS one_touch
-          FROM v WHERE v.metric = 'resolved'
+               NOT h.moved AND h.replies <= 1 AS one_touch
+          FROM v,
+               LATERAL (SELECT
+                   -- a reopening after the resolution, as of p_as_of
+                   coalesce(bool_or(e.occurred_at >= v.at AND x.reopen), false) AS reopened,
+                   coalesce(bool_or(e.kind <> 'created'
+                                    AND (e.kind LIKE 'escalat%' OR e.data ? 'side'
+                                         OR e.data ? 'tier' OR x.reopen)), false) AS moved,
+                   count(*) FILTER (WHERE e.occurred_at <= v.at AND e.kind = 'comment'
+                                      AND e.visibility = 'public'
+                                      AND e.actor_role NOT IN ('requester', 'integration'))
+                       AS replies
+                  FROM public.ticket_events e,
+                       LATERAL (SELECT e.data->'status'->>'from' IN ('resolved', 'closed')
+                                       AND e.data->'status'->>'to' NOT IN ('resolved', 'closed')
+                                           AS reopen) x
+                 WHERE e.tenant_id = p_tenant AND e.ticket_number = v.ticket_number
+                   AND e.occurred_at < p_as_of) h
+         WHERE v.metric = 'resolved'
     ), created AS (
         SELECT v.ticket_number, v.at, v.category,
                v.source <> 'user' AND e.actor_sub = k.requester AS proactive
@@ -1085,31 +1080,42 @@ CREATE FUNCTION app.report_recurring_rows(p_tenant uuid, p_from timestamp with t
         SELECT make_interval(days => coalesce((t.reporting->>'recurrence_days')::integer, 30))
                    AS days
           FROM public.tenants t WHERE t.tenant_id = p_tenant
-    ), c AS (
-        SELECT r.ticket_number, r.at AS created_at, r.category, k.requester
-          FROM app.report_volume_rows(p_tenant, p_from, p_to) r
-          JOIN public.tickets k ON k.tenant_id = p_tenant AND k.number = r.ticket_number
-         WHERE r.metric = 'created'
+    ), k AS MATERIALIZED (
+        -- key orders tickets by creation, then number, in one number
+        SELECT k.number, k.created_at, k.requester,
+               coalesce(k.created_category, k.category) AS category,
+               (extract(epoch FROM k.created_at) * 1000000)::numeric * 2147483648 + k.number
+                   AS key
+          FROM public.tickets k, w
+         WHERE k.tenant_id = p_tenant AND k.created_at >= p_from - w.days
+           AND k.created_at < p_to
+    ), paths AS (
+        SELECT k.number, k.created_at, k.category, k.key, 'requester' AS via, k.requester AS who
+          FROM k
+        UNION ALL
+        SELECT k.number, k.created_at, k.category, k.key, 'asset', a.asset_id::text
+          FROM k JOIN public.ticket_assets a ON a.tenant_id = p_tenant
+                                            AND a.ticket_number = k.number
+    ), ordered AS (
+        SELECT p.*, lag(p.key) OVER (PARTITION BY p.via, p.who, p.category ORDER BY p.key)
+                        AS just_before
+          FROM paths p
+    ), prev AS (
+        -- the latest ticket of the same requester (or asset) and category
+        -- created strictly before: the one just before the first of the
+        -- tickets created at the same instant
+        SELECT o.number, o.created_at, o.category,
+               first_value(o.just_before) OVER (PARTITION BY o.via, o.who, o.category,
+                                                             o.created_at ORDER BY o.key)
+                   AS before
+          FROM ordered o
     )
-    SELECT c.ticket_number, c.created_at, c.category, e.number
-      FROM c, w,
-           LATERAL (SELECT x.number FROM (
-                        SELECT k2.number, k2.created_at FROM public.tickets k2
-                         WHERE k2.tenant_id = p_tenant AND k2.requester = c.requester
-                           AND k2.created_at < c.created_at
-                           AND k2.created_at >= c.created_at - w.days
-                        UNION
-                        SELECT k2.number, k2.created_at
-                          FROM public.ticket_assets a
-                          JOIN public.ticket_assets a2 ON a2.tenant_id = p_tenant
-                                                      AND a2.asset_id = a.asset_id
-                          JOIN public.tickets k2 ON k2.tenant_id = p_tenant
-                                                AND k2.number = a2.ticket_number
-                         WHERE a.tenant_id = p_tenant AND a.ticket_number = c.ticket_number
-                           AND k2.created_at < c.created_at
-                           AND k2.created_at >= c.created_at - w.days) x
-                     WHERE app.category_at_creation(p_tenant, x.number) = c.category
-                     ORDER BY x.created_at DESC, x.number DESC LIMIT 1) e
+    SELECT p.number, p.created_at, p.category, (max(p.before) % 2147483648)::integer
+      FROM prev p, w
+     WHERE p.created_at >= p_from AND p.before IS NOT NULL
+       AND floor(p.before / 2147483648)
+           >= (extract(epoch FROM p.created_at - w.days) * 1000000)::numeric
+     GROUP BY p.number, p.created_at, p.category
     $$;
 
 
@@ -1119,6 +1125,7 @@ CREATE FUNCTION app.report_recurring_rows(p_tenant uuid, p_from timestamp with t
 
 CREATE FUNCTION app.report_sla(p_tenant uuid, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS json
     LANGUAGE sql STABLE
+    SET work_mem TO '32MB'
     AS $$
     WITH r AS MATERIALIZED (SELECT * FROM app.report_sla_rows(p_tenant, p_from, p_to)),
     a AS (
@@ -1286,10 +1293,16 @@ CREATE FUNCTION app.report_volume(p_tenant uuid, p_from timestamp with time zone
 
 CREATE FUNCTION app.report_volume_rows(p_tenant uuid, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(metric text, ticket_number integer, at timestamp with time zone, priority text, category text, source text, first_side text)
     LANGUAGE sql STABLE
+    SET work_mem TO '32MB'
     AS $$
-    WITH ev AS (
-        SELECT e.event_id, e.ticket_number, e.kind, e.occurred_at, e.actor_org, e.actor_role,
-               e.data, e.data->'status'->>'from' AS st_from, e.data->'status'->>'to' AS st_to
+    WITH ev AS MATERIALIZED (
+        SELECT e.event_id, e.ticket_number, e.kind, e.occurred_at,
+               CASE WHEN e.kind = 'created' THEN e.data->>'priority' END AS priority,
+               CASE WHEN e.kind = 'created' THEN e.data->>'category' END AS category,
+               CASE WHEN e.kind = 'created' THEN e.data->>'side' END AS side,
+               CASE WHEN e.kind = 'created' THEN app.ticket_source(e.actor_org, e.actor_role)
+                    END AS source,
+               e.data->'status'->>'from' AS st_from, e.data->'status'->>'to' AS st_to
           FROM public.ticket_events e
          WHERE e.tenant_id = p_tenant AND (e.kind = 'created' OR e.data ? 'status')
            AND e.occurred_at >= p_from AND e.occurred_at < p_to
@@ -1307,15 +1320,11 @@ CREATE FUNCTION app.report_volume_rows(p_tenant uuid, p_from timestamp with time
          WHERE ev.kind <> 'created' AND m.metric IS NOT NULL
          ORDER BY m.metric, ev.ticket_number, ev.event_id DESC
     )
-    SELECT 'created', ev.ticket_number, ev.occurred_at, ev.data->>'priority',
-           coalesce(ev.data->>'category',
-                    (SELECT c.data->'category'->>'from' FROM public.ticket_events c
-                      WHERE c.tenant_id = p_tenant AND c.ticket_number = ev.ticket_number
-                        AND c.kind = 'updated' AND c.data ? 'category'
-                      ORDER BY c.event_id LIMIT 1),
-                    (SELECT k.category FROM public.tickets k
+    SELECT 'created', ev.ticket_number, ev.occurred_at, ev.priority,
+           coalesce(ev.category,
+                    (SELECT coalesce(k.created_category, k.category) FROM public.tickets k
                       WHERE k.tenant_id = p_tenant AND k.number = ev.ticket_number)),
-           app.ticket_source(ev.actor_org, ev.actor_role), ev.data->>'side'
+           ev.source, ev.side
       FROM ev
      WHERE ev.kind = 'created'
     UNION ALL
@@ -1702,6 +1711,25 @@ CREATE FUNCTION app.tier_in(p_tenant uuid) RETURNS text
                      [array_position(app.tenant_ids('read'), p_tenant)]
            END
     $$;
+
+
+--
+-- Name: track_created_category(); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.track_created_category() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public'
+    AS $$
+BEGIN
+    UPDATE public.tickets
+       SET created_category = CASE WHEN NEW.kind = 'created' THEN NEW.data->>'category'
+                                   ELSE NEW.data->'category'->>'from' END
+     WHERE tenant_id = NEW.tenant_id AND number = NEW.ticket_number
+       AND created_category IS NULL;
+    RETURN NULL;
+END
+$$;
 
 
 --
@@ -2225,6 +2253,13 @@ CREATE INDEX tickets_breach ON public.tickets USING btree (tenant_id, breach_at,
 
 
 --
+-- Name: tickets_created; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX tickets_created ON public.tickets USING btree (tenant_id, created_at);
+
+
+--
 -- Name: tickets_open; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -2299,6 +2334,13 @@ CREATE TRIGGER audit_log_append_only BEFORE DELETE OR UPDATE ON public.audit_log
 --
 
 CREATE TRIGGER ticket_events_append_only BEFORE DELETE OR UPDATE ON public.ticket_events FOR EACH ROW EXECUTE FUNCTION app.reject_change();
+
+
+--
+-- Name: ticket_events ticket_events_created_category; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER ticket_events_created_category AFTER INSERT ON public.ticket_events FOR EACH ROW WHEN (((new.kind = ANY (ARRAY['created'::text, 'updated'::text])) AND (new.data ? 'category'::text))) EXECUTE FUNCTION app.track_created_category();
 
 
 --
@@ -2920,6 +2962,13 @@ GRANT ALL ON FUNCTION app.set_principal(p_sub text, p_org text, p_role text) TO 
 --
 
 GRANT ALL ON FUNCTION app.sla_sweep(p_limit integer) TO msp_gateway;
+
+
+--
+-- Name: FUNCTION track_created_category(); Type: ACL; Schema: app; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app.track_created_category() FROM PUBLIC;
 
 
 --

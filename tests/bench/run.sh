@@ -72,11 +72,17 @@
 #      tenant offboard client-1001 --export DIR`: its wall time and peak
 #      RSS (mspctl streams each table's COPY, so its memory should not grow
 #      with the tenant);
-#   7. the SLA part, tests/bench/sla.sh (which says how): the breach sweep
+#   7. the reports, tests/bench/reports.py (which says how): one more
+#      tenant with 100,000 tickets created in each of the 12 months before
+#      this one (seed_reports.sql, which also measures the other tenants'
+#      past); its month's reports, a drill-down page and its 12-month trend,
+#      and the portfolio of every tenant, each against an index scan over
+#      the same tickets as msp_bench_floor;
+#   8. the SLA part, tests/bench/sla.sh (which says how): the breach sweep
 #      over 500,000 open tickets of 1,000 tenants in a database of its own
 #      (msp_sla): one sweep with nothing due against an index probe, and
 #      draining 10,000 due tickets; and the working-time arithmetic;
-#   8. prints the machine, the data, the plans, the exact commands, the table
+#   9. prints the machine, the data, the plans, the exact commands, the table
 #      (report.py), the nginx workers' memory before and after each row, the
 #      aims, the offboarding, and the SLA part's sections; all of it is also
 #      STATE/results.txt, kept with BENCH_KEEP=1.
@@ -111,7 +117,9 @@
 # each run, 5), BENCH_DB_WARMUP (the same for pgbench, 5), BENCH_TENANTS
 # (1000), BENCH_TICKETS_PER_TENANT (500), BENCH_SCALING_TENANTS (20; 0
 # skips the scaling rows), BENCH_OFFBOARD_TICKETS (100000; 0 skips the
-# offboarding), MSP_WORKERS (2), BENCH_KEEP=1 keeps the state directory
+# offboarding), BENCH_REPORT_TICKETS (100000 a month; 0 skips the reports
+# part), BENCH_REPORT_MONTHS (12), BENCH_REPORT_RUNS (3),
+# MSP_WORKERS (2), BENCH_KEEP=1 keeps the state directory
 # (the stack is stopped either way); BENCH_SLA=0 skips the SLA part, whose
 # own settings (BENCH_SLA_TENANTS, ...) tests/bench/sla.sh lists.
 set -euo pipefail
@@ -130,6 +138,8 @@ ntenants=${BENCH_TENANTS:-1000}
 per_tenant=${BENCH_TICKETS_PER_TENANT:-500}
 scaling_tenants=${BENCH_SCALING_TENANTS:-20}
 offboard_tickets=${BENCH_OFFBOARD_TICKETS:-100000}
+report_tickets=${BENCH_REPORT_TICKETS:-100000}
+report_months=${BENCH_REPORT_MONTHS:-12}
 export MSP_WORKERS=${MSP_WORKERS:-2}
 sla=${BENCH_SLA:-1}
 threads=2
@@ -702,13 +712,37 @@ SQL
     sed 's/^/   /' "$results/offboard.txt" | tail -n +2
 fi
 
-# ---- 5. the SLA part -----------------------------------------------------
+# ---- 5. the reports ------------------------------------------------------
+if [[ $report_tickets -gt 0 && $gateway_up -eq 1 ]]; then
+    rep=$(slug $(( ntenants + 2 )))
+    t3=$(now)
+    say "reports: seeding $rep with $report_tickets tickets a month for $report_months months"
+    $PY "$HERE/make_tenants.py" "$ROOT/tenants/acme.json" "$state/tenants-rep" 1 $(( ntenants + 2 ))
+    "$mspctl" tenant apply "$state/tenants-rep"/*.json >"$state/tenants-rep.apply.log"
+    run_child psql -X -q -o /dev/null -v ON_ERROR_STOP=1 -v slug="$rep" \
+        -v per_month="$report_tickets" -v months="$report_months" "$MSP_DATABASE_URL" \
+        -f "$HERE/seed_reports.sql"
+    run_child psql -X -q -v ON_ERROR_STOP=1 "$MSP_DATABASE_URL" -c "VACUUM (ANALYZE) tickets,
+        ticket_events, ticket_open_spans, ticket_sla_facts, escalations, ticket_assets"
+    say "reports: seeded in $(elapsed "$t3"); measuring"
+    rep_period=$(as_admin "$MSP_DATABASE_URL" <<SQL
+SELECT to_char(date_trunc('month', now() AT TIME ZONE timezone) - interval '1 month', 'YYYY-MM')
+  FROM tenants WHERE slug = '$rep';
+SQL
+)
+    run_child $PY "$HERE/reports.py" "$rep" "$rep_period" "$floor_url" "$mspctl" "$results" \
+        || echo "bench: the reports part failed (its output is above)" >&2
+    echo "   (seeded in $(elapsed "$t3") with the measurements; tests/bench/seed_reports.sql)" \
+        >>"$results/reports.txt"
+fi
+
+# ---- 6. the SLA part -----------------------------------------------------
 if [[ $sla == 1 ]]; then
     run_child "$HERE/sla.sh" "$state" "$build" "$results" \
         || echo "bench: the SLA part failed (its output is above)" >&2
 fi
 
-# ---- 6. the report -------------------------------------------------------
+# ---- 7. the report -------------------------------------------------------
 {
     echo "== machine"
     echo "   $(nproc) CPUs: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(free -g | awk '/^Mem:/ { print $2 " GiB RAM" }')"
@@ -748,6 +782,10 @@ fi
     if [[ -s $results/offboard.txt ]]; then
         echo
         cat "$results/offboard.txt"
+    fi
+    if [[ -s $results/reports.txt ]]; then
+        echo
+        cat "$results/reports.txt"
     fi
     if [[ -s $results/sla.txt ]]; then
         echo

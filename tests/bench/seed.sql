@@ -35,8 +35,9 @@
 -- mostly open (about 25 of 500 open per tenant); priorities P1 5%, P2 15%,
 -- P3 45%, P4 35% with matching impact and urgency; a third of the tickets
 -- are the tenant IT's own (side internal_it); 25 assets per tenant.
--- History: a "created" event and an audit row for every ticket, a
--- "status_changed" event for every ticket past "new", 1-4 comments on about
+-- History: a "created" event and an audit row for every ticket, an
+-- "updated" event (as the API records a change: {"status": {"from", "to"}},
+-- side, tier, assignee) for every ticket past "new", 1-4 comments on about
 -- a third (the staff's half public, half internal), an asset link on about
 -- 40%; escalations: a functional one to provider:L2 waiting on about 30%
 -- of the open tickets the provider holds at L2, a hierarchical one to
@@ -200,9 +201,8 @@ SELECT tenant_id, number, created_at, requester, slug, 'requester', 'created',
 
 INSERT INTO ticket_events (tenant_id, ticket_number, occurred_at, actor_sub, actor_org,
                            actor_role, kind, data)
-SELECT tenant_id, number, updated_at, technician, 'provider', 'technician', 'status_changed',
-       jsonb_build_object('from', 'new', 'to', status, 'side', side, 'tier', tier,
-                          'assignee', assignee)
+SELECT tenant_id, number, updated_at, technician, 'provider', 'technician', 'updated',
+       app.ticket_changes('provider', side, NULL, tier, NULL, assignee, 'new', status)
   FROM bench_tickets
  WHERE status <> 'new'
  ORDER BY tenant_id, number;
