@@ -143,7 +143,6 @@ msp_report_portfolio_start(msp_call_t *call, msp_step_t *first, msp_reply_t *rep
 {
     static const char *const known[] = { "period", "as_of", "sort", "format", NULL };
     static const char *const roles[] = { "lead", "account_manager", "admin", NULL };
-    static const char *const formats[] = { "json", "csv", NULL };
 
     const msp_principal_t *p = call->principal;
     if (!p->is_provider || !msp_in_list(p->role, roles)) {
@@ -161,20 +160,7 @@ msp_report_portfolio_start(msp_call_t *call, msp_step_t *first, msp_reply_t *rep
     msp_errors_t errs = { 0 };
     msp_args_t args;
     msp_args_parse(call, known, &args, &errs);
-    const char *period = msp_args_get(&args, "period"), *as_of = msp_args_get(&args, "as_of");
-    const char *format = msp_args_get(&args, "format");
-    const char *why;
-    if (period == NULL) {
-        msp_errors_add(&errs, "period", "is required: a day (2026-03-08), an ISO week "
-                       "(2026-W10), a month (2026-03), a quarter (2026-Q1) or a range of days "
-                       "(2026-03-01..2026-04-01)");
-    } else if (msp_period_parse(period, &st->period, &why) != 0) {
-        msp_errors_add(&errs, "period", "%s", why);
-    }
-    if (as_of != NULL && !msp_arg_is_rfc3339(as_of)) {
-        msp_errors_add(&errs, "as_of", "must be an RFC 3339 timestamp such as "
-                       "2026-04-01T00:00:00Z");
-    }
+    msp_report_check_args(call, &args, &st->period, &st->csv, &errs);
     st->sort = msp_args_get(&args, "sort");
     st->sort = st->sort ? st->sort : "tenant";
     if (!msp_in_list(st->sort[0] == '-' ? st->sort + 1 : st->sort, sort_keys)) {
@@ -182,17 +168,13 @@ msp_report_portfolio_start(msp_call_t *call, msp_step_t *first, msp_reply_t *rep
                        "resolution_attainment, reopen_rate...: see the README), with - "
                        "before it to sort descending");
     }
-    if (format != NULL && !msp_in_list(format, formats)) {
-        msp_errors_add(&errs, "format", "must be json or csv");
-    }
-    st->csv = msp_csv_wanted(call, format);
     if (msp_errors_any(&errs)) {
         return msp_reply_invalid(call, reply, 400, "Invalid report", &errs);
     }
 
     msp_stmt_t *s = &first->stmts[0];
     s->sql = &sql_portfolio_zones;
-    s->params[0] = as_of;
+    s->params[0] = msp_args_get(&args, "as_of");
     first->nstmts = 1;
     first->read_only = 1;
     first->then = zones_read;

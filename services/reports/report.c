@@ -529,6 +529,31 @@ is_cursor(const char *after)
     return *end == '\0' && end != n && number >= 1 && number < LLONG_MAX;
 }
 
+void
+msp_report_check_args(const msp_call_t *call, const msp_args_t *args, msp_period_t *period,
+                      int *csv, msp_errors_t *errs)
+{
+    static const char *const formats[] = { "json", "csv", NULL };
+    const char *text = msp_args_get(args, "period"), *as_of = msp_args_get(args, "as_of");
+    const char *format = msp_args_get(args, "format");
+    const char *why;
+    if (format != NULL && !msp_in_list(format, formats)) {
+        msp_errors_add(errs, "format", "must be json or csv");
+    }
+    *csv = msp_csv_wanted(call, format);
+    if (text == NULL) {
+        msp_errors_add(errs, "period", "is required: a day (2026-03-08), an ISO week "
+                       "(2026-W10), a month (2026-03), a quarter (2026-Q1) or a range of days "
+                       "(2026-03-01..2026-04-01)");
+    } else if (msp_period_parse(text, period, &why) != 0) {
+        msp_errors_add(errs, "period", "%s", why);
+    }
+    if (as_of != NULL && !msp_arg_is_rfc3339(as_of)) {
+        msp_errors_add(errs, "as_of", "must be an RFC 3339 timestamp such as "
+                       "2026-04-01T00:00:00Z");
+    }
+}
+
 /* Every report's two routes: the period, as_of, and for the tickets the
  * metric, the split filters and the page. */
 static msp_outcome_t
@@ -536,7 +561,6 @@ report_begin(msp_call_t *call, msp_step_t *first, msp_reply_t *reply,
              const report_kind_t *kind, int tickets)
 {
     static const char *const known[] = { "period", "as_of", "format", NULL };
-    static const char *const formats[] = { "json", "csv", NULL };
     const char *known_tickets[5 + REPORT_SPLITS + 3] = { "period", "as_of", "format", "metric" };
     size_t n = 4;
     for (int i = 0; kind->splits[i] != NULL; i++) {
@@ -582,24 +606,8 @@ report_begin(msp_call_t *call, msp_step_t *first, msp_reply_t *reply,
     } else {
         msp_args_parse(call, known, &figures_args, &errs);
     }
-    const char *period = msp_args_get(args, "period"), *as_of = msp_args_get(args, "as_of");
-    const char *format = msp_args_get(args, "format");
-    if (format != NULL && !msp_in_list(format, formats)) {
-        msp_errors_add(&errs, "format", "must be json or csv");
-    }
-    st->csv = msp_csv_wanted(call, format);
-    const char *why;
-    if (period == NULL) {
-        msp_errors_add(&errs, "period", "is required: a day (2026-03-08), an ISO week "
-                       "(2026-W10), a month (2026-03), a quarter (2026-Q1) or a range of days "
-                       "(2026-03-01..2026-04-01)");
-    } else if (msp_period_parse(period, &st->period, &why) != 0) {
-        msp_errors_add(&errs, "period", "%s", why);
-    }
-    if (as_of != NULL && !msp_arg_is_rfc3339(as_of)) {
-        msp_errors_add(&errs, "as_of", "must be an RFC 3339 timestamp such as "
-                       "2026-04-01T00:00:00Z");
-    }
+    msp_report_check_args(call, args, &st->period, &st->csv, &errs);
+    const char *as_of = msp_args_get(args, "as_of");
     if (msp_errors_any(&errs)) {
         return msp_reply_invalid(call, reply, 400, "Invalid report", &errs);
     }

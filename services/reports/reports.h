@@ -14,6 +14,8 @@
 
 #include "auth/principal.h"
 #include "call/call.h"
+#include "common/errors.h"
+#include "http/args.h"
 #include "reports/period.h"
 
 #include <jansson.h>
@@ -33,6 +35,12 @@
  */
 json_t *msp_report_periods(const msp_period_t *last, int n, const msp_tz_t *tz,
                            int64_t as_of_us);
+
+/* Checks the arguments every report takes: `period` (required; read into
+ * *period), `as_of` and `format` (*csv: whether the reply is CSV, from it
+ * or the Accept header); what is wrong goes to errs. */
+void msp_report_check_args(const msp_call_t *call, const msp_args_t *args, msp_period_t *period,
+                           int *csv, msp_errors_t *errs);
 
 /* Whether the principal, with its role in the tenant, may read its
  * reports. */

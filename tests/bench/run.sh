@@ -2,7 +2,7 @@
 # `make bench`: how fast the gateway answers, against floors measured in the
 # same run on the same machine, at 1,000 tenants.  A benchmark, not a test:
 # it measures and prints, and never fails because something was slow.
-# About 17 minutes on 2 cores (about 3 of them the SLA part).
+# About 30 minutes on 2 cores (about 3 of them the SLA part, 12 the reports).
 #
 #   tests/bench/run.sh BUILD_DIR        (make BUILD=DIR bench)
 #
