@@ -1002,6 +1002,43 @@ def test_comanagement_is_not_vacuous(tenants):
     assert body["acknowledgement_timeouts"]["count"] == 1
 
 
+def test_held_time_measured_before_tiers_were_kept_shows_as_unknown(tmp_path, as_user):
+    """A measurement stored before the clocks kept the provider's time by
+    tier has no split: the report puts that time under "unknown" rather
+    than under a tier, and the tiers still add up to the provider's."""
+    slug = f"reptier-{uuid.uuid4().hex[:6]}"
+    doc = tenant_doc(slug, "acme", timezone="America/New_York")
+    run_mspctl("tenant", "apply", write_tenant(tmp_path, doc), check=True)
+    zone = "America/New_York"
+    tickets = [("network", [(local(zone, 2026, 3, 2, 9, 0),
+                             ("created", "P3", "provider", "requester", None)),
+                            (local(zone, 2026, 3, 2, 10, 0), ("tier", None, "L1")),
+                            (local(zone, 2026, 3, 3, 10, 0), ("status", "new", "resolved"))])]
+    with psycopg.connect(env("MSP_DATABASE_URL")) as conn, conn.transaction():
+        set_principal(conn, "test.seed", "provider", "admin")
+        tid = conn.execute("SELECT tenant_id FROM tenants WHERE slug = %s", (slug,)).fetchone()[0]
+        load(conn, tid, slug, tickets)
+    run_mspctl("sla", "recompute", slug, check=True)
+    leader = as_user(f"cio.{slug}", slug, "it_leader")
+
+    def provider():
+        resp = leader.get(f"/v1/tenants/{slug}/reports/comanagement", params={"period": "2026-03"})
+        assert resp.status_code == 200, resp.text
+        return resp.json()["comanagement"]["held"]["sides"]["provider"]
+
+    before = provider()
+    assert before["tiers"]["L1"]["business_seconds"] > 0 and "unknown" not in before["tiers"]
+    with psycopg.connect(env("MSP_DATABASE_URL")) as conn, conn.transaction():
+        set_principal(conn, "test.seed", "provider", "admin")
+        conn.execute("UPDATE ticket_sla_facts SET sla = sla - 'held_provider_tier'"
+                     " WHERE tenant_id = %s", (tid,))
+    after = provider()
+    assert after["business_seconds"] == before["business_seconds"]
+    assert after["tiers"]["unknown"]["business_seconds"] == before["business_seconds"]
+    assert after["tiers"]["L1"]["business_seconds"] == 0
+    assert sum(t["business_seconds"] for t in after["tiers"].values()) == after["business_seconds"]
+
+
 # ---- trend ----------------------------------------------------------------
 
 def months_back(year, mon, n):
