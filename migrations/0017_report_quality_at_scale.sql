@@ -249,4 +249,3 @@ ALTER FUNCTION app.report_sla(uuid, timestamptz, timestamptz) SET work_mem = '32
 ALTER FUNCTION app.report_quality(uuid, timestamptz, timestamptz, timestamptz, timestamptz)
     SET work_mem = '32MB';
 ALTER FUNCTION app.report_comanagement(uuid, timestamptz, timestamptz) SET work_mem = '32MB';
-ALTER FUNCTION app.report_headline(uuid, json, timestamptz) SET work_mem = '32MB';

@@ -863,32 +863,48 @@ CREATE FUNCTION app.report_headline(p_tenant uuid, p_period json, p_as_of timest
     LANGUAGE sql STABLE
     SET work_mem TO '32MB'
     AS $$
+    WITH i AS (
+        SELECT to_timestamp((p_period->>'from')::bigint / 1e6) AS f,
+               to_timestamp((p_period->>'to')::bigint / 1e6) AS t
+    ), q AS (
+        SELECT count(*) FILTER (WHERE r.metric = 'created') AS created,
+               count(*) FILTER (WHERE r.metric = 'resolved') AS resolved,
+               count(*) FILTER (WHERE r.metric = 'first_contact') AS first_contact,
+               count(*) FILTER (WHERE r.metric = 'reopened') AS reopened,
+               count(*) FILTER (WHERE r.metric = 'recurring') AS recurring
+          FROM i, app.report_quality_rows(p_tenant, i.f, i.t, p_as_of) r
+    ), s AS MATERIALIZED (
+        SELECT r.clock, r.outcome, r.counted, r.stopped, r.elapsed
+          FROM i, app.report_sla_rows(p_tenant, i.f, i.t) r
+    ), a AS (
+        SELECT c.clock,
+               app.report_ratio(count(*) FILTER (WHERE s.counted AND s.outcome = 'met'),
+                                count(*) FILTER (WHERE s.counted
+                                                   AND s.outcome IN ('met', 'breached')))
+                   AS attainment
+          FROM (VALUES ('response'), ('resolution')) c (clock)
+          LEFT JOIN s ON s.clock = c.clock
+         GROUP BY c.clock
+    ), times AS (
+        SELECT app.report_spread(array_agg(s.elapsed)) AS spread
+          FROM s, i WHERE s.clock = 'resolution' AND s.stopped >= i.f
+    )
     SELECT json_build_object(
                'period', p_period->>'period', 'start', p_period->>'start',
                'end', p_period->>'end', 'complete', (p_period->>'complete')::boolean,
-               'created', (v.doc->>'created')::bigint,
-               'resolved', (v.doc->>'resolved')::bigint,
-               'net_change', (v.doc->>'net_change')::bigint,
-               'open_at_end', (b.doc->>'open_at_end')::bigint,
-               'response_attainment', (s.doc->'attainment'->'response'->>'attainment')::numeric,
+               'created', q.created, 'resolved', q.resolved,
+               'net_change', q.created - q.resolved,
+               'open_at_end', (SELECT count(*) FROM i, app.report_open_rows(p_tenant, i.t)),
+               'response_attainment',
+                   (SELECT a.attainment FROM a WHERE a.clock = 'response'),
                'resolution_attainment',
-                   (s.doc->'attainment'->'resolution'->>'attainment')::numeric,
-               'resolution_median_business_seconds',
-                   (s.doc->'times'->'resolution'->'business_seconds'->>'median')::bigint,
-               'resolution_p90_business_seconds',
-                   (s.doc->'times'->'resolution'->'business_seconds'->>'p90')::bigint,
-               'first_contact_resolution_rate',
-                   (q.doc->>'first_contact_resolution_rate')::numeric,
-               'reopen_rate', (q.doc->>'reopen_rate')::numeric,
-               'recurrence_rate', (q.doc->>'recurrence_rate')::numeric)
-      FROM (SELECT to_timestamp((p_period->>'from')::bigint / 1e6) AS f,
-                   to_timestamp((p_period->>'to')::bigint / 1e6) AS t,
-                   to_timestamp((p_period->>'before')::bigint / 1e6) AS b) i
-      CROSS JOIN LATERAL (SELECT app.report_volume(p_tenant, i.f, i.t)::jsonb AS doc) v
-      CROSS JOIN LATERAL (SELECT app.report_backlog(p_tenant, i.f, i.t)::jsonb AS doc) b
-      CROSS JOIN LATERAL (SELECT app.report_sla(p_tenant, i.f, i.t)::jsonb AS doc) s
-      CROSS JOIN LATERAL (SELECT app.report_quality(p_tenant, i.f, i.t, p_as_of, i.b)::jsonb
-                                     AS doc) q
+                   (SELECT a.attainment FROM a WHERE a.clock = 'resolution'),
+               'resolution_median_business_seconds', (times.spread->>'median')::bigint,
+               'resolution_p90_business_seconds', (times.spread->>'p90')::bigint,
+               'first_contact_resolution_rate', app.report_ratio(q.first_contact, q.resolved),
+               'reopen_rate', app.report_ratio(q.reopened, q.resolved),
+               'recurrence_rate', app.report_ratio(q.recurring, q.created))
+      FROM q, times
     $$;
 
 
