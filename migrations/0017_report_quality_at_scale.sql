@@ -163,13 +163,14 @@ CREATE OR REPLACE FUNCTION app.report_quality_rows(p_tenant uuid, p_from timesta
 
 -- Same rows as before (0011), from lighter intermediate rows: the events
 -- of the period are kept with the few fields the rows need, not their
--- whole data, so that a large client's month sorts in memory.
+-- whole data, so that a large client's month sorts in memory (with the
+-- work_mem its callers set: a function with settings of its own is
+-- planned anew at every call, which the portfolio makes per tenant).
 CREATE OR REPLACE FUNCTION app.report_volume_rows(p_tenant uuid, p_from timestamptz,
                                                   p_to timestamptz)
     RETURNS TABLE (metric text, ticket_number integer, at timestamptz, priority text,
                    category text, source text, first_side text)
     LANGUAGE sql STABLE
-    SET work_mem = '32MB'
     AS $$
     WITH ev AS MATERIALIZED (
         SELECT e.event_id, e.ticket_number, e.kind, e.occurred_at,
@@ -245,6 +246,7 @@ CREATE OR REPLACE FUNCTION app.report_open_rows(p_tenant uuid, p_at timestamptz)
 -- A large client's month sorts and aggregates a few hundred thousand rows:
 -- in memory rather than in temporary files (each report runs on one
 -- connection of the gateway's pool).
+ALTER FUNCTION app.report_volume(uuid, timestamptz, timestamptz) SET work_mem = '32MB';
 ALTER FUNCTION app.report_sla(uuid, timestamptz, timestamptz) SET work_mem = '32MB';
 ALTER FUNCTION app.report_quality(uuid, timestamptz, timestamptz, timestamptz, timestamptz)
     SET work_mem = '32MB';

@@ -1272,6 +1272,7 @@ CREATE FUNCTION app.report_trend(p_tenant uuid, p_periods json, p_as_of timestam
 
 CREATE FUNCTION app.report_volume(p_tenant uuid, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS json
     LANGUAGE sql STABLE
+    SET work_mem TO '32MB'
     AS $$
     WITH r AS MATERIALIZED (SELECT * FROM app.report_volume_rows(p_tenant, p_from, p_to)),
     n AS (SELECT count(*) FILTER (WHERE metric = 'created') AS created,
@@ -1309,7 +1310,6 @@ CREATE FUNCTION app.report_volume(p_tenant uuid, p_from timestamp with time zone
 
 CREATE FUNCTION app.report_volume_rows(p_tenant uuid, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(metric text, ticket_number integer, at timestamp with time zone, priority text, category text, source text, first_side text)
     LANGUAGE sql STABLE
-    SET work_mem TO '32MB'
     AS $$
     WITH ev AS MATERIALIZED (
         SELECT e.event_id, e.ticket_number, e.kind, e.occurred_at,
