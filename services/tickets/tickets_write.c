@@ -46,9 +46,9 @@ enum {
 static const msp_sql_t sql_ticket_create = {
     "ticket_create",
     "WITH t AS (SELECT * FROM tenants WHERE slug = $1),"
-    " k AS (INSERT INTO tickets (tenant_id, title, description, category, impact, urgency,"
-    "        priority, requester, side, " SLA_COLUMNS ")"
-    "       SELECT t.tenant_id, $2, $3, $4, $5, $6, $7, $8, $17, "
+    " k AS (INSERT INTO tickets (tenant_id, title, description, category, created_category,"
+    "        impact, urgency, priority, requester, side, " SLA_COLUMNS ")"
+    "       SELECT t.tenant_id, $2, $3, $4, $4, $5, $6, $7, $8, $17, "
     "        " SLA_VALUES(10, 11, 12, 13, 14, 15) " FROM t RETURNING *),"
     " a AS (INSERT INTO ticket_assets (tenant_id, ticket_number, asset_id)"
     "       SELECT k.tenant_id, k.number, unnest($9::bigint[]) FROM k),"
