@@ -2,15 +2,16 @@
 -- what its rows needed per ticket is now kept on write or read in one
 -- pass.
 --  - A ticket's category at creation is kept on the ticket
---    (tickets.created_category), as app.category_at_creation() defines it:
---    the creating event's category, or else the first recategorisation's
---    "from"; NULL means neither is recorded and the category now is it.
+--    (tickets.created_category), as 0014's app.category_at_creation()
+--    defined it: the creating event's category, or else the first
+--    recategorisation's "from"; NULL means neither is recorded and the
+--    category now is it.
 --  - Recurrence is found in one pass: the tickets created in the period
 --    and the recurrence window before it, grouped by requester and
 --    category (and by asset and category), each ticket's latest strictly
---    earlier one found by two window functions over one sort.  It was a look-back per
---    ticket, which grew with the square of a busy requester's tickets (a
---    monitoring client raising thousands a month).
+--    earlier one found by two window functions over one sort.  It was a
+--    look-back per ticket, which grew with the square of a busy
+--    requester's tickets (a monitoring client raising thousands a month).
 --  - A resolved ticket's events are read once for its one-touch and reopen
 --    tests, not three times.
 
@@ -42,13 +43,10 @@ CREATE TRIGGER ticket_events_created_category AFTER INSERT ON ticket_events
     FOR EACH ROW WHEN (NEW.kind IN ('created', 'updated') AND NEW.data ? 'category')
     EXECUTE FUNCTION app.track_created_category();
 
-CREATE OR REPLACE FUNCTION app.category_at_creation(p_tenant uuid, p_number integer)
-    RETURNS text
-    LANGUAGE sql STABLE
-    AS $$
-    SELECT coalesce(k.created_category, k.category) FROM public.tickets k
-     WHERE k.tenant_id = p_tenant AND k.number = p_number
-    $$;
+-- Read as coalesce(created_category, category) now; the function that
+-- looked it up in the history has no caller left (the rows below replace
+-- those of 0014 that used it).
+DROP FUNCTION app.category_at_creation(uuid, integer);
 
 -- The history so far.
 SELECT set_config('msp.all', 'on', true);

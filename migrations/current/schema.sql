@@ -84,18 +84,6 @@ $$;
 
 
 --
--- Name: category_at_creation(uuid, integer); Type: FUNCTION; Schema: app; Owner: -
---
-
-CREATE FUNCTION app.category_at_creation(p_tenant uuid, p_number integer) RETURNS text
-    LANGUAGE sql STABLE
-    AS $$
-    SELECT coalesce(k.created_category, k.category) FROM public.tickets k
-     WHERE k.tenant_id = p_tenant AND k.number = p_number
-    $$;
-
-
---
 -- Name: principal_org(); Type: FUNCTION; Schema: app; Owner: -
 --
 

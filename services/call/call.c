@@ -185,6 +185,15 @@ msp_reply_json(msp_call_t *call, msp_reply_t *reply, int status, const char *jso
     return MSP_REPLY;
 }
 
+char *
+msp_json_text(msp_call_t *call, const json_t *doc, size_t flags)
+{
+    char *text = doc ? json_dumps(doc, flags) : NULL;
+    char *copy = text ? msp_strndup(call, text, strlen(text)) : NULL;
+    free(text);
+    return copy;
+}
+
 msp_outcome_t
 msp_reply_doc(msp_call_t *call, msp_reply_t *reply, int status, json_t *doc)
 {

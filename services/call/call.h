@@ -136,6 +136,9 @@ void *msp_alloc(msp_call_t *call, size_t size);
 char *msp_strndup(msp_call_t *call, const char *s, size_t len);
 char *msp_printf(msp_call_t *call, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* doc as JSON text (json_dumps with flags) in the arena; NULL for a NULL
+ * doc.  doc stays the caller's. */
+char *msp_json_text(msp_call_t *call, const json_t *doc, size_t flags);
 void  msp_call_free(msp_call_t *call);
 /* Runs fn(arg) when the call is freed (last registered, first run).
  * -1 when out of memory (fn is not run). */

@@ -96,29 +96,30 @@ zones_read(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
     json_t *periods = json_object();
     size_t i;
     json_t *zone;
-    int early_start = 0;
+    int early_start = 0, unreadable = 0;
     json_array_foreach(zones, i, zone) {
         const msp_tz_t *tz = msp_tz_get(json_string_value(zone));
         json_t *run = tz ? msp_report_periods(&st->period, 1, tz, as_of) : NULL;
         json_t *one = json_array_get(run, 0);
-        if (json_integer_value(json_object_get(one, "from")) > as_of) {
-            early_start = 1;
-        }
+        unreadable |= tz == NULL;
+        early_start |= json_integer_value(json_object_get(one, "from")) > as_of;
         json_object_set(periods, json_string_value(zone), one);
         json_decref(run);
     }
     int complete = json_object_size(periods) == json_array_size(zones);
     json_decref(zones);
-    if (early_start) {
+    if (unreadable || early_start) {
         json_decref(periods);
+        if (unreadable) {
+            return msp_reply_problem(call, reply, 500, "internal", "Internal error",
+                                     "A tenant's time zone could not be read.", NULL);
+        }
         msp_errors_add(&errs, "period", "starts after as_of for some tenants: there is "
                        "nothing to report yet");
         return msp_reply_invalid(call, reply, 400, "Invalid report", &errs);
     }
-    char *text = complete ? json_dumps(periods, JSON_COMPACT) : NULL;
+    const char *arg = complete ? msp_json_text(call, periods, JSON_COMPACT) : NULL;
     json_decref(periods);
-    const char *arg = text ? msp_strndup(call, text, strlen(text)) : NULL;
-    free(text);
     const char *micros = msp_printf(call, "%lld", (long long) as_of);
     if (arg == NULL || micros == NULL || st->as_of == NULL) {
         return msp_reply_out_of_memory(reply);

@@ -231,8 +231,6 @@ typedef struct {
                                        asked for last: 1 but for the trend */
 } report_kind_t;
 
-/* The trend's periods. */
-#define TREND_PERIODS MSP_REPORT_MAX_PERIODS
 
 static const report_kind_t reports[] = {
     { "volume", &sql_report_volume, &sql_report_volume_tickets,
@@ -255,7 +253,7 @@ static const report_kind_t reports[] = {
         "handoffs_open_at_end", "escalations", "acknowledgement_timeouts", NULL },
       { "from", "to", "kind", "origin", NULL }, 0, 1 },
     /* no drill-down of its own: each period's figures have their report's */
-    { "trend", &sql_report_trend, NULL, { NULL }, { NULL }, 0, TREND_PERIODS },
+    { "trend", &sql_report_trend, NULL, { NULL }, { NULL }, 0, MSP_REPORT_MAX_PERIODS },
 };
 
 typedef struct {
@@ -348,9 +346,7 @@ report_item(msp_call_t *call, const char *json, size_t len)
         json_decref(view);
         json_object_del(item, "_sla");
     }
-    char *text = item ? json_dumps(item, JSON_COMPACT) : NULL;
-    char *out = text ? msp_strndup(call, text, strlen(text)) : NULL;
-    free(text);
+    char *out = msp_json_text(call, item, JSON_COMPACT);
     json_decref(item);
     return out;
 }
@@ -410,17 +406,6 @@ msp_report_periods(const msp_period_t *last, int n, const msp_tz_t *tz, int64_t 
     return run;
 }
 
-/* JSON in the arena, or NULL (and doc released either way). */
-static const char *
-arena_json(msp_call_t *call, json_t *doc)
-{
-    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-    const char *out = text ? msp_strndup(call, text, strlen(text)) : NULL;
-    free(text);
-    json_decref(doc);
-    return out;
-}
-
 static msp_outcome_t
 clock_read(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
            msp_reply_t *reply)
@@ -478,7 +463,8 @@ clock_read(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
         /* the report's own period becomes the whole run */
         st->start = json_integer_value(json_object_get(json_array_get(run, 0), "from"))
                     / 1000000;
-        s->params[1] = arena_json(call, run);
+        s->params[1] = msp_json_text(call, run, JSON_COMPACT);
+        json_decref(run);
         s->params[2] = as_of;
         if (s->params[1] == NULL) {
             return msp_reply_out_of_memory(reply);

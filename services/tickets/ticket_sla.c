@@ -160,14 +160,11 @@ time_param(msp_call_t *call, int64_t t)
     return t == MSP_NO_TIME ? NULL : msp_printf(call, "%lld", (long long) t);
 }
 
-/* json_dumps into the arena. */
+/* A document as a statement parameter. */
 static char *
 dump(msp_call_t *call, const json_t *doc)
 {
-    char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
-    char *copy = text ? msp_strndup(call, text, strlen(text)) : NULL;
-    free(text);
-    return copy;
+    return msp_json_text(call, doc, JSON_COMPACT | JSON_REAL_PRECISION(6));
 }
 
 int

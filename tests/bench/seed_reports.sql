@@ -87,9 +87,9 @@ SELECT b.tenant_id, b.config, b.sla_policy, m.month_start, m.month_end,
        LATERAL (SELECT random() AS r_at, random() AS r_priority, random() AS r_category,
                        random() AS r_requester, random() AS r_source, random() AS r_side,
                        random() AS r_tier, random() AS r_response, random() AS r_resolution,
-                       random() AS r_outcome, random() AS r_escalation, random() AS r_wait,
-                       m.month_start AS _m
-                  FROM generate_series(1, :per_month)) r;
+                       random() AS r_outcome, random() AS r_escalation, random() AS r_wait
+                  -- naming m makes the draws anew for each month
+                  FROM generate_series(1, :per_month) WHERE m.month_start IS NOT NULL) r;
 
 CREATE TEMP TABLE big_rows ON COMMIT DROP AS
 SELECT d.tenant_id, d.config, d.number, d.created_at, p.priority, x.category, x.requester,

@@ -1170,6 +1170,7 @@ def test_portfolio_is_for_leads_and_account_managers_of_the_tenants_they_see(ten
     ({}, "period"), ({"period": "2026-13"}, "period"), ({"period": "2026-03", "sort": "cost"},
                                                           "sort"),
     ({"period": "2026-03", "as_of": "2999-01-01T00:00:00Z"}, "as_of"),
+    ({"period": "2099-01"}, "period"),
     ({"period": "2026-03", "format": "xlsx"}, "format"), ({"period": "2026-03", "x": "1"}, "x"),
 ])
 def test_bad_portfolio_requests_are_400_problems(tenants, params, field):
