@@ -534,6 +534,76 @@ CREATE FUNCTION app.event_doc(e public.ticket_events) RETURNS json
 
 
 --
+-- Name: event_moves(text, jsonb); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.event_moves(p_kind text, p_data jsonb) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT p_kind <> 'created'
+           AND (p_kind LIKE 'escalat%' OR p_data ? 'side' OR p_data ? 'tier'
+                OR coalesce(p_data->'status'->>'from' IN ('resolved', 'closed')
+                            AND p_data->'status'->>'to' NOT IN ('resolved', 'closed'), false))
+    $$;
+
+
+--
+-- Name: event_replies(text, text, text); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.event_replies(p_kind text, p_visibility text, p_role text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT p_kind = 'comment' AND p_visibility = 'public'
+           AND p_role NOT IN ('requester', 'integration')
+    $$;
+
+
+--
+-- Name: fill_report_facts(uuid); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.fill_report_facts(p_tenant uuid) RETURNS void
+    LANGUAGE sql
+    AS $$
+    DELETE FROM public.ticket_status_changes
+     WHERE p_tenant IS NULL OR tenant_id = p_tenant;
+    DELETE FROM public.ticket_report_facts
+     WHERE p_tenant IS NULL OR tenant_id = p_tenant;
+    INSERT INTO public.ticket_status_changes
+           (tenant_id, ticket_number, event_id, occurred_at, from_status, to_status, priority)
+    SELECT e.tenant_id, e.ticket_number, e.event_id, e.occurred_at,
+           e.data->'status'->>'from', e.data->'status'->>'to',
+           app.priority_after(e.tenant_id, e.ticket_number, e.event_id)
+      FROM public.ticket_events e
+     WHERE (p_tenant IS NULL OR e.tenant_id = p_tenant)
+       AND e.kind <> 'created' AND e.data ? 'status';
+    INSERT INTO public.ticket_report_facts
+           (tenant_id, ticket_number, created_at, priority, category, source, side, proactive,
+            first_moved_at, first_reply_at, second_reply_at)
+    SELECT e.tenant_id, e.ticket_number,
+           min(e.occurred_at) FILTER (WHERE e.kind = 'created'),
+           min(e.data->>'priority') FILTER (WHERE e.kind = 'created'),
+           min(e.data->>'category') FILTER (WHERE e.kind = 'created'),
+           min(app.ticket_source(e.actor_org, e.actor_role)) FILTER (WHERE e.kind = 'created'),
+           min(e.data->>'side') FILTER (WHERE e.kind = 'created'),
+           bool_or(app.ticket_source(e.actor_org, e.actor_role) <> 'user'
+                   AND e.actor_sub = k.requester) FILTER (WHERE e.kind = 'created'),
+           min(e.occurred_at) FILTER (WHERE app.event_moves(e.kind, e.data)),
+           min(e.occurred_at) FILTER (WHERE app.event_replies(e.kind, e.visibility,
+                                                              e.actor_role)),
+           (array_agg(e.occurred_at ORDER BY e.occurred_at)
+                FILTER (WHERE app.event_replies(e.kind, e.visibility, e.actor_role)))[2]
+      FROM public.ticket_events e
+      JOIN public.tickets k ON k.tenant_id = e.tenant_id AND k.number = e.ticket_number
+     WHERE (p_tenant IS NULL OR e.tenant_id = p_tenant)
+       AND (e.kind IN ('created', 'comment') OR e.kind LIKE 'escalat%'
+            OR e.data ?| ARRAY['status', 'side', 'tier'])
+     GROUP BY e.tenant_id, e.ticket_number;
+    $$;
+
+
+--
 -- Name: json_merge(json, json); Type: FUNCTION; Schema: app; Owner: -
 --
 
@@ -600,6 +670,21 @@ CREATE FUNCTION app.principal_tenants() RETURNS TABLE(tenant_id uuid, role text,
     SELECT * FROM unnest(app.tenant_ids('read'),
                          nullif(current_setting('msp.roles', true), '')::text[],
                          nullif(current_setting('msp.tiers', true), '')::text[])
+    $$;
+
+
+--
+-- Name: priority_after(uuid, integer, bigint); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.priority_after(p_tenant uuid, p_number integer, p_event bigint) RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT coalesce(p.data->'priority'->>'to', p.data->>'priority')
+      FROM public.ticket_events p
+     WHERE p.tenant_id = p_tenant AND p.ticket_number = p_number
+       AND p.event_id <= p_event AND (p.kind = 'created' OR p.data ? 'priority')
+     ORDER BY p.event_id DESC LIMIT 1
     $$;
 
 
@@ -1021,36 +1106,23 @@ CREATE FUNCTION app.report_quality_rows(p_tenant uuid, p_from timestamp with tim
         SELECT * FROM app.report_volume_rows(p_tenant, p_from, p_to)
          WHERE metric IN ('created', 'resolved')
     ), resolved AS (
-        SELECT v.ticket_number, v.at, h.reopened,
-               -- one touch: never reopened, moved or escalated by as_of, at
-               -- most one public staff reply before the resolution
-               NOT h.moved AND h.replies <= 1 AS one_touch
-          FROM v,
-               LATERAL (SELECT
-                   -- a reopening after the resolution, as of p_as_of
-                   coalesce(bool_or(e.occurred_at >= v.at AND x.reopen), false) AS reopened,
-                   coalesce(bool_or(e.kind <> 'created'
-                                    AND (e.kind LIKE 'escalat%' OR e.data ? 'side'
-                                         OR e.data ? 'tier' OR x.reopen)), false) AS moved,
-                   count(*) FILTER (WHERE e.occurred_at <= v.at AND e.kind = 'comment'
-                                      AND e.visibility = 'public'
-                                      AND e.actor_role NOT IN ('requester', 'integration'))
-                       AS replies
-                  FROM public.ticket_events e,
-                       LATERAL (SELECT e.data->'status'->>'from' IN ('resolved', 'closed')
-                                       AND e.data->'status'->>'to' NOT IN ('resolved', 'closed')
-                                           AS reopen) x
-                 WHERE e.tenant_id = p_tenant AND e.ticket_number = v.ticket_number
-                   AND e.occurred_at < p_as_of) h
+        SELECT v.ticket_number, v.at,
+               EXISTS (SELECT FROM public.ticket_status_changes c
+                        WHERE c.tenant_id = p_tenant AND c.ticket_number = v.ticket_number
+                          AND c.occurred_at >= v.at AND c.occurred_at < p_as_of
+                          AND c.from_status IN ('resolved', 'closed')
+                          AND c.to_status NOT IN ('resolved', 'closed')) AS reopened,
+               NOT coalesce(f.first_moved_at < p_as_of, false)
+               AND NOT coalesce(f.second_reply_at <= v.at, false) AS one_touch
+          FROM v
+          LEFT JOIN public.ticket_report_facts f ON f.tenant_id = p_tenant
+                                                AND f.ticket_number = v.ticket_number
          WHERE v.metric = 'resolved'
     ), created AS (
-        SELECT v.ticket_number, v.at, v.category,
-               v.source <> 'user' AND e.actor_sub = k.requester AS proactive
+        SELECT v.ticket_number, v.at, v.category, coalesce(f.proactive, false) AS proactive
           FROM v
-          JOIN public.tickets k ON k.tenant_id = p_tenant AND k.number = v.ticket_number
-          LEFT JOIN LATERAL (SELECT c.actor_sub FROM public.ticket_events c
-                              WHERE c.tenant_id = p_tenant AND c.ticket_number = v.ticket_number
-                                AND c.kind = 'created' LIMIT 1) e ON true
+          JOIN public.ticket_report_facts f ON f.tenant_id = p_tenant
+                                           AND f.ticket_number = v.ticket_number
          WHERE v.metric = 'created'
     )
     SELECT 'resolved', ticket_number, at, NULL::text, NULL::integer FROM resolved
@@ -1131,7 +1203,10 @@ CREATE FUNCTION app.report_sla(p_tenant uuid, p_from timestamp with time zone, p
     LANGUAGE sql STABLE
     SET work_mem TO '32MB'
     AS $$
-    WITH r AS MATERIALIZED (SELECT * FROM app.report_sla_rows(p_tenant, p_from, p_to)),
+    WITH r AS MATERIALIZED (
+        SELECT r.clock, r.priority, r.outcome, r.counted, r.stopped, r.elapsed, r.created_at,
+               r.sla->>'config' AS config
+          FROM app.report_sla_rows(p_tenant, p_from, p_to) r),
     a AS (
         SELECT clock, priority,
                count(*) FILTER (WHERE outcome = 'met') AS met,
@@ -1175,7 +1250,7 @@ CREATE FUNCTION app.report_sla(p_tenant uuid, p_from timestamp with time zone, p
             FROM (VALUES ('resolution'), ('response')) n (clock)),
         'measured_under', (SELECT coalesce(json_agg(json_build_object('document', d, 'clocks', c)
                                                     ORDER BY d), '[]')
-                             FROM (SELECT sla->>'config' AS d, count(*) AS c FROM r GROUP BY 1) x))
+                             FROM (SELECT config AS d, count(*) AS c FROM r GROUP BY 1) x))
     $$;
 
 
@@ -1192,24 +1267,25 @@ CREATE FUNCTION app.report_sla_rows(p_tenant uuid, p_from timestamp with time zo
          WHERE s.tenant_id = p_tenant AND s.opened_at < p_to
            AND (s.closed_at IS NULL OR s.closed_at >= p_from)
     ), c AS (
-        SELECT k.ticket_number, f.priority, f.sla, n.clock,
-               (f.sla->n.clock->>'target')::bigint AS target,
-               (f.sla->n.clock->>'elapsed')::bigint AS elapsed,
-               to_timestamp((f.sla->n.clock->>'due')::bigint) AS due,
-               CASE WHEN to_timestamp((f.sla->n.clock->>'stopped_at')::bigint) < p_to
-                    THEN to_timestamp((f.sla->n.clock->>'stopped_at')::bigint) END AS stopped
+        SELECT k.ticket_number, f.priority, f.sla, n.clock, v.target, v.elapsed, v.due,
+               CASE WHEN v.stopped < p_to THEN v.stopped END AS stopped
           FROM k
           CROSS JOIN LATERAL (SELECT x.priority, x.sla FROM public.ticket_sla_facts x
                                WHERE x.tenant_id = p_tenant AND x.ticket_number = k.ticket_number
                                  AND x.valid_from < p_to
                                ORDER BY x.valid_from DESC LIMIT 1) f
           CROSS JOIN (VALUES ('response'), ('resolution')) n (clock)
+          CROSS JOIN LATERAL (SELECT (j.j->>'target')::bigint AS target,
+                                     (j.j->>'elapsed')::bigint AS elapsed,
+                                     to_timestamp((j.j->>'due')::bigint) AS due,
+                                     to_timestamp((j.j->>'stopped_at')::bigint) AS stopped
+                                FROM (SELECT f.sla->n.clock AS j) j OFFSET 0) v
     ), o AS (
         SELECT c.*,
                CASE WHEN c.stopped IS NOT NULL AND c.elapsed < c.target THEN 'met'
                     WHEN c.due < p_to THEN 'breached'
                     WHEN c.stopped IS NULL THEN 'running' END AS outcome
-          FROM c
+          FROM c OFFSET 0
     )
     SELECT o.ticket_number, o.clock, o.priority, o.outcome,
            CASE o.outcome WHEN 'met' THEN o.stopped WHEN 'breached' THEN o.due END,
@@ -1217,9 +1293,9 @@ CREATE FUNCTION app.report_sla_rows(p_tenant uuid, p_from timestamp with time zo
            CASE WHEN o.outcome = 'breached' AND o.stopped IS NOT NULL
                 THEN o.elapsed - o.target END,
            o.stopped, CASE WHEN o.stopped IS NOT NULL THEN o.elapsed END, d.counted,
-           k.created_at, o.sla
+           (SELECT k.created_at FROM public.tickets k
+             WHERE k.tenant_id = p_tenant AND k.number = o.ticket_number), o.sla
       FROM o
-      JOIN public.tickets k ON k.tenant_id = p_tenant AND k.number = o.ticket_number
       CROSS JOIN LATERAL (SELECT o.outcome = 'running'
                                  OR (o.outcome = 'met' AND o.stopped >= p_from)
                                  OR (o.outcome = 'breached' AND o.due >= p_from) AS counted) d
@@ -1299,47 +1375,37 @@ CREATE FUNCTION app.report_volume(p_tenant uuid, p_from timestamp with time zone
 CREATE FUNCTION app.report_volume_rows(p_tenant uuid, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(metric text, ticket_number integer, at timestamp with time zone, priority text, category text, source text, first_side text)
     LANGUAGE sql STABLE
     AS $$
-    WITH ev AS MATERIALIZED (
-        SELECT e.event_id, e.ticket_number, e.kind, e.occurred_at,
-               CASE WHEN e.kind = 'created' THEN e.data->>'priority' END AS priority,
-               CASE WHEN e.kind = 'created' THEN e.data->>'category' END AS category,
-               CASE WHEN e.kind = 'created' THEN e.data->>'side' END AS side,
-               CASE WHEN e.kind = 'created' THEN app.ticket_source(e.actor_org, e.actor_role)
-                    END AS source,
-               e.data->'status'->>'from' AS st_from, e.data->'status'->>'to' AS st_to
-          FROM public.ticket_events e
-         WHERE e.tenant_id = p_tenant AND (e.kind = 'created' OR e.data ? 'status')
-           AND e.occurred_at >= p_from AND e.occurred_at < p_to
-    ), moves AS (
-        SELECT DISTINCT ON (m.metric, ev.ticket_number)
-               m.metric, ev.ticket_number, ev.occurred_at, ev.event_id
-          FROM ev, LATERAL (VALUES
-                   (CASE WHEN ev.st_to = 'resolved'
-                           OR (ev.st_to = 'closed' AND ev.st_from NOT IN ('resolved', 'closed'))
-                         THEN 'resolved' END),
-                   (CASE WHEN ev.st_to = 'closed' THEN 'closed' END),
-                   (CASE WHEN ev.st_from IN ('resolved', 'closed')
-                          AND ev.st_to NOT IN ('resolved', 'closed')
-                         THEN 'reopened' END)) AS m(metric)
-         WHERE ev.kind <> 'created' AND m.metric IS NOT NULL
-         ORDER BY m.metric, ev.ticket_number, ev.event_id DESC
-    )
-    SELECT 'created', ev.ticket_number, ev.occurred_at, ev.priority,
-           coalesce(ev.category,
+    SELECT 'created', f.ticket_number, f.created_at, f.priority,
+           coalesce(f.category,
                     (SELECT coalesce(k.created_category, k.category) FROM public.tickets k
-                      WHERE k.tenant_id = p_tenant AND k.number = ev.ticket_number)),
-           ev.source, ev.side
-      FROM ev
-     WHERE ev.kind = 'created'
+                      WHERE k.tenant_id = p_tenant AND k.number = f.ticket_number)),
+           f.source, f.side
+      FROM public.ticket_report_facts f
+     WHERE f.tenant_id = p_tenant AND f.created_at >= p_from AND f.created_at < p_to
     UNION ALL
-    SELECT mv.metric, mv.ticket_number, mv.occurred_at,
-           (SELECT coalesce(p.data->'priority'->>'to', p.data->>'priority')
-              FROM public.ticket_events p
-             WHERE p.tenant_id = p_tenant AND p.ticket_number = mv.ticket_number
-               AND p.event_id <= mv.event_id AND (p.kind = 'created' OR p.data ? 'priority')
-             ORDER BY p.event_id DESC LIMIT 1),
-           NULL, NULL, NULL
-      FROM moves mv
+    (WITH c AS MATERIALIZED (
+        SELECT c.ticket_number, c.event_id, c.occurred_at, c.priority,
+               c.to_status = 'resolved'
+               OR (c.to_status = 'closed' AND c.from_status NOT IN ('resolved', 'closed'))
+                   AS resolves,
+               c.to_status = 'closed' AS closes,
+               c.from_status IN ('resolved', 'closed')
+               AND c.to_status NOT IN ('resolved', 'closed') AS reopens
+          FROM public.ticket_status_changes c
+         WHERE c.tenant_id = p_tenant AND c.occurred_at >= p_from AND c.occurred_at < p_to
+           AND (c.to_status IN ('resolved', 'closed') OR c.from_status IN ('resolved', 'closed'))
+    )
+    SELECT * FROM (SELECT DISTINCT ON (c.ticket_number) 'resolved', c.ticket_number,
+                          c.occurred_at, c.priority, NULL::text, NULL::text, NULL::text
+                     FROM c WHERE c.resolves ORDER BY c.ticket_number, c.event_id DESC) r
+    UNION ALL
+    SELECT * FROM (SELECT DISTINCT ON (c.ticket_number) 'closed', c.ticket_number,
+                          c.occurred_at, c.priority, NULL, NULL, NULL
+                     FROM c WHERE c.closes ORDER BY c.ticket_number, c.event_id DESC) k
+    UNION ALL
+    SELECT * FROM (SELECT DISTINCT ON (c.ticket_number) 'reopened', c.ticket_number,
+                          c.occurred_at, c.priority, NULL, NULL, NULL
+                     FROM c WHERE c.reopens ORDER BY c.ticket_number, c.event_id DESC) o)
     $$;
 
 
@@ -1778,6 +1844,64 @@ $$;
 
 
 --
+-- Name: track_report_facts(); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.track_report_facts() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public'
+    AS $$
+BEGIN
+    IF NEW.kind = 'created' THEN
+        INSERT INTO public.ticket_report_facts AS f
+               (tenant_id, ticket_number, created_at, priority, category, source, side,
+                proactive)
+        SELECT NEW.tenant_id, NEW.ticket_number, NEW.occurred_at, NEW.data->>'priority',
+               NEW.data->>'category', app.ticket_source(NEW.actor_org, NEW.actor_role),
+               NEW.data->>'side',
+               app.ticket_source(NEW.actor_org, NEW.actor_role) <> 'user'
+               AND NEW.actor_sub = k.requester
+          FROM public.tickets k
+         WHERE k.tenant_id = NEW.tenant_id AND k.number = NEW.ticket_number
+        ON CONFLICT (tenant_id, ticket_number) DO UPDATE
+           SET created_at = EXCLUDED.created_at, priority = EXCLUDED.priority,
+               category = EXCLUDED.category, source = EXCLUDED.source, side = EXCLUDED.side,
+               proactive = EXCLUDED.proactive;
+        RETURN NULL;
+    END IF;
+    IF NEW.data ? 'status' THEN
+        INSERT INTO public.ticket_status_changes
+               (tenant_id, ticket_number, event_id, occurred_at, from_status, to_status,
+                priority)
+        VALUES (NEW.tenant_id, NEW.ticket_number, NEW.event_id, NEW.occurred_at,
+                NEW.data->'status'->>'from', NEW.data->'status'->>'to',
+                app.priority_after(NEW.tenant_id, NEW.ticket_number, NEW.event_id));
+    END IF;
+    IF app.event_moves(NEW.kind, NEW.data) THEN
+        INSERT INTO public.ticket_report_facts AS f (tenant_id, ticket_number, first_moved_at)
+        VALUES (NEW.tenant_id, NEW.ticket_number, NEW.occurred_at)
+        ON CONFLICT (tenant_id, ticket_number) DO UPDATE
+           SET first_moved_at = EXCLUDED.first_moved_at
+         WHERE f.first_moved_at IS NULL OR f.first_moved_at > EXCLUDED.first_moved_at;
+    END IF;
+    IF app.event_replies(NEW.kind, NEW.visibility, NEW.actor_role) THEN
+        -- keep the two earliest (least() skips a NULL)
+        INSERT INTO public.ticket_report_facts AS f (tenant_id, ticket_number, first_reply_at)
+        VALUES (NEW.tenant_id, NEW.ticket_number, NEW.occurred_at)
+        ON CONFLICT (tenant_id, ticket_number) DO UPDATE
+           SET first_reply_at = least(f.first_reply_at, EXCLUDED.first_reply_at),
+               second_reply_at = CASE
+                   WHEN f.first_reply_at IS NULL THEN NULL
+                   WHEN EXCLUDED.first_reply_at < f.first_reply_at THEN f.first_reply_at
+                   ELSE least(f.second_reply_at, EXCLUDED.first_reply_at) END
+         WHERE f.second_reply_at IS NULL OR f.second_reply_at > EXCLUDED.first_reply_at;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+
+--
 -- Name: track_sla_facts(); Type: FUNCTION; Schema: app; Owner: -
 --
 
@@ -2000,6 +2124,27 @@ ALTER TABLE ONLY public.ticket_open_spans FORCE ROW LEVEL SECURITY;
 
 
 --
+-- Name: ticket_report_facts; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.ticket_report_facts (
+    tenant_id uuid NOT NULL,
+    ticket_number integer NOT NULL,
+    created_at timestamp with time zone,
+    priority text,
+    category text,
+    source text,
+    side text,
+    proactive boolean,
+    first_moved_at timestamp with time zone,
+    first_reply_at timestamp with time zone,
+    second_reply_at timestamp with time zone
+);
+
+ALTER TABLE ONLY public.ticket_report_facts FORCE ROW LEVEL SECURITY;
+
+
+--
 -- Name: ticket_sla_facts; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -2014,6 +2159,23 @@ CREATE TABLE public.ticket_sla_facts (
 );
 
 ALTER TABLE ONLY public.ticket_sla_facts FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: ticket_status_changes; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.ticket_status_changes (
+    tenant_id uuid NOT NULL,
+    ticket_number integer NOT NULL,
+    event_id bigint NOT NULL,
+    occurred_at timestamp with time zone NOT NULL,
+    from_status text,
+    to_status text,
+    priority text
+);
+
+ALTER TABLE ONLY public.ticket_status_changes FORCE ROW LEVEL SECURITY;
 
 
 --
@@ -2129,11 +2291,27 @@ ALTER TABLE ONLY public.ticket_open_spans
 
 
 --
+-- Name: ticket_report_facts ticket_report_facts_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.ticket_report_facts
+    ADD CONSTRAINT ticket_report_facts_pkey PRIMARY KEY (tenant_id, ticket_number);
+
+
+--
 -- Name: ticket_sla_facts ticket_sla_facts_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.ticket_sla_facts
     ADD CONSTRAINT ticket_sla_facts_pkey PRIMARY KEY (tenant_id, ticket_number, valid_from);
+
+
+--
+-- Name: ticket_status_changes ticket_status_changes_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.ticket_status_changes
+    ADD CONSTRAINT ticket_status_changes_pkey PRIMARY KEY (tenant_id, ticket_number, event_id);
 
 
 --
@@ -2240,6 +2418,20 @@ CREATE INDEX ticket_events_ticket ON public.ticket_events USING btree (tenant_id
 --
 
 CREATE INDEX ticket_open_spans_closed ON public.ticket_open_spans USING btree (tenant_id, closed_at);
+
+
+--
+-- Name: ticket_report_facts_created; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX ticket_report_facts_created ON public.ticket_report_facts USING btree (tenant_id, created_at);
+
+
+--
+-- Name: ticket_status_changes_at; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX ticket_status_changes_at ON public.ticket_status_changes USING btree (tenant_id, occurred_at) INCLUDE (ticket_number, event_id, from_status, to_status, priority);
 
 
 --
@@ -2352,6 +2544,13 @@ CREATE TRIGGER ticket_events_created_category AFTER INSERT ON public.ticket_even
 --
 
 CREATE TRIGGER ticket_events_open_spans AFTER INSERT ON public.ticket_events FOR EACH ROW WHEN (((new.kind = 'created'::text) OR (new.data ? 'status'::text))) EXECUTE FUNCTION app.track_open_spans();
+
+
+--
+-- Name: ticket_events ticket_events_report_facts; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER ticket_events_report_facts AFTER INSERT ON public.ticket_events FOR EACH ROW WHEN (((new.kind = ANY (ARRAY['created'::text, 'comment'::text])) OR (new.kind ~~ 'escalat%'::text) OR (new.data ?| ARRAY['status'::text, 'side'::text, 'tier'::text]))) EXECUTE FUNCTION app.track_report_facts();
 
 
 --
@@ -2471,11 +2670,27 @@ ALTER TABLE ONLY public.ticket_open_spans
 
 
 --
+-- Name: ticket_report_facts ticket_report_facts_tenant_id_ticket_number_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.ticket_report_facts
+    ADD CONSTRAINT ticket_report_facts_tenant_id_ticket_number_fkey FOREIGN KEY (tenant_id, ticket_number) REFERENCES public.tickets(tenant_id, number);
+
+
+--
 -- Name: ticket_sla_facts ticket_sla_facts_tenant_id_ticket_number_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.ticket_sla_facts
     ADD CONSTRAINT ticket_sla_facts_tenant_id_ticket_number_fkey FOREIGN KEY (tenant_id, ticket_number) REFERENCES public.tickets(tenant_id, number);
+
+
+--
+-- Name: ticket_status_changes ticket_status_changes_tenant_id_ticket_number_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.ticket_status_changes
+    ADD CONSTRAINT ticket_status_changes_tenant_id_ticket_number_fkey FOREIGN KEY (tenant_id, ticket_number) REFERENCES public.tickets(tenant_id, number);
 
 
 --
@@ -2670,12 +2885,30 @@ CREATE POLICY requester_own ON public.ticket_open_spans AS RESTRICTIVE FOR SELEC
 
 
 --
+-- Name: ticket_report_facts requester_own; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY requester_own ON public.ticket_report_facts AS RESTRICTIVE FOR SELECT USING (((NOT (tenant_id = ANY (( SELECT app.tenant_ids('own'::text) AS tenant_ids)::uuid[]))) OR (EXISTS ( SELECT
+   FROM public.tickets k
+  WHERE ((k.tenant_id = ticket_report_facts.tenant_id) AND (k.number = ticket_report_facts.ticket_number))))));
+
+
+--
 -- Name: ticket_sla_facts requester_own; Type: POLICY; Schema: public; Owner: -
 --
 
 CREATE POLICY requester_own ON public.ticket_sla_facts AS RESTRICTIVE FOR SELECT USING (((NOT (tenant_id = ANY (( SELECT app.tenant_ids('own'::text) AS tenant_ids)::uuid[]))) OR (EXISTS ( SELECT
    FROM public.tickets k
   WHERE ((k.tenant_id = ticket_sla_facts.tenant_id) AND (k.number = ticket_sla_facts.ticket_number))))));
+
+
+--
+-- Name: ticket_status_changes requester_own; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY requester_own ON public.ticket_status_changes AS RESTRICTIVE FOR SELECT USING (((NOT (tenant_id = ANY (( SELECT app.tenant_ids('own'::text) AS tenant_ids)::uuid[]))) OR (EXISTS ( SELECT
+   FROM public.tickets k
+  WHERE ((k.tenant_id = ticket_status_changes.tenant_id) AND (k.number = ticket_status_changes.ticket_number))))));
 
 
 --
@@ -2800,6 +3033,40 @@ CREATE POLICY ticket_open_spans_update ON public.ticket_open_spans FOR UPDATE US
 
 
 --
+-- Name: ticket_report_facts; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.ticket_report_facts ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: ticket_report_facts ticket_report_facts_delete; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY ticket_report_facts_delete ON public.ticket_report_facts FOR DELETE USING (( SELECT app.sees_all() AS sees_all));
+
+
+--
+-- Name: ticket_report_facts ticket_report_facts_insert; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY ticket_report_facts_insert ON public.ticket_report_facts FOR INSERT WITH CHECK ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('write'::text) AS tenant_ids)::uuid[]))));
+
+
+--
+-- Name: ticket_report_facts ticket_report_facts_read; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY ticket_report_facts_read ON public.ticket_report_facts FOR SELECT USING ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('read'::text) AS tenant_ids)::uuid[]))));
+
+
+--
+-- Name: ticket_report_facts ticket_report_facts_update; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY ticket_report_facts_update ON public.ticket_report_facts FOR UPDATE USING ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('write'::text) AS tenant_ids)::uuid[])))) WITH CHECK ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('write'::text) AS tenant_ids)::uuid[]))));
+
+
+--
 -- Name: ticket_sla_facts; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
@@ -2831,6 +3098,40 @@ CREATE POLICY ticket_sla_facts_read ON public.ticket_sla_facts FOR SELECT USING 
 --
 
 CREATE POLICY ticket_sla_facts_update ON public.ticket_sla_facts FOR UPDATE USING ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('write'::text) AS tenant_ids)::uuid[])))) WITH CHECK ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('write'::text) AS tenant_ids)::uuid[]))));
+
+
+--
+-- Name: ticket_status_changes; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.ticket_status_changes ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: ticket_status_changes ticket_status_changes_delete; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY ticket_status_changes_delete ON public.ticket_status_changes FOR DELETE USING (( SELECT app.sees_all() AS sees_all));
+
+
+--
+-- Name: ticket_status_changes ticket_status_changes_insert; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY ticket_status_changes_insert ON public.ticket_status_changes FOR INSERT WITH CHECK ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('write'::text) AS tenant_ids)::uuid[]))));
+
+
+--
+-- Name: ticket_status_changes ticket_status_changes_read; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY ticket_status_changes_read ON public.ticket_status_changes FOR SELECT USING ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('read'::text) AS tenant_ids)::uuid[]))));
+
+
+--
+-- Name: ticket_status_changes ticket_status_changes_update; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY ticket_status_changes_update ON public.ticket_status_changes FOR UPDATE USING ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('write'::text) AS tenant_ids)::uuid[])))) WITH CHECK ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('write'::text) AS tenant_ids)::uuid[]))));
 
 
 --
@@ -2983,6 +3284,13 @@ REVOKE ALL ON FUNCTION app.track_open_spans() FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION track_report_facts(); Type: ACL; Schema: app; Owner: -
+--
+
+REVOKE ALL ON FUNCTION app.track_report_facts() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION track_sla_facts(); Type: ACL; Schema: app; Owner: -
 --
 
@@ -3046,10 +3354,24 @@ GRANT SELECT ON TABLE public.ticket_open_spans TO msp_gateway;
 
 
 --
+-- Name: TABLE ticket_report_facts; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.ticket_report_facts TO msp_gateway;
+
+
+--
 -- Name: TABLE ticket_sla_facts; Type: ACL; Schema: public; Owner: -
 --
 
 GRANT SELECT ON TABLE public.ticket_sla_facts TO msp_gateway;
+
+
+--
+-- Name: TABLE ticket_status_changes; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.ticket_status_changes TO msp_gateway;
 
 
 --

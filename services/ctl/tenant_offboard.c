@@ -40,6 +40,8 @@ static const struct {
     { "ticket_assets", "ticket_number, asset_id" },
     { "ticket_open_spans", "ticket_number, opened_at" },
     { "ticket_sla_facts", "ticket_number, valid_from" },
+    { "ticket_status_changes", "ticket_number, event_id" },
+    { "ticket_report_facts", "ticket_number" },
     { "ticket_events", "event_id" },
     { "escalations", "escalation_id" },
     { "audit_log", "audit_id" },

@@ -146,7 +146,7 @@ def write_tenant(directory, doc, name=None):
 @pytest.fixture
 def two_tenants(db, tmp_path):
     """db with tenants 'alpha' (America/New_York) and 'beta' (Europe/Berlin),
-    each with a ticket, an event, an asset, a ticket-asset link and audit
+    each with a ticket, its events, an asset, a ticket-asset link and audit
     rows; a technician assigned to alpha only."""
     paths = [write_tenant(tmp_path, tenant_doc("alpha", "acme")),
              write_tenant(tmp_path, tenant_doc("beta", "globex"))]
@@ -161,8 +161,8 @@ def two_tenants(db, tmp_path):
 
 
 def seed_tenant(conn, slug, tickets=1):
-    """Adds tickets (each with an event, an asset link, an audit row and a
-    measurement of its clocks)."""
+    """Adds tickets (each with its creation and a change of status, an asset
+    link, an audit row and a measurement of its clocks)."""
     tid = conn.execute("SELECT tenant_id FROM tenants WHERE slug = %s", (slug,)).fetchone()[0]
     asset = conn.execute(
         "INSERT INTO assets (tenant_id, tag, name, kind) VALUES (%s, %s, 'Laptop', 'laptop')"
@@ -174,6 +174,10 @@ def seed_tenant(conn, slug, tickets=1):
             (tid, f"{slug} ticket {i}, with \"quotes\",\nand a newline")).fetchone()[0]
         conn.execute("INSERT INTO ticket_events (tenant_id, ticket_number, kind)"
                      " VALUES (%s, %s, 'created')", (tid, number))
+        conn.execute("INSERT INTO ticket_events (tenant_id, ticket_number, kind, data)"
+                     " VALUES (%s, %s, 'updated',"
+                     " '{\"status\": {\"from\": \"new\", \"to\": \"assigned\"}}')",
+                     (tid, number))
         conn.execute("INSERT INTO ticket_assets (tenant_id, ticket_number, asset_id)"
                      " VALUES (%s, %s, %s)", (tid, number, asset))
         conn.execute("INSERT INTO ticket_sla_facts (tenant_id, ticket_number, valid_from,"

@@ -1232,3 +1232,37 @@ def test_reports_and_drill_downs_come_as_csv(tenants):
     assert bad.status_code == 400
     assert bad.headers["Content-Type"] == "application/problem+json"
     assert bad.json()["errors"][0]["field"] == "format"
+
+
+def test_report_facts_kept_on_write_are_those_the_history_gives(tenants):
+    """The facts the trigger kept as each event was written (by the API and
+    by the scenario's histories, in the tests above) are those
+    app.fill_report_facts derives from the whole history at once, as the
+    migration and the benchmark's seed fill them."""
+    def facts(conn, tid):
+        return [conn.execute(
+            f"SELECT * FROM {table} WHERE tenant_id = %s ORDER BY 1, 2, 3",
+            (tid,)).fetchall()
+            for table in ("ticket_status_changes", "ticket_report_facts")]
+    for zone in ("America/New_York", "Australia/Sydney"):
+        with psycopg.connect(env("MSP_DATABASE_URL")) as conn, conn.transaction():
+            set_principal(conn, "test.seed", "provider", "admin")
+            tid = conn.execute("SELECT tenant_id FROM tenants WHERE slug = %s",
+                               (tenants[zone]["slug"],)).fetchone()[0]
+            # replies by staff written out of order, as an imported history
+            # could be: the trigger keeps the two earliest, as the fill does
+            for day in (20, 9, 14):
+                conn.execute(
+                    "INSERT INTO ticket_events (tenant_id, ticket_number, occurred_at,"
+                    " actor_role, kind, data) VALUES (%s, 1, %s, 'technician', 'comment',"
+                    " '{\"visibility\": \"public\"}')", (tid, dt.datetime(2026, 5, day,
+                                                                 tzinfo=dt.timezone.utc)))
+            kept = facts(conn, tid)
+            conn.execute("SELECT app.fill_report_facts(%s)", (tid,))
+            assert facts(conn, tid) == kept, zone
+            changes, per_ticket = kept
+            assert len(changes) >= 5 and len(per_ticket) >= 4
+            assert any(row[8] for row in per_ticket)          # a ticket moved
+            first = next(row for row in per_ticket if row[1] == 1)
+            assert first[9] < first[10]                       # its first two replies
+            conn.rollback()
