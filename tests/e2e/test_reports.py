@@ -1265,4 +1265,4 @@ def test_report_facts_kept_on_write_are_those_the_history_gives(tenants):
             assert any(row[8] for row in per_ticket)          # a ticket moved
             first = next(row for row in per_ticket if row[1] == 1)
             assert first[9] < first[10]                       # its first two replies
-            conn.rollback()
+            raise psycopg.Rollback()
