@@ -276,7 +276,7 @@ SQL
     [[ ! -e $dir.recompute.failed ]] || { cat "$dir.recompute.log" >&2; die "mspctl sla recompute failed"; }
     run_child psql -X -q -v ON_ERROR_STOP=1 "$url" -c "VACUUM (ANALYZE) tenants, assignments,
         ticket_counters, idempotency_keys, tickets, assets, ticket_assets, ticket_events,
-        escalations, audit_log"
+        ticket_status_changes, ticket_report_facts, escalations, audit_log"
 }
 
 # ---- 2. the data ---------------------------------------------------------
@@ -723,7 +723,8 @@ if [[ $report_tickets -gt 0 && $gateway_up -eq 1 ]]; then
         -v per_month="$report_tickets" -v months="$report_months" "$MSP_DATABASE_URL" \
         -f "$HERE/seed_reports.sql"
     run_child psql -X -q -v ON_ERROR_STOP=1 "$MSP_DATABASE_URL" -c "VACUUM (ANALYZE) tickets,
-        ticket_events, ticket_open_spans, ticket_sla_facts, escalations, ticket_assets"
+        ticket_events, ticket_open_spans, ticket_sla_facts, ticket_status_changes,
+        ticket_report_facts, escalations, ticket_assets"
     say "reports: seeded in $(elapsed "$t3"); measuring"
     rep_period=$(as_admin "$MSP_DATABASE_URL" <<SQL
 SELECT to_char(date_trunc('month', now() AT TIME ZONE timezone) - interval '1 month', 'YYYY-MM')
