@@ -2400,13 +2400,6 @@ CREATE UNIQUE INDEX ticket_events_sla_once ON public.ticket_events USING btree (
 
 
 --
--- Name: ticket_events_status_changes; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX ticket_events_status_changes ON public.ticket_events USING btree (tenant_id, occurred_at) WHERE ((kind = 'created'::text) OR (data ? 'status'::text));
-
-
---
 -- Name: ticket_events_ticket; Type: INDEX; Schema: public; Owner: -
 --
 
