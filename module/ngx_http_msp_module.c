@@ -10,6 +10,7 @@
  *         msp_connect_timeout 5s;
  *         msp_query_timeout 10s;     # also the statement_timeout
  *         msp_sla_sweep_interval 30s; # SLA warnings and breaches; 0: off
+ *         msp_report_settle_interval 60s; # settled report headlines; 0: off
  *         msp_sla_config_cache 256;  # tenants' SLA configurations kept
  *
  *         server {
@@ -20,7 +21,7 @@
  *     }
  *
  * The request's own flow (body, steps, reply) is ngx_http_msp_request.c;
- * the pool is ngx_http_msp_pool.c; the SLA sweep's timer is
+ * the pool is ngx_http_msp_pool.c; the sweeps' timers are
  * ngx_http_msp_sweep.c.
  */
 
@@ -114,6 +115,13 @@ static ngx_command_t  ngx_http_msp_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_msp_main_conf_t, sla_sweep_interval),
+      NULL },
+
+    { ngx_string("msp_report_settle_interval"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_msp_main_conf_t, report_settle_interval),
       NULL },
 
     { ngx_string("msp_sla_config_cache"),
@@ -414,6 +422,7 @@ ngx_http_msp_create_main_conf(ngx_conf_t *cf)
     conf->pool.connect_timeout = NGX_CONF_UNSET_MSEC;
     conf->pool.query_timeout = NGX_CONF_UNSET_MSEC;
     conf->sla_sweep_interval = NGX_CONF_UNSET_MSEC;
+    conf->report_settle_interval = NGX_CONF_UNSET_MSEC;
     conf->sla_config_cache = NGX_CONF_UNSET_UINT;
 
     return conf;
@@ -432,6 +441,7 @@ ngx_http_msp_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(mmcf->pool.connect_timeout, 5000);
     ngx_conf_init_msec_value(mmcf->pool.query_timeout, 10000);
     ngx_conf_init_msec_value(mmcf->sla_sweep_interval, 30000);
+    ngx_conf_init_msec_value(mmcf->report_settle_interval, 60000);
     ngx_conf_init_uint_value(mmcf->sla_config_cache, 256);
 
     if (mmcf->pool.connect_timeout == 0 || mmcf->pool.query_timeout == 0) {
@@ -663,7 +673,7 @@ ngx_http_msp_is_address(u_char *host, size_t len)
 }
 
 
-/* the worker's pool and its SLA sweep */
+/* the worker's pool and its sweeps */
 
 
 static ngx_int_t
@@ -691,7 +701,8 @@ ngx_http_msp_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
-    return ngx_http_msp_sweep_init(cycle, mmcf->sla_sweep_interval);
+    return ngx_http_msp_sweep_init(cycle, mmcf->sla_sweep_interval,
+                                   mmcf->report_settle_interval);
 }
 
 

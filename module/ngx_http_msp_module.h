@@ -3,7 +3,7 @@
  * ngx_http_msp_module.h - what the module's files share: the
  * configuration, the contract with the access-phase JWT check
  * (ngx_http_msp_auth_module), the request flow (ngx_http_msp_request.c),
- * the response writers (ngx_http_msp_reply.c) and the SLA sweep's timer
+ * the response writers (ngx_http_msp_reply.c) and the sweeps' timers
  * (ngx_http_msp_sweep.c).
  */
 
@@ -32,6 +32,7 @@ typedef struct {
     ngx_http_msp_pool_conf_t  pool;       /* msp_database, msp_pool_*,
                                              msp_*_timeout */
     ngx_msec_t                sla_sweep_interval;  /* 0: no sweep */
+    ngx_msec_t                report_settle_interval;  /* 0: no settling */
     ngx_uint_t                sla_config_cache;    /* tenants kept */
     ngx_uint_t                gateway;    /* some location has msp_gateway */
     ngx_str_t                 gateway_file;
@@ -75,12 +76,14 @@ ngx_int_t ngx_http_msp_request(ngx_http_request_t *r, msp_match_t *match,
 
 
 /*
- * Starts the worker's SLA breach sweep (services/sla/sla_sweep.h) on a timer,
- * after its pool: every "interval", the first time after a random part
- * of it; an interval of 0 starts nothing.  The exit lets a sweep under
- * way go, before the pool is closed.
+ * Starts the worker's sweeps (services/call/sweep.h) on timers, after its
+ * pool: the SLA breach sweep every "sla_interval" and the settling of
+ * report headlines every "settle_interval", each the first time after a
+ * random part of it; an interval of 0 starts nothing.  The exit lets a
+ * sweep under way go, before the pool is closed.
  */
-ngx_int_t ngx_http_msp_sweep_init(ngx_cycle_t *cycle, ngx_msec_t interval);
+ngx_int_t ngx_http_msp_sweep_init(ngx_cycle_t *cycle, ngx_msec_t sla_interval,
+    ngx_msec_t settle_interval);
 void ngx_http_msp_sweep_exit(ngx_cycle_t *cycle);
 
 

@@ -1,19 +1,20 @@
 /*
- * ngx_http_msp_sweep.c - the SLA breach sweep on a timer: every worker
- * runs app.sla_sweep() (services/sla/sla_sweep.h) on its own pool, as the
- * sweep's principal, every msp_sla_sweep_interval:
+ * ngx_http_msp_sweep.c - the sweeps on timers (services/call/sweep.h):
+ * the SLA breach sweep every msp_sla_sweep_interval, and the settling of
+ * report headlines every msp_report_settle_interval.  Every worker runs
+ * each sweep's statement on its own pool, as the sweep's principal:
  *
- *     timer ──> job: BEGIN; principal; sla_sweep($batch); COMMIT
+ *     timer ──> job: BEGIN; principal; sweep($batch); COMMIT
  *                 │
- *                 └── done: events written > 0 ──> again, soon
+ *                 └── done: work done > 0 ──> again, soon
  *                           otherwise (none, another sweeper, a failure)
  *                                               ──> again after the interval
  *
- * Workers and hosts need no coordination: the function lets one sweeper
- * in at a time (the others get -1 at once) and announces each warning
- * and breach once.  A worker's first sweep comes at a random instant of
- * the second half of its first interval: its pool has had time to
- * connect, and workers started together do not all ask at once.
+ * Workers and hosts need no coordination: each sweep's function lets one
+ * sweeper in at a time (the others get -1 at once) and does each piece of
+ * work once.  A worker's first sweep comes at a random instant of the
+ * second half of its first interval: its pool has had time to connect,
+ * and workers started together do not all ask at once.
  *
  * The timer is cancelable: it never holds up a graceful exit.  A sweep
  * under way does, for as long as its step may take, like a request.
@@ -21,14 +22,16 @@
 
 
 #include "ngx_http_msp_module.h"
+#include "reports/report_settle.h"
 #include "sla/sla_sweep.h"
 
 
-/* a sweep that wrote events runs again after this long */
+/* a sweep that did some work runs again after this long */
 #define NGX_HTTP_MSP_SWEEP_AGAIN  10
 
 
 typedef struct {
+    const msp_sweep_t        *sweep;
     ngx_event_t               timer;
     ngx_http_msp_job_t        job;
     msp_step_t                step;
@@ -39,6 +42,8 @@ typedef struct {
 } ngx_http_msp_sweep_t;
 
 
+static void ngx_http_msp_sweep_start_one(ngx_cycle_t *cycle,
+    ngx_http_msp_sweep_t *sw, const msp_sweep_t *sweep, ngx_msec_t interval);
 static void ngx_http_msp_sweep_start(ngx_event_t *ev);
 static void ngx_http_msp_sweep_done(ngx_event_t *ev);
 static ngx_int_t ngx_http_msp_sweep_result(ngx_http_msp_sweep_t *sw);
@@ -46,29 +51,41 @@ static void ngx_http_msp_sweep_schedule(ngx_http_msp_sweep_t *sw,
     ngx_msec_t delay);
 
 
-/* the worker's sweeper; its interval is 0 when it does not sweep */
-static ngx_http_msp_sweep_t  ngx_http_msp_sweep;
+/* the worker's sweepers; an interval is 0 when the worker does not run it */
+static ngx_http_msp_sweep_t  ngx_http_msp_sweeps[2];
 
 
 ngx_int_t
-ngx_http_msp_sweep_init(ngx_cycle_t *cycle, ngx_msec_t interval)
+ngx_http_msp_sweep_init(ngx_cycle_t *cycle, ngx_msec_t sla_interval,
+    ngx_msec_t settle_interval)
 {
-    ngx_http_msp_sweep_t  *sw;
+    ngx_http_msp_sweep_start_one(cycle, &ngx_http_msp_sweeps[0],
+                                 &msp_sla_sweep, sla_interval);
+    ngx_http_msp_sweep_start_one(cycle, &ngx_http_msp_sweeps[1],
+                                 &msp_report_settle, settle_interval);
 
-    sw = &ngx_http_msp_sweep;
+    return NGX_OK;
+}
 
+
+static void
+ngx_http_msp_sweep_start_one(ngx_cycle_t *cycle, ngx_http_msp_sweep_t *sw,
+    const msp_sweep_t *sweep, ngx_msec_t interval)
+{
     ngx_memzero(sw, sizeof(ngx_http_msp_sweep_t));
 
+    sw->sweep = sweep;
+
     if (interval == 0) {
-        return NGX_OK;
+        return;
     }
 
     sw->interval = interval;
     sw->log = cycle->log;
 
-    (void) ngx_sprintf(sw->batch, "%d%Z", MSP_SLA_SWEEP_BATCH);
+    (void) ngx_sprintf(sw->batch, "%d%Z", sweep->batch);
 
-    sw->step.stmts[0].sql = &msp_sql_sla_sweep;
+    sw->step.stmts[0].sql = sweep->sql;
     sw->step.stmts[0].params[0] = (const char *) sw->batch;
     sw->step.nstmts = 1;
     sw->step.last = 1;
@@ -85,8 +102,6 @@ ngx_http_msp_sweep_init(ngx_cycle_t *cycle, ngx_msec_t interval)
     ngx_http_msp_sweep_schedule(sw, interval / 2
                                     + (ngx_msec_t) ngx_random()
                                       % (interval - interval / 2));
-
-    return NGX_OK;
 }
 
 
@@ -98,24 +113,27 @@ ngx_http_msp_sweep_init(ngx_cycle_t *cycle, ngx_msec_t interval)
 void
 ngx_http_msp_sweep_exit(ngx_cycle_t *cycle)
 {
+    ngx_uint_t             i;
     ngx_http_msp_sweep_t  *sw;
 
-    sw = &ngx_http_msp_sweep;
+    for (i = 0; i < sizeof(ngx_http_msp_sweeps) / sizeof(ngx_http_msp_sweeps[0]); i++) {
+        sw = &ngx_http_msp_sweeps[i];
 
-    if (sw->interval == 0) {
-        return;
+        if (sw->interval == 0) {
+            continue;
+        }
+
+        if (sw->timer.timer_set) {
+            ngx_del_timer(&sw->timer);
+        }
+
+        if (sw->running) {
+            sw->running = 0;
+            ngx_http_msp_pool_finish(&sw->job);
+        }
+
+        sw->interval = 0;
     }
-
-    if (sw->timer.timer_set) {
-        ngx_del_timer(&sw->timer);
-    }
-
-    if (sw->running) {
-        sw->running = 0;
-        ngx_http_msp_pool_finish(&sw->job);
-    }
-
-    sw->interval = 0;
 }
 
 
@@ -139,7 +157,7 @@ ngx_http_msp_sweep_start(ngx_event_t *ev)
     ngx_memzero(job, sizeof(ngx_http_msp_job_t));
 
     job->step = &sw->step;
-    job->principal = &msp_sla_sweeper;
+    job->principal = sw->sweep->principal;
 
     job->done.handler = ngx_http_msp_sweep_done;
     job->done.data = sw;
@@ -155,18 +173,20 @@ ngx_http_msp_sweep_start(ngx_event_t *ev)
 
     case NGX_BUSY:
         ngx_log_error(NGX_LOG_INFO, sw->log, 0,
-                      "msp sla sweep: skipped, the database wait queue "
-                      "is full");
+                      "msp %s: skipped, the database wait queue is full",
+                      sw->sweep->name);
         break;
 
     case NGX_DECLINED:
         ngx_log_error(NGX_LOG_INFO, sw->log, 0,
-                      "msp sla sweep: skipped, the database is unavailable");
+                      "msp %s: skipped, the database is unavailable",
+                      sw->sweep->name);
         break;
 
     default:
         ngx_log_error(NGX_LOG_ALERT, sw->log, 0,
-                      "msp sla sweep: this worker has no database pool");
+                      "msp %s: this worker has no database pool",
+                      sw->sweep->name);
         ngx_http_msp_pool_finish(job);
         return;
     }
@@ -196,12 +216,12 @@ ngx_http_msp_sweep_done(ngx_event_t *ev)
 
     if (n > 0) {
         ngx_log_error(NGX_LOG_INFO, sw->log, 0,
-                      "msp sla sweep: %i events", n);
+                      "msp %s: %i done", sw->sweep->name, n);
     }
 
     /*
-     * events written: there may be more due than one batch held; none,
-     * another sweeper at work, or a failure: the next interval
+     * work done: there may be more than one batch held; none, another
+     * sweeper at work, or a failure: the next interval
      */
 
     ngx_http_msp_sweep_schedule(sw, n > 0 ? NGX_HTTP_MSP_SWEEP_AGAIN
@@ -210,8 +230,8 @@ ngx_http_msp_sweep_done(ngx_event_t *ev)
 
 
 /*
- * The events the sweep wrote; 0 when there were none, when another
- * sweeper held the lock, or when the sweep failed (which is logged).
+ * The work the sweep did; 0 when there was none, when another sweeper
+ * held the lock, or when the sweep failed (which is logged).
  */
 
 static ngx_int_t
@@ -227,12 +247,12 @@ ngx_http_msp_sweep_result(ngx_http_msp_sweep_t *sw)
 
     case NGX_HTTP_MSP_JOB_FAILED:
         ngx_log_error(NGX_LOG_ERR, sw->log, 0,
-                      "msp sla sweep: the database is unavailable");
+                      "msp %s: the database is unavailable", sw->sweep->name);
         return 0;
 
     case NGX_HTTP_MSP_JOB_TIMEDOUT:
         ngx_log_error(NGX_LOG_ERR, sw->log, NGX_ETIMEDOUT,
-                      "msp sla sweep timed out");
+                      "msp %s timed out", sw->sweep->name);
         return 0;
 
     default: /* NGX_HTTP_MSP_JOB_DONE */
@@ -241,29 +261,29 @@ ngx_http_msp_sweep_result(ngx_http_msp_sweep_t *sw)
 
     if (job->setup_failed) {
         ngx_log_error(NGX_LOG_ERR, sw->log, 0,
-                      "msp sla sweep: could not begin the transaction");
+                      "msp %s: could not begin the transaction", sw->sweep->name);
         return 0;
     }
 
-    /* what the result means is the service's (services/sla/sla_sweep.h) */
+    /* what the result means is the service's (services/call/sweep.h) */
 
-    n = msp_sla_sweep_events(job->nres == 1 ? job->res[0] : NULL,
-                             why, sizeof(why));
+    n = msp_sweep_count(job->nres == 1 ? job->res[0] : NULL, why, sizeof(why));
 
-    if (n == MSP_SLA_SWEEP_FAILED) {
-        ngx_log_error(NGX_LOG_ERR, sw->log, 0, "msp sla sweep failed: %s", why);
+    if (n == MSP_SWEEP_FAILED) {
+        ngx_log_error(NGX_LOG_ERR, sw->log, 0, "msp %s failed: %s",
+                      sw->sweep->name, why);
         return 0;
     }
 
     if (!job->committed) {
         ngx_log_error(NGX_LOG_ERR, sw->log, 0,
-                      "msp sla sweep: the transaction did not commit");
+                      "msp %s: the transaction did not commit", sw->sweep->name);
         return 0;
     }
 
-    if (n == MSP_SLA_SWEEP_BUSY) {
-        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, sw->log, 0,
-                       "msp sla sweep: another sweeper is at work");
+    if (n == MSP_SWEEP_BUSY) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, sw->log, 0,
+                       "msp %s: another sweeper is at work", sw->sweep->name);
         return 0;
     }
 

@@ -934,21 +934,46 @@ CREATE FUNCTION app.report_comanagement_rows(p_tenant uuid, p_from timestamp wit
 
 CREATE FUNCTION app.report_headline(p_tenant uuid, p_period json, p_as_of timestamp with time zone) RETURNS json
     LANGUAGE sql STABLE
-    SET work_mem TO '32MB'
     AS $$
     WITH i AS (
         SELECT to_timestamp((p_period->>'from')::bigint / 1e6) AS f,
-               to_timestamp((p_period->>'to')::bigint / 1e6) AS t
-    ), q AS (
+               to_timestamp((p_period->>'to')::bigint / 1e6) AS t,
+               (p_period->>'complete')::boolean AS complete
+    )
+    SELECT app.json_merge(
+               json_build_object('period', p_period->>'period', 'start', p_period->>'start',
+                                 'end', p_period->>'end', 'complete', i.complete),
+               coalesce((SELECT h.figures
+                           FROM public.report_headlines h, app.report_windows(p_tenant) w
+                          WHERE i.complete AND h.tenant_id = p_tenant
+                            AND h.from_at = i.f AND h.to_at = i.t
+                            AND h.recurrence_days = w.recurrence_days
+                            AND h.reopen_days = w.reopen_days
+                            AND p_as_of >= i.t + make_interval(days => w.reopen_days)),
+                        app.report_headline_figures(p_tenant, i.f, i.t, p_as_of)))
+      FROM i
+    $$;
+
+
+--
+-- Name: report_headline_figures(uuid, timestamp with time zone, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.report_headline_figures(p_tenant uuid, p_from timestamp with time zone, p_to timestamp with time zone, p_as_of timestamp with time zone) RETURNS json
+    LANGUAGE sql STABLE
+    SET work_mem TO '32MB'
+    AS $$
+    WITH q AS (
         SELECT count(*) FILTER (WHERE r.metric = 'created') AS created,
                count(*) FILTER (WHERE r.metric = 'resolved') AS resolved,
                count(*) FILTER (WHERE r.metric = 'first_contact') AS first_contact,
                count(*) FILTER (WHERE r.metric = 'reopened') AS reopened,
                count(*) FILTER (WHERE r.metric = 'recurring') AS recurring
-          FROM i, app.report_quality_rows(p_tenant, i.f, i.t, p_as_of) r
+          FROM app.report_quality_rows(p_tenant, p_from, p_to, p_as_of) r
+         WHERE r.metric IN ('created', 'resolved', 'first_contact', 'reopened', 'recurring')
     ), s AS MATERIALIZED (
         SELECT r.clock, r.outcome, r.counted, r.stopped, r.elapsed
-          FROM i, app.report_sla_rows(p_tenant, i.f, i.t) r
+          FROM app.report_sla_rows(p_tenant, p_from, p_to) r
     ), a AS (
         SELECT c.clock,
                app.report_ratio(count(*) FILTER (WHERE s.counted AND s.outcome = 'met'),
@@ -960,14 +985,14 @@ CREATE FUNCTION app.report_headline(p_tenant uuid, p_period json, p_as_of timest
          GROUP BY c.clock
     ), times AS (
         SELECT app.report_spread(array_agg(s.elapsed)) AS spread
-          FROM s, i WHERE s.clock = 'resolution' AND s.stopped >= i.f
+          FROM s WHERE s.clock = 'resolution' AND s.stopped >= p_from
     )
     SELECT json_build_object(
-               'period', p_period->>'period', 'start', p_period->>'start',
-               'end', p_period->>'end', 'complete', (p_period->>'complete')::boolean,
                'created', q.created, 'resolved', q.resolved,
                'net_change', q.created - q.resolved,
-               'open_at_end', (SELECT count(*) FROM i, app.report_open_rows(p_tenant, i.t)),
+               'open_at_end', (SELECT count(*) FROM public.ticket_open_spans o
+                                WHERE o.tenant_id = p_tenant AND o.opened_at < p_to
+                                  AND (o.closed_at IS NULL OR o.closed_at >= p_to)),
                'response_attainment',
                    (SELECT a.attainment FROM a WHERE a.clock = 'response'),
                'resolution_attainment',
@@ -1076,11 +1101,11 @@ CREATE FUNCTION app.report_quality(p_tenant uuid, p_from timestamp with time zon
         'first_contact_resolution_rate', app.report_ratio(n.first_contact, n.resolved),
         'reopened_after_resolution', n.reopened,
         'reopen_rate', app.report_ratio(n.reopened, n.resolved),
+        'reopen_days', w.reopen_days,
         'created', n.created,
         'recurring', n.recurring,
         'recurrence_rate', app.report_ratio(n.recurring, n.created),
-        'recurrence_days', (SELECT coalesce((t.reporting->>'recurrence_days')::integer, 30)
-                              FROM public.tenants t WHERE t.tenant_id = p_tenant),
+        'recurrence_days', w.recurrence_days,
         'proactive', n.proactive,
         'reactive', n.reactive,
         'proactive_share', app.report_ratio(n.proactive, n.created),
@@ -1091,7 +1116,7 @@ CREATE FUNCTION app.report_quality(p_tenant uuid, p_from timestamp with time zon
                      ORDER BY a.c DESC, a.category), '[]')
               FROM (SELECT * FROM now_by ORDER BY c DESC, category LIMIT 10) a
               LEFT JOIN before_by b USING (category)))
-      FROM n
+      FROM n, app.report_windows(p_tenant) w
     $$;
 
 
@@ -1102,19 +1127,24 @@ CREATE FUNCTION app.report_quality(p_tenant uuid, p_from timestamp with time zon
 CREATE FUNCTION app.report_quality_rows(p_tenant uuid, p_from timestamp with time zone, p_to timestamp with time zone, p_as_of timestamp with time zone) RETURNS TABLE(metric text, ticket_number integer, at timestamp with time zone, category text, earlier integer)
     LANGUAGE sql STABLE
     AS $$
-    WITH v AS MATERIALIZED (
+    WITH w AS (
+        SELECT make_interval(days => w.reopen_days) AS reopen
+          FROM app.report_windows(p_tenant) w
+    ), v AS MATERIALIZED (
         SELECT * FROM app.report_volume_rows(p_tenant, p_from, p_to)
          WHERE metric IN ('created', 'resolved')
     ), resolved AS (
         SELECT v.ticket_number, v.at,
                EXISTS (SELECT FROM public.ticket_status_changes c
                         WHERE c.tenant_id = p_tenant AND c.ticket_number = v.ticket_number
-                          AND c.occurred_at >= v.at AND c.occurred_at < p_as_of
+                          AND c.occurred_at >= v.at
+                          AND c.occurred_at < least(v.at + w.reopen, p_as_of)
                           AND c.from_status IN ('resolved', 'closed')
                           AND c.to_status NOT IN ('resolved', 'closed')) AS reopened,
-               NOT coalesce(f.first_moved_at < p_as_of, false)
+               NOT coalesce(f.first_moved_at < v.at, false)
                AND NOT coalesce(f.second_reply_at <= v.at, false) AS one_touch
           FROM v
+          CROSS JOIN w
           LEFT JOIN public.ticket_report_facts f ON f.tenant_id = p_tenant
                                                 AND f.ticket_number = v.ticket_number
          WHERE v.metric = 'resolved'
@@ -1126,7 +1156,8 @@ CREATE FUNCTION app.report_quality_rows(p_tenant uuid, p_from timestamp with tim
          WHERE v.metric = 'created'
     )
     SELECT 'resolved', ticket_number, at, NULL::text, NULL::integer FROM resolved
-    UNION ALL SELECT 'first_contact', ticket_number, at, NULL, NULL FROM resolved WHERE one_touch
+    UNION ALL SELECT 'first_contact', ticket_number, at, NULL, NULL FROM resolved
+                WHERE one_touch AND NOT reopened
     UNION ALL SELECT 'reopened', ticket_number, at, NULL, NULL FROM resolved WHERE reopened
     UNION ALL SELECT 'created', ticket_number, at, category, NULL FROM created
     UNION ALL SELECT CASE WHEN proactive THEN 'proactive' ELSE 'reactive' END,
@@ -1331,6 +1362,34 @@ CREATE FUNCTION app.report_trend(p_tenant uuid, p_periods json, p_as_of timestam
 
 
 --
+-- Name: report_unsettled(timestamp with time zone, uuid); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.report_unsettled(p_now timestamp with time zone, p_tenant uuid) RETURNS TABLE(tenant_id uuid, from_at timestamp with time zone, to_at timestamp with time zone, recurrence_days integer, reopen_days integer)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT t.tenant_id, p.f, p.t, w.recurrence_days, w.reopen_days
+      FROM public.tenants t
+     CROSS JOIN LATERAL app.report_windows(t.tenant_id) w
+     CROSS JOIN (VALUES ('week', interval '1 week'), ('month', interval '1 month'),
+                        ('quarter', interval '3 months')) k (kind, step)
+     CROSS JOIN LATERAL (
+         -- the start of the period still open at p_now minus the window
+         SELECT date_trunc(k.kind, (p_now - make_interval(days => w.reopen_days))
+                                   AT TIME ZONE t.timezone) AS unsettled) u
+     CROSS JOIN LATERAL generate_series(1, 12) n
+     CROSS JOIN LATERAL (
+         SELECT (u.unsettled - n * k.step) AT TIME ZONE t.timezone AS f,
+                (u.unsettled - (n - 1) * k.step) AT TIME ZONE t.timezone AS t) p
+     WHERE (p_tenant IS NULL OR t.tenant_id = p_tenant)
+       AND NOT EXISTS (SELECT FROM public.report_headlines h
+                        WHERE h.tenant_id = t.tenant_id AND h.from_at = p.f AND h.to_at = p.t
+                          AND h.recurrence_days = w.recurrence_days
+                          AND h.reopen_days = w.reopen_days)
+    $$;
+
+
+--
 -- Name: report_volume(uuid, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: -
 --
 
@@ -1406,6 +1465,19 @@ CREATE FUNCTION app.report_volume_rows(p_tenant uuid, p_from timestamp with time
     SELECT * FROM (SELECT DISTINCT ON (c.ticket_number) 'reopened', c.ticket_number,
                           c.occurred_at, c.priority, NULL, NULL, NULL
                      FROM c WHERE c.reopens ORDER BY c.ticket_number, c.event_id DESC) o)
+    $$;
+
+
+--
+-- Name: report_windows(uuid); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.report_windows(p_tenant uuid) RETURNS TABLE(recurrence_days integer, reopen_days integer)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT coalesce((t.reporting->>'recurrence_days')::integer, 30),
+           coalesce((t.reporting->>'reopen_days')::integer, 7)
+      FROM public.tenants t WHERE t.tenant_id = p_tenant
     $$;
 
 
@@ -1526,6 +1598,39 @@ BEGIN
             set_config('msp.tenants_own', v_own::text, true),
             set_config('msp.tenants_write', v_write::text, true),
             set_config('msp.tenants_work', v_work::text, true);
+END
+$$;
+
+
+--
+-- Name: settle_report_headlines(integer, uuid); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.settle_report_headlines(p_limit integer, p_tenant uuid DEFAULT NULL::uuid) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_stored integer := 0;
+    r record;
+BEGIN
+    IF NOT pg_try_advisory_xact_lock(hashtext('msp.settle_report_headlines')) THEN
+        RETURN -1;
+    END IF;
+    FOR r IN SELECT * FROM app.report_unsettled(now(), p_tenant) ORDER BY random()
+              LIMIT p_limit LOOP
+        INSERT INTO public.report_headlines AS h
+               (tenant_id, from_at, to_at, recurrence_days, reopen_days, figures, settled_at)
+        VALUES (r.tenant_id, r.from_at, r.to_at, r.recurrence_days, r.reopen_days,
+                app.report_headline_figures(r.tenant_id, r.from_at, r.to_at,
+                                            r.to_at + make_interval(days => r.reopen_days)),
+                now())
+        ON CONFLICT (tenant_id, from_at, to_at) DO UPDATE
+           SET recurrence_days = EXCLUDED.recurrence_days,
+               reopen_days = EXCLUDED.reopen_days, figures = EXCLUDED.figures,
+               settled_at = EXCLUDED.settled_at;
+        v_stored := v_stored + 1;
+    END LOOP;
+    RETURN v_stored;
 END
 $$;
 
@@ -2072,6 +2177,23 @@ ALTER TABLE ONLY public.idempotency_keys FORCE ROW LEVEL SECURITY;
 
 
 --
+-- Name: report_headlines; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.report_headlines (
+    tenant_id uuid NOT NULL,
+    from_at timestamp with time zone NOT NULL,
+    to_at timestamp with time zone NOT NULL,
+    recurrence_days integer NOT NULL,
+    reopen_days integer NOT NULL,
+    figures json NOT NULL,
+    settled_at timestamp with time zone NOT NULL
+);
+
+ALTER TABLE ONLY public.report_headlines FORCE ROW LEVEL SECURITY;
+
+
+--
 -- Name: schema_migrations; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -2224,6 +2346,14 @@ ALTER TABLE ONLY public.escalations
 
 ALTER TABLE ONLY public.idempotency_keys
     ADD CONSTRAINT idempotency_keys_pkey PRIMARY KEY (tenant_id, subject, key);
+
+
+--
+-- Name: report_headlines report_headlines_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.report_headlines
+    ADD CONSTRAINT report_headlines_pkey PRIMARY KEY (tenant_id, from_at, to_at);
 
 
 --
@@ -2623,6 +2753,14 @@ ALTER TABLE ONLY public.idempotency_keys
 
 
 --
+-- Name: report_headlines report_headlines_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.report_headlines
+    ADD CONSTRAINT report_headlines_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(tenant_id) ON DELETE CASCADE;
+
+
+--
 -- Name: ticket_assets ticket_assets_tenant_id_asset_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -2848,6 +2986,33 @@ CREATE POLICY own_keys_insert ON public.idempotency_keys FOR INSERT WITH CHECK (
 --
 
 CREATE POLICY own_keys_update ON public.idempotency_keys FOR UPDATE USING (((tenant_id = ANY (( SELECT app.tenant_ids('write'::text) AS tenant_ids)::uuid[])) AND (subject = ( SELECT app.principal_sub() AS principal_sub)))) WITH CHECK (((tenant_id = ANY (( SELECT app.tenant_ids('write'::text) AS tenant_ids)::uuid[])) AND (subject = ( SELECT app.principal_sub() AS principal_sub))));
+
+
+--
+-- Name: report_headlines; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.report_headlines ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: report_headlines report_headlines_read; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY report_headlines_read ON public.report_headlines FOR SELECT USING ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('read'::text) AS tenant_ids)::uuid[]))));
+
+
+--
+-- Name: report_headlines report_headlines_write; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY report_headlines_write ON public.report_headlines USING (( SELECT app.sees_all() AS sees_all)) WITH CHECK (( SELECT app.sees_all() AS sees_all));
+
+
+--
+-- Name: report_headlines requester_none; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY requester_none ON public.report_headlines AS RESTRICTIVE FOR SELECT USING ((NOT (tenant_id = ANY (( SELECT app.tenant_ids('own'::text) AS tenant_ids)::uuid[]))));
 
 
 --
@@ -3330,6 +3495,13 @@ GRANT SELECT,INSERT ON TABLE public.audit_log TO msp_gateway;
 --
 
 GRANT SELECT,INSERT,UPDATE ON TABLE public.idempotency_keys TO msp_gateway;
+
+
+--
+-- Name: TABLE report_headlines; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,INSERT,UPDATE ON TABLE public.report_headlines TO msp_gateway;
 
 
 --

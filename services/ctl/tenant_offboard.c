@@ -42,6 +42,7 @@ static const struct {
     { "ticket_sla_facts", "ticket_number, valid_from" },
     { "ticket_status_changes", "ticket_number, event_id" },
     { "ticket_report_facts", "ticket_number" },
+    { "report_headlines", "from_at, to_at" },
     { "ticket_events", "event_id" },
     { "escalations", "escalation_id" },
     { "audit_log", "audit_id" },

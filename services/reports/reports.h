@@ -21,7 +21,7 @@
 #include <jansson.h>
 
 /* The version of METRICS.md the reports compute; every report names it. */
-#define MSP_METRICS_VERSION "1"
+#define MSP_METRICS_VERSION "2"
 
 /* The most periods a report spans: the trend's twelve. */
 #define MSP_REPORT_MAX_PERIODS 12

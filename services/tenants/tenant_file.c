@@ -159,8 +159,19 @@ check_recurrence_days(const json_t *value, const char *path, msp_errors_t *errs)
     msp_tf_check_integer_range(value, path, 1, RECURRENCE_DAYS_MAX, errs);
 }
 
+/* How long after a resolution a reopening still counts against it; a
+ * period's figures are final once it has passed (METRICS.md). */
+#define REOPEN_DAYS_MAX 90
+
+static void
+check_reopen_days(const json_t *value, const char *path, msp_errors_t *errs)
+{
+    msp_tf_check_integer_range(value, path, 1, REOPEN_DAYS_MAX, errs);
+}
+
 static const field_rule_t reporting_rules[] = {
     { "recurrence_days", 0, check_recurrence_days },
+    { "reopen_days",     0, check_reopen_days },
     { NULL,              0, NULL }
 };
 

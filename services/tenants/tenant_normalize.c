@@ -313,7 +313,8 @@ normalize_reporting(json_t *doc)
     json_t *reporting = object_member(doc, "reporting");
 
     if (reporting == NULL
-        || set_default(reporting, "recurrence_days", json_integer(30)) != 0)
+        || set_default(reporting, "recurrence_days", json_integer(30)) != 0
+        || set_default(reporting, "reopen_days", json_integer(7)) != 0)
     {
         return -1;
     }

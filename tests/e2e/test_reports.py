@@ -238,7 +238,9 @@ def tenants(tmp_path_factory, as_user):
     made = {}
     for zone, base in (("America/New_York", "acme"), ("Australia/Sydney", "globex")):
         slug = f"rep{'ny' if 'York' in zone else 'syd'}-{tag}"
-        doc = tenant_doc(slug, base, timezone=zone)
+        # Sydney counts a reopening up to 30 days after the resolution
+        doc = tenant_doc(slug, base, timezone=zone, reporting={
+            "recurrence_days": 30, "reopen_days": 7 if "York" in zone else 30})
         run_mspctl("tenant", "apply", write_tenant(tmp_path_factory.mktemp(slug), doc),
                    check=True)
         with psycopg.connect(env("MSP_DATABASE_URL")) as conn, conn.transaction():
@@ -273,7 +275,7 @@ def test_volume_matches_the_histories_month_by_month(tenants, zone, periods):
         assert resp.status_code == 200, resp.text
         body = resp.json()
         assert body["volume"] == expected_volume(t["tickets"], start, end), (zone, year, mon)
-        assert body["definitions"] == "1" and body["timezone"] == zone
+        assert body["definitions"] == "2" and body["timezone"] == zone
         assert body["period"]["complete"] is True
         assert dt.datetime.fromisoformat(body["period"]["start"]) == start
         assert dt.datetime.fromisoformat(body["period"]["end"]) == end
@@ -737,7 +739,7 @@ def test_sla_report_as_of_an_instant_keeps_its_bytes_as_tickets_move(tenants):
 
 # ---- quality --------------------------------------------------------------
 
-def expected_quality(tickets, start, end, before, as_of, window_days=30):
+def expected_quality(tickets, start, end, before, as_of, window_days=30, reopen_days=7):
     """METRICS.md's Quality, from the histories, in this test's own code:
     {metric: {number: (at, category, earlier)}} and the figures."""
     staff = lambda role: role not in ("requester", "integration")     # noqa: E731
@@ -780,13 +782,15 @@ def expected_quality(tickets, start, end, before, as_of, window_days=30):
         rows["resolved"][number] = (resolved_at, None, None)
         reopen = lambda e: e[0] == "status" and e[1] in ("resolved", "closed") \
             and e[2] in OPEN                                            # noqa: E731
-        if any(reopen(e) and resolved_at <= when < as_of for when, e in history):
+        window_end = min(as_of, resolved_at + dt.timedelta(days=reopen_days))
+        reopened = any(reopen(e) and resolved_at <= when < window_end for when, e in history)
+        if reopened:
             rows["reopened"][number] = (resolved_at, None, None)
-        moved = any(when < as_of and (e[0] in ("side", "tier") or reopen(e))
+        moved = any(when < resolved_at and (e[0] in ("side", "tier") or reopen(e))
                     for when, e in history[1:])
         replies = sum(e[0] == "comment" and staff(e[1]) and when <= resolved_at
                       for when, e in history)
-        if not moved and replies <= 1:
+        if not moved and not reopened and replies <= 1:
             rows["first_contact"][number] = (resolved_at, None, None)
     rows["recurring"] = recurring(start, end)
     previous = recurring(before, start)
@@ -804,6 +808,7 @@ def expected_quality(tickets, start, end, before, as_of, window_days=30):
         "first_contact_resolution_rate": ratio(n["first_contact"], n["resolved"]),
         "reopened_after_resolution": n["reopened"],
         "reopen_rate": ratio(n["reopened"], n["resolved"]),
+        "reopen_days": reopen_days,
         "created": n["created"], "recurring": n["recurring"],
         "recurrence_rate": ratio(n["recurring"], n["created"]),
         "recurrence_days": window_days,
@@ -828,7 +833,8 @@ def test_quality_matches_the_histories(tenants, zone, periods):
         start, end = month(zone, year, mon)
         before, _ = month(zone, year - (mon == 1), (mon - 2) % 12 + 1)
         rows, figures = expected_quality(t["tickets"], start, end, before,
-                                         dt.datetime.fromisoformat(as_of))
+                                         dt.datetime.fromisoformat(as_of),
+                                         reopen_days=t["doc"]["reporting"]["reopen_days"])
         period = f"{year}-{mon:02d}"
         resp = t["leader"].get(f"/v1/tenants/{t['slug']}/reports/quality",
                                params={"period": period, "as_of": as_of})
@@ -846,7 +852,8 @@ def test_quality_matches_the_histories(tenants, zone, periods):
 def test_quality_is_not_vacuous(tenants):
     """New York's March has one-touch and multi-touch resolutions, a
     recurring ticket and a machine-raised one; Sydney's April a ticket
-    reopened after its resolution."""
+    reopened 26 days after its resolution, within Sydney's 30-day reopen
+    window."""
     def quality(zone, period):
         t = tenants[zone]
         return t["leader"].get(f"/v1/tenants/{t['slug']}/reports/quality",
@@ -1072,7 +1079,8 @@ def test_trend_is_twelve_months_each_as_its_own_report(tenants, zone):
         v = expected_volume(t["tickets"], start, end)
         b = expected_backlog(t["tickets"], start, end)
         sla = expected_sla(sla_rows(t, start, end))
-        _, q = expected_quality(t["tickets"], start, end, before, cutoff)
+        _, q = expected_quality(t["tickets"], start, end, before, cutoff,
+                                reopen_days=t["doc"]["reporting"]["reopen_days"])
         res = sla["times"]["resolution"]["business_seconds"]
         assert row == {
             "period": f"{year}-{mon:02d}", "start": row["start"], "end": row["end"],
@@ -1118,7 +1126,7 @@ def test_portfolio_row_is_each_tenants_own_period_and_headline(tenants):
     assert resp.status_code == 200, resp.text
     body = resp.json()
     assert (body["report"], body["definitions"], body["period"], body["sort"]) == \
-        ("portfolio", "1", "2026-03", "tenant")
+        ("portfolio", "2", "2026-03", "tenant")
     rows = {r["tenant"]: r for r in body["items"]}
     assert [r["tenant"] for r in body["items"]] == sorted(rows)
     for zone in ("America/New_York", "Australia/Sydney"):

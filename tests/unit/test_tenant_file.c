@@ -253,8 +253,8 @@ test_valid_variants(void **state)
                        "                   \"hierarchical_on_breach\": false}},"
                        " \"contract\": {\"start_date\": \"2026-01-01\","
                        "              \"term_months\": 120, \"monthly_fee\": 0},"
-                       " \"reporting\": {\"recurrence_days\": 365}}");
-    assert_patch_valid("{\"reporting\": {\"recurrence_days\": 1}}");
+                       " \"reporting\": {\"recurrence_days\": 365, \"reopen_days\": 90}}");
+    assert_patch_valid("{\"reporting\": {\"recurrence_days\": 1, \"reopen_days\": 1}}");
 }
 
 
@@ -486,6 +486,12 @@ static const invalid_case_t invalid_cases[] = {
       "reporting.recurrence_days", "must be an integer", NULL },
     { "recurrence fractional", "{\"reporting\": {\"recurrence_days\": 1.5}}",
       "reporting.recurrence_days", "must be an integer", NULL },
+    { "reopen window of 0 days", "{\"reporting\": {\"reopen_days\": 0}}",
+      "reporting.reopen_days", "greater than 0", NULL },
+    { "reopen window over 90 days", "{\"reporting\": {\"reopen_days\": 91}}",
+      "reporting.reopen_days", "at most 90", NULL },
+    { "reopen window as string", "{\"reporting\": {\"reopen_days\": \"7\"}}",
+      "reporting.reopen_days", "must be an integer", NULL },
     { "unknown reporting field", "{\"reporting\": {\"window\": 30}}", "reporting.window",
       NULL, NULL },
     { "reporting as array", "{\"reporting\": []}", "reporting", "must be an object", NULL },
@@ -615,6 +621,7 @@ test_normalize_fills_defaults(void **state)
     assert_int_equal(integer_at(automatic, "escalate_tier_at_percent"), 90);
     assert_true(json_is_true(json_object_get(automatic, "hierarchical_on_breach")));
     assert_int_equal(integer_at(json_object_get(n, "reporting"), "recurrence_days"), 30);
+    assert_int_equal(integer_at(json_object_get(n, "reporting"), "reopen_days"), 7);
 
     /* Every day is present; a day without hours is an empty list. */
     json_t *calendar = json_object_get(n, "calendar");
@@ -648,8 +655,9 @@ test_normalize_keeps_given_values(void **state)
     assert_int_equal(integer_at(automatic, "notify_lead_at_percent"), 75);
     json_decref(n);
 
-    n = normalized_patch("{\"reporting\": {\"recurrence_days\": 14}}");
+    n = normalized_patch("{\"reporting\": {\"recurrence_days\": 14, \"reopen_days\": 30}}");
     assert_int_equal(integer_at(json_object_get(n, "reporting"), "recurrence_days"), 14);
+    assert_int_equal(integer_at(json_object_get(n, "reporting"), "reopen_days"), 30);
     json_decref(n);
 }
 

@@ -1,5 +1,5 @@
 /*
- * test_sla_sweep.c - what a breach sweep's result says (msp_sla_sweep_events),
+ * test_sweep.c - what a sweep's result says (msp_sweep_count),
  * on results built with libpq's own result constructors.
  */
 #include <setjmp.h>
@@ -11,7 +11,7 @@
 #include <cmocka.h>
 #include <libpq-fe.h>
 
-#include "sla/sla_sweep.h"
+#include "call/sweep.h"
 
 /* One row, one column holding value (NULL: an SQL NULL). */
 static PGresult *
@@ -34,7 +34,7 @@ static long
 events_of(const char *value, char *why)
 {
     PGresult *res = one_value(value);
-    long      n = msp_sla_sweep_events(res, why, 256);
+    long      n = msp_sweep_count(res, why, 256);
     PQclear(res);
     return n;
 }
@@ -53,7 +53,7 @@ minus_one_means_another_sweeper(void **state)
 {
     (void) state;
     char why[256];
-    assert_int_equal(events_of("-1", why), MSP_SLA_SWEEP_BUSY);
+    assert_int_equal(events_of("-1", why), MSP_SWEEP_BUSY);
 }
 
 static void
@@ -61,11 +61,11 @@ anything_else_is_a_failure_that_says_why(void **state)
 {
     (void) state;
     char why[256];
-    assert_int_equal(events_of("-2", why), MSP_SLA_SWEEP_FAILED);
+    assert_int_equal(events_of("-2", why), MSP_SWEEP_FAILED);
     assert_string_equal(why, "unexpected result \"-2\"");
-    assert_int_equal(events_of("12x", why), MSP_SLA_SWEEP_FAILED);
-    assert_int_equal(events_of("", why), MSP_SLA_SWEEP_FAILED);
-    assert_int_equal(events_of(NULL, why), MSP_SLA_SWEEP_FAILED);
+    assert_int_equal(events_of("12x", why), MSP_SWEEP_FAILED);
+    assert_int_equal(events_of("", why), MSP_SWEEP_FAILED);
+    assert_int_equal(events_of(NULL, why), MSP_SWEEP_FAILED);
 }
 
 static void
@@ -73,15 +73,15 @@ no_result_or_an_error_is_a_failure(void **state)
 {
     (void) state;
     char why[256];
-    assert_int_equal(msp_sla_sweep_events(NULL, why, sizeof(why)), MSP_SLA_SWEEP_FAILED);
+    assert_int_equal(msp_sweep_count(NULL, why, sizeof(why)), MSP_SWEEP_FAILED);
     assert_string_equal(why, "no result (SQLSTATE none)");
 
     PGresult *res = PQmakeEmptyPGresult(NULL, PGRES_FATAL_ERROR);
-    assert_int_equal(msp_sla_sweep_events(res, why, sizeof(why)), MSP_SLA_SWEEP_FAILED);
+    assert_int_equal(msp_sweep_count(res, why, sizeof(why)), MSP_SWEEP_FAILED);
     PQclear(res);
 
     PGresult *empty = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
-    assert_int_equal(msp_sla_sweep_events(empty, why, sizeof(why)), MSP_SLA_SWEEP_FAILED);
+    assert_int_equal(msp_sweep_count(empty, why, sizeof(why)), MSP_SWEEP_FAILED);
     PQclear(empty);
 }
 

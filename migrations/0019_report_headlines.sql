@@ -1,0 +1,287 @@
+-- Settled periods (services/reports/METRICS.md, version 2).  A reopening
+-- counts within the tenant file's reopen window after the resolution
+-- (reporting.reopen_days, default 7), so every headline figure of a
+-- period that ended depends only on what was recorded before its end plus
+-- that window: from then on it is final, whatever happens afterwards.
+-- Such a period's headline is computed once and kept in report_headlines;
+-- the trend and the portfolio read it there instead of replaying the
+-- period's history at every request.  The module's timer fills the store
+-- (app.settle_report_headlines, msp_report_settle_interval).
+
+-- The tenant's reporting windows, with their defaults.
+CREATE FUNCTION app.report_windows(p_tenant uuid)
+    RETURNS TABLE (recurrence_days integer, reopen_days integer)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT coalesce((t.reporting->>'recurrence_days')::integer, 30),
+           coalesce((t.reporting->>'reopen_days')::integer, 7)
+      FROM public.tenants t WHERE t.tenant_id = p_tenant
+    $$;
+
+-- As 0018, but a reopening counts only within the reopen window after
+-- the resolution, and a first-contact resolution is one not moved before
+-- its resolution (a reopening is a move) nor reopened within the window.
+CREATE OR REPLACE FUNCTION app.report_quality_rows(p_tenant uuid, p_from timestamptz,
+                                                   p_to timestamptz, p_as_of timestamptz)
+    RETURNS TABLE (metric text, ticket_number integer, at timestamptz, category text,
+                   earlier integer)
+    LANGUAGE sql STABLE
+    AS $$
+    WITH w AS (
+        SELECT make_interval(days => w.reopen_days) AS reopen
+          FROM app.report_windows(p_tenant) w
+    ), v AS MATERIALIZED (
+        SELECT * FROM app.report_volume_rows(p_tenant, p_from, p_to)
+         WHERE metric IN ('created', 'resolved')
+    ), resolved AS (
+        SELECT v.ticket_number, v.at,
+               EXISTS (SELECT FROM public.ticket_status_changes c
+                        WHERE c.tenant_id = p_tenant AND c.ticket_number = v.ticket_number
+                          AND c.occurred_at >= v.at
+                          AND c.occurred_at < least(v.at + w.reopen, p_as_of)
+                          AND c.from_status IN ('resolved', 'closed')
+                          AND c.to_status NOT IN ('resolved', 'closed')) AS reopened,
+               NOT coalesce(f.first_moved_at < v.at, false)
+               AND NOT coalesce(f.second_reply_at <= v.at, false) AS one_touch
+          FROM v
+          CROSS JOIN w
+          LEFT JOIN public.ticket_report_facts f ON f.tenant_id = p_tenant
+                                                AND f.ticket_number = v.ticket_number
+         WHERE v.metric = 'resolved'
+    ), created AS (
+        SELECT v.ticket_number, v.at, v.category, coalesce(f.proactive, false) AS proactive
+          FROM v
+          JOIN public.ticket_report_facts f ON f.tenant_id = p_tenant
+                                           AND f.ticket_number = v.ticket_number
+         WHERE v.metric = 'created'
+    )
+    SELECT 'resolved', ticket_number, at, NULL::text, NULL::integer FROM resolved
+    UNION ALL SELECT 'first_contact', ticket_number, at, NULL, NULL FROM resolved
+                WHERE one_touch AND NOT reopened
+    UNION ALL SELECT 'reopened', ticket_number, at, NULL, NULL FROM resolved WHERE reopened
+    UNION ALL SELECT 'created', ticket_number, at, category, NULL FROM created
+    UNION ALL SELECT CASE WHEN proactive THEN 'proactive' ELSE 'reactive' END,
+                     ticket_number, at, category, NULL FROM created
+    UNION ALL SELECT 'recurring', ticket_number, created_at, category, earlier
+                FROM app.report_recurring_rows(p_tenant, p_from, p_to)
+    $$;
+
+-- The quality report names the reopen window it counted with.
+CREATE OR REPLACE FUNCTION app.report_quality(p_tenant uuid, p_from timestamptz,
+                                              p_to timestamptz, p_as_of timestamptz,
+                                              p_before timestamptz)
+    RETURNS json
+    LANGUAGE sql STABLE
+    SET work_mem = '32MB'
+    AS $$
+    WITH r AS MATERIALIZED (SELECT * FROM app.report_quality_rows(p_tenant, p_from, p_to,
+                                                                   p_as_of)),
+    n AS (SELECT count(*) FILTER (WHERE metric = 'resolved') AS resolved,
+                 count(*) FILTER (WHERE metric = 'first_contact') AS first_contact,
+                 count(*) FILTER (WHERE metric = 'reopened') AS reopened,
+                 count(*) FILTER (WHERE metric = 'created') AS created,
+                 count(*) FILTER (WHERE metric = 'recurring') AS recurring,
+                 count(*) FILTER (WHERE metric = 'proactive') AS proactive,
+                 count(*) FILTER (WHERE metric = 'reactive') AS reactive
+            FROM r),
+    now_by AS (SELECT category, count(*) AS c FROM r WHERE metric = 'recurring' GROUP BY 1),
+    before_by AS (SELECT category, count(*) AS c
+                    FROM app.report_recurring_rows(p_tenant, p_before, p_from) GROUP BY 1)
+    SELECT json_build_object(
+        'resolved', n.resolved,
+        'first_contact_resolution', n.first_contact,
+        'first_contact_resolution_rate', app.report_ratio(n.first_contact, n.resolved),
+        'reopened_after_resolution', n.reopened,
+        'reopen_rate', app.report_ratio(n.reopened, n.resolved),
+        'reopen_days', w.reopen_days,
+        'created', n.created,
+        'recurring', n.recurring,
+        'recurrence_rate', app.report_ratio(n.recurring, n.created),
+        'recurrence_days', w.recurrence_days,
+        'proactive', n.proactive,
+        'reactive', n.reactive,
+        'proactive_share', app.report_ratio(n.proactive, n.created),
+        'automation_candidates', (
+            SELECT coalesce(json_agg(json_build_object(
+                       'category', a.category, 'recurring', a.c,
+                       'previous_period', coalesce(b.c, 0), 'change', a.c - coalesce(b.c, 0))
+                     ORDER BY a.c DESC, a.category), '[]')
+              FROM (SELECT * FROM now_by ORDER BY c DESC, category LIMIT 10) a
+              LEFT JOIN before_by b USING (category)))
+      FROM n, app.report_windows(p_tenant) w
+    $$;
+
+-- The headline figures of [p_from, p_to) as of p_as_of, in the order a
+-- row shows them: the figures of 0016's app.report_headline, each counted
+-- from the rows its own report counts.  Open at the end is a count of the
+-- open spans (one per ticket at any instant), without the holding side
+-- the backlog report looks up for each.
+CREATE FUNCTION app.report_headline_figures(p_tenant uuid, p_from timestamptz,
+                                            p_to timestamptz, p_as_of timestamptz)
+    RETURNS json
+    LANGUAGE sql STABLE
+    SET work_mem = '32MB'
+    AS $$
+    WITH q AS (
+        SELECT count(*) FILTER (WHERE r.metric = 'created') AS created,
+               count(*) FILTER (WHERE r.metric = 'resolved') AS resolved,
+               count(*) FILTER (WHERE r.metric = 'first_contact') AS first_contact,
+               count(*) FILTER (WHERE r.metric = 'reopened') AS reopened,
+               count(*) FILTER (WHERE r.metric = 'recurring') AS recurring
+          FROM app.report_quality_rows(p_tenant, p_from, p_to, p_as_of) r
+         WHERE r.metric IN ('created', 'resolved', 'first_contact', 'reopened', 'recurring')
+    ), s AS MATERIALIZED (
+        SELECT r.clock, r.outcome, r.counted, r.stopped, r.elapsed
+          FROM app.report_sla_rows(p_tenant, p_from, p_to) r
+    ), a AS (
+        SELECT c.clock,
+               app.report_ratio(count(*) FILTER (WHERE s.counted AND s.outcome = 'met'),
+                                count(*) FILTER (WHERE s.counted
+                                                   AND s.outcome IN ('met', 'breached')))
+                   AS attainment
+          FROM (VALUES ('response'), ('resolution')) c (clock)
+          LEFT JOIN s ON s.clock = c.clock
+         GROUP BY c.clock
+    ), times AS (
+        SELECT app.report_spread(array_agg(s.elapsed)) AS spread
+          FROM s WHERE s.clock = 'resolution' AND s.stopped >= p_from
+    )
+    SELECT json_build_object(
+               'created', q.created, 'resolved', q.resolved,
+               'net_change', q.created - q.resolved,
+               'open_at_end', (SELECT count(*) FROM public.ticket_open_spans o
+                                WHERE o.tenant_id = p_tenant AND o.opened_at < p_to
+                                  AND (o.closed_at IS NULL OR o.closed_at >= p_to)),
+               'response_attainment',
+                   (SELECT a.attainment FROM a WHERE a.clock = 'response'),
+               'resolution_attainment',
+                   (SELECT a.attainment FROM a WHERE a.clock = 'resolution'),
+               'resolution_median_business_seconds', (times.spread->>'median')::bigint,
+               'resolution_p90_business_seconds', (times.spread->>'p90')::bigint,
+               'first_contact_resolution_rate', app.report_ratio(q.first_contact, q.resolved),
+               'reopen_rate', app.report_ratio(q.reopened, q.resolved),
+               'recurrence_rate', app.report_ratio(q.recurring, q.created))
+      FROM q, times
+    $$;
+
+-- The settled headlines: those of periods that ended at to_at, computed
+-- as of to_at plus the reopen window under the windows named.  A stored
+-- row is read only while the tenant's windows are still those.  Rows are
+-- derived, written by the timer whenever it runs: one written while the
+-- tenant is being offboarded goes with the tenant (ON DELETE CASCADE).
+CREATE TABLE report_headlines (
+    tenant_id       uuid        NOT NULL REFERENCES tenants ON DELETE CASCADE,
+    from_at         timestamptz NOT NULL,
+    to_at           timestamptz NOT NULL,
+    recurrence_days integer     NOT NULL,
+    reopen_days     integer     NOT NULL,
+    figures         json        NOT NULL,
+    settled_at      timestamptz NOT NULL,
+    PRIMARY KEY (tenant_id, from_at, to_at)
+);
+
+ALTER TABLE report_headlines ENABLE ROW LEVEL SECURITY;
+ALTER TABLE report_headlines FORCE ROW LEVEL SECURITY;
+CREATE POLICY report_headlines_read ON report_headlines FOR SELECT
+    USING ((SELECT app.sees_all())
+           OR tenant_id = ANY ((SELECT app.tenant_ids('read'))::uuid[]));
+-- a requester sees no report, and no figure of one
+CREATE POLICY requester_none ON report_headlines AS RESTRICTIVE FOR SELECT
+    USING (NOT (tenant_id = ANY ((SELECT app.tenant_ids('own'))::uuid[])));
+CREATE POLICY report_headlines_write ON report_headlines FOR ALL
+    USING ((SELECT app.sees_all())) WITH CHECK ((SELECT app.sees_all()));
+GRANT SELECT, INSERT, UPDATE ON report_headlines TO msp_gateway;
+
+-- The headline of one period (p_period as 0016 describes it): the stored
+-- figures when the period is settled by p_as_of, else computed now.
+CREATE OR REPLACE FUNCTION app.report_headline(p_tenant uuid, p_period json,
+                                               p_as_of timestamptz)
+    RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+    WITH i AS (
+        SELECT to_timestamp((p_period->>'from')::bigint / 1e6) AS f,
+               to_timestamp((p_period->>'to')::bigint / 1e6) AS t,
+               (p_period->>'complete')::boolean AS complete
+    )
+    SELECT app.json_merge(
+               json_build_object('period', p_period->>'period', 'start', p_period->>'start',
+                                 'end', p_period->>'end', 'complete', i.complete),
+               coalesce((SELECT h.figures
+                           FROM public.report_headlines h, app.report_windows(p_tenant) w
+                          WHERE i.complete AND h.tenant_id = p_tenant
+                            AND h.from_at = i.f AND h.to_at = i.t
+                            AND h.recurrence_days = w.recurrence_days
+                            AND h.reopen_days = w.reopen_days
+                            AND p_as_of >= i.t + make_interval(days => w.reopen_days)),
+                        app.report_headline_figures(p_tenant, i.f, i.t, p_as_of)))
+      FROM i
+    $$;
+
+-- The periods the store keeps: the last twelve ISO weeks, months and
+-- quarters of every tenant (of p_tenant alone, when given), in its time
+-- zone, settled by p_now, that are not stored under the tenant's current
+-- windows.  Local
+-- midnights are taken as PostgreSQL resolves them; a period the gateway
+-- bounds otherwise (a zone whose clocks change at midnight) is not found
+-- in the store and is computed at each request.
+CREATE FUNCTION app.report_unsettled(p_now timestamptz, p_tenant uuid)
+    RETURNS TABLE (tenant_id uuid, from_at timestamptz, to_at timestamptz,
+                   recurrence_days integer, reopen_days integer)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT t.tenant_id, p.f, p.t, w.recurrence_days, w.reopen_days
+      FROM public.tenants t
+     CROSS JOIN LATERAL app.report_windows(t.tenant_id) w
+     CROSS JOIN (VALUES ('week', interval '1 week'), ('month', interval '1 month'),
+                        ('quarter', interval '3 months')) k (kind, step)
+     CROSS JOIN LATERAL (
+         -- the start of the period still open at p_now minus the window
+         SELECT date_trunc(k.kind, (p_now - make_interval(days => w.reopen_days))
+                                   AT TIME ZONE t.timezone) AS unsettled) u
+     CROSS JOIN LATERAL generate_series(1, 12) n
+     CROSS JOIN LATERAL (
+         SELECT (u.unsettled - n * k.step) AT TIME ZONE t.timezone AS f,
+                (u.unsettled - (n - 1) * k.step) AT TIME ZONE t.timezone AS t) p
+     WHERE (p_tenant IS NULL OR t.tenant_id = p_tenant)
+       AND NOT EXISTS (SELECT FROM public.report_headlines h
+                        WHERE h.tenant_id = t.tenant_id AND h.from_at = p.f AND h.to_at = p.t
+                          AND h.recurrence_days = w.recurrence_days
+                          AND h.reopen_days = w.reopen_days)
+    $$;
+
+-- Stores up to p_limit settled headlines of every tenant (of p_tenant
+-- alone, when given): a period's figures as of its end plus the reopen
+-- window, the same as at any later instant.  One settler at a time, as
+-- the breach sweep: the others get -1 at once.  Returns how many it
+-- stored, 0 when none was missing.  The periods are taken in a random
+-- order, so that one whose computation fails (a statement timeout) does
+-- not hold up the others.
+CREATE FUNCTION app.settle_report_headlines(p_limit integer, p_tenant uuid DEFAULT NULL)
+    RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_stored integer := 0;
+    r record;
+BEGIN
+    IF NOT pg_try_advisory_xact_lock(hashtext('msp.settle_report_headlines')) THEN
+        RETURN -1;
+    END IF;
+    FOR r IN SELECT * FROM app.report_unsettled(now(), p_tenant) ORDER BY random()
+              LIMIT p_limit LOOP
+        INSERT INTO public.report_headlines AS h
+               (tenant_id, from_at, to_at, recurrence_days, reopen_days, figures, settled_at)
+        VALUES (r.tenant_id, r.from_at, r.to_at, r.recurrence_days, r.reopen_days,
+                app.report_headline_figures(r.tenant_id, r.from_at, r.to_at,
+                                            r.to_at + make_interval(days => r.reopen_days)),
+                now())
+        ON CONFLICT (tenant_id, from_at, to_at) DO UPDATE
+           SET recurrence_days = EXCLUDED.recurrence_days,
+               reopen_days = EXCLUDED.reopen_days, figures = EXCLUDED.figures,
+               settled_at = EXCLUDED.settled_at;
+        v_stored := v_stored + 1;
+    END LOOP;
+    RETURN v_stored;
+END
+$$;
