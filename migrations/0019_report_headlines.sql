@@ -164,9 +164,12 @@ CREATE FUNCTION app.report_headline_figures(p_tenant uuid, p_from timestamptz,
       FROM q, times
     $$;
 
--- The settled headlines: those of periods that ended at to_at, computed
--- as of to_at plus the reopen window under the windows named.  A stored
--- row is read only while the tenant's windows are still those.  Rows are
+-- Stored headlines.  A period's figures can change after its end only
+-- by reopenings within the reopen window; so figures counted as of an
+-- instant after the end (as_of) still hold at a later instant if no
+-- reopening was recorded in between, and always once as_of is past the
+-- end plus the window: the period is then *settled*.  A stored row is
+-- read only while the tenant's windows are still those named.  Rows are
 -- derived, written by the timer whenever it runs: one written while the
 -- tenant is being offboarded goes with the tenant (ON DELETE CASCADE).
 CREATE TABLE report_headlines (
@@ -175,9 +178,11 @@ CREATE TABLE report_headlines (
     to_at           timestamptz NOT NULL,
     recurrence_days integer     NOT NULL,
     reopen_days     integer     NOT NULL,
+    -- the instant the figures were counted as of: at least to_at
+    as_of           timestamptz NOT NULL,
     figures         json        NOT NULL,
-    settled_at      timestamptz NOT NULL,
-    PRIMARY KEY (tenant_id, from_at, to_at)
+    PRIMARY KEY (tenant_id, from_at, to_at),
+    CHECK (as_of >= to_at)
 );
 
 ALTER TABLE report_headlines ENABLE ROW LEVEL SECURITY;
@@ -192,8 +197,31 @@ CREATE POLICY report_headlines_write ON report_headlines FOR ALL
     USING ((SELECT app.sees_all())) WITH CHECK ((SELECT app.sees_all()));
 GRANT SELECT, INSERT, UPDATE ON report_headlines TO msp_gateway;
 
+-- Whether the figures of a period that ended at p_to, counted as of
+-- p_counted, are still its figures as of p_as_of: settled by p_counted,
+-- or no reopening recorded since (or in the ten minutes before, which a
+-- write still in flight when they were counted may have stamped) that
+-- falls within the window.
+CREATE FUNCTION app.report_headline_holds(p_tenant uuid, p_to timestamptz,
+                                          p_reopen_days integer, p_counted timestamptz,
+                                          p_as_of timestamptz)
+    RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT p_counted >= p_to AND p_counted <= p_as_of
+           AND (p_counted >= p_to + make_interval(days => p_reopen_days)
+                OR NOT EXISTS (
+                    SELECT FROM public.ticket_status_changes c
+                     WHERE c.tenant_id = p_tenant
+                       AND c.occurred_at >= p_counted - interval '10 minutes'
+                       AND c.occurred_at < least(p_as_of,
+                                                 p_to + make_interval(days => p_reopen_days))
+                       AND c.from_status IN ('resolved', 'closed')
+                       AND c.to_status NOT IN ('resolved', 'closed')))
+    $$;
+
 -- The headline of one period (p_period as 0016 describes it): the stored
--- figures when the period is settled by p_as_of, else computed now.
+-- figures while they hold as of p_as_of, else counted now.
 CREATE OR REPLACE FUNCTION app.report_headline(p_tenant uuid, p_period json,
                                                p_as_of timestamptz)
     RETURNS json
@@ -213,50 +241,53 @@ CREATE OR REPLACE FUNCTION app.report_headline(p_tenant uuid, p_period json,
                             AND h.from_at = i.f AND h.to_at = i.t
                             AND h.recurrence_days = w.recurrence_days
                             AND h.reopen_days = w.reopen_days
-                            AND p_as_of >= i.t + make_interval(days => w.reopen_days)),
+                            AND app.report_headline_holds(p_tenant, i.t, w.reopen_days,
+                                                          h.as_of, p_as_of)),
                         app.report_headline_figures(p_tenant, i.f, i.t, p_as_of)))
       FROM i
     $$;
 
--- The periods the store keeps: the last twelve ISO weeks, months and
--- quarters of every tenant (of p_tenant alone, when given), in its time
--- zone, settled by p_now, that are not stored under the tenant's current
--- windows.  Local
--- midnights are taken as PostgreSQL resolves them; a period the gateway
--- bounds otherwise (a zone whose clocks change at midnight) is not found
--- in the store and is computed at each request.
-CREATE FUNCTION app.report_unsettled(p_now timestamptz, p_tenant uuid)
+-- The periods the store keeps, of every tenant (of p_tenant alone, when
+-- given), in its time zone: the last twelve ISO weeks, months and
+-- quarters settled by p_now, and those ended but not settled yet (the
+-- month just ended, which the reviews of the first days of a month ask
+-- for), each with the instant it settles.  Local midnights are taken as
+-- PostgreSQL resolves them; a period the gateway bounds otherwise (a zone
+-- whose clocks change at midnight) is not found in the store and is
+-- counted at each request.
+CREATE FUNCTION app.report_stored_periods(p_now timestamptz, p_tenant uuid)
     RETURNS TABLE (tenant_id uuid, from_at timestamptz, to_at timestamptz,
-                   recurrence_days integer, reopen_days integer)
+                   recurrence_days integer, reopen_days integer, settles_at timestamptz)
     LANGUAGE sql STABLE
     AS $$
-    SELECT t.tenant_id, p.f, p.t, w.recurrence_days, w.reopen_days
+    SELECT t.tenant_id, p.f, p.t, w.recurrence_days, w.reopen_days,
+           p.t + make_interval(days => w.reopen_days)
       FROM public.tenants t
      CROSS JOIN LATERAL app.report_windows(t.tenant_id) w
      CROSS JOIN (VALUES ('week', interval '1 week'), ('month', interval '1 month'),
                         ('quarter', interval '3 months')) k (kind, step)
      CROSS JOIN LATERAL (
-         -- the start of the period still open at p_now minus the window
+         -- the start of the period still open at p_now minus the window:
+         -- those before it are settled, it and those after it are not
          SELECT date_trunc(k.kind, (p_now - make_interval(days => w.reopen_days))
                                    AT TIME ZONE t.timezone) AS unsettled) u
-     CROSS JOIN LATERAL generate_series(1, 12) n
+     -- a window of at most 90 days holds at most 13 ISO weeks
+     CROSS JOIN LATERAL generate_series(-13, 12) n
      CROSS JOIN LATERAL (
          SELECT (u.unsettled - n * k.step) AT TIME ZONE t.timezone AS f,
                 (u.unsettled - (n - 1) * k.step) AT TIME ZONE t.timezone AS t) p
-     WHERE (p_tenant IS NULL OR t.tenant_id = p_tenant)
-       AND NOT EXISTS (SELECT FROM public.report_headlines h
-                        WHERE h.tenant_id = t.tenant_id AND h.from_at = p.f AND h.to_at = p.t
-                          AND h.recurrence_days = w.recurrence_days
-                          AND h.reopen_days = w.reopen_days)
+     WHERE (p_tenant IS NULL OR t.tenant_id = p_tenant) AND p.t <= p_now
     $$;
 
--- Stores up to p_limit settled headlines of every tenant (of p_tenant
--- alone, when given): a period's figures as of its end plus the reopen
--- window, the same as at any later instant.  One settler at a time, as
--- the breach sweep: the others get -1 at once.  Returns how many it
--- stored, 0 when none was missing.  The periods are taken in a random
--- order, so that one whose computation fails (a statement timeout) does
--- not hold up the others.
+-- Counts and stores up to p_limit headlines of every tenant (of p_tenant
+-- alone, when given) that the store lacks: a settled period not stored
+-- as settled (counted as of its settling instant, the same figures as at
+-- any later one); a period ended but not settled that is not stored, or
+-- whose stored figures no longer hold and are ten minutes old (counted
+-- as of now).  One settler at a time, as the breach sweep: the others get
+-- -1 at once.  Returns how many it stored, 0 when none was lacking.  The
+-- periods are taken in a random order, so that one whose counting fails
+-- (a statement timeout) does not hold up the others.
 CREATE FUNCTION app.settle_report_headlines(p_limit integer, p_tenant uuid DEFAULT NULL)
     RETURNS integer
     LANGUAGE plpgsql
@@ -268,20 +299,74 @@ BEGIN
     IF NOT pg_try_advisory_xact_lock(hashtext('msp.settle_report_headlines')) THEN
         RETURN -1;
     END IF;
-    FOR r IN SELECT * FROM app.report_unsettled(now(), p_tenant) ORDER BY random()
-              LIMIT p_limit LOOP
+    FOR r IN
+        SELECT p.*, least(p.settles_at, now()) AS as_of
+          FROM app.report_stored_periods(now(), p_tenant) p
+          LEFT JOIN public.report_headlines h
+                 ON h.tenant_id = p.tenant_id AND h.from_at = p.from_at AND h.to_at = p.to_at
+                AND h.recurrence_days = p.recurrence_days AND h.reopen_days = p.reopen_days
+         WHERE h.tenant_id IS NULL
+            OR (p.settles_at <= now() AND h.as_of < p.settles_at)
+            OR (p.settles_at > now() AND h.as_of < now() - interval '10 minutes'
+                AND NOT app.report_headline_holds(p.tenant_id, p.to_at, p.reopen_days,
+                                                  h.as_of, now()))
+         ORDER BY random()
+         LIMIT p_limit
+    LOOP
         INSERT INTO public.report_headlines AS h
-               (tenant_id, from_at, to_at, recurrence_days, reopen_days, figures, settled_at)
-        VALUES (r.tenant_id, r.from_at, r.to_at, r.recurrence_days, r.reopen_days,
-                app.report_headline_figures(r.tenant_id, r.from_at, r.to_at,
-                                            r.to_at + make_interval(days => r.reopen_days)),
-                now())
+               (tenant_id, from_at, to_at, recurrence_days, reopen_days, as_of, figures)
+        VALUES (r.tenant_id, r.from_at, r.to_at, r.recurrence_days, r.reopen_days, r.as_of,
+                app.report_headline_figures(r.tenant_id, r.from_at, r.to_at, r.as_of))
         ON CONFLICT (tenant_id, from_at, to_at) DO UPDATE
            SET recurrence_days = EXCLUDED.recurrence_days,
-               reopen_days = EXCLUDED.reopen_days, figures = EXCLUDED.figures,
-               settled_at = EXCLUDED.settled_at;
+               reopen_days = EXCLUDED.reopen_days, as_of = EXCLUDED.as_of,
+               figures = EXCLUDED.figures;
         v_stored := v_stored + 1;
     END LOOP;
     RETURN v_stored;
 END
 $$;
+
+-- Deriving the facts again from the history (as after a repair) may
+-- change any period's figures: the tenant's stored headlines go, to be
+-- counted again.  Otherwise as 0018.
+CREATE OR REPLACE FUNCTION app.fill_report_facts(p_tenant uuid) RETURNS void
+    LANGUAGE sql
+    AS $$
+    DELETE FROM public.report_headlines
+     WHERE p_tenant IS NULL OR tenant_id = p_tenant;
+    DELETE FROM public.ticket_status_changes
+     WHERE p_tenant IS NULL OR tenant_id = p_tenant;
+    DELETE FROM public.ticket_report_facts
+     WHERE p_tenant IS NULL OR tenant_id = p_tenant;
+    INSERT INTO public.ticket_status_changes
+           (tenant_id, ticket_number, event_id, occurred_at, from_status, to_status, priority)
+    SELECT e.tenant_id, e.ticket_number, e.event_id, e.occurred_at,
+           e.data->'status'->>'from', e.data->'status'->>'to',
+           app.priority_after(e.tenant_id, e.ticket_number, e.event_id)
+      FROM public.ticket_events e
+     WHERE (p_tenant IS NULL OR e.tenant_id = p_tenant)
+       AND e.kind <> 'created' AND e.data ? 'status';
+    INSERT INTO public.ticket_report_facts
+           (tenant_id, ticket_number, created_at, priority, category, source, side, proactive,
+            first_moved_at, first_reply_at, second_reply_at)
+    SELECT e.tenant_id, e.ticket_number,
+           min(e.occurred_at) FILTER (WHERE e.kind = 'created'),
+           min(e.data->>'priority') FILTER (WHERE e.kind = 'created'),
+           min(e.data->>'category') FILTER (WHERE e.kind = 'created'),
+           min(app.ticket_source(e.actor_org, e.actor_role)) FILTER (WHERE e.kind = 'created'),
+           min(e.data->>'side') FILTER (WHERE e.kind = 'created'),
+           bool_or(app.ticket_source(e.actor_org, e.actor_role) <> 'user'
+                   AND e.actor_sub = k.requester) FILTER (WHERE e.kind = 'created'),
+           min(e.occurred_at) FILTER (WHERE app.event_moves(e.kind, e.data)),
+           min(e.occurred_at) FILTER (WHERE app.event_replies(e.kind, e.visibility,
+                                                              e.actor_role)),
+           (array_agg(e.occurred_at ORDER BY e.occurred_at)
+                FILTER (WHERE app.event_replies(e.kind, e.visibility, e.actor_role)))[2]
+      FROM public.ticket_events e
+      JOIN public.tickets k ON k.tenant_id = e.tenant_id AND k.number = e.ticket_number
+     WHERE (p_tenant IS NULL OR e.tenant_id = p_tenant)
+       AND (e.kind IN ('created', 'comment') OR e.kind LIKE 'escalat%'
+            OR e.data ?| ARRAY['status', 'side', 'tier'])
+     GROUP BY e.tenant_id, e.ticket_number;
+    $$;

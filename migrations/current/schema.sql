@@ -566,6 +566,8 @@ CREATE FUNCTION app.event_replies(p_kind text, p_visibility text, p_role text) R
 CREATE FUNCTION app.fill_report_facts(p_tenant uuid) RETURNS void
     LANGUAGE sql
     AS $$
+    DELETE FROM public.report_headlines
+     WHERE p_tenant IS NULL OR tenant_id = p_tenant;
     DELETE FROM public.ticket_status_changes
      WHERE p_tenant IS NULL OR tenant_id = p_tenant;
     DELETE FROM public.ticket_report_facts
@@ -949,7 +951,8 @@ CREATE FUNCTION app.report_headline(p_tenant uuid, p_period json, p_as_of timest
                             AND h.from_at = i.f AND h.to_at = i.t
                             AND h.recurrence_days = w.recurrence_days
                             AND h.reopen_days = w.reopen_days
-                            AND p_as_of >= i.t + make_interval(days => w.reopen_days)),
+                            AND app.report_headline_holds(p_tenant, i.t, w.reopen_days,
+                                                          h.as_of, p_as_of)),
                         app.report_headline_figures(p_tenant, i.f, i.t, p_as_of)))
       FROM i
     $$;
@@ -1003,6 +1006,26 @@ CREATE FUNCTION app.report_headline_figures(p_tenant uuid, p_from timestamp with
                'reopen_rate', app.report_ratio(q.reopened, q.resolved),
                'recurrence_rate', app.report_ratio(q.recurring, q.created))
       FROM q, times
+    $$;
+
+
+--
+-- Name: report_headline_holds(uuid, timestamp with time zone, integer, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.report_headline_holds(p_tenant uuid, p_to timestamp with time zone, p_reopen_days integer, p_counted timestamp with time zone, p_as_of timestamp with time zone) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT p_counted >= p_to AND p_counted <= p_as_of
+           AND (p_counted >= p_to + make_interval(days => p_reopen_days)
+                OR NOT EXISTS (
+                    SELECT FROM public.ticket_status_changes c
+                     WHERE c.tenant_id = p_tenant
+                       AND c.occurred_at >= p_counted - interval '10 minutes'
+                       AND c.occurred_at < least(p_as_of,
+                                                 p_to + make_interval(days => p_reopen_days))
+                       AND c.from_status IN ('resolved', 'closed')
+                       AND c.to_status NOT IN ('resolved', 'closed')))
     $$;
 
 
@@ -1349,6 +1372,33 @@ CREATE FUNCTION app.report_spread(p_values bigint[]) RETURNS json
 
 
 --
+-- Name: report_stored_periods(timestamp with time zone, uuid); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.report_stored_periods(p_now timestamp with time zone, p_tenant uuid) RETURNS TABLE(tenant_id uuid, from_at timestamp with time zone, to_at timestamp with time zone, recurrence_days integer, reopen_days integer, settles_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT t.tenant_id, p.f, p.t, w.recurrence_days, w.reopen_days,
+           p.t + make_interval(days => w.reopen_days)
+      FROM public.tenants t
+     CROSS JOIN LATERAL app.report_windows(t.tenant_id) w
+     CROSS JOIN (VALUES ('week', interval '1 week'), ('month', interval '1 month'),
+                        ('quarter', interval '3 months')) k (kind, step)
+     CROSS JOIN LATERAL (
+         -- the start of the period still open at p_now minus the window:
+         -- those before it are settled, it and those after it are not
+         SELECT date_trunc(k.kind, (p_now - make_interval(days => w.reopen_days))
+                                   AT TIME ZONE t.timezone) AS unsettled) u
+     -- a window of at most 90 days holds at most 13 ISO weeks
+     CROSS JOIN LATERAL generate_series(-13, 12) n
+     CROSS JOIN LATERAL (
+         SELECT (u.unsettled - n * k.step) AT TIME ZONE t.timezone AS f,
+                (u.unsettled - (n - 1) * k.step) AT TIME ZONE t.timezone AS t) p
+     WHERE (p_tenant IS NULL OR t.tenant_id = p_tenant) AND p.t <= p_now
+    $$;
+
+
+--
 -- Name: report_trend(uuid, json, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: -
 --
 
@@ -1358,34 +1408,6 @@ CREATE FUNCTION app.report_trend(p_tenant uuid, p_periods json, p_as_of timestam
     SELECT coalesce(json_agg(app.report_headline(p_tenant, p.value, p_as_of)
                              ORDER BY p.ordinality), '[]')
       FROM json_array_elements(p_periods) WITH ORDINALITY p
-    $$;
-
-
---
--- Name: report_unsettled(timestamp with time zone, uuid); Type: FUNCTION; Schema: app; Owner: -
---
-
-CREATE FUNCTION app.report_unsettled(p_now timestamp with time zone, p_tenant uuid) RETURNS TABLE(tenant_id uuid, from_at timestamp with time zone, to_at timestamp with time zone, recurrence_days integer, reopen_days integer)
-    LANGUAGE sql STABLE
-    AS $$
-    SELECT t.tenant_id, p.f, p.t, w.recurrence_days, w.reopen_days
-      FROM public.tenants t
-     CROSS JOIN LATERAL app.report_windows(t.tenant_id) w
-     CROSS JOIN (VALUES ('week', interval '1 week'), ('month', interval '1 month'),
-                        ('quarter', interval '3 months')) k (kind, step)
-     CROSS JOIN LATERAL (
-         -- the start of the period still open at p_now minus the window
-         SELECT date_trunc(k.kind, (p_now - make_interval(days => w.reopen_days))
-                                   AT TIME ZONE t.timezone) AS unsettled) u
-     CROSS JOIN LATERAL generate_series(1, 12) n
-     CROSS JOIN LATERAL (
-         SELECT (u.unsettled - n * k.step) AT TIME ZONE t.timezone AS f,
-                (u.unsettled - (n - 1) * k.step) AT TIME ZONE t.timezone AS t) p
-     WHERE (p_tenant IS NULL OR t.tenant_id = p_tenant)
-       AND NOT EXISTS (SELECT FROM public.report_headlines h
-                        WHERE h.tenant_id = t.tenant_id AND h.from_at = p.f AND h.to_at = p.t
-                          AND h.recurrence_days = w.recurrence_days
-                          AND h.reopen_days = w.reopen_days)
     $$;
 
 
@@ -1616,18 +1638,28 @@ BEGIN
     IF NOT pg_try_advisory_xact_lock(hashtext('msp.settle_report_headlines')) THEN
         RETURN -1;
     END IF;
-    FOR r IN SELECT * FROM app.report_unsettled(now(), p_tenant) ORDER BY random()
-              LIMIT p_limit LOOP
+    FOR r IN
+        SELECT p.*, least(p.settles_at, now()) AS as_of
+          FROM app.report_stored_periods(now(), p_tenant) p
+          LEFT JOIN public.report_headlines h
+                 ON h.tenant_id = p.tenant_id AND h.from_at = p.from_at AND h.to_at = p.to_at
+                AND h.recurrence_days = p.recurrence_days AND h.reopen_days = p.reopen_days
+         WHERE h.tenant_id IS NULL
+            OR (p.settles_at <= now() AND h.as_of < p.settles_at)
+            OR (p.settles_at > now() AND h.as_of < now() - interval '10 minutes'
+                AND NOT app.report_headline_holds(p.tenant_id, p.to_at, p.reopen_days,
+                                                  h.as_of, now()))
+         ORDER BY random()
+         LIMIT p_limit
+    LOOP
         INSERT INTO public.report_headlines AS h
-               (tenant_id, from_at, to_at, recurrence_days, reopen_days, figures, settled_at)
-        VALUES (r.tenant_id, r.from_at, r.to_at, r.recurrence_days, r.reopen_days,
-                app.report_headline_figures(r.tenant_id, r.from_at, r.to_at,
-                                            r.to_at + make_interval(days => r.reopen_days)),
-                now())
+               (tenant_id, from_at, to_at, recurrence_days, reopen_days, as_of, figures)
+        VALUES (r.tenant_id, r.from_at, r.to_at, r.recurrence_days, r.reopen_days, r.as_of,
+                app.report_headline_figures(r.tenant_id, r.from_at, r.to_at, r.as_of))
         ON CONFLICT (tenant_id, from_at, to_at) DO UPDATE
            SET recurrence_days = EXCLUDED.recurrence_days,
-               reopen_days = EXCLUDED.reopen_days, figures = EXCLUDED.figures,
-               settled_at = EXCLUDED.settled_at;
+               reopen_days = EXCLUDED.reopen_days, as_of = EXCLUDED.as_of,
+               figures = EXCLUDED.figures;
         v_stored := v_stored + 1;
     END LOOP;
     RETURN v_stored;
@@ -2186,8 +2218,9 @@ CREATE TABLE public.report_headlines (
     to_at timestamp with time zone NOT NULL,
     recurrence_days integer NOT NULL,
     reopen_days integer NOT NULL,
+    as_of timestamp with time zone NOT NULL,
     figures json NOT NULL,
-    settled_at timestamp with time zone NOT NULL
+    CONSTRAINT report_headlines_check CHECK ((as_of >= to_at))
 );
 
 ALTER TABLE ONLY public.report_headlines FORCE ROW LEVEL SECURITY;

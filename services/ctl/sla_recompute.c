@@ -167,6 +167,7 @@ ctl_sla_recompute_tenant(PGconn *conn, const char *slug, long *count)
     }
 
     char after[16] = "0";
+    long unmeasured = 0;
     *count = 0;
     for (;;) {
         const char *params[] = { slug, after };
@@ -177,9 +178,12 @@ ctl_sla_recompute_tenant(PGconn *conn, const char *slug, long *count)
         int n = PQntuples(rows);
         if (n == 0) {
             PQclear(rows);
-            return 0;
+            break;
         }
         snprintf(after, sizeof(after), "%s", PQgetvalue(rows, n - 1, 0));
+        for (int i = 0; i < n; i++) {
+            unmeasured += strcmp(PQgetvalue(rows, i, 2), "t") != 0;
+        }
         int rc = store_batch(conn, slug, cfg, rows, now);
         PQclear(rows);
         if (rc != 0) {
@@ -187,9 +191,17 @@ ctl_sla_recompute_tenant(PGconn *conn, const char *slug, long *count)
         }
         *count += n;
         if (n < atoi(RECOMPUTE_BATCH)) {
-            return 0;
+            break;
         }
     }
+    /* Tickets measured for the first time have measurements of the past
+     * (the others' clocks change from now on): the tenant's stored report
+     * headlines may no longer hold, so they go, and the module's timer
+     * counts them again. */
+    const char *params[] = { slug };
+    return unmeasured == 0 ? 0
+         : ctl_run(conn, "DELETE FROM report_headlines h USING tenants t"
+                         " WHERE h.tenant_id = t.tenant_id AND t.slug = $1", 1, params);
 }
 
 int
