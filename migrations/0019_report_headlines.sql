@@ -285,15 +285,19 @@ CREATE FUNCTION app.report_stored_periods(p_now timestamptz, p_tenant uuid)
 -- any later one); a period ended but not settled that is not stored, or
 -- whose stored figures no longer hold and are ten minutes old (counted
 -- as of now).  One settler at a time, as the breach sweep: the others get
--- -1 at once.  Returns how many it stored, 0 when none was lacking.  The
--- periods are taken in a random order, so that one whose counting fails
--- (a statement timeout) does not hold up the others.
+-- -1 at once.  It starts no more headlines after a second, so that a
+-- statement stays short whatever the batch (a large client's month takes
+-- seconds, a small one's milliseconds).  Returns how many it stored, 0
+-- when none was lacking.  The periods are taken in a random order, so
+-- that one whose counting fails (a statement timeout) does not hold up
+-- the others.
 CREATE FUNCTION app.settle_report_headlines(p_limit integer, p_tenant uuid DEFAULT NULL)
     RETURNS integer
     LANGUAGE plpgsql
     AS $$
 DECLARE
     v_stored integer := 0;
+    v_started timestamptz := clock_timestamp();
     r record;
 BEGIN
     IF NOT pg_try_advisory_xact_lock(hashtext('msp.settle_report_headlines')) THEN
@@ -313,6 +317,7 @@ BEGIN
          ORDER BY random()
          LIMIT p_limit
     LOOP
+        EXIT WHEN clock_timestamp() - v_started > interval '1 second';
         INSERT INTO public.report_headlines AS h
                (tenant_id, from_at, to_at, recurrence_days, reopen_days, as_of, figures)
         VALUES (r.tenant_id, r.from_at, r.to_at, r.recurrence_days, r.reopen_days, r.as_of,

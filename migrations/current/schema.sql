@@ -1633,6 +1633,7 @@ CREATE FUNCTION app.settle_report_headlines(p_limit integer, p_tenant uuid DEFAU
     AS $$
 DECLARE
     v_stored integer := 0;
+    v_started timestamptz := clock_timestamp();
     r record;
 BEGIN
     IF NOT pg_try_advisory_xact_lock(hashtext('msp.settle_report_headlines')) THEN
@@ -1652,6 +1653,7 @@ BEGIN
          ORDER BY random()
          LIMIT p_limit
     LOOP
+        EXIT WHEN clock_timestamp() - v_started > interval '1 second';
         INSERT INTO public.report_headlines AS h
                (tenant_id, from_at, to_at, recurrence_days, reopen_days, as_of, figures)
         VALUES (r.tenant_id, r.from_at, r.to_at, r.recurrence_days, r.reopen_days, r.as_of,

@@ -16,5 +16,5 @@ static const msp_principal_t report_settler = {
 };
 
 const msp_sweep_t msp_report_settle = {
-    "report settle", &sql_report_settle, 1, &report_settler
+    "report settle", &sql_report_settle, 100, &report_settler
 };

@@ -15,9 +15,10 @@
 
 #include "call/sweep.h"
 
-/* One headline per statement (a large client's quarter takes seconds);
- * the work done is the headlines stored.  It runs as a provider
- * administrator, which sees every tenant. */
+/* Up to 100 headlines per statement, none started after its first
+ * second (a large client's month takes seconds, a small client's
+ * milliseconds); the work done is the headlines stored.  It runs as a
+ * provider administrator, which sees every tenant. */
 extern const msp_sweep_t msp_report_settle;
 
 #endif
