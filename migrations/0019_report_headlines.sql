@@ -18,6 +18,91 @@ CREATE FUNCTION app.report_windows(p_tenant uuid)
       FROM public.tenants t WHERE t.tenant_id = p_tenant
     $$;
 
+-- The open spans of a tenant that are open at some instant of
+-- [p_from, p_to] (p_from = p_to: open at that instant), read as two
+-- ranges of the index on (tenant_id, closed_at): those closed since
+-- p_from, and those still open.  (One condition with an OR would have the
+-- planner read every span of the tenant.)
+CREATE FUNCTION app.open_spans(p_tenant uuid, p_from timestamptz, p_to timestamptz)
+    RETURNS TABLE (ticket_number integer, opened_at timestamptz, closed_at timestamptz)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT o.ticket_number, o.opened_at, o.closed_at FROM public.ticket_open_spans o
+     WHERE o.tenant_id = p_tenant AND o.closed_at >= p_from AND o.opened_at < p_to
+    UNION ALL
+    SELECT o.ticket_number, o.opened_at, o.closed_at FROM public.ticket_open_spans o
+     WHERE o.tenant_id = p_tenant AND o.closed_at IS NULL AND o.opened_at < p_to
+    $$;
+
+-- As 0017, from app.open_spans, each ticket read by its key (OFFSET 0
+-- keeps it so: the planner, misjudging how many tickets the tenant has,
+-- would read them all into a hash instead).
+CREATE OR REPLACE FUNCTION app.report_open_rows(p_tenant uuid, p_at timestamptz)
+    RETURNS TABLE (ticket_number integer, created_at timestamptz, age text, side text)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT s.ticket_number, k.created_at,
+           CASE WHEN p_at - k.created_at < interval '8 days' THEN '0-7'
+                WHEN p_at - k.created_at < interval '31 days' THEN '8-30'
+                WHEN p_at - k.created_at < interval '91 days' THEN '31-90'
+                ELSE 'over_90' END,
+           coalesce((SELECT coalesce(e.data->'side'->>'to', e.data->>'side')
+                       FROM public.ticket_events e
+                      WHERE e.tenant_id = p_tenant AND e.ticket_number = s.ticket_number
+                        AND e.occurred_at < p_at
+                        AND (e.kind = 'created' OR e.data->'side' ? 'to')
+                      ORDER BY e.event_id DESC LIMIT 1), 'unknown')
+      FROM (SELECT o.ticket_number FROM app.open_spans(p_tenant, p_at, p_at) o OFFSET 0) s
+      CROSS JOIN LATERAL (SELECT x.created_at FROM public.tickets x
+                           WHERE x.tenant_id = p_tenant AND x.number = s.ticket_number
+                          OFFSET 0) k
+    $$;
+
+-- As 0018, the tickets open in the period read from app.open_spans.
+CREATE OR REPLACE FUNCTION app.report_sla_rows(p_tenant uuid, p_from timestamptz, p_to timestamptz)
+    RETURNS TABLE (ticket_number integer, clock text, priority text, outcome text,
+                   at timestamptz, due timestamptz, late bigint, stopped timestamptz,
+                   elapsed bigint, counted boolean, created_at timestamptz, sla jsonb)
+    LANGUAGE sql STABLE
+    AS $$
+    WITH k AS (
+        SELECT DISTINCT s.ticket_number FROM app.open_spans(p_tenant, p_from, p_to) s
+    ), c AS (
+        SELECT k.ticket_number, f.priority, f.sla, n.clock, v.target, v.elapsed, v.due,
+               CASE WHEN v.stopped < p_to THEN v.stopped END AS stopped
+          FROM k
+          CROSS JOIN LATERAL (SELECT x.priority, x.sla FROM public.ticket_sla_facts x
+                               WHERE x.tenant_id = p_tenant AND x.ticket_number = k.ticket_number
+                                 AND x.valid_from < p_to
+                               ORDER BY x.valid_from DESC LIMIT 1) f
+          CROSS JOIN (VALUES ('response'), ('resolution')) n (clock)
+          CROSS JOIN LATERAL (SELECT (j.j->>'target')::bigint AS target,
+                                     (j.j->>'elapsed')::bigint AS elapsed,
+                                     to_timestamp((j.j->>'due')::bigint) AS due,
+                                     to_timestamp((j.j->>'stopped_at')::bigint) AS stopped
+                                FROM (SELECT f.sla->n.clock AS j) j OFFSET 0) v
+    ), o AS (
+        SELECT c.*,
+               CASE WHEN c.stopped IS NOT NULL AND c.elapsed < c.target THEN 'met'
+                    WHEN c.due < p_to THEN 'breached'
+                    WHEN c.stopped IS NULL THEN 'running' END AS outcome
+          FROM c OFFSET 0
+    )
+    SELECT o.ticket_number, o.clock, o.priority, o.outcome,
+           CASE o.outcome WHEN 'met' THEN o.stopped WHEN 'breached' THEN o.due END,
+           o.due,
+           CASE WHEN o.outcome = 'breached' AND o.stopped IS NOT NULL
+                THEN o.elapsed - o.target END,
+           o.stopped, CASE WHEN o.stopped IS NOT NULL THEN o.elapsed END, d.counted,
+           (SELECT k.created_at FROM public.tickets k
+             WHERE k.tenant_id = p_tenant AND k.number = o.ticket_number), o.sla
+      FROM o
+      CROSS JOIN LATERAL (SELECT o.outcome = 'running'
+                                 OR (o.outcome = 'met' AND o.stopped >= p_from)
+                                 OR (o.outcome = 'breached' AND o.due >= p_from) AS counted) d
+     WHERE d.counted OR o.stopped >= p_from
+    $$;
+
 -- As 0018, but a reopening counts only within the reopen window after
 -- the resolution, and a first-contact resolution is one not moved before
 -- its resolution (a reopening is a move) nor reopened within the window.
@@ -114,8 +199,8 @@ CREATE OR REPLACE FUNCTION app.report_quality(p_tenant uuid, p_from timestamptz,
 -- The headline figures of [p_from, p_to) as of p_as_of, in the order a
 -- row shows them: the figures of 0016's app.report_headline, each counted
 -- from the rows its own report counts.  Open at the end is a count of the
--- open spans (one per ticket at any instant), without the holding side
--- the backlog report looks up for each.
+-- open spans (one per ticket at any instant), without the ticket and the
+-- holding side the backlog report looks up for each.
 CREATE FUNCTION app.report_headline_figures(p_tenant uuid, p_from timestamptz,
                                             p_to timestamptz, p_as_of timestamptz)
     RETURNS json
@@ -149,9 +234,7 @@ CREATE FUNCTION app.report_headline_figures(p_tenant uuid, p_from timestamptz,
     SELECT json_build_object(
                'created', q.created, 'resolved', q.resolved,
                'net_change', q.created - q.resolved,
-               'open_at_end', (SELECT count(*) FROM public.ticket_open_spans o
-                                WHERE o.tenant_id = p_tenant AND o.opened_at < p_to
-                                  AND (o.closed_at IS NULL OR o.closed_at >= p_to)),
+               'open_at_end', (SELECT count(*) FROM app.open_spans(p_tenant, p_to, p_to)),
                'response_attainment',
                    (SELECT a.attainment FROM a WHERE a.clock = 'response'),
                'resolution_attainment',

@@ -29,6 +29,9 @@
 /* a sweep that did some work runs again after this long */
 #define NGX_HTTP_MSP_SWEEP_AGAIN  10
 
+/* the SLA breach sweep and the settling of report headlines */
+#define NGX_HTTP_MSP_NSWEEPS      2
+
 
 typedef struct {
     const msp_sweep_t        *sweep;
@@ -52,7 +55,7 @@ static void ngx_http_msp_sweep_schedule(ngx_http_msp_sweep_t *sw,
 
 
 /* the worker's sweepers; an interval is 0 when the worker does not run it */
-static ngx_http_msp_sweep_t  ngx_http_msp_sweeps[2];
+static ngx_http_msp_sweep_t  ngx_http_msp_sweeps[NGX_HTTP_MSP_NSWEEPS];
 
 
 ngx_int_t
@@ -116,7 +119,7 @@ ngx_http_msp_sweep_exit(ngx_cycle_t *cycle)
     ngx_uint_t             i;
     ngx_http_msp_sweep_t  *sw;
 
-    for (i = 0; i < sizeof(ngx_http_msp_sweeps) / sizeof(ngx_http_msp_sweeps[0]); i++) {
+    for (i = 0; i < NGX_HTTP_MSP_NSWEEPS; i++) {
         sw = &ngx_http_msp_sweeps[i];
 
         if (sw->interval == 0) {
@@ -261,7 +264,8 @@ ngx_http_msp_sweep_result(ngx_http_msp_sweep_t *sw)
 
     if (job->setup_failed) {
         ngx_log_error(NGX_LOG_ERR, sw->log, 0,
-                      "msp %s: could not begin the transaction", sw->sweep->name);
+                      "msp %s: could not begin the transaction",
+                      sw->sweep->name);
         return 0;
     }
 
@@ -277,7 +281,8 @@ ngx_http_msp_sweep_result(ngx_http_msp_sweep_t *sw)
 
     if (!job->committed) {
         ngx_log_error(NGX_LOG_ERR, sw->log, 0,
-                      "msp %s: the transaction did not commit", sw->sweep->name);
+                      "msp %s: the transaction did not commit",
+                      sw->sweep->name);
         return 0;
     }
 

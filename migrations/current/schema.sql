@@ -649,6 +649,21 @@ CREATE FUNCTION app.management_of(p_side text, p_role text) RETURNS text
 
 
 --
+-- Name: open_spans(uuid, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.open_spans(p_tenant uuid, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(ticket_number integer, opened_at timestamp with time zone, closed_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT o.ticket_number, o.opened_at, o.closed_at FROM public.ticket_open_spans o
+     WHERE o.tenant_id = p_tenant AND o.closed_at >= p_from AND o.opened_at < p_to
+    UNION ALL
+    SELECT o.ticket_number, o.opened_at, o.closed_at FROM public.ticket_open_spans o
+     WHERE o.tenant_id = p_tenant AND o.closed_at IS NULL AND o.opened_at < p_to
+    $$;
+
+
+--
 -- Name: principal_tenant_slug(); Type: FUNCTION; Schema: app; Owner: -
 --
 
@@ -993,9 +1008,7 @@ CREATE FUNCTION app.report_headline_figures(p_tenant uuid, p_from timestamp with
     SELECT json_build_object(
                'created', q.created, 'resolved', q.resolved,
                'net_change', q.created - q.resolved,
-               'open_at_end', (SELECT count(*) FROM public.ticket_open_spans o
-                                WHERE o.tenant_id = p_tenant AND o.opened_at < p_to
-                                  AND (o.closed_at IS NULL OR o.closed_at >= p_to)),
+               'open_at_end', (SELECT count(*) FROM app.open_spans(p_tenant, p_to, p_to)),
                'response_attainment',
                    (SELECT a.attainment FROM a WHERE a.clock = 'response'),
                'resolution_attainment',
@@ -1059,12 +1072,10 @@ CREATE FUNCTION app.report_open_rows(p_tenant uuid, p_at timestamp with time zon
                         AND e.occurred_at < p_at
                         AND (e.kind = 'created' OR e.data->'side' ? 'to')
                       ORDER BY e.event_id DESC LIMIT 1), 'unknown')
-      FROM (SELECT o.ticket_number FROM public.ticket_open_spans o
-             WHERE o.tenant_id = p_tenant AND o.opened_at < p_at
-               AND (o.closed_at IS NULL OR o.closed_at >= p_at)
-            OFFSET 0) s
+      FROM (SELECT o.ticket_number FROM app.open_spans(p_tenant, p_at, p_at) o OFFSET 0) s
       CROSS JOIN LATERAL (SELECT x.created_at FROM public.tickets x
-                           WHERE x.tenant_id = p_tenant AND x.number = s.ticket_number) k
+                           WHERE x.tenant_id = p_tenant AND x.number = s.ticket_number
+                          OFFSET 0) k
     $$;
 
 
@@ -1316,10 +1327,7 @@ CREATE FUNCTION app.report_sla_rows(p_tenant uuid, p_from timestamp with time zo
     LANGUAGE sql STABLE
     AS $$
     WITH k AS (
-        SELECT DISTINCT s.ticket_number
-          FROM public.ticket_open_spans s
-         WHERE s.tenant_id = p_tenant AND s.opened_at < p_to
-           AND (s.closed_at IS NULL OR s.closed_at >= p_from)
+        SELECT DISTINCT s.ticket_number FROM app.open_spans(p_tenant, p_from, p_to) s
     ), c AS (
         SELECT k.ticket_number, f.priority, f.sla, n.clock, v.target, v.elapsed, v.due,
                CASE WHEN v.stopped < p_to THEN v.stopped END AS stopped
