@@ -8,6 +8,7 @@
  * tenant_check.h (which says how validation works); tenant_normalize.c
  * holds msp_tenant_normalize().
  */
+#include "common/currency.h"
 #include "tenants/tenant_file.h"
 #include "tenants/tenant_check.h"
 #include "common/slug.h"
@@ -117,28 +118,45 @@ check_amount(const json_t *value, const char *path, msp_errors_t *errs)
 static void
 check_currency(const json_t *value, const char *path, msp_errors_t *errs)
 {
-    if (!msp_tf_require_kind(value, KIND_STRING, path, errs)) {
-        return;
-    }
-
-    const char *s = json_string_value(value);
-
-    if (json_string_length(value) != 3
-        || !is_upper(s[0]) || !is_upper(s[1]) || !is_upper(s[2]))
+    if (msp_tf_require_kind(value, KIND_STRING, path, errs)
+        && msp_currency_digits(json_string_value(value)) < 0)
     {
         msp_errors_add(errs, path,
-                       "must be a three-letter ISO 4217 code in capitals, "
+                       "must be an ISO 4217 currency in circulation, in capitals, "
                        "e.g. USD");
     }
 }
 
+/* Hours a month a contract's fee covers, and people it supports: large
+ * bounds that only catch a slip of the keyboard. */
+#define INCLUDED_HOURS_MAX  100000
+#define SUPPORTED_USERS_MAX 10000000
+
+static void
+check_included_hours(const json_t *value, const char *path, msp_errors_t *errs)
+{
+    if (msp_tf_require_kind(value, KIND_NUMBER, path, errs)
+        && (json_number_value(value) < 0 || json_number_value(value) > INCLUDED_HOURS_MAX))
+    {
+        msp_errors_add(errs, path, "must be from 0 to 100000 hours a month");
+    }
+}
+
+static void
+check_supported_users(const json_t *value, const char *path, msp_errors_t *errs)
+{
+    msp_tf_check_integer_range(value, path, 0, SUPPORTED_USERS_MAX, errs);
+}
+
 static const field_rule_t contract_rules[] = {
-    { "monthly_fee", 1, check_amount },
-    { "hourly_rate", 1, check_amount },
-    { "currency",    1, check_currency },
-    { "start_date",  0, msp_tf_check_date },
-    { "term_months", 0, check_term_months },
-    { NULL,          0, NULL }
+    { "monthly_fee",     1, check_amount },
+    { "hourly_rate",     1, check_amount },
+    { "currency",        1, check_currency },
+    { "included_hours",  0, check_included_hours },
+    { "supported_users", 0, check_supported_users },
+    { "start_date",      0, msp_tf_check_date },
+    { "term_months",     0, check_term_months },
+    { NULL,              0, NULL }
 };
 
 static void

@@ -39,8 +39,9 @@ int msp_tenant_validate(const json_t *doc, const char *expected_slug,
  * Returns a new reference: the document with defaults filled in
  * (ticket_prefix, holidays, sla_policy.pause_statuses,
  * sla_policy.warning_thresholds, escalation_policy defaults, each
- * escalation rule's assign, reporting.recurrence_days and reopen_days, an empty window
- * list for each day without one) and each day's windows, the holidays, and the set-like string
+ * escalation rule's assign, contract.included_hours,
+ * reporting.recurrence_days and reopen_days, an empty window list for each
+ * day without one) and each day's windows, the holidays, and the set-like string
  * lists sorted (an escalation rule's roles, from and to in the order of
  * their enumerations), so that two files that mean the same thing
  * normalize to the same JSON (json_equal).  escalation_policy.intake and

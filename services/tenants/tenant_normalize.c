@@ -300,7 +300,9 @@ normalize_contract(json_t *doc)
 
     if (contract == NULL
         || canonicalize_amount(contract, "monthly_fee") != 0
-        || canonicalize_amount(contract, "hourly_rate") != 0)
+        || canonicalize_amount(contract, "hourly_rate") != 0
+        || set_default(contract, "included_hours", json_integer(0)) != 0
+        || canonicalize_amount(contract, "included_hours") != 0)
     {
         return -1;
     }

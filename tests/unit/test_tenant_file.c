@@ -255,6 +255,10 @@ test_valid_variants(void **state)
                        "              \"term_months\": 120, \"monthly_fee\": 0},"
                        " \"reporting\": {\"recurrence_days\": 365, \"reopen_days\": 90}}");
     assert_patch_valid("{\"reporting\": {\"recurrence_days\": 1, \"reopen_days\": 1}}");
+    assert_patch_valid("{\"contract\": {\"currency\": \"JPY\", \"included_hours\": 37.5,"
+                       " \"supported_users\": 0}}");
+    assert_patch_valid("{\"contract\": {\"currency\": \"KWD\", \"included_hours\": 100000,"
+                       " \"supported_users\": 10000000}}");
 }
 
 
@@ -467,6 +471,20 @@ static const invalid_case_t invalid_cases[] = {
     /* contract */
     { "lower-case currency", "{\"contract\": {\"currency\": \"usd\"}}", "contract.currency", "ISO 4217", NULL },
     { "four-letter currency", "{\"contract\": {\"currency\": \"EURO\"}}", "contract.currency", NULL, NULL },
+    { "unknown currency", "{\"contract\": {\"currency\": \"XYZ\"}}", "contract.currency",
+      "in circulation", NULL },
+    { "withdrawn currency", "{\"contract\": {\"currency\": \"HRK\"}}", "contract.currency",
+      "in circulation", NULL },
+    { "testing currency", "{\"contract\": {\"currency\": \"XTS\"}}", "contract.currency",
+      "in circulation", NULL },
+    { "negative included hours", "{\"contract\": {\"included_hours\": -1}}",
+      "contract.included_hours", "from 0 to 100000", NULL },
+    { "included hours as string", "{\"contract\": {\"included_hours\": \"40\"}}",
+      "contract.included_hours", "must be a number", NULL },
+    { "negative supported users", "{\"contract\": {\"supported_users\": -5}}",
+      "contract.supported_users", NULL, NULL },
+    { "fractional supported users", "{\"contract\": {\"supported_users\": 2.5}}",
+      "contract.supported_users", "must be an integer", NULL },
     { "negative fee", "{\"contract\": {\"monthly_fee\": -1}}", "contract.monthly_fee", "must not be negative", NULL },
     { "negative rate", "{\"contract\": {\"hourly_rate\": -0.5}}", "contract.hourly_rate", "must not be negative", NULL },
     { "rate as string", "{\"contract\": {\"hourly_rate\": \"50\"}}", "contract.hourly_rate", "must be a number", NULL },
@@ -621,6 +639,8 @@ test_normalize_fills_defaults(void **state)
     assert_int_equal(integer_at(automatic, "escalate_tier_at_percent"), 90);
     assert_true(json_is_true(json_object_get(automatic, "hierarchical_on_breach")));
     assert_int_equal(integer_at(json_object_get(n, "reporting"), "recurrence_days"), 30);
+    assert_int_equal(integer_at(json_object_get(n, "contract"), "included_hours"), 0);
+    assert_null(json_object_get(json_object_get(n, "contract"), "supported_users"));
     assert_int_equal(integer_at(json_object_get(n, "reporting"), "reopen_days"), 7);
 
     /* Every day is present; a day without hours is an empty list. */
