@@ -3,6 +3,7 @@
  * problem reported at once.
  */
 #include "http/json_body.h"
+#include "sla/tz.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -196,6 +197,77 @@ msp_body_id_array(msp_body_t *b, const char *key, size_t max, long long *out, si
         out[(*count)++] = id;
     }
     return 1;
+}
+
+/* The field, or NULL when absent (an error if required). */
+static json_t *
+take_present(msp_body_t *b, const char *key, int required)
+{
+    json_t *v = take(b, key);
+    if (v == NULL && required) {
+        body_error(b, key, "is required");
+    }
+    return v;
+}
+
+int
+msp_body_integer(msp_body_t *b, const char *key, int required, long long min, long long max,
+                 long long *out)
+{
+    json_t *v = take_present(b, key, required);
+    if (v == NULL) {
+        return required ? -1 : 0;
+    }
+    if (!json_is_integer(v)) {
+        body_error(b, key, "must be an integer");
+        return -1;
+    }
+    long long n = json_integer_value(v);
+    if (n < min || n > max) {
+        body_error(b, key, "must be from %lld to %lld", min, max);
+        return -1;
+    }
+    *out = n;
+    return 1;
+}
+
+int
+msp_body_bool(msp_body_t *b, const char *key, int required, int *out)
+{
+    json_t *v = take_present(b, key, required);
+    if (v == NULL) {
+        return required ? -1 : 0;
+    }
+    if (!json_is_boolean(v)) {
+        body_error(b, key, "must be true or false");
+        return -1;
+    }
+    *out = json_is_true(v);
+    return 1;
+}
+
+int
+msp_body_date(msp_body_t *b, const char *key, int required, const char **out,
+              long long *day)
+{
+    const char *s;
+    int rc = msp_body_string(b, key, required, 1, 64, &s);
+    if (rc != 1) {
+        return rc;
+    }
+    int64_t d;
+    switch (msp_civil_date(s, strlen(s), &d)) {
+    case 0:
+        *out = s;
+        *day = d;
+        return 1;
+    case MSP_DATE_MALFORMED:
+        body_error(b, key, "must be a date as YYYY-MM-DD");
+        return -1;
+    default:
+        body_error(b, key, "%s is not a calendar date", s);
+        return -1;
+    }
 }
 
 int

@@ -53,6 +53,18 @@ int msp_body_nullable_string(msp_body_t *b, const char *key, size_t min, size_t 
 int msp_body_id_array(msp_body_t *b, const char *key, size_t max, long long *out,
                       size_t *count);
 
+/* An integer from min to max (JSON's 5.0 is not one).  Same returns. */
+int msp_body_integer(msp_body_t *b, const char *key, int required, long long min,
+                     long long max, long long *out);
+
+/* true or false.  Same returns. */
+int msp_body_bool(msp_body_t *b, const char *key, int required, int *out);
+
+/* A date "YYYY-MM-DD" that exists: *out points into the body, *day is its
+ * day number (sla/tz.h).  Same returns. */
+int msp_body_date(msp_body_t *b, const char *key, int required, const char **out,
+                  long long *day);
+
 /*
  * A nested object: 1 with *sub ready to read its fields (errors name them
  * prefix + key; free it with msp_body_free and finish it like a body), 0

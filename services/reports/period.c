@@ -21,14 +21,7 @@ year_ok(int y)
 static int
 read_date(const char *s, int64_t *day)
 {
-    int y = msp_civil_digits(s, 4), m = msp_civil_digits(s + 5, 2), d = msp_civil_digits(s + 8, 2);
-    if (s[4] != '-' || s[7] != '-' || !year_ok(y) || m < 1 || m > 12 || d < 1
-        || d > msp_days_in_month(y, m))
-    {
-        return -1;
-    }
-    *day = msp_days_from_civil(y, m, d);
-    return 0;
+    return msp_civil_date(s, 10, day) == 0 && year_ok(msp_civil_digits(s, 4)) ? 0 : -1;
 }
 
 /* The Monday of ISO week 1 of year y: the week with the year's first

@@ -129,6 +129,23 @@ msp_civil_digits(const char *s, size_t n)
 }
 
 int
+msp_civil_date(const char *s, size_t len, int64_t *day)
+{
+    if (len != 10 || s[4] != '-' || s[7] != '-') {
+        return MSP_DATE_MALFORMED;
+    }
+    int y = msp_civil_digits(s, 4), m = msp_civil_digits(s + 5, 2), d = msp_civil_digits(s + 8, 2);
+    if (y < 0 || m < 0 || d < 0) {
+        return MSP_DATE_MALFORMED;
+    }
+    if (y < 1 || m < 1 || m > 12 || d < 1 || d > msp_days_in_month(y, m)) {
+        return MSP_DATE_NOT_A_DAY;
+    }
+    *day = msp_days_from_civil(y, m, d);
+    return 0;
+}
+
+int
 msp_days_in_month(int64_t y, int m)
 {
     static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};

@@ -91,4 +91,10 @@ int msp_days_in_month(int64_t y, int m);
  * date or a time of day; -1 when one of them is not a digit. */
 int msp_civil_digits(const char *s, size_t n);
 
+/* "YYYY-MM-DD" in s[0..len): 0 with *day its day number, or one of these.
+ * Years 0001 to 9999. */
+#define MSP_DATE_MALFORMED  (-1)    /* not of that shape */
+#define MSP_DATE_NOT_A_DAY  (-2)    /* no such day: 2026-02-30 */
+int msp_civil_date(const char *s, size_t len, int64_t *day);
+
 #endif

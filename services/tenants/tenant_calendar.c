@@ -27,41 +27,14 @@ const char *const msp_tf_week_days[] = {
 
 /* ---- dates ------------------------------------------------------------ */
 
-typedef enum { DATE_OK, DATE_MALFORMED, DATE_NOT_A_DAY } date_status_t;
-
-/* "YYYY-MM-DD", a day that exists in the Gregorian calendar. */
-static date_status_t
-parse_date(const char *s, size_t len)
-{
-    static const char shape[] = "dddd-dd-dd";
-
-    if (len != sizeof(shape) - 1) {
-        return DATE_MALFORMED;
-    }
-    for (size_t i = 0; i < len; i++) {
-        if (shape[i] == 'd' ? !is_digit(s[i]) : s[i] != shape[i]) {
-            return DATE_MALFORMED;
-        }
-    }
-
-    int year = msp_civil_digits(s, 4);
-    int month = msp_civil_digits(s + 5, 2);
-    int day = msp_civil_digits(s + 8, 2);
-
-    if (year < 1 || month < 1 || month > 12
-        || day < 1 || day > msp_days_in_month(year, month))
-    {
-        return DATE_NOT_A_DAY;
-    }
-    return DATE_OK;
-}
-
 static int
 is_valid_date(const json_t *value)
 {
+    int64_t day;
+
     return json_is_string(value)
-           && parse_date(json_string_value(value),
-                         json_string_length(value)) == DATE_OK;
+           && msp_civil_date(json_string_value(value),
+                             json_string_length(value), &day) == 0;
 }
 
 void
@@ -72,14 +45,15 @@ msp_tf_check_date(const json_t *value, const char *path, msp_errors_t *errs)
     }
 
     const char *s = json_string_value(value);
+    int64_t     day;
 
-    switch (parse_date(s, json_string_length(value))) {
-    case DATE_OK:
+    switch (msp_civil_date(s, json_string_length(value), &day)) {
+    case 0:
         break;
-    case DATE_MALFORMED:
+    case MSP_DATE_MALFORMED:
         msp_errors_add(errs, path, "must be a date as YYYY-MM-DD");
         break;
-    case DATE_NOT_A_DAY:
+    default:
         msp_errors_add(errs, path, "%s is not a calendar date", s);
         break;
     }

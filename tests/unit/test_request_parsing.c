@@ -228,6 +228,59 @@ test_json_body_fields(void **state)
     }
 }
 
+/* Integers, booleans and dates: the values each reader takes, what it
+ * says of the others, and required fields that are absent. */
+static void
+test_json_body_numbers_booleans_and_dates(void **state)
+{
+    (void) state;
+    const char *text = "{\"minutes\":90,\"big\":1441,\"real\":5.0,\"text\":\"5\","
+                       "\"yes\":true,\"no\":false,\"one\":1,"
+                       "\"day\":\"2026-03-08\",\"leap\":\"2028-02-29\","
+                       "\"feb30\":\"2026-02-30\",\"shape\":\"8/3/2026\"}";
+    msp_errors_t errs = { 0 };
+    msp_body_t b;
+    const char *why, *date = NULL;
+    long long n = -1, day = 0;
+    int flag = -1;
+    assert_int_equal(msp_body_parse(&b, text, strlen(text), &errs, &why), 0);
+    assert_int_equal(msp_body_integer(&b, "minutes", 1, 1, 1440, &n), 1);
+    assert_int_equal(n, 90);
+    assert_int_equal(msp_body_integer(&b, "big", 1, 1, 1440, &n), -1);
+    assert_int_equal(msp_body_integer(&b, "real", 1, 1, 1440, &n), -1);
+    assert_int_equal(msp_body_integer(&b, "text", 0, 1, 1440, &n), -1);
+    assert_int_equal(msp_body_integer(&b, "absent", 0, 1, 1440, &n), 0);
+    assert_int_equal(msp_body_bool(&b, "yes", 1, &flag), 1);
+    assert_int_equal(flag, 1);
+    assert_int_equal(msp_body_bool(&b, "no", 1, &flag), 1);
+    assert_int_equal(flag, 0);
+    assert_int_equal(msp_body_bool(&b, "one", 1, &flag), -1);
+    assert_int_equal(msp_body_bool(&b, "gone", 1, &flag), -1);
+    assert_int_equal(msp_body_date(&b, "day", 1, &date, &day), 1);
+    assert_string_equal(date, "2026-03-08");
+    assert_int_equal(day, 20520);                  /* days since 1970-01-01 */
+    assert_int_equal(msp_body_date(&b, "leap", 1, &date, &day), 1);
+    assert_int_equal(msp_body_date(&b, "feb30", 1, &date, &day), -1);
+    assert_int_equal(msp_body_date(&b, "shape", 1, &date, &day), -1);
+    assert_false(msp_body_finish(&b) == 0);
+    msp_body_free(&b);
+
+    const struct { const char *field, *message; } want[] = {
+        { "big", "must be from 1 to 1440" },
+        { "real", "must be an integer" },
+        { "text", "must be an integer" },
+        { "one", "must be true or false" },
+        { "gone", "is required" },
+        { "feb30", "2026-02-30 is not a calendar date" },
+        { "shape", "must be a date as YYYY-MM-DD" },
+    };
+    assert_int_equal(errs.n, sizeof(want) / sizeof(want[0]));
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        assert_string_equal(errs.items[i].field, want[i].field);
+        assert_string_equal(errs.items[i].message, want[i].message);
+    }
+}
+
 int
 main(void)
 {
@@ -236,6 +289,7 @@ main(void)
         cmocka_unit_test(test_page_limits_and_cursor_round_trip),
         cmocka_unit_test(test_path_params),
         cmocka_unit_test(test_json_body_fields),
+        cmocka_unit_test(test_json_body_numbers_booleans_and_dates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
