@@ -637,6 +637,41 @@ $$;
 
 
 --
+-- Name: log_time(text, text, integer, text, date, integer, boolean, boolean, text); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.log_time(p_slug text, p_prefix text, p_number integer, p_side text, p_worked_on date, p_minutes integer, p_billable boolean, p_in_scope boolean, p_note text) RETURNS TABLE(entry_id bigint, version integer, doc json)
+    LANGUAGE sql
+    AS $$
+    WITH k AS (
+        SELECT t, k.tenant_id, k.number, t.ticket_prefix,
+               (now() AT TIME ZONE t.timezone)::date AS today
+          FROM public.tenants t JOIN public.tickets k ON k.tenant_id = t.tenant_id
+         WHERE t.slug = p_slug AND t.ticket_prefix = p_prefix AND k.number = p_number
+    ), e AS (
+        INSERT INTO public.time_entries (tenant_id, ticket_number, side, worked_on, minutes,
+                                         billable, in_scope, note)
+        SELECT k.tenant_id, k.number, p_side, coalesce(p_worked_on, k.today),
+               p_minutes, p_billable, p_in_scope, p_note
+          FROM k RETURNING *
+    ), ev AS (
+        INSERT INTO public.ticket_events (tenant_id, ticket_number, kind, data)
+        SELECT e.tenant_id, e.ticket_number, 'time_logged',
+               jsonb_build_object('entry_id', e.entry_id, 'minutes', e.minutes,
+                                  'worked_on', e.worked_on, 'billable', e.billable,
+                                  'in_scope', e.in_scope)
+          FROM e
+    ), au AS (
+        INSERT INTO public.audit_log (tenant_id, action, target, detail)
+        SELECT e.tenant_id, 'time.log', 'ticket:' || k.ticket_prefix || '-' || e.ticket_number,
+               jsonb_build_object('entry_id', e.entry_id, 'minutes', e.minutes)
+          FROM e, k
+    )
+    SELECT e.entry_id, e.version, app.time_entry_doc(e, k.t) FROM e, k
+    $$;
+
+
+--
 -- Name: management_of(text, text); Type: FUNCTION; Schema: app; Owner: -
 --
 
@@ -1931,6 +1966,51 @@ CREATE FUNCTION app.tier_in(p_tenant uuid) RETURNS text
 
 
 --
+-- Name: time_entries; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.time_entries (
+    tenant_id uuid NOT NULL,
+    entry_id bigint NOT NULL,
+    ticket_number integer NOT NULL,
+    subject text DEFAULT app.principal_sub() NOT NULL,
+    side text NOT NULL,
+    worked_on date NOT NULL,
+    minutes integer NOT NULL,
+    billable boolean NOT NULL,
+    in_scope boolean NOT NULL,
+    note text DEFAULT ''::text NOT NULL,
+    version integer DEFAULT 1 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT time_entries_minutes_check CHECK (((minutes >= 1) AND (minutes <= 1440))),
+    CONSTRAINT time_entries_note_check CHECK ((length(note) <= 2000)),
+    CONSTRAINT time_entries_side_check CHECK ((side = ANY (ARRAY['provider'::text, 'internal_it'::text]))),
+    CONSTRAINT time_entries_subject_check CHECK ((subject <> ''::text))
+);
+
+ALTER TABLE ONLY public.time_entries FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: time_entry_doc(public.time_entries, public.tenants); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.time_entry_doc(e public.time_entries, t public.tenants) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT json_build_object(
+        'id', e.entry_id::text,
+        'ticket', t.ticket_prefix || '-' || e.ticket_number,
+        'subject', e.subject, 'side', e.side,
+        'worked_on', to_char(e.worked_on, 'YYYY-MM-DD'), 'minutes', e.minutes,
+        'billable', e.billable, 'in_scope', e.in_scope, 'note', e.note,
+        'version', e.version,
+        'created_at', app.rfc3339(e.created_at), 'updated_at', app.rfc3339(e.updated_at))
+    $$;
+
+
+--
 -- Name: track_created_category(); Type: FUNCTION; Schema: app; Owner: -
 --
 
@@ -2344,6 +2424,20 @@ ALTER TABLE ONLY public.ticket_status_changes FORCE ROW LEVEL SECURITY;
 
 
 --
+-- Name: time_entries_entry_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.time_entries ALTER COLUMN entry_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.time_entries_entry_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
 -- Name: assets assets_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -2493,6 +2587,14 @@ ALTER TABLE ONLY public.ticket_status_changes
 
 ALTER TABLE ONLY public.tickets
     ADD CONSTRAINT tickets_pkey PRIMARY KEY (tenant_id, number);
+
+
+--
+-- Name: time_entries time_entries_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.time_entries
+    ADD CONSTRAINT time_entries_pkey PRIMARY KEY (tenant_id, entry_id);
 
 
 --
@@ -2685,6 +2787,20 @@ CREATE INDEX tickets_updated ON public.tickets USING btree (tenant_id, updated_a
 
 
 --
+-- Name: time_entries_ticket; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX time_entries_ticket ON public.time_entries USING btree (tenant_id, ticket_number, entry_id);
+
+
+--
+-- Name: time_entries_worked; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX time_entries_worked ON public.time_entries USING btree (tenant_id, worked_on, entry_id);
+
+
+--
 -- Name: audit_log audit_log_append_only; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -2873,6 +2989,14 @@ ALTER TABLE ONLY public.ticket_status_changes
 
 ALTER TABLE ONLY public.tickets
     ADD CONSTRAINT tickets_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(tenant_id);
+
+
+--
+-- Name: time_entries time_entries_tenant_id_ticket_number_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.time_entries
+    ADD CONSTRAINT time_entries_tenant_id_ticket_number_fkey FOREIGN KEY (tenant_id, ticket_number) REFERENCES public.tickets(tenant_id, number);
 
 
 --
@@ -3370,6 +3494,40 @@ CREATE POLICY tickets_update ON public.tickets FOR UPDATE USING ((( SELECT app.s
 
 
 --
+-- Name: time_entries; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.time_entries ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: time_entries time_entries_delete; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY time_entries_delete ON public.time_entries FOR DELETE USING (( SELECT app.sees_all() AS sees_all));
+
+
+--
+-- Name: time_entries time_entries_insert; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY time_entries_insert ON public.time_entries FOR INSERT WITH CHECK ((( SELECT app.sees_all() AS sees_all) OR ((tenant_id = ANY (( SELECT app.tenant_ids('work'::text) AS tenant_ids)::uuid[])) AND (subject = app.principal_sub()))));
+
+
+--
+-- Name: time_entries time_entries_read; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY time_entries_read ON public.time_entries FOR SELECT USING ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('staff'::text) AS tenant_ids)::uuid[]))));
+
+
+--
+-- Name: time_entries time_entries_update; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY time_entries_update ON public.time_entries FOR UPDATE USING ((( SELECT app.sees_all() AS sees_all) OR ((tenant_id = ANY (( SELECT app.tenant_ids('work'::text) AS tenant_ids)::uuid[])) AND (subject = app.principal_sub())))) WITH CHECK ((( SELECT app.sees_all() AS sees_all) OR ((tenant_id = ANY (( SELECT app.tenant_ids('work'::text) AS tenant_ids)::uuid[])) AND (subject = app.principal_sub()))));
+
+
+--
 -- Name: ticket_events visibility; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -3468,6 +3626,13 @@ GRANT ALL ON FUNCTION app.set_principal(p_sub text, p_org text, p_role text) TO 
 --
 
 GRANT ALL ON FUNCTION app.sla_sweep(p_limit integer) TO msp_gateway;
+
+
+--
+-- Name: TABLE time_entries; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,INSERT,UPDATE ON TABLE public.time_entries TO msp_gateway;
 
 
 --

@@ -43,6 +43,7 @@ static const struct {
     { "ticket_status_changes", "ticket_number, event_id" },
     { "ticket_report_facts", "ticket_number" },
     { "report_headlines", "from_at, to_at" },
+    { "time_entries", "entry_id" },
     { "ticket_events", "event_id" },
     { "escalations", "escalation_id" },
     { "audit_log", "audit_id" },

@@ -10,6 +10,7 @@
 #include "http/api.h"
 #include "call/health.h"
 #include "escalations/escalations.h"
+#include "governance/governance.h"
 #include "http/router.h"
 #include "tenants/tenants_api.h"
 #include "reports/reports.h"
@@ -37,6 +38,10 @@ static const msp_route_t routes[] = {
       MSP_METHOD_GET, msp_ticket_assets_start, 0 },
     { "/v1/tenants/{slug}/tickets/{number}/comments",
       MSP_METHOD_POST, msp_comment_create_start, 0 },
+    { "/v1/tenants/{slug}/tickets/{number}/time-entries",
+      MSP_METHOD_GET, msp_time_entry_list_start, 0 },
+    { "/v1/tenants/{slug}/tickets/{number}/time-entries",
+      MSP_METHOD_POST, msp_time_entry_create_start, 0 },
     { "/v1/tenants/{slug}/tickets/{number}/sla",
       MSP_METHOD_GET, msp_sla_explain_start, 0 },
     { "/v1/tenants/{slug}/tickets/{number}/events",

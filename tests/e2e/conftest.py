@@ -162,8 +162,8 @@ def two_tenants(db, tmp_path):
 
 def seed_tenant(conn, slug, tickets=1):
     """Adds tickets (each with its creation and a change of status, an asset
-    link, an audit row and a measurement of its clocks), and one settled
-    report headline."""
+    link, an audit row, a measurement of its clocks and a time entry), and
+    one settled report headline."""
     tid = conn.execute("SELECT tenant_id FROM tenants WHERE slug = %s", (slug,)).fetchone()[0]
     asset = conn.execute(
         "INSERT INTO assets (tenant_id, tag, name, kind) VALUES (%s, %s, 'Laptop', 'laptop')"
@@ -185,6 +185,9 @@ def seed_tenant(conn, slug, tickets=1):
                      " priority, sla) VALUES (%s, %s, now(), 'P4', '{}')", (tid, number))
         conn.execute("INSERT INTO audit_log (tenant_id, action, target)"
                      " VALUES (%s, 'ticket.create', %s)", (tid, f"ticket:{number}"))
+        conn.execute("INSERT INTO time_entries (tenant_id, ticket_number, side, worked_on,"
+                     " minutes, billable, in_scope) VALUES (%s, %s, 'provider', current_date,"
+                     " 30, true, true)", (tid, number))
     conn.execute("SELECT app.settle_report_headlines(1, %s)", (tid,))
     # An idempotency key belongs to its subject: store one as the tenant's
     # own staff member, then go back to being the admin.

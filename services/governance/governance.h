@@ -1,0 +1,19 @@
+/*
+ * governance.h - the governance records of a tenant: the records the
+ * weekly, monthly and quarterly reviews are made of beyond the tickets.
+ * So far the time logged on tickets (time_entries.c).
+ */
+#ifndef MSP_GOVERNANCE_H
+#define MSP_GOVERNANCE_H
+
+#include "call/call.h"
+
+/* POST /v1/tenants/{slug}/tickets/{number}/time-entries */
+msp_outcome_t msp_time_entry_create_start(msp_call_t *call, msp_step_t *first,
+                                          msp_reply_t *reply);
+
+/* GET /v1/tenants/{slug}/tickets/{number}/time-entries */
+msp_outcome_t msp_time_entry_list_start(msp_call_t *call, msp_step_t *first,
+                                        msp_reply_t *reply);
+
+#endif

@@ -1,0 +1,234 @@
+/*
+ * time_entries.c - the time logged on a ticket:
+ * POST and GET /v1/tenants/{slug}/tickets/{id}/time-entries.
+ *
+ * Whoever works tickets (on either side; not auditors, not requesters)
+ * logs their own time; staff of both sides read it.  Row-level security
+ * holds both rules in the database (migrations/0020); the checks here
+ * give the clear answer first.  An entry, its ticket event (time_logged,
+ * seen by staff only) and its audit row are one statement
+ * (app.log_time).  Two steps: the tenant, the ticket and the tenant's
+ * today, so that a day after it is refused before anything is written;
+ * then the entry.
+ */
+#include "escalations/escalations.h"
+#include "governance/governance.h"
+#include "http/json_body.h"
+#include "http/page.h"
+#include "http/params.h"
+#include "auth/tenant_context.h"
+#include "tickets/tickets.h"
+#include "http/replies.h"
+
+#include <string.h>
+
+/* $1 slug: the tenant's today, in its time zone. */
+static const msp_sql_t sql_tenant_today = {
+    "tenant_today",
+    "SELECT to_char((now() AT TIME ZONE timezone)::date, 'YYYY-MM-DD')"
+    " FROM tenants WHERE slug = $1",
+    1
+};
+
+enum {
+    LOG_SLUG, LOG_PREFIX, LOG_NUMBER, LOG_SIDE, LOG_WORKED_ON, LOG_MINUTES, LOG_BILLABLE,
+    LOG_IN_SCOPE, LOG_NOTE, LOG_NPARAMS
+};
+
+static const msp_sql_t sql_log_time = {
+    "log_time",
+    "SELECT entry_id, version, doc::text FROM app.log_time($1, $2, $3::integer, $4,"
+    " $5::date, $6::integer, $7::boolean, $8::boolean, $9)",
+    LOG_NPARAMS
+};
+
+/* $1 slug, $2 prefix, $3 number, $4 after (an entry id) or NULL, $5 rows. */
+static const msp_sql_t sql_time_entries = {
+    "time_entries",
+    "SELECT app.time_entry_doc(e, t)::text, e.entry_id"
+    " FROM tenants t JOIN tickets k ON k.tenant_id = t.tenant_id"
+    " JOIN time_entries e ON e.tenant_id = k.tenant_id AND e.ticket_number = k.number"
+    " WHERE t.slug = $1 AND t.ticket_prefix = $2 AND k.number = $3::integer"
+    "   AND ($4::bigint IS NULL OR e.entry_id > $4::bigint)"
+    " ORDER BY e.entry_id LIMIT $5::integer",
+    5
+};
+
+/* Who logs time: the roles that work tickets (app.role_may's "work"). */
+static int
+logs_time(const msp_principal_t *p)
+{
+    static const char *const roles[] = {
+        "technician", "lead", "account_manager", "admin", "it_staff", "it_leader", NULL
+    };
+    return msp_principal_has_role(p, roles);
+}
+
+/* Who reads it: staff of either side (app.role_may's "staff"). */
+static int
+reads_time(const msp_principal_t *p)
+{
+    return logs_time(p) || strcmp(p->role, "auditor") == 0;
+}
+
+typedef struct {
+    const char *slug;
+    const char *worked_on;     /* NULL: the tenant's today */
+    msp_step_t  log;           /* the step writing the entry, built up front */
+} log_state_t;
+
+static msp_outcome_t
+time_logged(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
+            msp_reply_t *reply)
+{
+    (void) next;
+    msp_outcome_t early;
+    if (!msp_results_found(call, reply, res, nres, 0, msp_reply_no_ticket, NULL, &early)) {
+        return early;
+    }
+    return msp_reply_json(call, reply, 201, PQgetvalue(res[0], 0, 2),
+                          (size_t) PQgetlength(res[0], 0, 2));
+}
+
+/* The tenant, the ticket and the tenant's today: who may log, and when. */
+static msp_outcome_t
+ticket_checked(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
+               msp_reply_t *reply)
+{
+    log_state_t *st = call->state;
+    msp_tenant_t t;
+    msp_outcome_t early;
+    if (!msp_results_found(call, reply, res, nres, 1, msp_reply_no_ticket, &t, &early)) {
+        return early;
+    }
+    if (!logs_time(&t.as)) {
+        return msp_reply_forbidden(call, reply, strcmp(t.as.role, "auditor") == 0
+            ? "Auditors read; they do not log time."
+            : "Time is logged by the staff who work the ticket.");
+    }
+    if (PQntuples(res[2]) != 1) {
+        return msp_reply_no_ticket(call, reply);
+    }
+    const char *today = PQgetvalue(res[2], 0, 0);
+    if (st->worked_on != NULL && strcmp(st->worked_on, today) > 0) {
+        msp_errors_t errs = { 0 };
+        msp_errors_add(&errs, "worked_on", "is after today (%s) in the tenant's time zone",
+                       today);
+        return msp_reply_invalid(call, reply, 422, "Invalid time entry", &errs);
+    }
+    *next = st->log;
+    return MSP_NEXT;
+}
+
+msp_outcome_t
+msp_time_entry_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
+{
+    const char *slug = msp_param_slug(call, "slug"), *prefix, *number;
+    if (slug == NULL || msp_param_ticket_id(call, "number", &prefix, &number) != 0) {
+        return msp_reply_no_ticket(call, reply);
+    }
+
+    msp_errors_t errs = { 0 };
+    msp_body_t b;
+    const char *why;
+    if (msp_body_parse(&b, call->body, call->body_len, &errs, &why) != 0) {
+        return msp_reply_malformed_body(call, reply, why);
+    }
+    long long minutes = 0, day = 0;
+    int billable = 1, in_scope = 1;
+    const char *worked_on = NULL, *note = "";
+    msp_body_integer(&b, "minutes", 1, 1, 1440, &minutes);
+    msp_body_date(&b, "worked_on", 0, &worked_on, &day);
+    msp_body_bool(&b, "billable", 0, &billable);
+    msp_body_bool(&b, "in_scope", 0, &in_scope);
+    msp_body_string(&b, "note", 0, 0, 2000, &note);
+    int invalid = msp_body_finish(&b);
+    log_state_t *st = invalid ? NULL : msp_alloc(call, sizeof(*st));
+    const char *day_copy = worked_on && st ? msp_strndup(call, worked_on, 10) : NULL;
+    const char *note_copy = st ? msp_strndup(call, note, strlen(note)) : NULL;
+    msp_body_free(&b);
+    if (invalid) {
+        return msp_reply_invalid(call, reply, 422, "Invalid time entry", &errs);
+    }
+    if (st == NULL || note_copy == NULL || (worked_on != NULL && day_copy == NULL)) {
+        return msp_reply_out_of_memory(reply);
+    }
+    memset(st, 0, sizeof(*st));
+    st->slug = slug;
+    st->worked_on = day_copy;
+    call->state = st;
+
+    msp_stmt_t *s = &st->log.stmts[0];
+    msp_stmt_ticket(s, &sql_log_time, slug, prefix, number);
+    s->params[LOG_SIDE] = call->principal->is_provider ? "provider" : "internal_it";
+    s->params[LOG_WORKED_ON] = day_copy;
+    s->params[LOG_MINUTES] = msp_printf(call, "%lld", minutes);
+    s->params[LOG_BILLABLE] = billable ? "true" : "false";
+    s->params[LOG_IN_SCOPE] = in_scope ? "true" : "false";
+    s->params[LOG_NOTE] = note_copy;
+    if (s->params[LOG_MINUTES] == NULL) {
+        return msp_reply_out_of_memory(reply);
+    }
+    st->log.nstmts = 1;
+    st->log.last = 1;
+    st->log.then = time_logged;
+
+    msp_step_tenant(first, slug);
+    msp_stmt_ticket(&first->stmts[first->nstmts++], &msp_sql_ticket_visible, slug, prefix,
+                    number);
+    first->stmts[first->nstmts].sql = &sql_tenant_today;
+    first->stmts[first->nstmts++].params[0] = slug;
+    first->then = ticket_checked;
+    return MSP_NEXT;
+}
+
+static msp_outcome_t
+entries_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
+             msp_reply_t *reply)
+{
+    (void) next;
+    msp_tenant_t t;
+    msp_outcome_t early;
+    if (!msp_results_found(call, reply, res, nres, 1, msp_reply_no_ticket, &t, &early)) {
+        return early;
+    }
+    if (!reads_time(&t.as)) {
+        return msp_reply_forbidden(call, reply, "Time entries are for staff of either side.");
+    }
+    return msp_list_reply(call, reply, call->state, res[2]);
+}
+
+msp_outcome_t
+msp_time_entry_list_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
+{
+    static const char *const known[] = { "limit", "after", NULL };
+    const char *slug = msp_param_slug(call, "slug"), *prefix, *number;
+    if (slug == NULL || msp_param_ticket_id(call, "number", &prefix, &number) != 0) {
+        return msp_reply_no_ticket(call, reply);
+    }
+    msp_errors_t errs = { 0 };
+    msp_list_t *list = msp_list_begin(call, msp_printf(call,
+                                                       "/v1/tenants/%s/tickets/%s-%s/time-entries",
+                                                       slug, prefix, number), known, &errs);
+    if (list == NULL) {
+        return msp_reply_out_of_memory(reply);
+    }
+    if (list->page.after != NULL && !msp_cursor_is_id(list->page.after)) {
+        msp_errors_add(&errs, "after", "is not a cursor this API handed out");
+    }
+    if (msp_errors_any(&errs)) {
+        return msp_reply_invalid(call, reply, 400, "Invalid query", &errs);
+    }
+    call->state = list;
+    msp_step_tenant(first, slug);
+    for (int i = 1; i < 3; i++) {
+        msp_stmt_ticket(&first->stmts[i], i == 1 ? &msp_sql_ticket_visible : &sql_time_entries,
+                        slug, prefix, number);
+    }
+    first->stmts[2].params[3] = list->page.after;
+    first->stmts[2].params[4] = list->page.fetch;
+    first->nstmts = 3;
+    first->read_only = 1;
+    first->then = entries_done;
+    return MSP_NEXT;
+}

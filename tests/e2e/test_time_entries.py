@@ -1,0 +1,167 @@
+"""Time logged on tickets (POST and GET .../tickets/{id}/time-entries):
+who may log and read it, what a bad entry gets (and that it writes
+nothing), the ticket event and audit row each entry writes, and the
+isolation the database holds."""
+import datetime as dt
+import uuid
+from zoneinfo import ZoneInfo
+
+import psycopg
+import pytest
+
+from conftest import admin_query, env, run_mspctl, set_principal, tenant_doc, write_tenant
+
+ZONE = "Pacific/Auckland"    # far from UTC: its today is not UTC's for half the day
+
+
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory, as_user):
+    tag = uuid.uuid4().hex[:6]
+    made = {}
+    for name in ("main", "other"):
+        slug = f"time{name[0]}-{tag}"
+        doc = tenant_doc(slug, "acme", timezone=ZONE)
+        run_mspctl("tenant", "apply", write_tenant(tmp_path_factory.mktemp(slug), doc),
+                   check=True)
+        made[name] = slug
+    slug = made["main"]
+    run_mspctl("assign", f"tech.{tag}", slug, "technician", "L1", check=True)
+    users = {
+        "tech": as_user(f"tech.{tag}", "provider", "technician"),
+        "it": as_user(f"it.{tag}", slug, "it_staff"),
+        "auditor": as_user(f"audit.{tag}", slug, "auditor"),
+        "requester": as_user(f"req.{tag}", slug, "requester"),
+        "stranger": as_user(f"it.{tag}", made["other"], "it_staff"),
+    }
+    resp = users["requester"].post(f"/v1/tenants/{slug}/tickets",
+                                   json={"title": "Printer jams", "impact": "low",
+                                         "urgency": "low"})
+    assert resp.status_code == 201, resp.text
+    ticket = resp.json()["id"]
+    return {"slug": slug, "other": made["other"], "ticket": ticket, **users,
+            "url": f"/v1/tenants/{slug}/tickets/{ticket}/time-entries"}
+
+
+def entries(slug):
+    return admin_query("SELECT e.subject, e.side, e.minutes, e.billable, e.in_scope,"
+                       " e.worked_on, e.note FROM time_entries e JOIN tenants t USING"
+                       " (tenant_id) WHERE t.slug = %s ORDER BY e.entry_id", (slug,))
+
+
+def test_staff_of_both_sides_log_their_own_time(desk):
+    today = dt.datetime.now(ZoneInfo(ZONE)).date()
+    before = len(entries(desk["slug"]))
+    resp = desk["tech"].post(desk["url"], json={"minutes": 45, "note": "Cleared the jam",
+                                                "in_scope": False})
+    assert resp.status_code == 201, resp.text
+    doc = resp.json()
+    assert {k: doc[k] for k in ("ticket", "subject", "side", "minutes", "billable",
+                                "in_scope", "note", "worked_on")} == {
+        "ticket": desk["ticket"], "subject": desk["tech"].sub, "side": "provider",
+        "minutes": 45, "billable": True, "in_scope": False, "note": "Cleared the jam",
+        "worked_on": today.isoformat()}     # the tenant's today, not UTC's
+    yesterday = (today - dt.timedelta(days=1)).isoformat()
+    resp = desk["it"].post(desk["url"], json={"minutes": 20, "billable": False,
+                                              "worked_on": yesterday})
+    assert resp.status_code == 201, resp.text
+    assert resp.json()["side"] == "internal_it" and resp.json()["worked_on"] == yesterday
+    rows = entries(desk["slug"])[before:]
+    assert [(r[0], r[1], r[2], r[3], r[4]) for r in rows] == [
+        (desk["tech"].sub, "provider", 45, True, False),
+        (desk["it"].sub, "internal_it", 20, False, True)]
+
+    # each entry is a ticket event staff see, and an audit row
+    events = desk["tech"].get(f"/v1/tenants/{desk['slug']}/tickets/{desk['ticket']}/events")
+    logged = [e for e in events.json()["items"] if e["kind"] == "time_logged"]
+    assert [e["data"]["minutes"] for e in logged][-2:] == [45, 20]
+    mine = desk["requester"].get(f"/v1/tenants/{desk['slug']}/tickets/{desk['ticket']}/events")
+    assert mine.status_code == 200
+    assert not [e for e in mine.json()["items"] if e["kind"] == "time_logged"]
+    audit = admin_query("SELECT count(*) FROM audit_log a JOIN tenants t USING (tenant_id)"
+                        " WHERE t.slug = %s AND a.action = 'time.log'", (desk["slug"],))
+    assert audit[0][0] >= 2
+
+
+def test_staff_read_the_entries_a_page_at_a_time(desk):
+    for minutes in (5, 10, 15):
+        assert desk["tech"].post(desk["url"], json={"minutes": minutes}).status_code == 201
+    seen, after = [], None
+    while True:
+        params = {"limit": 2, **({"after": after} if after else {})}
+        resp = desk["auditor"].get(desk["url"], params=params)
+        assert resp.status_code == 200, resp.text
+        body = resp.json()
+        assert len(body["items"]) <= 2
+        seen += [int(i["id"]) for i in body["items"]]
+        after = body["next_cursor"]
+        if after is None:
+            break
+    assert seen == sorted(seen) and len(seen) == len(entries(desk["slug"]))
+
+
+@pytest.mark.parametrize("who,status", [("auditor", 403), ("requester", 403),
+                                        ("stranger", 404)])
+def test_who_may_not_log_time(desk, who, status):
+    before = entries(desk["slug"])
+    url = desk["url"]
+    if who == "stranger":      # another tenant's staff: the ticket does not exist for them
+        url = url.replace(desk["slug"], desk["other"])
+    resp = desk[who].post(url, json={"minutes": 30})
+    assert resp.status_code == status, resp.text
+    assert resp.headers["Content-Type"].startswith("application/problem+json")
+    assert entries(desk["slug"]) == before
+
+
+def test_a_requester_reads_no_time_entries(desk):
+    resp = desk["requester"].get(desk["url"])
+    assert resp.status_code == 403, resp.text
+
+
+@pytest.mark.parametrize("body,field,says", [
+    ({"minutes": 0}, "minutes", "must be from 1 to 1440"),
+    ({"minutes": -30}, "minutes", "must be from 1 to 1440"),
+    ({"minutes": 1441}, "minutes", "must be from 1 to 1440"),
+    ({"minutes": "30"}, "minutes", "must be an integer"),
+    ({"minutes": 1.5}, "minutes", "must be an integer"),
+    ({}, "minutes", "is required"),
+    ({"minutes": 30, "billable": "yes"}, "billable", "must be true or false"),
+    ({"minutes": 30, "worked_on": "2026-02-30"}, "worked_on", "is not a calendar date"),
+    ({"minutes": 30, "worked_on": "03/08/2026"}, "worked_on", "must be a date as YYYY-MM-DD"),
+    ({"minutes": 30, "worked_on": "2999-01-01"}, "worked_on",
+     "is after today"),
+    ({"minutes": 30, "note": "x" * 2001}, "note", "must be at most 2000 bytes"),
+    ({"minutes": 30, "hours": 1}, "hours", "unknown field"),
+])
+def test_a_bad_entry_is_a_422_and_writes_nothing(desk, body, field, says):
+    before = entries(desk["slug"])
+    resp = desk["tech"].post(desk["url"], json=body)
+    assert resp.status_code == 422, resp.text
+    assert resp.headers["Content-Type"].startswith("application/problem+json")
+    problem = resp.json()
+    assert any(e["field"] == field and says in e["message"] for e in problem["errors"]), problem
+    assert entries(desk["slug"]) == before
+
+
+def test_the_database_holds_the_rules(desk):
+    """As the gateway's role, whatever a service forgot: no entry in
+    another's name, none by an auditor, none read by a requester or
+    another tenant."""
+    tid = admin_query("SELECT tenant_id FROM tenants WHERE slug = %s", (desk["slug"],))[0][0]
+    number = int(desk["ticket"].split("-")[1])
+    insert = ("INSERT INTO time_entries (tenant_id, ticket_number, subject, side, worked_on,"
+              " minutes, billable, in_scope) VALUES (%s, %s, %s, 'internal_it', current_date,"
+              " 30, true, true)")
+    for principal, subject in (((desk["it"].sub, desk["slug"], "it_staff"), "someone.else"),
+                               ((f"audit.x", desk["slug"], "auditor"), "audit.x")):
+        with psycopg.connect(env("MSP_GATEWAY_DATABASE_URL")) as conn:
+            set_principal(conn, *principal)
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(insert, (tid, number, subject))
+    for principal in (("req.x", desk["slug"], "requester"),
+                      (desk["it"].sub, desk["other"], "it_staff")):
+        with psycopg.connect(env("MSP_GATEWAY_DATABASE_URL")) as conn:
+            set_principal(conn, *principal)
+            assert conn.execute("SELECT count(*) FROM time_entries").fetchone()[0] == 0
+    with psycopg.connect(env("MSP_GATEWAY_DATABASE_URL")) as conn:
+        set_principal(conn, desk["it"].sub, desk["slug"], "it_staff")
+        assert conn.execute("SELECT count(*) FROM time_entries").fetchone()[0] > 0
