@@ -66,12 +66,14 @@ CREATE FUNCTION app.time_entry_doc(e public.time_entries, t public.tenants) RETU
     $$;
 
 -- Logs time on a ticket of a tenant as the principal: the entry, its
--- ticket event and its audit row, in one statement.  p_worked_on NULL is
--- the tenant's today (the gateway refuses a day after it).  No row when
--- the ticket is not one the principal sees.
+-- ticket event and its audit row, in one statement, and the response
+-- stored with the principal's Idempotency-Key p_key (when not NULL; the
+-- gateway claimed it).  p_worked_on NULL is the tenant's today (the
+-- gateway refuses a day after it).  No row when the ticket is not one the
+-- principal sees.
 CREATE FUNCTION app.log_time(p_slug text, p_prefix text, p_number integer, p_side text,
                              p_worked_on date, p_minutes integer, p_billable boolean,
-                             p_in_scope boolean, p_note text)
+                             p_in_scope boolean, p_note text, p_key text)
     RETURNS TABLE (entry_id bigint, version integer, doc json)
     LANGUAGE sql
     AS $$
@@ -98,6 +100,13 @@ CREATE FUNCTION app.log_time(p_slug text, p_prefix text, p_number integer, p_sid
         SELECT e.tenant_id, 'time.log', 'ticket:' || k.ticket_prefix || '-' || e.ticket_number,
                jsonb_build_object('entry_id', e.entry_id, 'minutes', e.minutes)
           FROM e, k
+    ), d AS (
+        SELECT e.entry_id, e.version, app.time_entry_doc(e, k.t) AS doc FROM e, k
+    ), i AS (
+        UPDATE public.idempotency_keys x SET response_status = 201,
+               response_body = (SELECT d.doc::text FROM d)
+          FROM k WHERE x.tenant_id = k.tenant_id AND x.subject = app.principal_sub()
+           AND x.key = p_key
     )
-    SELECT e.entry_id, e.version, app.time_entry_doc(e, k.t) FROM e, k
+    SELECT d.entry_id, d.version, d.doc FROM d
     $$;

@@ -637,10 +637,10 @@ $$;
 
 
 --
--- Name: log_time(text, text, integer, text, date, integer, boolean, boolean, text); Type: FUNCTION; Schema: app; Owner: -
+-- Name: log_time(text, text, integer, text, date, integer, boolean, boolean, text, text); Type: FUNCTION; Schema: app; Owner: -
 --
 
-CREATE FUNCTION app.log_time(p_slug text, p_prefix text, p_number integer, p_side text, p_worked_on date, p_minutes integer, p_billable boolean, p_in_scope boolean, p_note text) RETURNS TABLE(entry_id bigint, version integer, doc json)
+CREATE FUNCTION app.log_time(p_slug text, p_prefix text, p_number integer, p_side text, p_worked_on date, p_minutes integer, p_billable boolean, p_in_scope boolean, p_note text, p_key text) RETURNS TABLE(entry_id bigint, version integer, doc json)
     LANGUAGE sql
     AS $$
     WITH k AS (
@@ -666,8 +666,15 @@ CREATE FUNCTION app.log_time(p_slug text, p_prefix text, p_number integer, p_sid
         SELECT e.tenant_id, 'time.log', 'ticket:' || k.ticket_prefix || '-' || e.ticket_number,
                jsonb_build_object('entry_id', e.entry_id, 'minutes', e.minutes)
           FROM e, k
+    ), d AS (
+        SELECT e.entry_id, e.version, app.time_entry_doc(e, k.t) AS doc FROM e, k
+    ), i AS (
+        UPDATE public.idempotency_keys x SET response_status = 201,
+               response_body = (SELECT d.doc::text FROM d)
+          FROM k WHERE x.tenant_id = k.tenant_id AND x.subject = app.principal_sub()
+           AND x.key = p_key
     )
-    SELECT e.entry_id, e.version, app.time_entry_doc(e, k.t) FROM e, k
+    SELECT d.entry_id, d.version, d.doc FROM d
     $$;
 
 

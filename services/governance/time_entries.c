@@ -7,12 +7,14 @@
  * holds both rules in the database (migrations/0020); the checks here
  * give the clear answer first.  An entry, its ticket event (time_logged,
  * seen by staff only) and its audit row are one statement
- * (app.log_time).  Two steps: the tenant, the ticket and the tenant's
- * today, so that a day after it is refused before anything is written;
- * then the entry.
+ * (app.log_time), which also stores the response with the request's
+ * Idempotency-Key (http/idempotency.h).  Two steps: the tenant, the
+ * ticket, the tenant's today (so that a day after it is refused before
+ * anything is written) and the key's claim; then the entry.
  */
 #include "escalations/escalations.h"
 #include "governance/governance.h"
+#include "http/idempotency.h"
 #include "http/json_body.h"
 #include "http/page.h"
 #include "http/params.h"
@@ -32,13 +34,13 @@ static const msp_sql_t sql_tenant_today = {
 
 enum {
     LOG_SLUG, LOG_PREFIX, LOG_NUMBER, LOG_SIDE, LOG_WORKED_ON, LOG_MINUTES, LOG_BILLABLE,
-    LOG_IN_SCOPE, LOG_NOTE, LOG_NPARAMS
+    LOG_IN_SCOPE, LOG_NOTE, LOG_KEY, LOG_NPARAMS
 };
 
 static const msp_sql_t sql_log_time = {
     "log_time",
     "SELECT entry_id, version, doc::text FROM app.log_time($1, $2, $3::integer, $4,"
-    " $5::date, $6::integer, $7::boolean, $8::boolean, $9)",
+    " $5::date, $6::integer, $7::boolean, $8::boolean, $9, $10)",
     LOG_NPARAMS
 };
 
@@ -75,6 +77,7 @@ typedef struct {
     const char *slug;
     const char *worked_on;     /* NULL: the tenant's today */
     msp_step_t  log;           /* the step writing the entry, built up front */
+    char        request_sha[MSP_SHA256_HEX_LEN + 1];
 } log_state_t;
 
 static msp_outcome_t
@@ -109,6 +112,19 @@ ticket_checked(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *nex
     if (PQntuples(res[2]) != 1) {
         return msp_reply_no_ticket(call, reply);
     }
+    if (call->idempotency_key != NULL) {
+        const char *stored;
+        size_t stored_len;
+        switch (msp_idempotency_claimed(call, reply, res[3], res[4], st->request_sha, &stored,
+                                        &stored_len, &early)) {
+        case MSP_KEY_OURS:
+            break;
+        case MSP_KEY_STORED:
+            return msp_reply_json(call, reply, 201, stored, stored_len);
+        default:
+            return early;
+        }
+    }
     const char *today = PQgetvalue(res[2], 0, 0);
     if (st->worked_on != NULL && strcmp(st->worked_on, today) > 0) {
         msp_errors_t errs = { 0 };
@@ -126,6 +142,11 @@ msp_time_entry_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *re
     const char *slug = msp_param_slug(call, "slug"), *prefix, *number;
     if (slug == NULL || msp_param_ticket_id(call, "number", &prefix, &number) != 0) {
         return msp_reply_no_ticket(call, reply);
+    }
+    if (call->idempotency_key != NULL && !msp_idempotency_key_valid(call->idempotency_key)) {
+        return msp_reply_problem(call, reply, 400, "validation", "Invalid Idempotency-Key",
+                                 "An Idempotency-Key is 1 to 200 visible ASCII characters.",
+                                 NULL);
     }
 
     msp_errors_t errs = { 0 };
@@ -166,6 +187,7 @@ msp_time_entry_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *re
     s->params[LOG_BILLABLE] = billable ? "true" : "false";
     s->params[LOG_IN_SCOPE] = in_scope ? "true" : "false";
     s->params[LOG_NOTE] = note_copy;
+    s->params[LOG_KEY] = call->idempotency_key;
     if (s->params[LOG_MINUTES] == NULL) {
         return msp_reply_out_of_memory(reply);
     }
@@ -178,6 +200,16 @@ msp_time_entry_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *re
                     number);
     first->stmts[first->nstmts].sql = &sql_tenant_today;
     first->stmts[first->nstmts++].params[0] = slug;
+    if (call->idempotency_key != NULL) {
+        const char *path = msp_printf(call, "/v1/tenants/%s/tickets/%s-%s/time-entries", slug,
+                                      prefix, number);
+        if (path == NULL || msp_idempotency_request(call, path, st->request_sha) != 0) {
+            return msp_reply_out_of_memory(reply);
+        }
+        msp_stmt_idempotency(first, first->nstmts, slug, call->idempotency_key,
+                             st->request_sha);
+        first->nstmts += 2;
+    }
     first->then = ticket_checked;
     return MSP_NEXT;
 }

@@ -9,6 +9,7 @@
  * update see the same version.
  */
 #include "escalations/escalation_policy.h"
+#include "http/idempotency.h"
 #include "http/json_body.h"
 #include "http/params.h"
 #include "common/sha256.h"
@@ -68,23 +69,6 @@ static const msp_sql_t sql_ticket_create = {
     "        AND x.key = $16)"
     " SELECT number, version, doc FROM d",
     CREATE_NPARAMS
-};
-
-/* $1 slug, $2 key, $3 request SHA-256: claims the key for this request. */
-static const msp_sql_t sql_idempotency_claim = {
-    "idempotency_claim",
-    "INSERT INTO idempotency_keys (tenant_id, subject, key, request_sha256)"
-    " SELECT tenant_id, app.principal_sub(), $2, $3 FROM tenants WHERE slug = $1"
-    " ON CONFLICT DO NOTHING RETURNING 1",
-    3
-};
-
-static const msp_sql_t sql_idempotency_stored = {
-    "idempotency_stored",
-    "SELECT x.request_sha256, x.response_status, x.response_body"
-    " FROM idempotency_keys x JOIN tenants t USING (tenant_id)"
-    " WHERE t.slug = $1 AND x.subject = app.principal_sub() AND x.key = $2",
-    2
 };
 
 /* sql_ticket_lock's columns. */
@@ -280,40 +264,17 @@ key_claimed(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
     {
         return out;
     }
-    if (PQntuples(res[1]) == 1) {
-        return create_with_clocks(call, res[3], next, reply);   /* the key is ours */
+    const char *stored;
+    size_t stored_len;
+    switch (msp_idempotency_claimed(call, reply, res[1], res[2], st->request_sha, &stored,
+                                    &stored_len, &out)) {
+    case MSP_KEY_OURS:
+        return create_with_clocks(call, res[3], next, reply);
+    case MSP_KEY_STORED:
+        return reply_created(call, reply, st->slug, stored, stored_len, NULL);
+    default:
+        return out;
     }
-    if (PQntuples(res[2]) != 1) {
-        return msp_reply_no_tenant(call, reply);
-    }
-    if (strcmp(PQgetvalue(res[2], 0, 0), st->request_sha) != 0) {
-        return msp_reply_problem(call, reply, 422, "idempotency-key-reused",
-                                 "Idempotency-Key reused",
-                                 "This Idempotency-Key was used for a different request.",
-                                 NULL);
-    }
-    if (PQgetisnull(res[2], 0, 1)) {
-        return msp_reply_problem(call, reply, 409, "conflict", "Conflict",
-                                 "A request with this Idempotency-Key is still in progress.",
-                                 NULL);
-    }
-    return reply_created(call, reply, st->slug, PQgetvalue(res[2], 0, 2),
-                         (size_t) PQgetlength(res[2], 0, 2), NULL);
-}
-
-static int
-valid_idempotency_key(const char *key)
-{
-    size_t len = strlen(key);
-    if (len < 1 || len > 200) {
-        return 0;
-    }
-    for (; *key; key++) {
-        if (*key < 0x21 || *key > 0x7e) {
-            return 0;
-        }
-    }
-    return 1;
 }
 
 static const char *
@@ -341,7 +302,7 @@ msp_ticket_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     if (slug == NULL) {
         return msp_reply_no_tenant(call, reply);
     }
-    if (call->idempotency_key != NULL && !valid_idempotency_key(call->idempotency_key)) {
+    if (call->idempotency_key != NULL && !msp_idempotency_key_valid(call->idempotency_key)) {
         return msp_reply_problem(call, reply, 400, "validation", "Invalid Idempotency-Key",
                                  "An Idempotency-Key is 1 to 200 visible ASCII characters.",
                                  NULL);
@@ -421,24 +382,12 @@ msp_ticket_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
         return MSP_NEXT;
     }
 
-    /* The request's identity for its key: method, path and body. */
-    msp_sha256_t *sha = msp_sha256_new();
-    if (sha == NULL) {
+    /* The request's identity for its key: method, slug and body (the
+     * slug alone stands for the path, as when keys were first stored). */
+    if (msp_idempotency_request(call, slug, st->request_sha) != 0) {
         return msp_reply_out_of_memory(reply);
     }
-    msp_sha256_update(sha, "POST ", 5);
-    msp_sha256_update(sha, slug, strlen(slug));
-    msp_sha256_update(sha, "\n", 1);
-    msp_sha256_update(sha, call->body, call->body_len);
-    msp_sha256_finish(sha, st->request_sha);
-
-    first->stmts[1].sql = &sql_idempotency_claim;
-    first->stmts[1].params[0] = slug;
-    first->stmts[1].params[1] = call->idempotency_key;
-    first->stmts[1].params[2] = st->request_sha;
-    first->stmts[2].sql = &sql_idempotency_stored;
-    first->stmts[2].params[0] = slug;
-    first->stmts[2].params[1] = call->idempotency_key;
+    msp_stmt_idempotency(first, 1, slug, call->idempotency_key, st->request_sha);
     msp_stmt_tenant_sla_inputs(&first->stmts[3], slug);
     first->nstmts = 4;
     first->then = key_claimed;

@@ -165,3 +165,22 @@ def test_the_database_holds_the_rules(desk):
     with psycopg.connect(env("MSP_GATEWAY_DATABASE_URL")) as conn:
         set_principal(conn, desk["it"].sub, desk["slug"], "it_staff")
         assert conn.execute("SELECT count(*) FROM time_entries").fetchone()[0] > 0
+
+
+def test_a_retry_with_its_idempotency_key_logs_the_time_once(desk):
+    before = len(entries(desk["slug"]))
+    key = {"Idempotency-Key": f"time-{uuid.uuid4().hex}"}
+    first = desk["tech"].post(desk["url"], json={"minutes": 25, "note": "once"}, headers=key)
+    assert first.status_code == 201, first.text
+    again = desk["tech"].post(desk["url"], json={"minutes": 25, "note": "once"}, headers=key)
+    assert again.status_code == 201, again.text
+    assert again.json() == first.json()
+    assert len(entries(desk["slug"])) == before + 1
+
+    other = desk["tech"].post(desk["url"], json={"minutes": 26, "note": "once"}, headers=key)
+    assert other.status_code == 422, other.text
+    assert other.json()["type"].endswith("idempotency-key-reused")
+    bad = desk["tech"].post(desk["url"], json={"minutes": 25},
+                            headers={"Idempotency-Key": "with space"})
+    assert bad.status_code == 400, bad.text
+    assert len(entries(desk["slug"])) == before + 1
