@@ -400,6 +400,8 @@ ROUTES = [
     ("PATCH", "/v1/tenants/{slug}/tickets/{number}", {"title": "probe"}),
     ("GET", "/v1/tenants/{slug}/tickets/{number}/assets", None),
     ("POST", "/v1/tenants/{slug}/tickets/{number}/comments", {"body": "probe"}),
+    ("GET", "/v1/tenants/{slug}/tickets/{number}/time-entries", None),
+    ("POST", "/v1/tenants/{slug}/tickets/{number}/time-entries", {"minutes": 15}),
     ("GET", "/v1/tenants/{slug}/tickets/{number}/sla", None),
     ("GET", "/v1/tenants/{slug}/tickets/{number}/events", None),
     ("GET", "/v1/tenants/{slug}/tickets/{number}/escalations", None),
