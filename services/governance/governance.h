@@ -16,4 +16,8 @@ msp_outcome_t msp_time_entry_create_start(msp_call_t *call, msp_step_t *first,
 msp_outcome_t msp_time_entry_list_start(msp_call_t *call, msp_step_t *first,
                                         msp_reply_t *reply);
 
+/* GET /v1/tenants/{slug}/time-entries?from=...&to=... */
+msp_outcome_t msp_tenant_time_entries_start(msp_call_t *call, msp_step_t *first,
+                                            msp_reply_t *reply);
+
 #endif

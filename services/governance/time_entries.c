@@ -1,6 +1,7 @@
 /*
- * time_entries.c - the time logged on a ticket:
- * POST and GET /v1/tenants/{slug}/tickets/{id}/time-entries.
+ * time_entries.c - the time logged on tickets:
+ * POST and GET /v1/tenants/{slug}/tickets/{id}/time-entries, and
+ * GET /v1/tenants/{slug}/time-entries (a tenant's, by the days worked).
  *
  * Whoever works tickets (on either side; not auditors, not requesters)
  * logs their own time; staff of both sides read it.  Row-level security
@@ -19,6 +20,7 @@
 #include "http/page.h"
 #include "http/params.h"
 #include "auth/tenant_context.h"
+#include "sla/tz.h"
 #include "tickets/tickets.h"
 #include "http/replies.h"
 
@@ -54,6 +56,21 @@ static const msp_sql_t sql_time_entries = {
     "   AND ($4::bigint IS NULL OR e.entry_id > $4::bigint)"
     " ORDER BY e.entry_id LIMIT $5::integer",
     5
+};
+
+/* $1 slug, $2 from, $3 to (days worked, [from, to)), $4 subject or NULL,
+ * $5 side or NULL, $6 after (the day and id of the last one shown,
+ * "2026-03-08:42") or NULL, $7 rows.  By day worked, then by id. */
+static const msp_sql_t sql_tenant_time_entries = {
+    "tenant_time_entries",
+    "SELECT app.time_entry_doc(e, t)::text, to_char(e.worked_on, 'YYYY-MM-DD') || ':' || e.entry_id"
+    " FROM tenants t JOIN time_entries e ON e.tenant_id = t.tenant_id"
+    " WHERE t.slug = $1 AND e.worked_on >= $2::date AND e.worked_on < $3::date"
+    "   AND ($4::text IS NULL OR e.subject = $4) AND ($5::text IS NULL OR e.side = $5)"
+    "   AND ($6::text IS NULL OR (e.worked_on, e.entry_id)"
+    "        > (split_part($6, ':', 1)::date, split_part($6, ':', 2)::bigint))"
+    " ORDER BY e.worked_on, e.entry_id LIMIT $7::integer",
+    7
 };
 
 /* Who logs time: the roles that work tickets (app.role_may's "work"). */
@@ -262,5 +279,90 @@ msp_time_entry_list_start(msp_call_t *call, msp_step_t *first, msp_reply_t *repl
     first->nstmts = 3;
     first->read_only = 1;
     first->then = entries_done;
+    return MSP_NEXT;
+}
+
+/* A cursor of the tenant's list: "YYYY-MM-DD:<id>". */
+static int
+day_cursor_ok(const char *after)
+{
+    int64_t day;
+    const char *colon = strchr(after, ':');
+    return colon != NULL && colon - after == 10 && msp_civil_date(after, 10, &day) == 0
+           && msp_cursor_is_id(colon + 1);
+}
+
+static msp_outcome_t
+tenant_entries_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
+                    msp_reply_t *reply)
+{
+    (void) next;
+    msp_tenant_t t;
+    msp_outcome_t early;
+    if (!msp_results_found(call, reply, res, nres, -1, msp_reply_no_tenant, &t, &early)) {
+        return early;
+    }
+    if (!reads_time(&t.as)) {
+        return msp_reply_forbidden(call, reply, "Time entries are for staff of either side.");
+    }
+    return msp_list_reply(call, reply, call->state, res[1]);
+}
+
+/* Days worked from "from" to "to" (the second excluded; both required, at
+ * most 366 days apart), of one person (subject) or side, a page at a time. */
+msp_outcome_t
+msp_tenant_time_entries_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
+{
+    static const char *const known[] = { "from", "to", "subject", "side", "limit", "after",
+                                          NULL };
+    static const char *const sides[] = { "provider", "internal_it", NULL };
+    const char *slug = msp_param_slug(call, "slug");
+    if (slug == NULL) {
+        return msp_reply_no_tenant(call, reply);
+    }
+    msp_errors_t errs = { 0 };
+    msp_list_t *list = msp_list_begin(call, msp_printf(call, "/v1/tenants/%s/time-entries",
+                                                       slug), known, &errs);
+    if (list == NULL) {
+        return msp_reply_out_of_memory(reply);
+    }
+    const char *bound[2] = { msp_args_get(&list->args, "from"), msp_args_get(&list->args, "to") };
+    int64_t day[2] = { 0, 0 };
+    for (int i = 0; i < 2; i++) {
+        const char *name = i == 0 ? "from" : "to";
+        if (bound[i] == NULL) {
+            msp_errors_add(&errs, name, "is required: a date as YYYY-MM-DD");
+        } else if (msp_civil_date(bound[i], strlen(bound[i]), &day[i]) != 0) {
+            msp_errors_add(&errs, name, "must be a date as YYYY-MM-DD");
+        }
+    }
+    if (bound[0] && bound[1] && !msp_errors_any(&errs)
+        && (day[1] <= day[0] || day[1] - day[0] > 366))
+    {
+        msp_errors_add(&errs, "to", "must be 1 to 366 days after from");
+    }
+    const char *side = msp_args_get(&list->args, "side");
+    if (side != NULL && strcmp(side, sides[0]) != 0 && strcmp(side, sides[1]) != 0) {
+        msp_errors_add(&errs, "side", "must be one of: provider, internal_it");
+    }
+    if (list->page.after != NULL && !day_cursor_ok(list->page.after)) {
+        msp_errors_add(&errs, "after", "is not a cursor this API handed out");
+    }
+    if (msp_errors_any(&errs)) {
+        return msp_reply_invalid(call, reply, 400, "Invalid query", &errs);
+    }
+    call->state = list;
+    msp_step_tenant(first, slug);
+    msp_stmt_t *s = &first->stmts[first->nstmts++];
+    s->sql = &sql_tenant_time_entries;
+    s->params[0] = slug;
+    s->params[1] = bound[0];
+    s->params[2] = bound[1];
+    s->params[3] = msp_args_get(&list->args, "subject");
+    s->params[4] = side;
+    s->params[5] = list->page.after;
+    s->params[6] = list->page.fetch;
+    first->read_only = 1;
+    first->then = tenant_entries_done;
     return MSP_NEXT;
 }

@@ -38,6 +38,8 @@ static const msp_route_t routes[] = {
       MSP_METHOD_GET, msp_ticket_assets_start, 0 },
     { "/v1/tenants/{slug}/tickets/{number}/comments",
       MSP_METHOD_POST, msp_comment_create_start, 0 },
+    { "/v1/tenants/{slug}/time-entries",
+      MSP_METHOD_GET, msp_tenant_time_entries_start, 0 },
     { "/v1/tenants/{slug}/tickets/{number}/time-entries",
       MSP_METHOD_GET, msp_time_entry_list_start, 0 },
     { "/v1/tenants/{slug}/tickets/{number}/time-entries",

@@ -184,3 +184,55 @@ def test_a_retry_with_its_idempotency_key_logs_the_time_once(desk):
                             headers={"Idempotency-Key": "with space"})
     assert bad.status_code == 400, bad.text
     assert len(entries(desk["slug"])) == before + 1
+
+
+def test_the_tenants_time_by_days_worked_a_page_at_a_time(desk):
+    today = dt.datetime.now(ZoneInfo(ZONE)).date()
+    days = [today - dt.timedelta(days=n) for n in (40, 39, 3)]
+    for day, who in ((days[2], "it"), (days[0], "tech"), (days[1], "it"), (days[0], "it")):
+        resp = desk[who].post(desk["url"], json={"minutes": 10, "worked_on": day.isoformat()})
+        assert resp.status_code == 201, resp.text
+    url = f"/v1/tenants/{desk['slug']}/time-entries"
+    window = {"from": days[0].isoformat(), "to": days[1].isoformat()}   # the 40th day ago
+
+    def listed(client, **params):
+        out, after = [], None
+        while True:
+            resp = client.get(url, params={**params, "limit": 1,
+                                           **({"after": after} if after else {})})
+            assert resp.status_code == 200, resp.text
+            out += resp.json()["items"]
+            after = resp.json()["next_cursor"]
+            if after is None:
+                return out
+
+    got = listed(desk["auditor"], **window)
+    assert [(e["worked_on"], e["subject"]) for e in got] == [
+        (days[0].isoformat(), desk["tech"].sub), (days[0].isoformat(), desk["it"].sub)]
+    wide = {"from": days[0].isoformat(), "to": (today + dt.timedelta(days=1)).isoformat()}
+    every = listed(desk["tech"], **wide)
+    assert [e["worked_on"] for e in every] == sorted(e["worked_on"] for e in every)
+    for a, b in zip(every, every[1:]):      # by day, then by id
+        assert (a["worked_on"], int(a["id"])) < (b["worked_on"], int(b["id"]))
+    assert len(every) == len(entries(desk["slug"]))
+    mine = listed(desk["it"], subject=desk["it"].sub, **wide)
+    assert mine and all(e["subject"] == desk["it"].sub for e in mine)
+    provider = listed(desk["it"], side="provider", **wide)
+    assert provider and all(e["side"] == "provider" for e in provider)
+    assert desk["requester"].get(url, params=window).status_code == 403
+
+
+@pytest.mark.parametrize("params,field", [
+    ({"to": "2026-04-01"}, "from"),
+    ({"from": "2026-03-01"}, "to"),
+    ({"from": "2026-02-30", "to": "2026-04-01"}, "from"),
+    ({"from": "2026-04-01", "to": "2026-03-01"}, "to"),
+    ({"from": "2025-01-01", "to": "2026-03-01"}, "to"),
+    ({"from": "2026-03-01", "to": "2026-04-01", "side": "vendor"}, "side"),
+    ({"from": "2026-03-01", "to": "2026-04-01", "after": "MjAyNi0wMy0wMQ"}, "after"),
+    ({"from": "2026-03-01", "to": "2026-04-01", "ticket": "X-1"}, "ticket"),
+])
+def test_bad_queries_of_the_tenants_time_are_400(desk, params, field):
+    resp = desk["it"].get(f"/v1/tenants/{desk['slug']}/time-entries", params=params)
+    assert resp.status_code == 400, resp.text
+    assert any(e["field"] == field for e in resp.json()["errors"]), resp.json()
