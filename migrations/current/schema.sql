@@ -2167,6 +2167,40 @@ $$;
 
 
 --
+-- Name: update_time_entry(text, bigint, integer, date, integer, boolean, boolean, text, jsonb); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.update_time_entry(p_slug text, p_id bigint, p_version integer, p_worked_on date, p_minutes integer, p_billable boolean, p_in_scope boolean, p_note text, p_change jsonb) RETURNS TABLE(version integer, doc json)
+    LANGUAGE sql
+    AS $$
+    WITH t AS (SELECT * FROM public.tenants WHERE slug = p_slug),
+    e AS (
+        UPDATE public.time_entries e
+           SET worked_on = coalesce(p_worked_on, e.worked_on),
+               minutes = coalesce(p_minutes, e.minutes),
+               billable = coalesce(p_billable, e.billable),
+               in_scope = coalesce(p_in_scope, e.in_scope),
+               note = coalesce(p_note, e.note),
+               version = e.version + 1, updated_at = now()
+          FROM t
+         WHERE e.tenant_id = t.tenant_id AND e.entry_id = p_id AND e.version = p_version
+        RETURNING e.*
+    ), ev AS (
+        INSERT INTO public.ticket_events (tenant_id, ticket_number, kind, data)
+        SELECT e.tenant_id, e.ticket_number, 'time_updated',
+               p_change || jsonb_build_object('entry_id', e.entry_id)
+          FROM e
+    ), au AS (
+        INSERT INTO public.audit_log (tenant_id, action, target, detail)
+        SELECT e.tenant_id, 'time.update', 'ticket:' || t.ticket_prefix || '-' || e.ticket_number,
+               p_change || jsonb_build_object('entry_id', e.entry_id)
+          FROM e, t
+    )
+    SELECT e.version, app.time_entry_doc(e, t) FROM e, t
+    $$;
+
+
+--
 -- Name: withdraw_escalations(); Type: FUNCTION; Schema: app; Owner: -
 --
 

@@ -20,4 +20,10 @@ msp_outcome_t msp_time_entry_list_start(msp_call_t *call, msp_step_t *first,
 msp_outcome_t msp_tenant_time_entries_start(msp_call_t *call, msp_step_t *first,
                                             msp_reply_t *reply);
 
+/* GET and PATCH /v1/tenants/{slug}/time-entries/{id} */
+msp_outcome_t msp_time_entry_get_start(msp_call_t *call, msp_step_t *first,
+                                       msp_reply_t *reply);
+msp_outcome_t msp_time_entry_update_start(msp_call_t *call, msp_step_t *first,
+                                          msp_reply_t *reply);
+
 #endif

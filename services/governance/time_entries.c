@@ -1,7 +1,9 @@
 /*
  * time_entries.c - the time logged on tickets:
- * POST and GET /v1/tenants/{slug}/tickets/{id}/time-entries, and
- * GET /v1/tenants/{slug}/time-entries (a tenant's, by the days worked).
+ * POST and GET /v1/tenants/{slug}/tickets/{id}/time-entries,
+ * GET /v1/tenants/{slug}/time-entries (a tenant's, by the days worked),
+ * and GET and PATCH /v1/tenants/{slug}/time-entries/{id} (ETag and
+ * If-Match: a change names the version it was made from).
  *
  * Whoever works tickets (on either side; not auditors, not requesters)
  * logs their own time; staff of both sides read it.  Row-level security
@@ -16,6 +18,7 @@
 #include "escalations/escalations.h"
 #include "governance/governance.h"
 #include "http/idempotency.h"
+#include "http/if_match.h"
 #include "http/json_body.h"
 #include "http/page.h"
 #include "http/params.h"
@@ -24,6 +27,7 @@
 #include "tickets/tickets.h"
 #include "http/replies.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* $1 slug: the tenant's today, in its time zone. */
@@ -97,17 +101,36 @@ typedef struct {
     char        request_sha[MSP_SHA256_HEX_LEN + 1];
 } log_state_t;
 
+/* An entry as logged, to the one who logged it and to a retry alike: its
+ * ETag, and where to GET (and PATCH) it. */
+static msp_outcome_t
+reply_logged(msp_call_t *call, msp_reply_t *reply, const char *slug, const char *doc,
+             size_t len)
+{
+    json_t *parsed = json_loadb(doc, len, 0, NULL);
+    const char *id = json_string_value(json_object_get(parsed, "id"));
+    json_t *version = json_object_get(parsed, "version");
+    if (id != NULL && json_is_integer(version)) {
+        reply->location = msp_printf(call, "%s/v1/tenants/%s/time-entries/%s",
+                                     call->base_url ? call->base_url : "", slug, id);
+        reply->etag = msp_printf(call, "\"%lld\"", (long long) json_integer_value(version));
+    }
+    json_decref(parsed);
+    return msp_reply_json(call, reply, 201, doc, len);
+}
+
 static msp_outcome_t
 time_logged(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
             msp_reply_t *reply)
 {
     (void) next;
+    log_state_t *st = call->state;
     msp_outcome_t early;
     if (!msp_results_found(call, reply, res, nres, 0, msp_reply_no_ticket, NULL, &early)) {
         return early;
     }
-    return msp_reply_json(call, reply, 201, PQgetvalue(res[0], 0, 2),
-                          (size_t) PQgetlength(res[0], 0, 2));
+    return reply_logged(call, reply, st->slug, PQgetvalue(res[0], 0, 2),
+                        (size_t) PQgetlength(res[0], 0, 2));
 }
 
 /* The tenant, the ticket and the tenant's today: who may log, and when. */
@@ -137,7 +160,7 @@ ticket_checked(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *nex
         case MSP_KEY_OURS:
             break;
         case MSP_KEY_STORED:
-            return msp_reply_json(call, reply, 201, stored, stored_len);
+            return reply_logged(call, reply, st->slug, stored, stored_len);
         default:
             return early;
         }
@@ -364,5 +387,227 @@ msp_tenant_time_entries_start(msp_call_t *call, msp_step_t *first, msp_reply_t *
     s->params[6] = list->page.fetch;
     first->read_only = 1;
     first->then = tenant_entries_done;
+    return MSP_NEXT;
+}
+
+/* ---- one entry: GET, and PATCH by the one who logged it ------------ */
+
+/* $1 slug, $2 id: the entry, its version, who logged it and the tenant's
+ * today.  Not locked for a change: the change names the version it was
+ * made from, and a change in between makes it 412. */
+#define TIME_ENTRY_ROW \
+    "SELECT app.time_entry_doc(e, t)::text, e.version, e.subject," \
+    " to_char((now() AT TIME ZONE t.timezone)::date, 'YYYY-MM-DD')" \
+    " FROM tenants t JOIN time_entries e ON e.tenant_id = t.tenant_id" \
+    " WHERE t.slug = $1 AND e.entry_id = $2::bigint"
+
+static const msp_sql_t sql_time_entry = { "time_entry", TIME_ENTRY_ROW, 2 };
+
+enum {
+    UPD_SLUG, UPD_ID, UPD_VERSION, UPD_WORKED_ON, UPD_MINUTES, UPD_BILLABLE, UPD_IN_SCOPE,
+    UPD_NOTE, UPD_CHANGE, UPD_NPARAMS
+};
+
+static const msp_sql_t sql_time_entry_update = {
+    "time_entry_update",
+    "SELECT version, doc::text FROM app.update_time_entry($1, $2::bigint, $3::integer,"
+    " $4::date, $5::integer, $6::boolean, $7::boolean, $8, $9::jsonb)",
+    UPD_NPARAMS
+};
+
+static msp_outcome_t
+no_entry(msp_call_t *call, msp_reply_t *reply)
+{
+    return msp_reply_problem(call, reply, 404, "not-found", "Not Found",
+                             "There is no such time entry.", NULL);
+}
+
+static msp_outcome_t
+entry_read(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
+           msp_reply_t *reply)
+{
+    (void) next;
+    msp_tenant_t t;
+    msp_outcome_t early;
+    if (!msp_results_found(call, reply, res, nres, 1, no_entry, &t, &early)) {
+        return early;
+    }
+    reply->etag = msp_printf(call, "\"%s\"", PQgetvalue(res[1], 0, 1));
+    return msp_reply_json(call, reply, 200, PQgetvalue(res[1], 0, 0),
+                          (size_t) PQgetlength(res[1], 0, 0));
+}
+
+msp_outcome_t
+msp_time_entry_get_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
+{
+    const char *slug = msp_param_slug(call, "slug"), *id = msp_param_id(call, "id");
+    if (slug == NULL || id == NULL) {
+        return no_entry(call, reply);
+    }
+    msp_step_tenant(first, slug);
+    first->stmts[1].sql = &sql_time_entry;
+    first->stmts[1].params[0] = slug;
+    first->stmts[1].params[1] = id;
+    first->nstmts = 2;
+    first->read_only = 1;
+    first->then = entry_read;
+    return MSP_NEXT;
+}
+
+typedef struct {
+    const char *if_match;
+    const char *worked_on;     /* NULL: unchanged */
+    msp_step_t  update;        /* the step changing it, built up front */
+} update_state_t;
+
+/* No row: the entry changed after it was read in the first step. */
+static msp_outcome_t
+stale_entry(msp_call_t *call, msp_reply_t *reply)
+{
+    return msp_reply_problem(call, reply, 412, "stale", "Precondition Failed",
+                             "The time entry changed since it was read; read it again "
+                             "and reapply the change.", NULL);
+}
+
+static msp_outcome_t
+entry_updated(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
+              msp_reply_t *reply)
+{
+    (void) next;
+    msp_outcome_t early;
+    if (!msp_results_found(call, reply, res, nres, 0, stale_entry, NULL, &early)) {
+        return early;
+    }
+    reply->etag = msp_printf(call, "\"%s\"", PQgetvalue(res[0], 0, 0));
+    return msp_reply_json(call, reply, 200, PQgetvalue(res[0], 0, 1),
+                          (size_t) PQgetlength(res[0], 0, 1));
+}
+
+/* The entry: who may change it, from which version, to which day. */
+static msp_outcome_t
+entry_locked(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
+             msp_reply_t *reply)
+{
+    update_state_t *st = call->state;
+    msp_tenant_t t;
+    msp_outcome_t early;
+    if (!msp_results_found(call, reply, res, nres, 1, no_entry, &t, &early)) {
+        return early;
+    }
+    if (!logs_time(&t.as)) {
+        return msp_reply_forbidden(call, reply, "This role reads time entries; it does not "
+                                   "change them.");
+    }
+    if (strcmp(PQgetvalue(res[1], 0, 2), t.as.sub) != 0) {
+        return msp_reply_forbidden(call, reply, "A time entry is changed by the one who "
+                                   "logged it.");
+    }
+    const char *version = PQgetvalue(res[1], 0, 1), *today = PQgetvalue(res[1], 0, 3);
+    if (msp_if_match(st->if_match, version) != 1) {
+        reply->etag = msp_printf(call, "\"%s\"", version);
+        return stale_entry(call, reply);
+    }
+    if (st->worked_on != NULL && strcmp(st->worked_on, today) > 0) {
+        msp_errors_t errs = { 0 };
+        msp_errors_add(&errs, "worked_on", "is after today (%s) in the tenant's time zone",
+                       today);
+        return msp_reply_invalid(call, reply, 422, "Invalid time entry", &errs);
+    }
+    *next = st->update;
+    next->stmts[0].params[UPD_VERSION] = version;
+    return MSP_NEXT;
+}
+
+msp_outcome_t
+msp_time_entry_update_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
+{
+    const char *slug = msp_param_slug(call, "slug"), *id = msp_param_id(call, "id");
+    if (slug == NULL || id == NULL) {
+        return no_entry(call, reply);
+    }
+    if (call->if_match == NULL) {
+        return msp_reply_problem(call, reply, 428, "if-match-required",
+                                 "Precondition Required",
+                                 "Send If-Match with the ETag of the time entry as you read it.",
+                                 NULL);
+    }
+    if (msp_if_match(call->if_match, NULL) < 0) {
+        return msp_reply_problem(call, reply, 400, "validation", "Invalid If-Match",
+                                 "If-Match must be \"*\" or entity tags such as the ETag "
+                                 "\"3\" this API sent.", NULL);
+    }
+
+    msp_errors_t errs = { 0 };
+    msp_body_t b;
+    const char *why;
+    if (msp_body_parse(&b, call->body, call->body_len, &errs, &why) != 0) {
+        return msp_reply_malformed_body(call, reply, why);
+    }
+    long long minutes = 0, day = 0;
+    int billable = 0, in_scope = 0;
+    const char *worked_on = NULL, *note = NULL;
+    int has_minutes = msp_body_integer(&b, "minutes", 0, 1, 1440, &minutes) == 1;
+    msp_body_date(&b, "worked_on", 0, &worked_on, &day);
+    int has_billable = msp_body_bool(&b, "billable", 0, &billable) == 1;
+    int has_in_scope = msp_body_bool(&b, "in_scope", 0, &in_scope) == 1;
+    msp_body_string(&b, "note", 0, 0, 2000, &note);
+    int invalid = msp_body_finish(&b);
+    if (!invalid && !has_minutes && !worked_on && !has_billable && !has_in_scope && !note) {
+        msp_errors_add(&errs, "", "name at least one of minutes, worked_on, billable, "
+                                  "in_scope, note");
+        invalid = 1;
+    }
+    /* the change as JSON, for the event and the audit row (jansson sets
+     * nothing for a NULL value: the fields not given) */
+    json_t *change = invalid ? NULL : json_object();
+    if (change != NULL) {
+        json_object_set_new(change, "minutes", has_minutes ? json_integer(minutes) : NULL);
+        json_object_set_new(change, "worked_on", worked_on ? json_string(worked_on) : NULL);
+        json_object_set_new(change, "billable", has_billable ? json_boolean(billable) : NULL);
+        json_object_set_new(change, "in_scope", has_in_scope ? json_boolean(in_scope) : NULL);
+        json_object_set_new(change, "note", note ? json_string(note) : NULL);
+    }
+    char *change_text = change ? json_dumps(change, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(change);
+    update_state_t *st = invalid ? NULL : msp_alloc(call, sizeof(*st));
+    const char *day_copy = st && worked_on ? msp_strndup(call, worked_on, 10) : NULL;
+    const char *note_copy = st && note ? msp_strndup(call, note, strlen(note)) : NULL;
+    const char *change_copy = st && change_text
+                                  ? msp_strndup(call, change_text, strlen(change_text)) : NULL;
+    free(change_text);
+    msp_body_free(&b);
+    if (invalid) {
+        return msp_reply_invalid(call, reply, 422, "Invalid time entry", &errs);
+    }
+    if (st == NULL || change_copy == NULL || (worked_on && day_copy == NULL)
+        || (note && note_copy == NULL))
+    {
+        return msp_reply_out_of_memory(reply);
+    }
+    memset(st, 0, sizeof(*st));
+    st->if_match = call->if_match;
+    st->worked_on = day_copy;
+    call->state = st;
+
+    msp_stmt_t *s = &st->update.stmts[0];
+    s->sql = &sql_time_entry_update;
+    s->params[UPD_SLUG] = slug;
+    s->params[UPD_ID] = id;
+    s->params[UPD_WORKED_ON] = day_copy;
+    s->params[UPD_MINUTES] = has_minutes ? msp_printf(call, "%lld", minutes) : NULL;
+    s->params[UPD_BILLABLE] = has_billable ? (billable ? "true" : "false") : NULL;
+    s->params[UPD_IN_SCOPE] = has_in_scope ? (in_scope ? "true" : "false") : NULL;
+    s->params[UPD_NOTE] = note_copy;
+    s->params[UPD_CHANGE] = change_copy;
+    st->update.nstmts = 1;
+    st->update.last = 1;
+    st->update.then = entry_updated;
+
+    msp_step_tenant(first, slug);
+    first->stmts[1].sql = &sql_time_entry;
+    first->stmts[1].params[0] = slug;
+    first->stmts[1].params[1] = id;
+    first->nstmts = 2;
+    first->then = entry_locked;
     return MSP_NEXT;
 }

@@ -10,6 +10,7 @@
  */
 #include "escalations/escalation_policy.h"
 #include "http/idempotency.h"
+#include "http/if_match.h"
 #include "http/json_body.h"
 #include "http/params.h"
 #include "common/sha256.h"
@@ -412,64 +413,6 @@ typedef struct {
     const char *value[F_COUNT];    /* new value (NULL for a null tier/assignee) */
 } update_state_t;
 
-/*
- * RFC 9110 If-Match: "*" or a list of entity-tags, compared strongly with
- * the ticket's ETag, "<version>".  A weak tag, or one this API never sent
- * (such as "stale"), matches nothing: 412.  Returns 1 when the header
- * matches version (NULL: no ticket to match), 0 when it does not, -1 when
- * it is not an If-Match value at all (400).
- */
-static int
-if_match(const char *header, const char *version)
-{
-    const char *p = header;
-    int matched = 0, tags = 0;
-    while (*p == ' ' || *p == '\t') {
-        p++;
-    }
-    if (*p == '*') {
-        for (p++; *p == ' ' || *p == '\t'; p++) {
-        }
-        return *p == '\0' ? version != NULL : -1;
-    }
-    for (;;) {
-        while (*p == ' ' || *p == '\t' || *p == ',') {
-            p++;
-        }
-        if (*p == '\0') {
-            return tags > 0 ? matched : -1;
-        }
-        int weak = strncmp(p, "W/", 2) == 0;
-        if (weak) {
-            p += 2;
-        }
-        if (*p != '"') {
-            return -1;
-        }
-        const char *opaque = ++p;
-        /* etagc: %x21 / %x23-7E / obs-text */
-        while (*p == 0x21 || ((unsigned char) *p >= 0x23 && (unsigned char) *p != 0x7f)) {
-            p++;
-        }
-        if (*p != '"') {
-            return -1;
-        }
-        size_t len = (size_t) (p - opaque);
-        p++;
-        tags++;
-        if (!weak && version != NULL && strlen(version) == len
-            && memcmp(opaque, version, len) == 0)
-        {
-            matched = 1;
-        }
-        while (*p == ' ' || *p == '\t') {
-            p++;
-        }
-        if (*p != ',' && *p != '\0') {
-            return -1;
-        }
-    }
-}
 
 static msp_outcome_t
 ticket_updated(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
@@ -527,7 +470,7 @@ ticket_locked(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next
         return msp_reply_no_ticket(call, reply);
     }
     const char *version = PQgetvalue(row, 0, LOCK_VERSION);
-    if (if_match(st->if_match, version) != 1) {
+    if (msp_if_match(st->if_match, version) != 1) {
         reply->etag = msp_ticket_etag(call, version);
         return msp_reply_problem(call, reply, 412, "stale", "Precondition Failed",
                                  "The ticket changed since it was read; read it again "
@@ -646,7 +589,7 @@ msp_ticket_update_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     st->slug = slug;
     st->number = number;
     st->if_match = call->if_match;
-    if (if_match(st->if_match, NULL) < 0) {
+    if (msp_if_match(st->if_match, NULL) < 0) {
         return msp_reply_problem(call, reply, 400, "validation", "Invalid If-Match",
                                  "If-Match must be \"*\" or entity tags such as the ETag "
                                  "\"3\" this API sent.", NULL);

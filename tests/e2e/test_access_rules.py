@@ -401,6 +401,8 @@ ROUTES = [
     ("GET", "/v1/tenants/{slug}/tickets/{number}/assets", None),
     ("POST", "/v1/tenants/{slug}/tickets/{number}/comments", {"body": "probe"}),
     ("GET", "/v1/tenants/{slug}/time-entries?from=2026-03-01&to=2026-04-01", None),
+    ("GET", "/v1/tenants/{slug}/time-entries/{id}", None),
+    ("PATCH", "/v1/tenants/{slug}/time-entries/{id}", {"minutes": 15}),
     ("GET", "/v1/tenants/{slug}/tickets/{number}/time-entries", None),
     ("POST", "/v1/tenants/{slug}/tickets/{number}/time-entries", {"minutes": 15}),
     ("GET", "/v1/tenants/{slug}/tickets/{number}/sla", None),

@@ -236,3 +236,47 @@ def test_bad_queries_of_the_tenants_time_are_400(desk, params, field):
     resp = desk["it"].get(f"/v1/tenants/{desk['slug']}/time-entries", params=params)
     assert resp.status_code == 400, resp.text
     assert any(e["field"] == field for e in resp.json()["errors"]), resp.json()
+
+
+def test_the_one_who_logged_an_entry_changes_it_from_the_version_read(desk):
+    resp = desk["tech"].post(desk["url"], json={"minutes": 30, "note": "first guess"})
+    assert resp.status_code == 201, resp.text
+    url, etag = resp.headers["Location"], resp.headers["ETag"]
+    path = url[url.index("/v1/"):]
+    got = desk["auditor"].get(path)
+    assert got.status_code == 200 and got.headers["ETag"] == etag == '"1"'
+    assert got.json() == resp.json()
+
+    changed = desk["tech"].patch(path, json={"minutes": 50, "in_scope": False},
+                                 headers={"If-Match": etag})
+    assert changed.status_code == 200, changed.text
+    assert changed.headers["ETag"] == '"2"'
+    body = changed.json()
+    assert (body["minutes"], body["in_scope"], body["note"], body["version"]) == \
+        (50, False, "first guess", 2)
+    events = desk["tech"].get(f"/v1/tenants/{desk['slug']}/tickets/{desk['ticket']}/events")
+    updated = [e for e in events.json()["items"] if e["kind"] == "time_updated"][-1]
+    assert updated["data"] == {"entry_id": int(body["id"]), "minutes": 50, "in_scope": False}
+
+    def unchanged():
+        row = admin_query("SELECT minutes, in_scope, version FROM time_entries"
+                          " WHERE entry_id = %s", (int(body["id"]),))
+        assert row == [(50, False, 2)]
+
+    stale = desk["tech"].patch(path, json={"minutes": 5}, headers={"If-Match": etag})
+    assert stale.status_code == 412 and stale.headers["ETag"] == '"2"'
+    unchanged()
+    assert desk["tech"].patch(path, json={"minutes": 5}).status_code == 428
+    unchanged()
+    other = desk["it"].patch(path, json={"minutes": 5}, headers={"If-Match": '"2"'})
+    assert other.status_code == 403, other.text
+    assert "the one who logged it" in other.json()["detail"]
+    unchanged()
+    for bad, field in (({"minutes": 0}, "minutes"), ({}, ""), ({"ticket": "X-1"}, "ticket"),
+                       ({"worked_on": "2999-01-01"}, "worked_on")):
+        resp = desk["tech"].patch(path, json=bad, headers={"If-Match": '"2"'})
+        assert resp.status_code == 422, resp.text
+        assert any(e["field"] == field for e in resp.json()["errors"]), resp.json()
+        unchanged()
+    elsewhere = desk["stranger"].get(path.replace(desk["slug"], desk["other"]))
+    assert elsewhere.status_code == 404

@@ -1,0 +1,13 @@
+/*
+ * if_match.h - the If-Match precondition.  A versioned resource's ETag is
+ * its version in quotes, "3"; a change names the version it was made
+ * from, and a stale one is 412.
+ */
+#ifndef MSP_IF_MATCH_H
+#define MSP_IF_MATCH_H
+
+/* 1 when header matches version (NULL: no resource to match), 0 when it
+ * does not, -1 when it is not an If-Match value at all (400). */
+int msp_if_match(const char *header, const char *version);
+
+#endif
