@@ -418,8 +418,7 @@ static const msp_sql_t sql_time_entry_update = {
 static msp_outcome_t
 no_entry(msp_call_t *call, msp_reply_t *reply)
 {
-    return msp_reply_problem(call, reply, 404, "not-found", "Not Found",
-                             "There is no such time entry.", NULL);
+    return msp_reply_not_found(call, reply, "There is no such time entry in this tenant.");
 }
 
 static msp_outcome_t

@@ -445,11 +445,12 @@ def test_the_table_covers_every_tenant_scoped_route():
 @pytest.fixture(scope="module")
 def target(ta, as_user):
     """A ticket of A with an open escalation (for the accept and reject
-    routes), and a tag for names of this module's own."""
+    routes) and a time entry, and a tag for names of this module's own."""
     ticket = ta.create()
     esc = ta.escalated(ta.it, ticket["id"], "hierarchical", "provider:lead")
+    entry = ok(ta.it.post(ta.url(ticket["id"], "time-entries"), json={"minutes": 15}), 201)
     tag = uuid.uuid4().hex[:6]
-    return {"ticket": ticket["id"], "escalation": esc["id"], "tag": tag}
+    return {"ticket": ticket["id"], "escalation": esc["id"], "entry": entry["id"], "tag": tag}
 
 
 @pytest.fixture(scope="module")
@@ -460,10 +461,16 @@ def outsiders(tb, as_user, target):
     return people
 
 
-def route_request(client, method, template, body, slug, ticket, escalation, etag):
-    path = template.format(slug=slug, number=ticket, id=escalation)
+def path_of(template, slug, target):
+    """The route's path for the target: {id} is its time entry on the
+    time-entry routes, its escalation on the others."""
+    ident = target["entry"] if "/time-entries/" in template else target["escalation"]
+    return template.format(slug=slug, number=target["ticket"], id=ident)
+
+
+def route_request(client, method, template, body, slug, target, etag):
     headers = {"If-Match": etag} if method == "PATCH" else {}
-    return client.request(method, path, json=body, headers=headers)
+    return client.request(method, path_of(template, slug, target), json=body, headers=headers)
 
 
 @pytest.mark.parametrize("caller", OUTSIDERS)
@@ -474,29 +481,26 @@ def test_outsiders_get_404_for_every_tenant_route(ta, target, outsiders, caller,
     client = outsiders[caller]
     etag = etag_of(ta.admin, ta.url(target["ticket"]))
     args = (method, template, body)
-    where = (target["ticket"], target["escalation"], etag)
     with unchanged(ta.id, f"{caller} {method} {template}"):
-        resp = route_request(client, *args, ta.slug, *where)
+        resp = route_request(client, *args, ta.slug, target, etag)
         got = refused(resp, 404)
         # Indistinguishable from a tenant that does not exist: no probing.
-        ghost = route_request(client, *args, f"zz-{target['tag']}", *where)
+        ghost = route_request(client, *args, f"zz-{target['tag']}", target, etag)
         assert got == refused(ghost, 404), (show(resp), show(ghost))
         if method == "GET":
-            head = client.request("HEAD", template.format(slug=ta.slug, number=target["ticket"],
-                                                          id=target["escalation"]))
+            head = client.request("HEAD", path_of(template, ta.slug, target))
             assert head.status_code == 404, show(head)
             assert head.headers["Content-Type"].split(";")[0] == PROBLEM, show(head)
 
 
 def test_insiders_reach_every_read_route(ta, target):
-    """Control for the table above: its paths name a ticket and an
-    escalation that exist, which A's own staff read."""
+    """Control for the table above: its paths name a ticket, an escalation
+    and a time entry that exist, which A's own staff read."""
     etag = etag_of(ta.admin, ta.url(target["ticket"]))
     for method, template, _ in ROUTES:
         if method == "GET":
             for insider in (ta.lead, ta.it):
-                ok(route_request(insider, method, template, None, ta.slug, target["ticket"],
-                                 target["escalation"], etag))
+                ok(route_request(insider, method, template, None, ta.slug, target, etag))
 
 
 # =============================================================================
