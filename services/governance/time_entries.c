@@ -512,8 +512,13 @@ entry_locked(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
                        today);
         return msp_reply_invalid(call, reply, 422, "Invalid time entry", &errs);
     }
+    /* the results go when this returns: the next step keeps a copy */
+    const char *from = msp_strndup(call, version, strlen(version));
+    if (from == NULL) {
+        return msp_reply_out_of_memory(reply);
+    }
     *next = st->update;
-    next->stmts[0].params[UPD_VERSION] = version;
+    next->stmts[0].params[UPD_VERSION] = from;
     return MSP_NEXT;
 }
 
