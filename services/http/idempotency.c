@@ -38,6 +38,13 @@ msp_idempotency_key_valid(const char *key)
     return 1;
 }
 
+msp_outcome_t
+msp_reply_bad_idempotency_key(msp_call_t *call, msp_reply_t *reply)
+{
+    return msp_reply_problem(call, reply, 400, "validation", "Invalid Idempotency-Key",
+                             "An Idempotency-Key is 1 to 200 visible ASCII characters.", NULL);
+}
+
 int
 msp_idempotency_request(msp_call_t *call, const char *path, char out[MSP_SHA256_HEX_LEN + 1])
 {

@@ -15,8 +15,10 @@
 #include "call/call.h"
 #include "common/sha256.h"
 
-/* An Idempotency-Key is 1 to 200 visible ASCII characters. */
+/* An Idempotency-Key is 1 to 200 visible ASCII characters; the 400 for
+ * one that is not. */
 int msp_idempotency_key_valid(const char *key);
+msp_outcome_t msp_reply_bad_idempotency_key(msp_call_t *call, msp_reply_t *reply);
 
 /* The request's identity for its key: "POST <path>\n<body>", hex. */
 int msp_idempotency_request(msp_call_t *call, const char *path,

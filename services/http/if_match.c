@@ -3,6 +3,7 @@
  * versioned resource (a ticket, a time entry).
  */
 #include "http/if_match.h"
+#include "http/replies.h"
 
 #include <string.h>
 
@@ -63,4 +64,22 @@ msp_if_match(const char *header, const char *version)
             return -1;
         }
     }
+}
+
+msp_outcome_t
+msp_reply_if_match_required(msp_call_t *call, msp_reply_t *reply, const char *what)
+{
+    const char *detail = msp_printf(call, "Send If-Match with the ETag of %s as you read it.",
+                                    what);
+    return detail ? msp_reply_problem(call, reply, 428, "if-match-required",
+                                      "Precondition Required", detail, NULL)
+                  : msp_reply_out_of_memory(reply);
+}
+
+msp_outcome_t
+msp_reply_bad_if_match(msp_call_t *call, msp_reply_t *reply)
+{
+    return msp_reply_problem(call, reply, 400, "validation", "Invalid If-Match",
+                             "If-Match must be \"*\" or entity tags such as the ETag "
+                             "\"3\" this API sent.", NULL);
 }

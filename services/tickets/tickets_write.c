@@ -304,9 +304,7 @@ msp_ticket_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
         return msp_reply_no_tenant(call, reply);
     }
     if (call->idempotency_key != NULL && !msp_idempotency_key_valid(call->idempotency_key)) {
-        return msp_reply_problem(call, reply, 400, "validation", "Invalid Idempotency-Key",
-                                 "An Idempotency-Key is 1 to 200 visible ASCII characters.",
-                                 NULL);
+        return msp_reply_bad_idempotency_key(call, reply);
     }
 
     msp_errors_t errs = { 0 };
@@ -575,10 +573,7 @@ msp_ticket_update_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
         return msp_reply_no_ticket(call, reply);
     }
     if (call->if_match == NULL) {
-        return msp_reply_problem(call, reply, 428, "if-match-required",
-                                 "Precondition Required",
-                                 "Send If-Match with the ETag of the ticket as you read it.",
-                                 NULL);
+        return msp_reply_if_match_required(call, reply, "the ticket");
     }
     update_state_t *st = msp_alloc(call, sizeof(*st));
     if (st == NULL) {
@@ -590,9 +585,7 @@ msp_ticket_update_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     st->number = number;
     st->if_match = call->if_match;
     if (msp_if_match(st->if_match, NULL) < 0) {
-        return msp_reply_problem(call, reply, 400, "validation", "Invalid If-Match",
-                                 "If-Match must be \"*\" or entity tags such as the ETag "
-                                 "\"3\" this API sent.", NULL);
+        return msp_reply_bad_if_match(call, reply);
     }
 
     msp_errors_t errs = { 0 };
