@@ -24,6 +24,7 @@
 #include "http/params.h"
 #include "auth/tenant_context.h"
 #include "sla/tz.h"
+#include "tickets/ticket_rules.h"
 #include "tickets/tickets.h"
 #include "http/replies.h"
 
@@ -85,13 +86,6 @@ logs_time(const msp_principal_t *p)
         "technician", "lead", "account_manager", "admin", "it_staff", "it_leader", NULL
     };
     return msp_principal_has_role(p, roles);
-}
-
-/* Who reads it: staff of either side (app.role_may's "staff"). */
-static int
-reads_time(const msp_principal_t *p)
-{
-    return logs_time(p) || strcmp(p->role, "auditor") == 0;
 }
 
 typedef struct {
@@ -262,7 +256,7 @@ entries_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
     if (!msp_results_found(call, reply, res, nres, 1, msp_reply_no_ticket, &t, &early)) {
         return early;
     }
-    if (!reads_time(&t.as)) {
+    if (!msp_sees_staff_level(&t.as)) {
         return msp_reply_forbidden(call, reply, "Time entries are for staff of either side.");
     }
     return msp_list_reply(call, reply, call->state, res[2]);
@@ -323,7 +317,7 @@ tenant_entries_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t
     if (!msp_results_found(call, reply, res, nres, -1, msp_reply_no_tenant, &t, &early)) {
         return early;
     }
-    if (!reads_time(&t.as)) {
+    if (!msp_sees_staff_level(&t.as)) {
         return msp_reply_forbidden(call, reply, "Time entries are for staff of either side.");
     }
     return msp_list_reply(call, reply, call->state, res[1]);
