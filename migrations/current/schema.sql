@@ -811,6 +811,113 @@ $$;
 
 
 --
+-- Name: rate_ticket(text, text, integer, integer, text, text); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.rate_ticket(p_slug text, p_prefix text, p_number integer, p_score integer, p_comment text, p_key text) RETURNS TABLE(version integer, doc json)
+    LANGUAGE sql
+    AS $$
+    WITH k AS (
+        SELECT t, k.tenant_id, k.number, k.resolved_at, k.assignee, k.side,
+               k.resolved_at + app.satisfaction_window(t) AS until
+          FROM public.tenants t JOIN public.tickets k ON k.tenant_id = t.tenant_id
+         WHERE t.slug = p_slug AND t.ticket_prefix = p_prefix AND k.number = p_number
+           AND k.status IN ('resolved', 'closed') AND k.resolved_at IS NOT NULL
+           AND k.requester = app.principal_sub()
+           AND now() < k.resolved_at + app.satisfaction_window(t)
+    ), r AS (
+        INSERT INTO public.satisfaction_ratings (tenant_id, ticket_number, score, comment,
+                                                 resolved_at, assignee, side, editable_until)
+        SELECT k.tenant_id, k.number, p_score, p_comment, k.resolved_at, k.assignee, k.side,
+               k.until
+          FROM k
+        ON CONFLICT DO NOTHING
+        RETURNING *
+    ), ev AS (
+        INSERT INTO public.governance_events (tenant_id, record, record_id, kind, data)
+        SELECT r.tenant_id, 'rating', r.ticket_number, 'rated',
+               jsonb_build_object('score', r.score, 'comment', r.comment)
+          FROM r
+    ), au AS (
+        INSERT INTO public.audit_log (tenant_id, action, target, detail)
+        SELECT r.tenant_id, 'rating.create', 'ticket:' || (k.t).ticket_prefix || '-' || r.ticket_number,
+               jsonb_build_object('score', r.score)
+          FROM r, k
+    ), d AS (
+        SELECT r.version, app.rating_doc(r, k.t) AS doc FROM r, k
+    ), i AS (
+        UPDATE public.idempotency_keys x SET response_status = 201,
+               response_body = (SELECT d.doc::text FROM d)
+          FROM k WHERE x.tenant_id = k.tenant_id AND x.subject = app.principal_sub()
+           AND x.key = p_key AND EXISTS (SELECT FROM d)
+    )
+    SELECT d.version, d.doc FROM d
+    $$;
+
+
+--
+-- Name: satisfaction_ratings; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.satisfaction_ratings (
+    tenant_id uuid NOT NULL,
+    ticket_number integer NOT NULL,
+    rating_id bigint NOT NULL,
+    subject text DEFAULT app.principal_sub() NOT NULL,
+    score smallint NOT NULL,
+    comment text DEFAULT ''::text NOT NULL,
+    resolved_at timestamp with time zone NOT NULL,
+    assignee text,
+    side text NOT NULL,
+    editable_until timestamp with time zone NOT NULL,
+    version integer DEFAULT 1 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT satisfaction_ratings_comment_check CHECK ((length(comment) <= 2000)),
+    CONSTRAINT satisfaction_ratings_score_check CHECK (((score >= 1) AND (score <= 5))),
+    CONSTRAINT satisfaction_ratings_subject_check CHECK ((subject <> ''::text))
+);
+
+ALTER TABLE ONLY public.satisfaction_ratings FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: rating_doc(public.satisfaction_ratings, public.tenants); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.rating_doc(r public.satisfaction_ratings, t public.tenants) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT json_build_object(
+        'ticket', t.ticket_prefix || '-' || r.ticket_number,
+        'score', r.score, 'comment', r.comment, 'rated_by', r.subject,
+        'resolved_at', app.rfc3339(r.resolved_at), 'assignee', r.assignee, 'side', r.side,
+        'editable_until', app.rfc3339(r.editable_until), 'version', r.version,
+        'created_at', app.rfc3339(r.created_at), 'updated_at', app.rfc3339(r.updated_at))
+    $$;
+
+
+--
+-- Name: rating_state(text, text, integer); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.rating_state(p_slug text, p_prefix text, p_number integer) RETURNS TABLE(resolved boolean, requested boolean, open_until text, open boolean, rated_version integer, rated_by text)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT k.status IN ('resolved', 'closed') AND k.resolved_at IS NOT NULL,
+           k.requester = app.principal_sub(),
+           app.rfc3339(coalesce(r.editable_until, k.resolved_at + app.satisfaction_window(t))),
+           now() < coalesce(r.editable_until, k.resolved_at + app.satisfaction_window(t)),
+           r.version, r.subject
+      FROM public.tenants t
+      JOIN public.tickets k ON k.tenant_id = t.tenant_id
+      LEFT JOIN public.satisfaction_ratings r
+             ON r.tenant_id = k.tenant_id AND r.ticket_number = k.number
+     WHERE t.slug = p_slug AND t.ticket_prefix = p_prefix AND k.number = p_number
+    $$;
+
+
+--
 -- Name: reject_change(); Type: FUNCTION; Schema: app; Owner: -
 --
 
@@ -1598,6 +1705,15 @@ CREATE FUNCTION app.role_may(p_provider boolean, p_role text, p_capability text)
 
 
 --
+-- Name: satisfaction_window(public.tenants); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.satisfaction_window(t public.tenants) RETURNS interval
+    LANGUAGE sql STABLE
+    AS $$ SELECT make_interval(days => coalesce((t.reporting->>'satisfaction_days')::integer, 14)) $$;
+
+
+--
 -- Name: sees_all(); Type: FUNCTION; Schema: app; Owner: -
 --
 
@@ -2167,6 +2283,35 @@ $$;
 
 
 --
+-- Name: update_rating(text, text, integer, integer, integer, text, jsonb); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.update_rating(p_slug text, p_prefix text, p_number integer, p_version integer, p_score integer, p_comment text, p_change jsonb) RETURNS TABLE(version integer, doc json)
+    LANGUAGE sql
+    AS $$
+    WITH t AS (SELECT * FROM public.tenants WHERE slug = p_slug AND ticket_prefix = p_prefix),
+    r AS (
+        UPDATE public.satisfaction_ratings r
+           SET score = coalesce(p_score, r.score), comment = coalesce(p_comment, r.comment),
+               version = r.version + 1, updated_at = now()
+          FROM t
+         WHERE r.tenant_id = t.tenant_id AND r.ticket_number = p_number
+           AND r.version = p_version AND now() < r.editable_until
+        RETURNING r.*
+    ), ev AS (
+        INSERT INTO public.governance_events (tenant_id, record, record_id, kind, data)
+        SELECT r.tenant_id, 'rating', r.ticket_number, 'changed', p_change FROM r
+    ), au AS (
+        INSERT INTO public.audit_log (tenant_id, action, target, detail)
+        SELECT r.tenant_id, 'rating.update', 'ticket:' || t.ticket_prefix || '-' || r.ticket_number,
+               p_change
+          FROM r, t
+    )
+    SELECT r.version, app.rating_doc(r, t) FROM r, t
+    $$;
+
+
+--
 -- Name: update_time_entry(text, bigint, integer, date, integer, boolean, boolean, text, jsonb); Type: FUNCTION; Schema: app; Owner: -
 --
 
@@ -2322,6 +2467,42 @@ ALTER TABLE ONLY public.audit_log FORCE ROW LEVEL SECURITY;
 
 
 --
+-- Name: governance_events; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.governance_events (
+    tenant_id uuid NOT NULL,
+    event_id bigint NOT NULL,
+    record text NOT NULL,
+    record_id bigint NOT NULL,
+    occurred_at timestamp with time zone DEFAULT now() NOT NULL,
+    actor_sub text DEFAULT app.principal_sub() NOT NULL,
+    actor_org text DEFAULT app.principal_org() NOT NULL,
+    actor_role text DEFAULT app.principal_role() NOT NULL,
+    kind text NOT NULL,
+    data jsonb DEFAULT '{}'::jsonb NOT NULL,
+    CONSTRAINT governance_events_kind_check CHECK ((kind ~ '^[a-z][a-z0-9_.]{0,63}$'::text)),
+    CONSTRAINT governance_events_record_check CHECK ((record ~ '^[a-z][a-z_]{0,31}$'::text))
+);
+
+ALTER TABLE ONLY public.governance_events FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: governance_events_event_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.governance_events ALTER COLUMN event_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.governance_events_event_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
 -- Name: idempotency_keys; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -2355,6 +2536,20 @@ CREATE TABLE public.report_headlines (
 );
 
 ALTER TABLE ONLY public.report_headlines FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: satisfaction_ratings_rating_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.satisfaction_ratings ALTER COLUMN rating_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.satisfaction_ratings_rating_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 
 
 --
@@ -2519,6 +2714,14 @@ ALTER TABLE ONLY public.escalations
 
 
 --
+-- Name: governance_events governance_events_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.governance_events
+    ADD CONSTRAINT governance_events_pkey PRIMARY KEY (tenant_id, event_id);
+
+
+--
 -- Name: idempotency_keys idempotency_keys_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -2532,6 +2735,22 @@ ALTER TABLE ONLY public.idempotency_keys
 
 ALTER TABLE ONLY public.report_headlines
     ADD CONSTRAINT report_headlines_pkey PRIMARY KEY (tenant_id, from_at, to_at);
+
+
+--
+-- Name: satisfaction_ratings satisfaction_ratings_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.satisfaction_ratings
+    ADD CONSTRAINT satisfaction_ratings_pkey PRIMARY KEY (tenant_id, ticket_number);
+
+
+--
+-- Name: satisfaction_ratings satisfaction_ratings_tenant_id_rating_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.satisfaction_ratings
+    ADD CONSTRAINT satisfaction_ratings_tenant_id_rating_id_key UNIQUE (tenant_id, rating_id);
 
 
 --
@@ -2699,6 +2918,20 @@ CREATE INDEX escalations_ticket ON public.escalations USING btree (tenant_id, ti
 --
 
 CREATE INDEX escalations_timed_out ON public.escalations USING btree (tenant_id, timed_out_at) WHERE (timed_out_at IS NOT NULL);
+
+
+--
+-- Name: governance_events_record; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX governance_events_record ON public.governance_events USING btree (tenant_id, record, record_id, event_id);
+
+
+--
+-- Name: satisfaction_ratings_created; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX satisfaction_ratings_created ON public.satisfaction_ratings USING btree (tenant_id, created_at);
 
 
 --
@@ -2945,6 +3178,14 @@ ALTER TABLE ONLY public.escalations
 
 
 --
+-- Name: governance_events governance_events_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.governance_events
+    ADD CONSTRAINT governance_events_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(tenant_id);
+
+
+--
 -- Name: idempotency_keys idempotency_keys_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -2958,6 +3199,14 @@ ALTER TABLE ONLY public.idempotency_keys
 
 ALTER TABLE ONLY public.report_headlines
     ADD CONSTRAINT report_headlines_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(tenant_id) ON DELETE CASCADE;
+
+
+--
+-- Name: satisfaction_ratings satisfaction_ratings_tenant_id_ticket_number_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.satisfaction_ratings
+    ADD CONSTRAINT satisfaction_ratings_tenant_id_ticket_number_fkey FOREIGN KEY (tenant_id, ticket_number) REFERENCES public.tickets(tenant_id, number);
 
 
 --
@@ -3163,6 +3412,33 @@ CREATE POLICY escalations_update ON public.escalations FOR UPDATE USING ((( SELE
 
 
 --
+-- Name: governance_events; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.governance_events ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: governance_events governance_events_delete; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY governance_events_delete ON public.governance_events FOR DELETE USING (( SELECT app.sees_all() AS sees_all));
+
+
+--
+-- Name: governance_events governance_events_insert; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY governance_events_insert ON public.governance_events FOR INSERT WITH CHECK ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('write'::text) AS tenant_ids)::uuid[]))));
+
+
+--
+-- Name: governance_events governance_events_read; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY governance_events_read ON public.governance_events FOR SELECT USING ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('staff'::text) AS tenant_ids)::uuid[]))));
+
+
+--
 -- Name: idempotency_keys; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
@@ -3282,6 +3558,42 @@ CREATE POLICY requester_own ON public.ticket_status_changes AS RESTRICTIVE FOR S
 --
 
 CREATE POLICY requester_own ON public.tickets AS RESTRICTIVE USING (((NOT (tenant_id = ANY (( SELECT app.tenant_ids('own'::text) AS tenant_ids)::uuid[]))) OR (requester = ( SELECT app.principal_sub() AS principal_sub)))) WITH CHECK (((NOT (tenant_id = ANY (( SELECT app.tenant_ids('own'::text) AS tenant_ids)::uuid[]))) OR (requester = ( SELECT app.principal_sub() AS principal_sub))));
+
+
+--
+-- Name: satisfaction_ratings satisfaction_delete; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY satisfaction_delete ON public.satisfaction_ratings FOR DELETE USING (( SELECT app.sees_all() AS sees_all));
+
+
+--
+-- Name: satisfaction_ratings satisfaction_insert; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY satisfaction_insert ON public.satisfaction_ratings FOR INSERT WITH CHECK (((tenant_id = ANY (( SELECT app.tenant_ids('write'::text) AS tenant_ids)::uuid[])) AND (subject = ( SELECT app.principal_sub() AS principal_sub)) AND (EXISTS ( SELECT
+   FROM public.tickets k
+  WHERE ((k.tenant_id = satisfaction_ratings.tenant_id) AND (k.number = satisfaction_ratings.ticket_number) AND (k.requester = ( SELECT app.principal_sub() AS principal_sub)))))));
+
+
+--
+-- Name: satisfaction_ratings; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.satisfaction_ratings ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: satisfaction_ratings satisfaction_read; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY satisfaction_read ON public.satisfaction_ratings FOR SELECT USING ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('staff'::text) AS tenant_ids)::uuid[])) OR ((tenant_id = ANY (( SELECT app.tenant_ids('read'::text) AS tenant_ids)::uuid[])) AND (subject = ( SELECT app.principal_sub() AS principal_sub)))));
+
+
+--
+-- Name: satisfaction_ratings satisfaction_update; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY satisfaction_update ON public.satisfaction_ratings FOR UPDATE USING (((tenant_id = ANY (( SELECT app.tenant_ids('write'::text) AS tenant_ids)::uuid[])) AND (subject = ( SELECT app.principal_sub() AS principal_sub)) AND (now() < editable_until))) WITH CHECK (((tenant_id = ANY (( SELECT app.tenant_ids('write'::text) AS tenant_ids)::uuid[])) AND (subject = ( SELECT app.principal_sub() AS principal_sub)) AND (now() < editable_until)));
 
 
 --
@@ -3655,6 +3967,41 @@ GRANT ALL ON FUNCTION app.raise_escalation(p_tenant uuid, p_number integer, p_ki
 
 
 --
+-- Name: TABLE satisfaction_ratings; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,INSERT ON TABLE public.satisfaction_ratings TO msp_gateway;
+
+
+--
+-- Name: COLUMN satisfaction_ratings.score; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(score) ON TABLE public.satisfaction_ratings TO msp_gateway;
+
+
+--
+-- Name: COLUMN satisfaction_ratings.comment; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(comment) ON TABLE public.satisfaction_ratings TO msp_gateway;
+
+
+--
+-- Name: COLUMN satisfaction_ratings.version; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(version) ON TABLE public.satisfaction_ratings TO msp_gateway;
+
+
+--
+-- Name: COLUMN satisfaction_ratings.updated_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(updated_at) ON TABLE public.satisfaction_ratings TO msp_gateway;
+
+
+--
 -- Name: FUNCTION set_principal(p_sub text, p_org text, p_role text); Type: ACL; Schema: app; Owner: -
 --
 
@@ -3737,6 +4084,13 @@ GRANT USAGE ON SEQUENCE public.audit_log_audit_id_seq TO msp_gateway;
 --
 
 GRANT SELECT,INSERT ON TABLE public.audit_log TO msp_gateway;
+
+
+--
+-- Name: TABLE governance_events; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,INSERT ON TABLE public.governance_events TO msp_gateway;
 
 
 --

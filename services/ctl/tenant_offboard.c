@@ -44,6 +44,8 @@ static const struct {
     { "ticket_report_facts", "ticket_number" },
     { "report_headlines", "from_at, to_at" },
     { "time_entries", "entry_id" },
+    { "satisfaction_ratings", "ticket_number" },
+    { "governance_events", "event_id" },
     { "ticket_events", "event_id" },
     { "escalations", "escalation_id" },
     { "audit_log", "audit_id" },

@@ -341,21 +341,8 @@ msp_tenant_time_entries_start(msp_call_t *call, msp_step_t *first, msp_reply_t *
     if (list == NULL) {
         return msp_reply_out_of_memory(reply);
     }
-    const char *bound[2] = { msp_args_get(&list->args, "from"), msp_args_get(&list->args, "to") };
-    int64_t day[2] = { 0, 0 };
-    for (int i = 0; i < 2; i++) {
-        const char *name = i == 0 ? "from" : "to";
-        if (bound[i] == NULL) {
-            msp_errors_add(&errs, name, "is required: a date as YYYY-MM-DD");
-        } else if (msp_civil_date(bound[i], strlen(bound[i]), &day[i]) != 0) {
-            msp_errors_add(&errs, name, "must be a date as YYYY-MM-DD");
-        }
-    }
-    if (bound[0] && bound[1] && !msp_errors_any(&errs)
-        && (day[1] <= day[0] || day[1] - day[0] > 366))
-    {
-        msp_errors_add(&errs, "to", "must be 1 to 366 days after from");
-    }
+    const char *bound[2];
+    msp_date_range_arg(&list->args, 366, &bound[0], &bound[1], &errs);
     const char *side = msp_args_get(&list->args, "side");
     if (side != NULL && strcmp(side, sides[0]) != 0 && strcmp(side, sides[1]) != 0) {
         msp_errors_add(&errs, "side", "must be one of: provider, internal_it");

@@ -187,3 +187,27 @@ msp_arg_is_rfc3339(const char *s)
            && o[4] >= '0' && o[4] <= '9' && o[5] >= '0' && o[5] <= '9'
            && o[6] == '\0' && msp_civil_digits(o + 1, 2) <= 23 && msp_civil_digits(o + 4, 2) <= 59;
 }
+
+void
+msp_date_range_arg(const msp_args_t *args, int max_days, const char **from, const char **to,
+                   msp_errors_t *errs)
+{
+    const char *bound[2] = { msp_args_get(args, "from"), msp_args_get(args, "to") };
+    int64_t day[2] = { 0, 0 };
+    int ok = 1;
+    for (int i = 0; i < 2; i++) {
+        const char *name = i == 0 ? "from" : "to";
+        if (bound[i] == NULL) {
+            msp_errors_add(errs, name, "is required: a date as YYYY-MM-DD");
+            ok = 0;
+        } else if (msp_civil_date(bound[i], strlen(bound[i]), &day[i]) != 0) {
+            msp_errors_add(errs, name, "must be a date as YYYY-MM-DD");
+            ok = 0;
+        }
+    }
+    if (ok && (day[1] <= day[0] || day[1] - day[0] > max_days)) {
+        msp_errors_add(errs, "to", "must be 1 to %d days after from", max_days);
+    }
+    *from = bound[0];
+    *to = bound[1];
+}

@@ -38,4 +38,10 @@ const char *msp_args_get(const msp_args_t *args, const char *name);
  * optional fraction (up to microseconds) and a Z or ±HH:MM offset. */
 int msp_arg_is_rfc3339(const char *s);
 
+/* The required "from" and "to" of a list of days (YYYY-MM-DD, "to"
+ * excluded, 1 to max_days after "from") into *from and *to; what is
+ * wrong goes to errs. */
+void msp_date_range_arg(const msp_args_t *args, int max_days, const char **from,
+                        const char **to, msp_errors_t *errs);
+
 #endif

@@ -187,9 +187,19 @@ check_reopen_days(const json_t *value, const char *path, msp_errors_t *errs)
     msp_tf_check_integer_range(value, path, 1, REOPEN_DAYS_MAX, errs);
 }
 
+/* How long after its resolution a ticket's requester may rate it. */
+#define SATISFACTION_DAYS_MAX 90
+
+static void
+check_satisfaction_days(const json_t *value, const char *path, msp_errors_t *errs)
+{
+    msp_tf_check_integer_range(value, path, 1, SATISFACTION_DAYS_MAX, errs);
+}
+
 static const field_rule_t reporting_rules[] = {
     { "recurrence_days", 0, check_recurrence_days },
     { "reopen_days",     0, check_reopen_days },
+    { "satisfaction_days", 0, check_satisfaction_days },
     { NULL,              0, NULL }
 };
 

@@ -162,8 +162,9 @@ def two_tenants(db, tmp_path):
 
 def seed_tenant(conn, slug, tickets=1):
     """Adds tickets (each with its creation and a change of status, an asset
-    link, an audit row, a measurement of its clocks and a time entry), and
-    one settled report headline."""
+    link, an audit row, a measurement of its clocks, a time entry and its
+    requester's rating, with the rating's event), and one settled report
+    headline."""
     tid = conn.execute("SELECT tenant_id FROM tenants WHERE slug = %s", (slug,)).fetchone()[0]
     asset = conn.execute(
         "INSERT INTO assets (tenant_id, tag, name, kind) VALUES (%s, %s, 'Laptop', 'laptop')"
@@ -189,6 +190,14 @@ def seed_tenant(conn, slug, tickets=1):
                      " minutes, billable, in_scope) VALUES (%s, %s, 'provider', current_date,"
                      " 30, true, true)", (tid, number))
     conn.execute("SELECT app.settle_report_headlines(1, %s)", (tid,))
+    # A rating is written by the ticket's requester only, even for the admin.
+    set_principal(conn, "someone", slug, "requester")
+    conn.execute("WITH r AS (INSERT INTO satisfaction_ratings (tenant_id, ticket_number, score,"
+                 " resolved_at, side, editable_until) SELECT tenant_id, number, 4, now(), side,"
+                 " now() + interval '14 days' FROM tickets WHERE tenant_id = %s"
+                 " ON CONFLICT DO NOTHING RETURNING tenant_id, ticket_number)"
+                 " INSERT INTO governance_events (tenant_id, record, record_id, kind)"
+                 " SELECT tenant_id, 'rating', ticket_number, 'rated' FROM r", (tid,))
     # An idempotency key belongs to its subject: store one as the tenant's
     # own staff member, then go back to being the admin.
     set_principal(conn, f"{slug}.it.ann", slug, "it_staff")

@@ -70,7 +70,8 @@ def close_owner_connection():
 # ---- what a tenant holds, and proving that a request changed none of it ------
 
 FOOTPRINT = ("tickets", "ticket versions", "ticket_events", "escalations",
-             "open escalations", "audit_log", "idempotency_keys")
+             "open escalations", "audit_log", "idempotency_keys", "governance_events",
+             "time entry and rating versions")
 
 
 def footprint(tenant_id):
@@ -83,7 +84,11 @@ def footprint(tenant_id):
             " (SELECT count(*) FROM escalations WHERE tenant_id = %(t)s),"
             " (SELECT count(*) FROM escalations WHERE tenant_id = %(t)s AND status = 'open'),"
             " (SELECT count(*) FROM audit_log WHERE tenant_id = %(t)s),"
-            " (SELECT count(*) FROM idempotency_keys WHERE tenant_id = %(t)s)",
+            " (SELECT count(*) FROM idempotency_keys WHERE tenant_id = %(t)s),"
+            " (SELECT count(*) FROM governance_events WHERE tenant_id = %(t)s),"
+            " (SELECT coalesce(sum(version), 0) FROM time_entries WHERE tenant_id = %(t)s)"
+            " + (SELECT coalesce(sum(version), 0) FROM satisfaction_ratings"
+            "    WHERE tenant_id = %(t)s)",
             {"t": tenant_id})[0]
     return dict(zip(FOOTPRINT, row))
 
@@ -405,6 +410,10 @@ ROUTES = [
     ("PATCH", "/v1/tenants/{slug}/time-entries/{id}", {"minutes": 15}),
     ("GET", "/v1/tenants/{slug}/tickets/{number}/time-entries", None),
     ("POST", "/v1/tenants/{slug}/tickets/{number}/time-entries", {"minutes": 15}),
+    ("GET", "/v1/tenants/{slug}/tickets/{number}/satisfaction", None),
+    ("POST", "/v1/tenants/{slug}/tickets/{number}/satisfaction", {"score": 4}),
+    ("PATCH", "/v1/tenants/{slug}/tickets/{number}/satisfaction", {"score": 5}),
+    ("GET", "/v1/tenants/{slug}/satisfaction?from=2026-03-01&to=2026-04-01", None),
     ("GET", "/v1/tenants/{slug}/tickets/{number}/sla", None),
     ("GET", "/v1/tenants/{slug}/tickets/{number}/events", None),
     ("GET", "/v1/tenants/{slug}/tickets/{number}/escalations", None),
@@ -445,12 +454,17 @@ def test_the_table_covers_every_tenant_scoped_route():
 @pytest.fixture(scope="module")
 def target(ta, as_user):
     """A ticket of A with an open escalation (for the accept and reject
-    routes) and a time entry, and a tag for names of this module's own."""
+    routes) and a time entry, a resolved ticket its requester rated, and a
+    tag for names of this module's own."""
     ticket = ta.create()
     esc = ta.escalated(ta.it, ticket["id"], "hierarchical", "provider:lead")
     entry = ok(ta.it.post(ta.url(ticket["id"], "time-entries"), json={"minutes": 15}), 201)
+    rated = ta.create()
+    ta.patch(rated["id"], by=ta.it, status="resolved")
+    ok(ta.req.post(ta.url(rated["id"], "satisfaction"), json={"score": 4}), 201)
     tag = uuid.uuid4().hex[:6]
-    return {"ticket": ticket["id"], "escalation": esc["id"], "entry": entry["id"], "tag": tag}
+    return {"ticket": ticket["id"], "escalation": esc["id"], "entry": entry["id"],
+            "rated": rated["id"], "tag": tag}
 
 
 @pytest.fixture(scope="module")
@@ -463,9 +477,11 @@ def outsiders(tb, as_user, target):
 
 def path_of(template, slug, target):
     """The route's path for the target: {id} is its time entry on the
-    time-entry routes, its escalation on the others."""
+    time-entry routes, its escalation on the others; {number} is the rated
+    ticket on the satisfaction routes."""
     ident = target["entry"] if "/time-entries/" in template else target["escalation"]
-    return template.format(slug=slug, number=target["ticket"], id=ident)
+    number = target["rated"] if template.endswith("/satisfaction") else target["ticket"]
+    return template.format(slug=slug, number=number, id=ident)
 
 
 def route_request(client, method, template, body, slug, target, etag):

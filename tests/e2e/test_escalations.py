@@ -149,7 +149,7 @@ class Tenant:
     requester, auditor and integration client."""
 
     def __init__(self, directory, as_user, model="co_managed", *, escalation_policy=None,
-                 sla_policy=None, prefix="esc"):
+                 sla_policy=None, reporting=None, prefix="esc"):
         tag = uuid.uuid4().hex[:8]
         self.slug = f"{prefix}-{tag}"
         self.model = model
@@ -160,6 +160,8 @@ class Tenant:
             doc["escalation_policy"] = {**doc["escalation_policy"], **escalation_policy}
         if sla_policy is not None:
             doc["sla_policy"] = sla_policy
+        if reporting is not None:
+            doc["reporting"] = reporting
         self.doc = doc
         run_mspctl("tenant", "apply", write_tenant(directory, doc), check=True)
         self.id = q("SELECT tenant_id FROM tenants WHERE slug = %s", (self.slug,))[0][0]

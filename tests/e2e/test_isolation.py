@@ -9,8 +9,8 @@ from conftest import run_mspctl, set_principal
 # ticket_counters, it may not read at all (see below).
 TABLES = ["tenants", "assignments", "tickets", "ticket_events", "assets", "ticket_assets",
           "ticket_open_spans", "ticket_sla_facts", "ticket_status_changes",
-          "ticket_report_facts", "report_headlines", "time_entries", "audit_log",
-          "idempotency_keys"]
+          "ticket_report_facts", "report_headlines", "time_entries", "satisfaction_ratings",
+          "governance_events", "audit_log", "idempotency_keys"]
 ALPHA = ("alpha.it.ann", "alpha", "it_staff")
 TECH = ("tech.tina", "provider", "technician")
 

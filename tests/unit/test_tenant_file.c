@@ -253,7 +253,8 @@ test_valid_variants(void **state)
                        "                   \"hierarchical_on_breach\": false}},"
                        " \"contract\": {\"start_date\": \"2026-01-01\","
                        "              \"term_months\": 120, \"monthly_fee\": 0},"
-                       " \"reporting\": {\"recurrence_days\": 365, \"reopen_days\": 90}}");
+                       " \"reporting\": {\"recurrence_days\": 365, \"reopen_days\": 90,"
+                       " \"satisfaction_days\": 90}}");
     assert_patch_valid("{\"reporting\": {\"recurrence_days\": 1, \"reopen_days\": 1}}");
     assert_patch_valid("{\"contract\": {\"currency\": \"JPY\", \"included_hours\": 37.5,"
                        " \"supported_users\": 0}}");
@@ -510,6 +511,10 @@ static const invalid_case_t invalid_cases[] = {
       "reporting.reopen_days", "at most 90", NULL },
     { "reopen window as string", "{\"reporting\": {\"reopen_days\": \"7\"}}",
       "reporting.reopen_days", "must be an integer", NULL },
+    { "rating window of 0 days", "{\"reporting\": {\"satisfaction_days\": 0}}",
+      "reporting.satisfaction_days", "greater than 0", NULL },
+    { "rating window over 90 days", "{\"reporting\": {\"satisfaction_days\": 91}}",
+      "reporting.satisfaction_days", "at most 90", NULL },
     { "unknown reporting field", "{\"reporting\": {\"window\": 30}}", "reporting.window",
       NULL, NULL },
     { "reporting as array", "{\"reporting\": []}", "reporting", "must be an object", NULL },
@@ -642,6 +647,7 @@ test_normalize_fills_defaults(void **state)
     assert_int_equal(integer_at(json_object_get(n, "contract"), "included_hours"), 0);
     assert_null(json_object_get(json_object_get(n, "contract"), "supported_users"));
     assert_int_equal(integer_at(json_object_get(n, "reporting"), "reopen_days"), 7);
+    assert_int_equal(integer_at(json_object_get(n, "reporting"), "satisfaction_days"), 14);
 
     /* Every day is present; a day without hours is an empty list. */
     json_t *calendar = json_object_get(n, "calendar");
