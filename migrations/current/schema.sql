@@ -62,6 +62,20 @@ $$;
 
 
 --
+-- Name: action_standing(text, date, date, date); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.action_standing(p_status text, p_due date, p_done_on date, p_today date) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT CASE WHEN p_status = 'dropped' THEN 'dropped'
+                WHEN p_status = 'done' THEN CASE WHEN p_done_on <= p_due THEN 'kept' ELSE 'late' END
+                WHEN p_due < p_today THEN 'late'
+                ELSE 'open' END
+    $$;
+
+
+--
 -- Name: assign_ticket_number(); Type: FUNCTION; Schema: app; Owner: -
 --
 
@@ -79,6 +93,25 @@ BEGIN
             USING ERRCODE = 'insufficient_privilege';
     END IF;
     RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: check_record(text, jsonb); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.check_record(p_kind text, p_row jsonb) RETURNS void
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    v_field text;
+    v_why   text;
+BEGIN
+    SELECT p.field, p.problem INTO v_field, v_why FROM app.record_problem(p_kind, p_row) p;
+    IF v_field IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = v_why, COLUMN = v_field;
+    END IF;
 END
 $$;
 
@@ -163,6 +196,44 @@ CREATE FUNCTION app.comment_doc(e public.ticket_events) RETURNS json
         'author_name', e.data->>'author_name',
         'created_at', app.rfc3339(e.occurred_at))
     $$;
+
+
+--
+-- Name: create_record(text, text, jsonb, text); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.create_record(p_kind text, p_slug text, p_fields jsonb, p_key text) RETURNS TABLE(id bigint, version integer, doc text)
+    LANGUAGE plpgsql
+    AS $_$
+DECLARE
+    t       public.tenants;
+    v_table text := app.record_table(p_kind);
+    v_cols  text;
+    v_row   jsonb;
+BEGIN
+    SELECT * INTO t FROM public.tenants WHERE slug = p_slug;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    p_fields := app.record_fields(p_kind, p_fields, NULL, (now() AT TIME ZONE t.timezone)::date);
+    PERFORM app.check_record(p_kind, p_fields || jsonb_build_object('tenant_id', t.tenant_id));
+    SELECT string_agg(quote_ident(k), ', ') INTO v_cols FROM jsonb_object_keys(p_fields) k;
+    EXECUTE format('INSERT INTO public.%I (tenant_id, %s) SELECT $1, %s'
+                   ' FROM jsonb_populate_record(NULL::public.%I, $2) RETURNING to_jsonb(%I.*)',
+                   v_table, v_cols, v_cols, v_table, v_table)
+       INTO v_row USING t.tenant_id, p_fields;
+    id := (v_row->>(p_kind || '_id'))::bigint;
+    version := 1;
+    doc := app.record_doc(p_kind, v_row, t)::text;
+    INSERT INTO public.governance_events (tenant_id, record, record_id, kind, data)
+    VALUES (t.tenant_id, p_kind, id, 'created', p_fields);
+    INSERT INTO public.audit_log (tenant_id, action, target, detail)
+    VALUES (t.tenant_id, p_kind || '.create', p_kind || ':' || id, p_fields);
+    UPDATE public.idempotency_keys x SET response_status = 201, response_body = doc
+     WHERE x.tenant_id = t.tenant_id AND x.subject = app.principal_sub() AND x.key = p_key;
+    RETURN NEXT;
+END
+$_$;
 
 
 --
@@ -914,6 +985,130 @@ CREATE FUNCTION app.rating_state(p_slug text, p_prefix text, p_number integer) R
       LEFT JOIN public.satisfaction_ratings r
              ON r.tenant_id = k.tenant_id AND r.ticket_number = k.number
      WHERE t.slug = p_slug AND t.ticket_prefix = p_prefix AND k.number = p_number
+    $$;
+
+
+--
+-- Name: record_doc(text, jsonb, public.tenants); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.record_doc(p_kind text, p_row jsonb, t public.tenants) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT jsonb_build_object('id', p_row->>(p_kind || '_id'))
+           || (p_row - 'tenant_id' - (p_kind || '_id'))
+           || jsonb_build_object('created_at', app.rfc3339((p_row->>'created_at')::timestamptz),
+                                 'updated_at', app.rfc3339((p_row->>'updated_at')::timestamptz))
+           || CASE WHEN p_kind = 'action' THEN jsonb_build_object('standing',
+                  app.action_standing(p_row->>'status', (p_row->>'due')::date,
+                                      (p_row->>'done_on')::date,
+                                      (now() AT TIME ZONE t.timezone)::date))
+              ELSE '{}' END
+    $$;
+
+
+--
+-- Name: record_fields(text, jsonb, jsonb, date); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.record_fields(p_kind text, p_fields jsonb, p_old jsonb, p_today date) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT CASE
+        WHEN p_kind <> 'action' OR NOT p_fields ? 'status' THEN p_fields
+        WHEN p_fields->>'status' = 'done' THEN
+            p_fields || jsonb_build_object('done_on',
+                coalesce(p_fields->>'done_on', p_old->>'done_on', p_today::text))
+        ELSE p_fields || '{"done_on": null}'
+    END
+    $$;
+
+
+--
+-- Name: record_get(text, text, bigint); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.record_get(p_kind text, p_slug text, p_id bigint) RETURNS TABLE(doc text, version integer)
+    LANGUAGE plpgsql STABLE
+    AS $_$
+BEGIN
+    RETURN QUERY EXECUTE format(
+        'SELECT app.record_doc($1, to_jsonb(r.*), t)::text, r.version'
+        ' FROM public.tenants t JOIN public.%I r ON r.tenant_id = t.tenant_id'
+        ' WHERE t.slug = $2 AND r.%I = $3', app.record_table(p_kind), p_kind || '_id')
+        USING p_kind, p_slug, p_id;
+END
+$_$;
+
+
+--
+-- Name: record_list(text, text, jsonb, bigint, integer); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.record_list(p_kind text, p_slug text, p_filter jsonb, p_after bigint, p_rows integer) RETURNS TABLE(doc text, id bigint)
+    LANGUAGE plpgsql STABLE
+    AS $_$
+BEGIN
+    RETURN QUERY EXECUTE format(
+        'SELECT app.record_doc($1, to_jsonb(r.*), t)::text, r.%I'
+        ' FROM public.tenants t JOIN public.%I r ON r.tenant_id = t.tenant_id'
+        ' WHERE t.slug = $2 AND ($3::jsonb IS NULL OR to_jsonb(r.*) @> $3)'
+        '   AND ($4::bigint IS NULL OR r.%I > $4) ORDER BY r.%I LIMIT $5',
+        p_kind || '_id', app.record_table(p_kind), p_kind || '_id', p_kind || '_id')
+        USING p_kind, p_slug, p_filter, p_after, p_rows;
+END
+$_$;
+
+
+--
+-- Name: record_problem(text, jsonb); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.record_problem(p_kind text, p_row jsonb) RETURNS TABLE(field text, problem text)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT * FROM (
+        SELECT 'rag_reason', 'is required with rag ' || (p_row->>'rag') || ': say why'
+         WHERE p_kind = 'project' AND p_row->>'rag' IN ('amber', 'red')
+           AND coalesce(p_row->>'rag_reason', '') = ''
+        UNION ALL
+        SELECT 'due_date', 'is before start_date (' || (p_row->>'start_date') || ')'
+         WHERE p_kind = 'project' AND (p_row->>'due_date')::date < (p_row->>'start_date')::date
+        UNION ALL
+        SELECT 'milestones', 'milestone "' || (m->>'name') || '" is due ' || (m->>'due')
+                             || ', before the project starts (' || (p_row->>'start_date') || ')'
+          FROM jsonb_array_elements(CASE WHEN p_kind = 'project'
+                                         THEN coalesce(p_row->'milestones', '[]') ELSE '[]' END) m
+         WHERE (m->>'due')::date < (p_row->>'start_date')::date
+        UNION ALL
+        SELECT 'done_on', 'is given with status done'
+         WHERE p_kind = 'action' AND p_row->>'done_on' IS NOT NULL
+           AND coalesce(p_row->>'status', 'open') <> 'done'
+        UNION ALL
+        SELECT 'projects', 'names projects that do not exist in this tenant: '
+                           || string_agg(p.id, ', ' ORDER BY p.id::bigint)
+          FROM jsonb_array_elements_text(CASE WHEN p_kind = 'objective'
+                                              THEN coalesce(p_row->'projects', '[]')
+                                              ELSE '[]' END) p (id)
+         WHERE NOT EXISTS (SELECT FROM public.projects j
+                            WHERE j.tenant_id = (p_row->>'tenant_id')::uuid
+                              AND j.project_id = p.id::bigint)
+        HAVING count(*) > 0
+    ) problems
+    LIMIT 1
+    $$;
+
+
+--
+-- Name: record_table(text); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.record_table(p_kind text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT CASE p_kind WHEN 'project' THEN 'projects' WHEN 'risk' THEN 'risks'
+                       WHEN 'action' THEN 'actions' WHEN 'decision' THEN 'decisions'
+                       WHEN 'objective' THEN 'objectives' END
     $$;
 
 
@@ -1700,6 +1895,7 @@ CREATE FUNCTION app.role_may(p_provider boolean, p_role text, p_capability text)
         WHEN 'write'    THEN p_role <> 'auditor'
         WHEN 'work'     THEN p_role IN ('technician', 'lead', 'account_manager', 'admin',
                                         'it_staff', 'it_leader')
+        WHEN 'govern'   THEN p_role IN ('lead', 'account_manager', 'admin', 'it_leader')
     END, false)
     $$;
 
@@ -1740,6 +1936,7 @@ DECLARE
     v_own      uuid[];
     v_write    uuid[];
     v_work     uuid[];
+    v_govern   uuid[];
 BEGIN
     -- Who is asking; no tenant yet (a principal set earlier in the same
     -- transaction leaves nothing behind).
@@ -1774,8 +1971,9 @@ BEGIN
            coalesce(array_agg(u.id) FILTER (WHERE app.role_may(v_provider, u.role, 'provider')), '{}'),
            coalesce(array_agg(u.id) FILTER (WHERE app.role_may(v_provider, u.role, 'own')), '{}'),
            coalesce(array_agg(u.id) FILTER (WHERE app.role_may(v_provider, u.role, 'write')), '{}'),
-           coalesce(array_agg(u.id) FILTER (WHERE app.role_may(v_provider, u.role, 'work')), '{}')
-      INTO v_staff, v_prov, v_own, v_write, v_work
+           coalesce(array_agg(u.id) FILTER (WHERE app.role_may(v_provider, u.role, 'work')), '{}'),
+           coalesce(array_agg(u.id) FILTER (WHERE app.role_may(v_provider, u.role, 'govern')), '{}')
+      INTO v_staff, v_prov, v_own, v_write, v_work, v_govern
       FROM unnest(v_ids, v_roles) AS u (id, role);
 
     PERFORM set_config('msp.tenants_read', v_ids::text, true),
@@ -1785,7 +1983,8 @@ BEGIN
             set_config('msp.tenants_provider', v_prov::text, true),
             set_config('msp.tenants_own', v_own::text, true),
             set_config('msp.tenants_write', v_write::text, true),
-            set_config('msp.tenants_work', v_work::text, true);
+            set_config('msp.tenants_work', v_work::text, true),
+            set_config('msp.tenants_govern', v_govern::text, true);
 END
 $$;
 
@@ -2312,6 +2511,64 @@ CREATE FUNCTION app.update_rating(p_slug text, p_prefix text, p_number integer, 
 
 
 --
+-- Name: update_record(text, text, bigint, integer, jsonb); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.update_record(p_kind text, p_slug text, p_id bigint, p_version integer, p_fields jsonb) RETURNS TABLE(id bigint, version integer, doc text)
+    LANGUAGE plpgsql
+    AS $_$
+DECLARE
+    t        public.tenants;
+    v_table  text := app.record_table(p_kind);
+    v_key    text := p_kind || '_id';
+    v_old    jsonb;
+    v_row    jsonb;
+    v_set    text;
+    v_change jsonb;
+BEGIN
+    SELECT * INTO t FROM public.tenants WHERE slug = p_slug;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    EXECUTE format('SELECT to_jsonb(r.*) FROM public.%I r WHERE r.tenant_id = $1 AND r.%I = $2'
+                   ' AND r.version = $3 FOR UPDATE', v_table, v_key)
+       INTO v_old USING t.tenant_id, p_id, p_version;
+    IF v_old IS NULL THEN
+        RETURN;
+    END IF;
+    p_fields := app.record_fields(p_kind, p_fields, v_old, (now() AT TIME ZONE t.timezone)::date);
+    PERFORM app.check_record(p_kind, v_old || p_fields);
+    SELECT jsonb_object_agg(k, jsonb_build_object('from', v_old->k, 'to', p_fields->k))
+      INTO v_change
+      FROM jsonb_object_keys(p_fields) k
+     WHERE v_old->k IS DISTINCT FROM p_fields->k;
+    IF v_change IS NULL THEN
+        id := p_id;
+        version := p_version;
+        doc := app.record_doc(p_kind, v_old, t)::text;
+        RETURN NEXT;
+        RETURN;
+    END IF;
+    SELECT string_agg(format('%I = n.%I', k, k), ', ') INTO v_set
+      FROM jsonb_object_keys(v_change) k;
+    EXECUTE format('UPDATE public.%I r SET %s, version = r.version + 1, updated_at = now()'
+                   ' FROM jsonb_populate_record(NULL::public.%I, $3) n'
+                   ' WHERE r.tenant_id = $1 AND r.%I = $2 RETURNING to_jsonb(r.*)',
+                   v_table, v_set, v_table, v_key)
+       INTO v_row USING t.tenant_id, p_id, p_fields;
+    id := p_id;
+    version := (v_row->>'version')::integer;
+    doc := app.record_doc(p_kind, v_row, t)::text;
+    INSERT INTO public.governance_events (tenant_id, record, record_id, kind, data)
+    VALUES (t.tenant_id, p_kind, p_id, 'changed', v_change);
+    INSERT INTO public.audit_log (tenant_id, action, target, detail)
+    VALUES (t.tenant_id, p_kind || '.update', p_kind || ':' || p_id, v_change);
+    RETURN NEXT;
+END
+$_$;
+
+
+--
 -- Name: update_time_entry(text, bigint, integer, date, integer, boolean, boolean, text, jsonb); Type: FUNCTION; Schema: app; Owner: -
 --
 
@@ -2376,6 +2633,52 @@ BEGIN
     RETURN NULL;
 END
 $$;
+
+
+--
+-- Name: actions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.actions (
+    tenant_id uuid NOT NULL,
+    action_id bigint NOT NULL,
+    title text NOT NULL,
+    description text DEFAULT ''::text NOT NULL,
+    review_on date NOT NULL,
+    review_pack text,
+    owner text NOT NULL,
+    owner_side text NOT NULL,
+    due date NOT NULL,
+    status text DEFAULT 'open'::text NOT NULL,
+    done_on date,
+    version integer DEFAULT 1 NOT NULL,
+    created_by text DEFAULT app.principal_sub() NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT actions_check CHECK (((status = 'done'::text) = (done_on IS NOT NULL))),
+    CONSTRAINT actions_description_check CHECK ((length(description) <= 4000)),
+    CONSTRAINT actions_owner_check CHECK (((length(owner) >= 1) AND (length(owner) <= 200))),
+    CONSTRAINT actions_owner_side_check CHECK ((owner_side = ANY (ARRAY['provider'::text, 'internal_it'::text]))),
+    CONSTRAINT actions_review_pack_check CHECK (((length(review_pack) >= 1) AND (length(review_pack) <= 64))),
+    CONSTRAINT actions_status_check CHECK ((status = ANY (ARRAY['open'::text, 'done'::text, 'dropped'::text]))),
+    CONSTRAINT actions_title_check CHECK (((length(title) >= 1) AND (length(title) <= 200)))
+);
+
+ALTER TABLE ONLY public.actions FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: actions_action_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.actions ALTER COLUMN action_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.actions_action_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 
 
 --
@@ -2467,6 +2770,50 @@ ALTER TABLE ONLY public.audit_log FORCE ROW LEVEL SECURITY;
 
 
 --
+-- Name: decisions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.decisions (
+    tenant_id uuid NOT NULL,
+    decision_id bigint NOT NULL,
+    title text NOT NULL,
+    decision text NOT NULL,
+    decided_by text NOT NULL,
+    decided_on date NOT NULL,
+    review_on date NOT NULL,
+    review_pack text,
+    owner text NOT NULL,
+    owner_side text NOT NULL,
+    version integer DEFAULT 1 NOT NULL,
+    created_by text DEFAULT app.principal_sub() NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT decisions_decided_by_check CHECK (((length(decided_by) >= 1) AND (length(decided_by) <= 200))),
+    CONSTRAINT decisions_decision_check CHECK (((length(decision) >= 1) AND (length(decision) <= 4000))),
+    CONSTRAINT decisions_owner_check CHECK (((length(owner) >= 1) AND (length(owner) <= 200))),
+    CONSTRAINT decisions_owner_side_check CHECK ((owner_side = ANY (ARRAY['provider'::text, 'internal_it'::text]))),
+    CONSTRAINT decisions_review_pack_check CHECK (((length(review_pack) >= 1) AND (length(review_pack) <= 64))),
+    CONSTRAINT decisions_title_check CHECK (((length(title) >= 1) AND (length(title) <= 200)))
+);
+
+ALTER TABLE ONLY public.decisions FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: decisions_decision_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.decisions ALTER COLUMN decision_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.decisions_decision_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
 -- Name: governance_events; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -2521,6 +2868,103 @@ ALTER TABLE ONLY public.idempotency_keys FORCE ROW LEVEL SECURITY;
 
 
 --
+-- Name: objectives; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.objectives (
+    tenant_id uuid NOT NULL,
+    objective_id bigint NOT NULL,
+    title text NOT NULL,
+    description text DEFAULT ''::text NOT NULL,
+    year integer NOT NULL,
+    owner text NOT NULL,
+    owner_side text NOT NULL,
+    status text DEFAULT 'on_track'::text NOT NULL,
+    projects bigint[] DEFAULT '{}'::bigint[] NOT NULL,
+    version integer DEFAULT 1 NOT NULL,
+    created_by text DEFAULT app.principal_sub() NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT objectives_description_check CHECK ((length(description) <= 4000)),
+    CONSTRAINT objectives_owner_check CHECK (((length(owner) >= 1) AND (length(owner) <= 200))),
+    CONSTRAINT objectives_owner_side_check CHECK ((owner_side = ANY (ARRAY['provider'::text, 'internal_it'::text]))),
+    CONSTRAINT objectives_status_check CHECK ((status = ANY (ARRAY['on_track'::text, 'at_risk'::text, 'off_track'::text, 'achieved'::text, 'dropped'::text]))),
+    CONSTRAINT objectives_title_check CHECK (((length(title) >= 1) AND (length(title) <= 200))),
+    CONSTRAINT objectives_year_check CHECK (((year >= 2000) AND (year <= 2100)))
+);
+
+ALTER TABLE ONLY public.objectives FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: objectives_objective_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.objectives ALTER COLUMN objective_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.objectives_objective_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: projects; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.projects (
+    tenant_id uuid NOT NULL,
+    project_id bigint NOT NULL,
+    name text NOT NULL,
+    description text DEFAULT ''::text NOT NULL,
+    owner text NOT NULL,
+    owner_side text NOT NULL,
+    state text DEFAULT 'active'::text NOT NULL,
+    rag text DEFAULT 'green'::text NOT NULL,
+    rag_reason text DEFAULT ''::text NOT NULL,
+    start_date date NOT NULL,
+    due_date date,
+    budget numeric(14,2),
+    actual numeric(14,2) DEFAULT 0 NOT NULL,
+    milestones jsonb DEFAULT '[]'::jsonb NOT NULL,
+    version integer DEFAULT 1 NOT NULL,
+    created_by text DEFAULT app.principal_sub() NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT projects_actual_check CHECK ((actual >= (0)::numeric)),
+    CONSTRAINT projects_budget_check CHECK ((budget >= (0)::numeric)),
+    CONSTRAINT projects_check CHECK (((rag = 'green'::text) OR (rag_reason <> ''::text))),
+    CONSTRAINT projects_check1 CHECK ((due_date >= start_date)),
+    CONSTRAINT projects_description_check CHECK ((length(description) <= 4000)),
+    CONSTRAINT projects_milestones_check CHECK ((jsonb_typeof(milestones) = 'array'::text)),
+    CONSTRAINT projects_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
+    CONSTRAINT projects_owner_check CHECK (((length(owner) >= 1) AND (length(owner) <= 200))),
+    CONSTRAINT projects_owner_side_check CHECK ((owner_side = ANY (ARRAY['provider'::text, 'internal_it'::text]))),
+    CONSTRAINT projects_rag_check CHECK ((rag = ANY (ARRAY['green'::text, 'amber'::text, 'red'::text]))),
+    CONSTRAINT projects_rag_reason_check CHECK ((length(rag_reason) <= 2000)),
+    CONSTRAINT projects_state_check CHECK ((state = ANY (ARRAY['planned'::text, 'active'::text, 'done'::text, 'cancelled'::text])))
+);
+
+ALTER TABLE ONLY public.projects FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: projects_project_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.projects ALTER COLUMN project_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.projects_project_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
 -- Name: report_headlines; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -2536,6 +2980,53 @@ CREATE TABLE public.report_headlines (
 );
 
 ALTER TABLE ONLY public.report_headlines FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: risks; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.risks (
+    tenant_id uuid NOT NULL,
+    risk_id bigint NOT NULL,
+    title text NOT NULL,
+    description text DEFAULT ''::text NOT NULL,
+    likelihood smallint NOT NULL,
+    impact smallint NOT NULL,
+    owner text NOT NULL,
+    owner_side text NOT NULL,
+    mitigation text DEFAULT ''::text NOT NULL,
+    status text DEFAULT 'open'::text NOT NULL,
+    next_review date,
+    version integer DEFAULT 1 NOT NULL,
+    created_by text DEFAULT app.principal_sub() NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT risks_description_check CHECK ((length(description) <= 4000)),
+    CONSTRAINT risks_impact_check CHECK (((impact >= 1) AND (impact <= 5))),
+    CONSTRAINT risks_likelihood_check CHECK (((likelihood >= 1) AND (likelihood <= 5))),
+    CONSTRAINT risks_mitigation_check CHECK ((length(mitigation) <= 4000)),
+    CONSTRAINT risks_owner_check CHECK (((length(owner) >= 1) AND (length(owner) <= 200))),
+    CONSTRAINT risks_owner_side_check CHECK ((owner_side = ANY (ARRAY['provider'::text, 'internal_it'::text]))),
+    CONSTRAINT risks_status_check CHECK ((status = ANY (ARRAY['open'::text, 'mitigating'::text, 'accepted'::text, 'closed'::text]))),
+    CONSTRAINT risks_title_check CHECK (((length(title) >= 1) AND (length(title) <= 200)))
+);
+
+ALTER TABLE ONLY public.risks FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: risks_risk_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.risks ALTER COLUMN risk_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.risks_risk_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 
 
 --
@@ -2674,6 +3165,14 @@ ALTER TABLE public.time_entries ALTER COLUMN entry_id ADD GENERATED ALWAYS AS ID
 
 
 --
+-- Name: actions actions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.actions
+    ADD CONSTRAINT actions_pkey PRIMARY KEY (tenant_id, action_id);
+
+
+--
 -- Name: assets assets_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -2706,6 +3205,14 @@ ALTER TABLE ONLY public.audit_log
 
 
 --
+-- Name: decisions decisions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.decisions
+    ADD CONSTRAINT decisions_pkey PRIMARY KEY (tenant_id, decision_id);
+
+
+--
 -- Name: escalations escalations_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -2730,11 +3237,35 @@ ALTER TABLE ONLY public.idempotency_keys
 
 
 --
+-- Name: objectives objectives_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.objectives
+    ADD CONSTRAINT objectives_pkey PRIMARY KEY (tenant_id, objective_id);
+
+
+--
+-- Name: projects projects_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.projects
+    ADD CONSTRAINT projects_pkey PRIMARY KEY (tenant_id, project_id);
+
+
+--
 -- Name: report_headlines report_headlines_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.report_headlines
     ADD CONSTRAINT report_headlines_pkey PRIMARY KEY (tenant_id, from_at, to_at);
+
+
+--
+-- Name: risks risks_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.risks
+    ADD CONSTRAINT risks_pkey PRIMARY KEY (tenant_id, risk_id);
 
 
 --
@@ -2925,6 +3456,13 @@ CREATE INDEX escalations_timed_out ON public.escalations USING btree (tenant_id,
 --
 
 CREATE INDEX governance_events_record ON public.governance_events USING btree (tenant_id, record, record_id, event_id);
+
+
+--
+-- Name: governance_events_time; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX governance_events_time ON public.governance_events USING btree (tenant_id, occurred_at);
 
 
 --
@@ -3138,6 +3676,14 @@ CREATE TRIGGER tickets_withdraw_escalations AFTER UPDATE OF status ON public.tic
 
 
 --
+-- Name: actions actions_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.actions
+    ADD CONSTRAINT actions_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(tenant_id);
+
+
+--
 -- Name: assets assets_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -3159,6 +3705,14 @@ ALTER TABLE ONLY public.assignments
 
 ALTER TABLE ONLY public.audit_log
     ADD CONSTRAINT audit_log_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(tenant_id);
+
+
+--
+-- Name: decisions decisions_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.decisions
+    ADD CONSTRAINT decisions_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(tenant_id);
 
 
 --
@@ -3194,11 +3748,35 @@ ALTER TABLE ONLY public.idempotency_keys
 
 
 --
+-- Name: objectives objectives_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.objectives
+    ADD CONSTRAINT objectives_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(tenant_id);
+
+
+--
+-- Name: projects projects_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.projects
+    ADD CONSTRAINT projects_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(tenant_id);
+
+
+--
 -- Name: report_headlines report_headlines_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.report_headlines
     ADD CONSTRAINT report_headlines_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(tenant_id) ON DELETE CASCADE;
+
+
+--
+-- Name: risks risks_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.risks
+    ADD CONSTRAINT risks_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(tenant_id);
 
 
 --
@@ -3290,6 +3868,40 @@ ALTER TABLE ONLY public.time_entries
 
 
 --
+-- Name: actions; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.actions ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: actions actions_delete; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY actions_delete ON public.actions FOR DELETE USING (( SELECT app.sees_all() AS sees_all));
+
+
+--
+-- Name: actions actions_insert; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY actions_insert ON public.actions FOR INSERT WITH CHECK ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('govern'::text) AS tenant_ids)::uuid[]))));
+
+
+--
+-- Name: actions actions_read; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY actions_read ON public.actions FOR SELECT USING ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('staff'::text) AS tenant_ids)::uuid[]))));
+
+
+--
+-- Name: actions actions_update; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY actions_update ON public.actions FOR UPDATE USING ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('govern'::text) AS tenant_ids)::uuid[])))) WITH CHECK ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('govern'::text) AS tenant_ids)::uuid[]))));
+
+
+--
 -- Name: assets; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
@@ -3378,6 +3990,40 @@ CREATE POLICY counters_write ON public.ticket_counters USING ((( SELECT app.sees
 
 
 --
+-- Name: decisions; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.decisions ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: decisions decisions_delete; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY decisions_delete ON public.decisions FOR DELETE USING (( SELECT app.sees_all() AS sees_all));
+
+
+--
+-- Name: decisions decisions_insert; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY decisions_insert ON public.decisions FOR INSERT WITH CHECK ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('govern'::text) AS tenant_ids)::uuid[]))));
+
+
+--
+-- Name: decisions decisions_read; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY decisions_read ON public.decisions FOR SELECT USING ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('staff'::text) AS tenant_ids)::uuid[]))));
+
+
+--
+-- Name: decisions decisions_update; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY decisions_update ON public.decisions FOR UPDATE USING ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('govern'::text) AS tenant_ids)::uuid[])))) WITH CHECK ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('govern'::text) AS tenant_ids)::uuid[]))));
+
+
+--
 -- Name: escalations; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
@@ -3452,6 +4098,40 @@ CREATE POLICY keys_admin ON public.idempotency_keys FOR DELETE USING (( SELECT a
 
 
 --
+-- Name: objectives; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.objectives ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: objectives objectives_delete; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY objectives_delete ON public.objectives FOR DELETE USING (( SELECT app.sees_all() AS sees_all));
+
+
+--
+-- Name: objectives objectives_insert; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY objectives_insert ON public.objectives FOR INSERT WITH CHECK ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('govern'::text) AS tenant_ids)::uuid[]))));
+
+
+--
+-- Name: objectives objectives_read; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY objectives_read ON public.objectives FOR SELECT USING ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('staff'::text) AS tenant_ids)::uuid[]))));
+
+
+--
+-- Name: objectives objectives_update; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY objectives_update ON public.objectives FOR UPDATE USING ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('govern'::text) AS tenant_ids)::uuid[])))) WITH CHECK ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('govern'::text) AS tenant_ids)::uuid[]))));
+
+
+--
 -- Name: idempotency_keys own_keys; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -3470,6 +4150,40 @@ CREATE POLICY own_keys_insert ON public.idempotency_keys FOR INSERT WITH CHECK (
 --
 
 CREATE POLICY own_keys_update ON public.idempotency_keys FOR UPDATE USING (((tenant_id = ANY (( SELECT app.tenant_ids('write'::text) AS tenant_ids)::uuid[])) AND (subject = ( SELECT app.principal_sub() AS principal_sub)))) WITH CHECK (((tenant_id = ANY (( SELECT app.tenant_ids('write'::text) AS tenant_ids)::uuid[])) AND (subject = ( SELECT app.principal_sub() AS principal_sub))));
+
+
+--
+-- Name: projects; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.projects ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: projects projects_delete; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY projects_delete ON public.projects FOR DELETE USING (( SELECT app.sees_all() AS sees_all));
+
+
+--
+-- Name: projects projects_insert; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY projects_insert ON public.projects FOR INSERT WITH CHECK ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('govern'::text) AS tenant_ids)::uuid[]))));
+
+
+--
+-- Name: projects projects_read; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY projects_read ON public.projects FOR SELECT USING ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('staff'::text) AS tenant_ids)::uuid[]))));
+
+
+--
+-- Name: projects projects_update; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY projects_update ON public.projects FOR UPDATE USING ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('govern'::text) AS tenant_ids)::uuid[])))) WITH CHECK ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('govern'::text) AS tenant_ids)::uuid[]))));
 
 
 --
@@ -3558,6 +4272,40 @@ CREATE POLICY requester_own ON public.ticket_status_changes AS RESTRICTIVE FOR S
 --
 
 CREATE POLICY requester_own ON public.tickets AS RESTRICTIVE USING (((NOT (tenant_id = ANY (( SELECT app.tenant_ids('own'::text) AS tenant_ids)::uuid[]))) OR (requester = ( SELECT app.principal_sub() AS principal_sub)))) WITH CHECK (((NOT (tenant_id = ANY (( SELECT app.tenant_ids('own'::text) AS tenant_ids)::uuid[]))) OR (requester = ( SELECT app.principal_sub() AS principal_sub))));
+
+
+--
+-- Name: risks; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.risks ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: risks risks_delete; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY risks_delete ON public.risks FOR DELETE USING (( SELECT app.sees_all() AS sees_all));
+
+
+--
+-- Name: risks risks_insert; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY risks_insert ON public.risks FOR INSERT WITH CHECK ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('govern'::text) AS tenant_ids)::uuid[]))));
+
+
+--
+-- Name: risks risks_read; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY risks_read ON public.risks FOR SELECT USING ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('staff'::text) AS tenant_ids)::uuid[]))));
+
+
+--
+-- Name: risks risks_update; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY risks_update ON public.risks FOR UPDATE USING ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('govern'::text) AS tenant_ids)::uuid[])))) WITH CHECK ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('govern'::text) AS tenant_ids)::uuid[]))));
 
 
 --
@@ -4052,6 +4800,90 @@ REVOKE ALL ON FUNCTION app.track_sla_facts() FROM PUBLIC;
 
 
 --
+-- Name: TABLE actions; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,INSERT ON TABLE public.actions TO msp_gateway;
+
+
+--
+-- Name: COLUMN actions.title; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(title) ON TABLE public.actions TO msp_gateway;
+
+
+--
+-- Name: COLUMN actions.description; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(description) ON TABLE public.actions TO msp_gateway;
+
+
+--
+-- Name: COLUMN actions.review_on; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(review_on) ON TABLE public.actions TO msp_gateway;
+
+
+--
+-- Name: COLUMN actions.review_pack; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(review_pack) ON TABLE public.actions TO msp_gateway;
+
+
+--
+-- Name: COLUMN actions.owner; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(owner) ON TABLE public.actions TO msp_gateway;
+
+
+--
+-- Name: COLUMN actions.owner_side; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(owner_side) ON TABLE public.actions TO msp_gateway;
+
+
+--
+-- Name: COLUMN actions.due; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(due) ON TABLE public.actions TO msp_gateway;
+
+
+--
+-- Name: COLUMN actions.status; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(status) ON TABLE public.actions TO msp_gateway;
+
+
+--
+-- Name: COLUMN actions.done_on; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(done_on) ON TABLE public.actions TO msp_gateway;
+
+
+--
+-- Name: COLUMN actions.version; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(version) ON TABLE public.actions TO msp_gateway;
+
+
+--
+-- Name: COLUMN actions.updated_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(updated_at) ON TABLE public.actions TO msp_gateway;
+
+
+--
 -- Name: SEQUENCE assets_asset_id_seq; Type: ACL; Schema: public; Owner: -
 --
 
@@ -4087,6 +4919,83 @@ GRANT SELECT,INSERT ON TABLE public.audit_log TO msp_gateway;
 
 
 --
+-- Name: TABLE decisions; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,INSERT ON TABLE public.decisions TO msp_gateway;
+
+
+--
+-- Name: COLUMN decisions.title; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(title) ON TABLE public.decisions TO msp_gateway;
+
+
+--
+-- Name: COLUMN decisions.decision; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(decision) ON TABLE public.decisions TO msp_gateway;
+
+
+--
+-- Name: COLUMN decisions.decided_by; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(decided_by) ON TABLE public.decisions TO msp_gateway;
+
+
+--
+-- Name: COLUMN decisions.decided_on; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(decided_on) ON TABLE public.decisions TO msp_gateway;
+
+
+--
+-- Name: COLUMN decisions.review_on; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(review_on) ON TABLE public.decisions TO msp_gateway;
+
+
+--
+-- Name: COLUMN decisions.review_pack; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(review_pack) ON TABLE public.decisions TO msp_gateway;
+
+
+--
+-- Name: COLUMN decisions.owner; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(owner) ON TABLE public.decisions TO msp_gateway;
+
+
+--
+-- Name: COLUMN decisions.owner_side; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(owner_side) ON TABLE public.decisions TO msp_gateway;
+
+
+--
+-- Name: COLUMN decisions.version; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(version) ON TABLE public.decisions TO msp_gateway;
+
+
+--
+-- Name: COLUMN decisions.updated_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(updated_at) ON TABLE public.decisions TO msp_gateway;
+
+
+--
 -- Name: TABLE governance_events; Type: ACL; Schema: public; Owner: -
 --
 
@@ -4101,10 +5010,269 @@ GRANT SELECT,INSERT,UPDATE ON TABLE public.idempotency_keys TO msp_gateway;
 
 
 --
+-- Name: TABLE objectives; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,INSERT ON TABLE public.objectives TO msp_gateway;
+
+
+--
+-- Name: COLUMN objectives.title; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(title) ON TABLE public.objectives TO msp_gateway;
+
+
+--
+-- Name: COLUMN objectives.description; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(description) ON TABLE public.objectives TO msp_gateway;
+
+
+--
+-- Name: COLUMN objectives.year; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(year) ON TABLE public.objectives TO msp_gateway;
+
+
+--
+-- Name: COLUMN objectives.owner; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(owner) ON TABLE public.objectives TO msp_gateway;
+
+
+--
+-- Name: COLUMN objectives.owner_side; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(owner_side) ON TABLE public.objectives TO msp_gateway;
+
+
+--
+-- Name: COLUMN objectives.status; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(status) ON TABLE public.objectives TO msp_gateway;
+
+
+--
+-- Name: COLUMN objectives.projects; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(projects) ON TABLE public.objectives TO msp_gateway;
+
+
+--
+-- Name: COLUMN objectives.version; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(version) ON TABLE public.objectives TO msp_gateway;
+
+
+--
+-- Name: COLUMN objectives.updated_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(updated_at) ON TABLE public.objectives TO msp_gateway;
+
+
+--
+-- Name: TABLE projects; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,INSERT ON TABLE public.projects TO msp_gateway;
+
+
+--
+-- Name: COLUMN projects.name; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(name) ON TABLE public.projects TO msp_gateway;
+
+
+--
+-- Name: COLUMN projects.description; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(description) ON TABLE public.projects TO msp_gateway;
+
+
+--
+-- Name: COLUMN projects.owner; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(owner) ON TABLE public.projects TO msp_gateway;
+
+
+--
+-- Name: COLUMN projects.owner_side; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(owner_side) ON TABLE public.projects TO msp_gateway;
+
+
+--
+-- Name: COLUMN projects.state; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(state) ON TABLE public.projects TO msp_gateway;
+
+
+--
+-- Name: COLUMN projects.rag; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(rag) ON TABLE public.projects TO msp_gateway;
+
+
+--
+-- Name: COLUMN projects.rag_reason; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(rag_reason) ON TABLE public.projects TO msp_gateway;
+
+
+--
+-- Name: COLUMN projects.start_date; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(start_date) ON TABLE public.projects TO msp_gateway;
+
+
+--
+-- Name: COLUMN projects.due_date; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(due_date) ON TABLE public.projects TO msp_gateway;
+
+
+--
+-- Name: COLUMN projects.budget; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(budget) ON TABLE public.projects TO msp_gateway;
+
+
+--
+-- Name: COLUMN projects.actual; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(actual) ON TABLE public.projects TO msp_gateway;
+
+
+--
+-- Name: COLUMN projects.milestones; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(milestones) ON TABLE public.projects TO msp_gateway;
+
+
+--
+-- Name: COLUMN projects.version; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(version) ON TABLE public.projects TO msp_gateway;
+
+
+--
+-- Name: COLUMN projects.updated_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(updated_at) ON TABLE public.projects TO msp_gateway;
+
+
+--
 -- Name: TABLE report_headlines; Type: ACL; Schema: public; Owner: -
 --
 
 GRANT SELECT,INSERT,UPDATE ON TABLE public.report_headlines TO msp_gateway;
+
+
+--
+-- Name: TABLE risks; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,INSERT ON TABLE public.risks TO msp_gateway;
+
+
+--
+-- Name: COLUMN risks.title; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(title) ON TABLE public.risks TO msp_gateway;
+
+
+--
+-- Name: COLUMN risks.description; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(description) ON TABLE public.risks TO msp_gateway;
+
+
+--
+-- Name: COLUMN risks.likelihood; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(likelihood) ON TABLE public.risks TO msp_gateway;
+
+
+--
+-- Name: COLUMN risks.impact; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(impact) ON TABLE public.risks TO msp_gateway;
+
+
+--
+-- Name: COLUMN risks.owner; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(owner) ON TABLE public.risks TO msp_gateway;
+
+
+--
+-- Name: COLUMN risks.owner_side; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(owner_side) ON TABLE public.risks TO msp_gateway;
+
+
+--
+-- Name: COLUMN risks.mitigation; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(mitigation) ON TABLE public.risks TO msp_gateway;
+
+
+--
+-- Name: COLUMN risks.status; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(status) ON TABLE public.risks TO msp_gateway;
+
+
+--
+-- Name: COLUMN risks.next_review; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(next_review) ON TABLE public.risks TO msp_gateway;
+
+
+--
+-- Name: COLUMN risks.version; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(version) ON TABLE public.risks TO msp_gateway;
+
+
+--
+-- Name: COLUMN risks.updated_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(updated_at) ON TABLE public.risks TO msp_gateway;
 
 
 --

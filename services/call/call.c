@@ -257,6 +257,16 @@ msp_reply_sql_error(msp_call_t *call, msp_reply_t *reply, const PGresult *res)
                                  "The request refers to something that does not exist "
                                  "in this tenant.", NULL);
     }
+    const char *column = PQresultErrorField(res, PG_DIAG_COLUMN_NAME);
+    if (strcmp(state, "22023") == 0 && column != NULL) {
+        /* a rule the database holds across fields or records (the
+         * governance records' app.record_problem): it names the field */
+        msp_errors_t errs = { 0 };
+        const char *why = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+        msp_errors_add(&errs, column, "%s", why ? why : "is not valid here");
+        return msp_reply_problem(call, reply, 422, "validation", "Invalid value",
+                                 "A value breaks a rule of the record.", &errs);
+    }
     if (strncmp(state, "23", 2) == 0 || strncmp(state, "22", 2) == 0) {
         return msp_reply_problem(call, reply, 422, "validation", "Invalid value",
                                  "A value is outside what the field accepts.", NULL);

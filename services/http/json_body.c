@@ -308,3 +308,71 @@ msp_body_object(msp_body_t *b, const char *key, int required, const char *prefix
     sub->doc = json_incref(v);
     return 1;
 }
+
+/* The largest sum numeric(14, 2) holds. */
+#define AMOUNT_MAX 999999999999.99
+
+int
+msp_body_amount(msp_body_t *b, const char *key, int required, double *out)
+{
+    json_t *v = take_present(b, key, required);
+    if (v == NULL) {
+        return 0;
+    }
+    double x = json_number_value(v);
+    if (!json_is_number(v) || x < 0 || x > AMOUNT_MAX) {
+        body_error(b, key, "must be an amount from 0 to 999999999999.99");
+        return -1;
+    }
+    /* whole cents, give or take what binary fractions lose */
+    double cents = x * 100;
+    long long whole = (long long) (cents + 0.5);
+    double off = cents - (double) whole;
+    if ((off < 0 ? -off : off) > 1e-6 * (cents > 1 ? cents : 1)) {
+        body_error(b, key, "must have at most two decimals");
+        return -1;
+    }
+    *out = (double) whole / 100;
+    return 1;
+}
+
+int
+msp_body_array(msp_body_t *b, const char *key, int required, size_t max, size_t *n)
+{
+    json_t *v = take_present(b, key, required);
+    *n = 0;
+    if (v == NULL) {
+        return 0;
+    }
+    if (!json_is_array(v)) {
+        body_error(b, key, "must be an array");
+        return -1;
+    }
+    if (json_array_size(v) > max) {
+        body_error(b, key, "must have at most %zu items", max);
+        return -1;
+    }
+    *n = json_array_size(v);
+    return 1;
+}
+
+int
+msp_body_item(msp_body_t *b, const char *key, size_t i, char *prefix, size_t prefix_len,
+              msp_body_t *sub)
+{
+    memset(sub, 0, sizeof(*sub));
+    sub->errs = b->errs;
+    int len = snprintf(prefix, prefix_len, "%s%s[%zu]", b->prefix ? b->prefix : "", key, i);
+    json_t *v = json_array_get(json_object_get(b->doc, key), i);
+    if (!json_is_object(v)) {
+        msp_errors_add(b->errs, prefix, "must be an object");
+        return -1;
+    }
+    if (len > 0 && (size_t) len + 1 < prefix_len) {
+        prefix[len] = '.';
+        prefix[len + 1] = '\0';
+    }
+    sub->prefix = prefix;
+    sub->doc = json_incref(v);
+    return 1;
+}

@@ -73,6 +73,20 @@ int msp_body_date(msp_body_t *b, const char *key, int required, const char **out
 int msp_body_object(msp_body_t *b, const char *key, int required, const char *prefix,
                     msp_body_t *sub);
 
+/* A sum of money: a number from 0 to 999,999,999,999.99 with at most two
+ * decimals.  Same returns. */
+int msp_body_amount(msp_body_t *b, const char *key, int required, double *out);
+
+/* An array of at most max items: 1 with *n its size, 0 when absent (an
+ * error if required), -1 when not such an array. */
+int msp_body_array(msp_body_t *b, const char *key, int required, size_t max, size_t *n);
+
+/* Item i of the array at key (read with msp_body_array) as a nested
+ * object, like msp_body_object: errors name its fields "key[i].field",
+ * prefix (at least 64 bytes) holding that name for as long as sub lives. */
+int msp_body_item(msp_body_t *b, const char *key, size_t i, char *prefix, size_t prefix_len,
+                  msp_body_t *sub);
+
 /* Reports every field not read as "unknown field"; then returns whether
  * any error was found. */
 int msp_body_finish(msp_body_t *b);

@@ -55,6 +55,7 @@ typedef struct msp_route {
     unsigned     methods;        /* MSP_METHOD_* bits; GET implies HEAD */
     msp_start_fn start;          /* the service that answers it */
     int          is_public;      /* may be called without a verified principal */
+    const void  *data;           /* what the service needs to know of the route, or NULL */
 } msp_route_t;
 
 typedef struct {

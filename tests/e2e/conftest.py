@@ -163,8 +163,8 @@ def two_tenants(db, tmp_path):
 def seed_tenant(conn, slug, tickets=1):
     """Adds tickets (each with its creation and a change of status, an asset
     link, an audit row, a measurement of its clocks, a time entry and its
-    requester's rating, with the rating's event), and one settled report
-    headline."""
+    requester's rating, with the rating's event), one governance record of
+    each kind, and one settled report headline."""
     tid = conn.execute("SELECT tenant_id FROM tenants WHERE slug = %s", (slug,)).fetchone()[0]
     asset = conn.execute(
         "INSERT INTO assets (tenant_id, tag, name, kind) VALUES (%s, %s, 'Laptop', 'laptop')"
@@ -189,6 +189,20 @@ def seed_tenant(conn, slug, tickets=1):
         conn.execute("INSERT INTO time_entries (tenant_id, ticket_number, side, worked_on,"
                      " minutes, billable, in_scope) VALUES (%s, %s, 'provider', current_date,"
                      " 30, true, true)", (tid, number))
+    for kind, fields in (
+            ("project", {"name": "Intune rollout", "owner": "am", "owner_side": "provider",
+                         "start_date": "2026-01-05"}),
+            ("risk", {"title": "Backups untested", "likelihood": 3, "impact": 4, "owner": "it",
+                      "owner_side": "internal_it"}),
+            ("action", {"title": "Test a restore", "review_on": "2026-02-01", "owner": "it",
+                        "owner_side": "internal_it", "due": "2026-03-01"}),
+            ("decision", {"title": "Move mail", "decision": "Move to Exchange Online",
+                          "decided_by": "cio", "decided_on": "2026-02-01",
+                          "review_on": "2026-02-01", "owner": "am", "owner_side": "provider"}),
+            ("objective", {"title": "No unmanaged laptops", "year": 2026, "owner": "cio",
+                           "owner_side": "internal_it"})):
+        conn.execute("SELECT app.create_record(%s, %s, %s::jsonb, NULL)",
+                     (kind, slug, json.dumps(fields)))
     conn.execute("SELECT app.settle_report_headlines(1, %s)", (tid,))
     # A rating is written by the ticket's requester only, even for the admin.
     set_principal(conn, "someone", slug, "requester")

@@ -71,7 +71,7 @@ def close_owner_connection():
 
 FOOTPRINT = ("tickets", "ticket versions", "ticket_events", "escalations",
              "open escalations", "audit_log", "idempotency_keys", "governance_events",
-             "time entry and rating versions")
+             "time entry and rating versions", "governance records")
 
 
 def footprint(tenant_id):
@@ -88,7 +88,13 @@ def footprint(tenant_id):
             " (SELECT count(*) FROM governance_events WHERE tenant_id = %(t)s),"
             " (SELECT coalesce(sum(version), 0) FROM time_entries WHERE tenant_id = %(t)s)"
             " + (SELECT coalesce(sum(version), 0) FROM satisfaction_ratings"
-            "    WHERE tenant_id = %(t)s)",
+            "    WHERE tenant_id = %(t)s),"
+            " (SELECT sum(n) FROM (SELECT count(*) + sum(version) FROM projects"
+            "    WHERE tenant_id = %(t)s UNION ALL SELECT count(*) + sum(version) FROM risks"
+            "    WHERE tenant_id = %(t)s UNION ALL SELECT count(*) + sum(version) FROM actions"
+            "    WHERE tenant_id = %(t)s UNION ALL SELECT count(*) + sum(version) FROM decisions"
+            "    WHERE tenant_id = %(t)s UNION ALL SELECT count(*) + sum(version)"
+            "    FROM objectives WHERE tenant_id = %(t)s) c (n))",
             {"t": tenant_id})[0]
     return dict(zip(FOOTPRINT, row))
 
@@ -393,6 +399,20 @@ def test_unassign_is_404_on_the_next_request(ta, tb, as_user, gateway_url):
 # 2. Visibility first: every tenant-scoped route, every outsider
 # =============================================================================
 
+# A body of each kind of governance record that those who govern may post.
+GOVERNANCE = {
+    "projects": {"name": "probe", "owner": "probe", "owner_side": "provider",
+                 "start_date": "2026-01-05"},
+    "risks": {"title": "probe", "likelihood": 1, "impact": 1, "owner": "probe",
+              "owner_side": "provider"},
+    "actions": {"title": "probe", "review_on": "2026-02-01", "owner": "probe",
+                "owner_side": "provider", "due": "2026-03-01"},
+    "decisions": {"title": "probe", "decision": "probe", "decided_by": "probe",
+                  "decided_on": "2026-02-01", "review_on": "2026-02-01", "owner": "probe",
+                  "owner_side": "provider"},
+    "objectives": {"title": "probe", "year": 2026, "owner": "probe", "owner_side": "provider"},
+}
+
 # Every route of services/http/api.c under /v1/tenants/{slug}, with a body
 # that would be accepted from someone who may act there (so that only
 # visibility can refuse it).  test_the_table_covers_every_tenant_scoped_route
@@ -414,6 +434,12 @@ ROUTES = [
     ("POST", "/v1/tenants/{slug}/tickets/{number}/satisfaction", {"score": 4}),
     ("PATCH", "/v1/tenants/{slug}/tickets/{number}/satisfaction", {"score": 5}),
     ("GET", "/v1/tenants/{slug}/satisfaction?from=2026-03-01&to=2026-04-01", None),
+    ("GET", "/v1/tenants/{slug}/governance-events", None),
+    *[row for kind, body in GOVERNANCE.items() for row in (
+        ("GET", f"/v1/tenants/{{slug}}/{kind}", None),
+        ("POST", f"/v1/tenants/{{slug}}/{kind}", body),
+        ("GET", f"/v1/tenants/{{slug}}/{kind}/{{id}}", None),
+        ("PATCH", f"/v1/tenants/{{slug}}/{kind}/{{id}}", {"owner": "probe"}))],
     ("GET", "/v1/tenants/{slug}/tickets/{number}/sla", None),
     ("GET", "/v1/tenants/{slug}/tickets/{number}/events", None),
     ("GET", "/v1/tenants/{slug}/tickets/{number}/escalations", None),
@@ -462,9 +488,11 @@ def target(ta, as_user):
     rated = ta.create()
     ta.patch(rated["id"], by=ta.it, status="resolved")
     ok(ta.req.post(ta.url(rated["id"], "satisfaction"), json={"score": 4}), 201)
+    records = {kind: ok(ta.am.post(f"/v1/tenants/{ta.slug}/{kind}", json=body), 201)["id"]
+               for kind, body in GOVERNANCE.items()}
     tag = uuid.uuid4().hex[:6]
     return {"ticket": ticket["id"], "escalation": esc["id"], "entry": entry["id"],
-            "rated": rated["id"], "tag": tag}
+            "rated": rated["id"], "records": records, "tag": tag}
 
 
 @pytest.fixture(scope="module")
@@ -477,9 +505,12 @@ def outsiders(tb, as_user, target):
 
 def path_of(template, slug, target):
     """The route's path for the target: {id} is its time entry on the
-    time-entry routes, its escalation on the others; {number} is the rated
-    ticket on the satisfaction routes."""
-    ident = target["entry"] if "/time-entries/" in template else target["escalation"]
+    time-entry routes, its record on a governance record's, its escalation
+    on the others; {number} is the rated ticket on the satisfaction routes."""
+    kind = template.split("/")[4] if template.count("/") >= 4 else None
+    ident = (target["entry"] if "/time-entries/" in template
+             else target["records"][kind] if kind in GOVERNANCE
+             else target["escalation"])
     number = target["rated"] if template.endswith("/satisfaction") else target["ticket"]
     return template.format(slug=slug, number=number, id=ident)
 

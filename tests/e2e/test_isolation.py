@@ -10,7 +10,8 @@ from conftest import run_mspctl, set_principal
 TABLES = ["tenants", "assignments", "tickets", "ticket_events", "assets", "ticket_assets",
           "ticket_open_spans", "ticket_sla_facts", "ticket_status_changes",
           "ticket_report_facts", "report_headlines", "time_entries", "satisfaction_ratings",
-          "governance_events", "audit_log", "idempotency_keys"]
+          "governance_events", "objectives", "projects", "risks", "actions", "decisions",
+          "audit_log", "idempotency_keys"]
 ALPHA = ("alpha.it.ann", "alpha", "it_staff")
 TECH = ("tech.tina", "provider", "technician")
 

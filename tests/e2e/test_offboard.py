@@ -10,7 +10,8 @@ from conftest import seed_tenant, set_principal
 TABLES = ["tenants", "assignments", "ticket_counters", "idempotency_keys", "tickets", "assets",
           "ticket_assets", "ticket_open_spans", "ticket_sla_facts", "ticket_status_changes",
           "ticket_report_facts", "report_headlines", "time_entries", "satisfaction_ratings",
-          "governance_events", "ticket_events", "escalations", "audit_log"]
+          "governance_events", "objectives", "projects", "risks", "actions", "decisions",
+          "ticket_events", "escalations", "audit_log"]
 
 
 def counts(db, slug):

@@ -153,7 +153,7 @@ test_path_params(void **state)
     msp_call_t call = call_with_args(NULL);
     const char *prefix, *number;
     static const msp_route_t route = { "/v1/tenants/{slug}/tickets/{number}", MSP_METHOD_GET,
-                                       NULL, 0 };
+                                       NULL, 0, NULL };
     call.route = &route;
     call.nparams = 2;
     call.params[0] = (msp_param_t) { "acme-corp", 9 };

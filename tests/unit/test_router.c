@@ -41,20 +41,20 @@ enum {
 #define OPTIONS MSP_METHOD_OPTIONS
 
 static const msp_route_t api_rows[] = {
-    { "/v1/health",                                   GET, NULL, 0 },
-    { "/v1/me",                                       GET, NULL, 0 },
-    { "/v1/tenants",                                  GET, NULL, 0 },
-    { "/v1/tenants/{slug}",                           GET, NULL, 0 },
-    { "/v1/tenants/{slug}/tickets",                   GET, NULL, 0 },
-    { "/v1/tenants/{slug}/tickets",                   POST, NULL, 0 },
-    { "/v1/tenants/{slug}/tickets/{number}",          GET | PATCH, NULL, 0 },
-    { "/v1/tenants/{slug}/tickets/{number}/comments", POST, NULL, 0 },
-    { "/v1/queue",                                    GET, NULL, 0 },
-    { "/four/{a}/{b}/{c}/{d}",                        GET, NULL, 0 },
-    { "/five/{a}/{b}/{c}/{d}/{e}",                    GET, NULL, 0 },
-    { "/broken/{a",                                   GET, NULL, 0 },
+    { "/v1/health",                                   GET, NULL, 0, NULL },
+    { "/v1/me",                                       GET, NULL, 0, NULL },
+    { "/v1/tenants",                                  GET, NULL, 0, NULL },
+    { "/v1/tenants/{slug}",                           GET, NULL, 0, NULL },
+    { "/v1/tenants/{slug}/tickets",                   GET, NULL, 0, NULL },
+    { "/v1/tenants/{slug}/tickets",                   POST, NULL, 0, NULL },
+    { "/v1/tenants/{slug}/tickets/{number}",          GET | PATCH, NULL, 0, NULL },
+    { "/v1/tenants/{slug}/tickets/{number}/comments", POST, NULL, 0, NULL },
+    { "/v1/queue",                                    GET, NULL, 0, NULL },
+    { "/four/{a}/{b}/{c}/{d}",                        GET, NULL, 0, NULL },
+    { "/five/{a}/{b}/{c}/{d}/{e}",                    GET, NULL, 0, NULL },
+    { "/broken/{a",                                   GET, NULL, 0, NULL },
     { "/everything",
-      GET | POST | PUT | PATCH | DELETE | OPTIONS, NULL, 0 },
+      GET | POST | PUT | PATCH | DELETE | OPTIONS, NULL, 0, NULL },
 };
 
 static const msp_route_table_t api = {
@@ -400,8 +400,8 @@ first_matching_row_wins(void **state)
 {
     (void) state;
     static const msp_route_t rows[] = {
-        { "/v1/tenants/mine",   GET,         NULL, 0 },
-        { "/v1/tenants/{slug}", GET | PATCH, NULL, 0 },
+        { "/v1/tenants/mine",   GET,         NULL, 0, NULL },
+        { "/v1/tenants/{slug}", GET | PATCH, NULL, 0, NULL },
     };
     static const msp_route_table_t table = { rows, 2 };
     msp_match_t m;
