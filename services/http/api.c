@@ -133,6 +133,8 @@ static const msp_route_t routes[] = {
       MSP_METHOD_GET, msp_report_comanagement_start, 0, NULL },
     { "/v1/tenants/{slug}/reports/comanagement/tickets",
       MSP_METHOD_GET, msp_report_comanagement_tickets_start, 0, NULL },
+    { "/v1/tenants/{slug}/reports/cost",
+      MSP_METHOD_GET, msp_report_cost_start, 0, NULL },
     { "/v1/tenants/{slug}/reports/trend",
       MSP_METHOD_GET, msp_report_trend_start, 0, NULL },
     { "/v1/reports/portfolio",

@@ -70,6 +70,13 @@ static const msp_sql_t sql_report_trend = {
     "SELECT app.report_trend($1::uuid, $2::json, to_timestamp($3::bigint / 1e6))::text",
     3
 };
+/* $4 as_of: the time entries logged by then. */
+static const msp_sql_t sql_report_cost = {
+    "report_cost",
+    "SELECT app.report_cost($1::uuid, to_timestamp($2::bigint / 1e6),"
+    " to_timestamp($3::bigint / 1e6), to_timestamp($4::bigint / 1e6))::text",
+    4
+};
 static const msp_sql_t sql_report_backlog = {
     "report_backlog",
     "SELECT app.report_backlog($1::uuid, to_timestamp($2::bigint / 1e6),"
@@ -229,31 +236,35 @@ typedef struct {
                                        an item's clocks need, or 0 */
     int              periods;       /* how many periods its figures span, the one
                                        asked for last: 1 but for the trend */
+    int              contract;      /* shows the contract's terms: only for those
+                                       who see them (msp_sees_contract) */
 } report_kind_t;
 
 
 static const report_kind_t reports[] = {
     { "volume", &sql_report_volume, &sql_report_volume_tickets,
       { "created", "resolved", "closed", "reopened", NULL },
-      { "priority", "category", "source", "first_side", NULL }, 0, 1 },
+      { "priority", "category", "source", "first_side", NULL }, 0, 1, 0 },
     { "backlog", &sql_report_backlog, &sql_report_backlog_tickets,
       { "open_at_start", "open_at_end", NULL },
-      { "age", "side", NULL }, 0, 1 },
+      { "age", "side", NULL }, 0, 1, 0 },
     { "sla", &sql_report_sla, &sql_report_sla_tickets,
       { "response_met", "response_breached", "response_running_at_end", "response_stopped",
         "resolution_met", "resolution_breached", "resolution_running_at_end",
         "resolution_stopped", NULL },
-      { "priority", NULL }, 2, 1 },
+      { "priority", NULL }, 2, 1, 0 },
     { "quality", &sql_report_quality, &sql_report_quality_tickets,
       { "resolved", "first_contact", "reopened", "created", "recurring", "proactive",
         "reactive", NULL },
-      { "category", NULL }, 0, 1 },
+      { "category", NULL }, 0, 1, 0 },
     { "comanagement", &sql_report_comanagement, &sql_report_comanagement_tickets,
       { "held", "handoffs", "handoffs_accepted", "handoffs_rejected", "handoffs_withdrawn",
         "handoffs_open_at_end", "escalations", "acknowledgement_timeouts", NULL },
-      { "from", "to", "kind", "origin", NULL }, 0, 1 },
+      { "from", "to", "kind", "origin", NULL }, 0, 1, 0 },
     /* no drill-down of its own: each period's figures have their report's */
-    { "trend", &sql_report_trend, NULL, { NULL }, { NULL }, 0, MSP_REPORT_MAX_PERIODS },
+    { "trend", &sql_report_trend, NULL, { NULL }, { NULL }, 0, MSP_REPORT_MAX_PERIODS, 0 },
+    /* its drill-down is the tenant's time entries (GET .../time-entries) */
+    { "cost", &sql_report_cost, NULL, { NULL }, { NULL }, 0, 1, 1 },
 };
 
 typedef struct {
@@ -279,6 +290,13 @@ int
 msp_may_read_reports(const msp_principal_t *p)
 {
     return strcmp(p->role, "requester") != 0 && strcmp(p->role, "integration") != 0;
+}
+
+int
+msp_sees_contract(const msp_principal_t *p)
+{
+    static const char *const roles[] = { "admin", "account_manager", "it_leader", NULL };
+    return msp_principal_has_role(p, roles);
 }
 
 /* An instant in the tenant's local time, RFC 3339, in the arena. */
@@ -419,6 +437,11 @@ clock_read(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
     if (!msp_may_read_reports(&t.as)) {
         return msp_reply_forbidden(call, reply, "Reports are for IT staff of the provider "
                                    "and of the tenant, and auditors.");
+    }
+    if (st->kind->contract && !msp_sees_contract(&t.as)) {
+        return msp_reply_forbidden(call, reply, "This report shows the contract's terms: it is "
+                                   "for the provider's account managers and admins and the "
+                                   "tenant's IT leader.");
     }
     const PGresult *clock = res[1];
     st->timezone = msp_strndup(call, PQgetvalue(clock, 0, CLOCK_TIMEZONE),
@@ -673,4 +696,10 @@ msp_outcome_t
 msp_report_trend_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
 {
     return report_begin(call, first, reply, &reports[5], 0);
+}
+
+msp_outcome_t
+msp_report_cost_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
+{
+    return report_begin(call, first, reply, &reports[6], 0);
 }

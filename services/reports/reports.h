@@ -46,6 +46,11 @@ void msp_report_check_args(const msp_call_t *call, const msp_args_t *args, msp_p
  * reports. */
 int msp_may_read_reports(const msp_principal_t *p);
 
+/* Whether it may read the contract's terms (fee, rate), as GET
+ * /v1/tenants/{slug} shows them: the provider's account managers and
+ * admins and the tenant's IT leader. */
+int msp_sees_contract(const msp_principal_t *p);
+
 /* GET /v1/tenants/{slug}/reports/volume */
 msp_outcome_t msp_report_volume_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply);
 /* GET /v1/tenants/{slug}/reports/volume/tickets: the tickets behind one
@@ -81,5 +86,9 @@ msp_outcome_t msp_report_trend_start(msp_call_t *call, msp_step_t *first, msp_re
  * provider's leads, account managers and admins) */
 msp_outcome_t msp_report_portfolio_start(msp_call_t *call, msp_step_t *first,
                                          msp_reply_t *reply);
+
+/* GET /v1/tenants/{slug}/reports/cost: the time logged against the
+ * contract (METRICS.md, "Cost"); for those who see the contract. */
+msp_outcome_t msp_report_cost_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply);
 
 #endif

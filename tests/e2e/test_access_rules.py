@@ -460,6 +460,7 @@ ROUTES = [
     ("GET", "/v1/tenants/{slug}/reports/comanagement?period=2026-03", None),
     ("GET", "/v1/tenants/{slug}/reports/comanagement/tickets?period=2026-03&metric=held", None),
     ("GET", "/v1/tenants/{slug}/reports/trend?period=2026-03", None),
+    ("GET", "/v1/tenants/{slug}/reports/cost?period=2026-03", None),
 ]
 
 # Outsiders to tenant A: B's people in every tenant role, B's provider
@@ -546,7 +547,9 @@ def test_insiders_reach_every_read_route(ta, target):
     etag = etag_of(ta.admin, ta.url(target["ticket"]))
     for method, template, _ in ROUTES:
         if method == "GET":
-            for insider in (ta.lead, ta.it):
+            # the cost report shows the contract: for those who see it
+            who = (ta.am, ta.itl) if "/reports/cost" in template else (ta.lead, ta.it)
+            for insider in who:
                 ok(route_request(insider, method, template, None, ta.slug, target, etag))
 
 
