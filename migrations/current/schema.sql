@@ -677,6 +677,75 @@ CREATE FUNCTION app.fill_report_facts(p_tenant uuid) RETURNS void
 
 
 --
+-- Name: import_time_entries(text, jsonb); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.import_time_entries(p_slug text, p_rows jsonb) RETURNS TABLE(line integer, outcome text, entry_id bigint, reason text)
+    LANGUAGE sql
+    AS $$
+    WITH t AS (
+        SELECT tenant_id, ticket_prefix, (now() AT TIME ZONE timezone)::date AS today
+          FROM public.tenants WHERE slug = p_slug
+    ), r AS (
+        SELECT r.* FROM jsonb_to_recordset(p_rows) AS r (line integer, key text, prefix text,
+               number integer, subject text, side text, worked_on date, minutes integer,
+               billable boolean, in_scope boolean, note text)
+    ), c AS (
+        SELECT r.*, t.tenant_id,
+               CASE WHEN k.number IS NULL
+                    THEN 'no ticket ' || r.prefix || '-' || r.number || ' in this tenant'
+                    WHEN r.worked_on > t.today
+                    THEN 'the day worked is after today (' || t.today
+                         || ') in the tenant''s time zone' END AS wrong,
+               x.entry_id AS old_id,
+               (x.ticket_number, x.subject, x.side, x.worked_on, x.minutes, x.billable,
+                x.in_scope, x.note)
+                   IS NOT DISTINCT FROM (r.number, r.subject, r.side, r.worked_on, r.minutes,
+                                         r.billable, r.in_scope, r.note) AS same
+          FROM r CROSS JOIN t
+          LEFT JOIN public.tickets k ON k.tenant_id = t.tenant_id AND k.number = r.number
+                                    AND r.prefix = t.ticket_prefix
+          LEFT JOIN public.time_entries x ON x.tenant_id = t.tenant_id AND x.import_key = r.key
+    ), ins AS (
+        INSERT INTO public.time_entries (tenant_id, ticket_number, subject, side, worked_on,
+                                         minutes, billable, in_scope, note, import_key)
+        SELECT c.tenant_id, c.number, c.subject, c.side, c.worked_on, c.minutes, c.billable,
+               c.in_scope, c.note, c.key
+          FROM c WHERE c.wrong IS NULL AND c.old_id IS NULL
+        ON CONFLICT (tenant_id, import_key) WHERE import_key IS NOT NULL DO NOTHING
+        RETURNING *
+    ), ev AS (
+        INSERT INTO public.ticket_events (tenant_id, ticket_number, kind, data)
+        SELECT i.tenant_id, i.ticket_number, 'time_logged',
+               jsonb_build_object('entry_id', i.entry_id, 'minutes', i.minutes,
+                                  'worked_on', i.worked_on, 'billable', i.billable,
+                                  'in_scope', i.in_scope, 'subject', i.subject,
+                                  'imported', true)
+          FROM ins i
+    ), au AS (
+        INSERT INTO public.audit_log (tenant_id, action, target, detail)
+        SELECT i.tenant_id, 'time.import', 'ticket:' || t.ticket_prefix || '-' || i.ticket_number,
+               jsonb_build_object('entry_id', i.entry_id, 'minutes', i.minutes,
+                                  'subject', i.subject, 'import_key', i.import_key)
+          FROM ins i, t
+    )
+    SELECT c.line,
+           CASE WHEN c.wrong IS NOT NULL THEN 'rejected'
+                WHEN i.entry_id IS NOT NULL THEN 'created'
+                WHEN c.same THEN 'unchanged'
+                ELSE 'rejected' END,
+           coalesce(i.entry_id, c.old_id),
+           CASE WHEN c.wrong IS NOT NULL THEN c.wrong
+                WHEN i.entry_id IS NOT NULL OR c.same THEN NULL
+                WHEN c.old_id IS NULL THEN 'imported at the same time by another run'
+                ELSE 'imported before with other values, as time entry ' || c.old_id
+                     || '; change that entry instead' END
+      FROM c LEFT JOIN ins i ON i.import_key = c.key
+     ORDER BY c.line
+    $$;
+
+
+--
 -- Name: json_merge(json, json); Type: FUNCTION; Schema: app; Owner: -
 --
 
@@ -2407,6 +2476,8 @@ CREATE TABLE public.time_entries (
     version integer DEFAULT 1 NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    import_key text,
+    CONSTRAINT time_entries_import_key_check CHECK (((length(import_key) >= 1) AND (length(import_key) <= 200))),
     CONSTRAINT time_entries_minutes_check CHECK (((minutes >= 1) AND (minutes <= 1440))),
     CONSTRAINT time_entries_note_check CHECK ((length(note) <= 2000)),
     CONSTRAINT time_entries_side_check CHECK ((side = ANY (ARRAY['provider'::text, 'internal_it'::text]))),
@@ -3698,6 +3769,13 @@ CREATE INDEX tickets_sla_next ON public.tickets USING btree (sla_next_at) WHERE 
 --
 
 CREATE INDEX tickets_updated ON public.tickets USING btree (tenant_id, updated_at, number);
+
+
+--
+-- Name: time_entries_import_key; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX time_entries_import_key ON public.time_entries USING btree (tenant_id, import_key) WHERE (import_key IS NOT NULL);
 
 
 --

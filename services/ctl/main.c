@@ -21,6 +21,7 @@ static const struct {
     { "token",    ctl_token,    "token --sub S --org O --role R     mint a development token" },
     { "call",     ctl_call,     "call METHOD PATH --sub S --org O --role R [--data JSON]\n"
                                 "                                     run an API request without nginx" },
+    { "time",     ctl_time,     "time import SLUG FILE [--dry-run]  import time entries from a CSV export" },
     { "report",   ctl_report,   "report SLUG REPORT PERIOD [--as-of T]  a service report (volume, backlog, sla, ...) as JSON" },
 };
 
