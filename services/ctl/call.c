@@ -176,7 +176,7 @@ ctl_report(int argc, char **argv)
 
 usage:
     ctl_error("usage: mspctl report SLUG REPORT PERIOD [--as-of RFC3339]"
-              " (REPORT: volume, backlog, sla, quality, comanagement, trend; PERIOD: 2026-03, 2026-Q1, 2026-W10, 2026-03-08,"
+              " (REPORT: volume, backlog, sla, quality, comanagement, trend, cost; PERIOD: 2026-03, 2026-Q1, 2026-W10, 2026-03-08,"
               " 2026-03-01..2026-04-01)");
     return 2;
 }
