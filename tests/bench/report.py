@@ -364,7 +364,7 @@ def aims(by_key, results, many="1,000"):
         if x is not None:
             line(r["label"], ">= 0.1 x, p99 < 50 ms", f"{x:.3f}, p99 {r['p99_ms']:.1f} ms",
                  x >= 0.1 and r["p99_ms"] < 50, r)
-    for key in ("post_ticket", "patch_ticket", "post_comment", "post_escalation"):
+    for key in ("post_ticket", "patch_ticket", "post_comment", "post_escalation", "post_time"):
         x, r = ratio(key)
         if x is not None:
             line(r["label"], ">= 0.1 x DB floor", f"{x:.3f}", x >= 0.1, r)

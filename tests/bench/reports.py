@@ -16,7 +16,9 @@ the same tickets, as msp_bench_floor (row-level security does not apply to
 it): one index scan over the tenant's tickets created in the period
 (tickets_created, the index the reports use), over the twelve months for
 the trend, and one per tenant over every tenant's tickets of the period
-for the portfolio; the median of FLOOR_RUNS.  The trend is also timed as
+for the portfolio, and one over the time entries of the month for the cost
+report (whose entries this script seeds: one on each of the month's
+tickets); the median of FLOOR_RUNS.  The trend is also timed as
 its SQL alone with no statement timeout, since through the gateway it may
 run into msp_query_timeout.  Writes OUT/reports.txt.
 """
@@ -141,6 +143,38 @@ def main():
         conn.execute("SELECT app.report_trend(%s, %s, now())",
                      (tenant, json.dumps(periods))).fetchone()
         add("trend's SQL alone (no timeout)", time.monotonic() - t, "-", "12-month floor", f_year)
+
+    # the cost report over a month of PER_MONTH time entries, one on each
+    # of the month's tickets (seeded here, as the admin; the report reads
+    # the month's entries by the day worked)
+    with psycopg.connect(os.environ["MSP_DATABASE_URL"]) as conn:
+        with conn.transaction():
+            conn.execute("SELECT app.set_principal('bench.report', 'provider', 'admin')")
+            first_day = conn.execute("SELECT (%s::timestamptz AT TIME ZONE %s)::date",
+                                     (start, head["timezone"])).fetchone()[0]
+            t = time.monotonic()
+            logged = conn.execute(
+                "INSERT INTO time_entries (tenant_id, ticket_number, subject, side, worked_on,"
+                " minutes, billable, in_scope)"
+                " SELECT k.tenant_id, k.number, 'tech.bench' || (k.rn %% 20),"
+                "  CASE WHEN k.rn %% 3 = 0 THEN 'internal_it' ELSE 'provider' END,"
+                "  %s::date + (k.rn %% 28)::integer, 5 + (k.rn %% 120)::integer,"
+                "  k.rn %% 7 <> 0, k.rn %% 11 <> 0"
+                " FROM (SELECT tenant_id, number, row_number() OVER (ORDER BY number) AS rn"
+                "       FROM tickets WHERE tenant_id = %s AND created_at >= %s"
+                "       AND created_at < %s) k",
+                (first_day, tenant, start, end)).rowcount
+            seeded = time.monotonic() - t
+    with psycopg.connect(os.environ["MSP_DATABASE_URL"], autocommit=True) as conn:
+        conn.execute("VACUUM (ANALYZE) time_entries")
+    s, status, body = http_row(base, admin, f"/v1/tenants/{slug}/reports/cost",
+                               {"period": period})
+    cost_sql = ("SELECT count(*), sum(minutes) FROM time_entries"
+                " WHERE tenant_id = %s AND worked_on >= %s"
+                " AND worked_on < (%s::date + interval '1 month')::date")
+    f_cost, _, _ = floor(floor_url, cost_sql, (tenant, first_day, first_day))
+    add(f"GET cost ({logged:,} time entries)", s, status, "time entries floor", f_cost,
+        f"seeded in {seeded:.1f} s")
 
     # the portfolio: every tenant, and the lead's 200
     portfolio_sql = ("SELECT count(*), sum(length(k.title)) FROM unnest(%s::uuid[]) t (id)"

@@ -59,8 +59,10 @@
 #                     staff may raise one on an open ticket, and several may
 #                     wait at once, so these do not conflict; a functional
 #                     one or a handoff waits alone, one per ticket, and a
-#                     15-second run would use up every eligible ticket):
-#                     these three as tech.t50 on a random open ticket of
+#                     15-second run would use up every eligible ticket),
+#        POST time entry  15 minutes logged on a ticket (its event and
+#                     audit row with it):
+#                     these four as tech.t50 on a random open ticket of
 #                     his 50 tenants (about 1,300), so that concurrent
 #                     requests rarely queue on one ticket's row lock;
 #      and, each right after its 1,000-tenant row (so that both see the
@@ -537,7 +539,7 @@ floor_pw=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
 superuser_psql msp -v pw="$floor_pw" >/dev/null <<'SQL'
 CREATE ROLE msp_bench_floor LOGIN BYPASSRLS NOSUPERUSER NOINHERIT PASSWORD :'pw';
 GRANT CONNECT ON DATABASE msp TO msp_bench_floor;
-GRANT SELECT ON tickets TO msp_bench_floor;
+GRANT SELECT ON tickets, time_entries TO msp_bench_floor;
 SQL
 floor_url="postgresql://msp_bench_floor:$floor_pw@127.0.0.1:$pg_port/msp"
 as_admin "$MSP_DATABASE_URL" >"$state/floor-tenants.tsv" <<SQL
@@ -616,6 +618,7 @@ gateway_rows=(
     "patch_ticket|PATCH ticket (If-Match: *)|patch|/|$tok_t50"
     "post_comment|POST comment|comment|/|$tok_t50"
     "post_escalation|POST escalation|escalate|/|$tok_t50"
+    "post_time|POST time entry|time|/|$tok_t50"
 )
 if [[ $gateway_up -eq 1 ]]; then
     say "the gateway answers (one request each, before the load):"

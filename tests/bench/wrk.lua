@@ -12,6 +12,8 @@
 --                 ticket of BENCH_TICKETS
 --   escalate      POST .../tickets/{id}/escalations, a hierarchical escalation
 --                 to provider:lead with its note, a random ticket of BENCH_TICKETS
+--   time          POST .../tickets/{id}/time-entries, 15 minutes of work on a
+--                 random ticket of BENCH_TICKETS
 --
 -- BENCH_TARGETS is "slug:PREFIX,slug:PREFIX,..."; BENCH_TICKETS a file of
 -- "slug PREFIX number" lines (run.sh writes the open tickets there);
@@ -51,6 +53,8 @@ local escalation_body = '{"kind":"hierarchical","to":"provider:lead","note":{'
     .. '"summary":"The client asks for a call about this ticket",'
     .. '"tried":"Explained the workaround; the fix needs a change window",'
     .. '"next_action":"Agree on a change window with the client"}}'
+
+local time_body = '{"minutes":15,"note":"Checked the spooler with the user.","billable":true}'
 
 -- Each thread gets its own random sequence.
 local threads = 0
@@ -104,6 +108,11 @@ elseif mode == "comment" then
     wrk.headers["Content-Type"] = "application/json"
     function request()
         return wrk.format("POST", ticket() .. "/comments", nil, comment_body)
+    end
+elseif mode == "time" then
+    wrk.headers["Content-Type"] = "application/json"
+    function request()
+        return wrk.format("POST", ticket() .. "/time-entries", nil, time_body)
     end
 elseif mode == "escalate" then
     wrk.headers["Content-Type"] = "application/json"
