@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from conftest import run_mspctl, tenant_doc, write_tenant
-from test_escalations import ok, problem, q
+# close_owner_connection closes the owner connections q() made, at the module's end
+from test_escalations import (  # noqa: F401
+    Tenant, close_owner_connection, ok, problem, q)
 
 ZONE = "Pacific/Auckland"
 CONTRACT = {"monthly_fee": 5000, "hourly_rate": 120, "currency": "EUR", "included_hours": 6,
@@ -101,7 +103,6 @@ def normalised(figures):
 
 @pytest.fixture(scope="module")
 def desk(tmp_path_factory, as_user):
-    from test_escalations import Tenant
     t = Tenant(tmp_path_factory.mktemp("cost"), as_user, prefix="cost")
     doc = dict(t.doc, timezone=ZONE, contract=dict(t.doc["contract"], **CONTRACT))
     run_mspctl("tenant", "apply", write_tenant(tmp_path_factory.mktemp("cost2"), doc),

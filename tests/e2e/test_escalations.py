@@ -275,6 +275,10 @@ def other(tmp_path_factory, as_user):
 
 @pytest.fixture(scope="module", autouse=True)
 def close_owner_connection():
+    """q()'s connections are the module's: none left by a module before
+    (the database may have been restarted since), none left after."""
+    while _owner:
+        _owner.pop().close()
     yield
     while _owner:
         _owner.pop().close()

@@ -11,7 +11,9 @@ import psycopg.types.json
 import pytest
 
 from conftest import env, set_principal
-from test_escalations import Tenant, ok, problem, q
+# close_owner_connection closes the owner connections q() made, at the module's end
+from test_escalations import (  # noqa: F401
+    Tenant, close_owner_connection, ok, problem, q)
 
 # A valid body of each kind.
 VALID = {

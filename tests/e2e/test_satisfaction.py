@@ -10,7 +10,9 @@ import psycopg
 import pytest
 
 from conftest import env, set_principal
-from test_escalations import Tenant, ok, parse_time, problem, q
+# close_owner_connection closes the owner connections q() made, at the module's end
+from test_escalations import (  # noqa: F401
+    Tenant, close_owner_connection, ok, parse_time, problem, q)
 
 WINDOW_DAYS = 3
 

@@ -8,7 +8,9 @@ import re
 import pytest
 
 from conftest import run_mspctl
-from test_escalations import Tenant, q
+# close_owner_connection closes the owner connections q() made, at the module's end
+from test_escalations import (  # noqa: F401
+    Tenant, close_owner_connection, q)
 
 HEADER = "id,ticket,subject,side,date,minutes,billable,in_scope,note\r\n"
 
