@@ -415,14 +415,9 @@ msp_record_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     st->create.then = created;
 
     msp_step_tenant(first, slug);
-    if (call->idempotency_key != NULL) {
-        const char *path = msp_printf(call, "/v1/tenants/%s/%s", slug, kind->plural);
-        if (path == NULL || msp_idempotency_request(call, path, st->request_sha) != 0) {
-            return msp_reply_out_of_memory(reply);
-        }
-        msp_stmt_idempotency(first, first->nstmts, slug, call->idempotency_key,
-                             st->request_sha);
-        first->nstmts += 2;
+    const char *path = msp_printf(call, "/v1/tenants/%s/%s", slug, kind->plural);
+    if (msp_step_idempotency(call, first, slug, path, st->request_sha) != 0) {
+        return msp_reply_out_of_memory(reply);
     }
     first->then = create_checked;
     return MSP_NEXT;

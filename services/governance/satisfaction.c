@@ -268,15 +268,10 @@ msp_rating_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
 
     msp_step_tenant(first, slug);
     msp_stmt_ticket(&first->stmts[first->nstmts++], &sql_rating_state, slug, prefix, number);
-    if (call->idempotency_key != NULL) {
-        const char *path = msp_printf(call, "/v1/tenants/%s/tickets/%s-%s/satisfaction", slug,
-                                      prefix, number);
-        if (path == NULL || msp_idempotency_request(call, path, st->request_sha) != 0) {
-            return msp_reply_out_of_memory(reply);
-        }
-        msp_stmt_idempotency(first, first->nstmts, slug, call->idempotency_key,
-                             st->request_sha);
-        first->nstmts += 2;
+    const char *path = msp_printf(call, "/v1/tenants/%s/tickets/%s-%s/satisfaction",
+                                  slug, prefix, number);
+    if (msp_step_idempotency(call, first, slug, path, st->request_sha) != 0) {
+        return msp_reply_out_of_memory(reply);
     }
     first->then = rating_checked;
     return MSP_NEXT;

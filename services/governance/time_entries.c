@@ -232,15 +232,10 @@ msp_time_entry_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *re
                     number);
     first->stmts[first->nstmts].sql = &sql_tenant_today;
     first->stmts[first->nstmts++].params[0] = slug;
-    if (call->idempotency_key != NULL) {
-        const char *path = msp_printf(call, "/v1/tenants/%s/tickets/%s-%s/time-entries", slug,
-                                      prefix, number);
-        if (path == NULL || msp_idempotency_request(call, path, st->request_sha) != 0) {
-            return msp_reply_out_of_memory(reply);
-        }
-        msp_stmt_idempotency(first, first->nstmts, slug, call->idempotency_key,
-                             st->request_sha);
-        first->nstmts += 2;
+    const char *path = msp_printf(call, "/v1/tenants/%s/tickets/%s-%s/time-entries",
+                                  slug, prefix, number);
+    if (msp_step_idempotency(call, first, slug, path, st->request_sha) != 0) {
+        return msp_reply_out_of_memory(reply);
     }
     first->then = ticket_checked;
     return MSP_NEXT;

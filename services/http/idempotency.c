@@ -73,6 +73,21 @@ msp_stmt_idempotency(msp_step_t *step, int i, const char *slug, const char *key,
     step->stmts[i + 1].params[1] = key;
 }
 
+int
+msp_step_idempotency(msp_call_t *call, msp_step_t *step, const char *slug, const char *path,
+                     char request_sha[MSP_SHA256_HEX_LEN + 1])
+{
+    if (call->idempotency_key == NULL) {
+        return 0;
+    }
+    if (path == NULL || msp_idempotency_request(call, path, request_sha) != 0) {
+        return -1;
+    }
+    msp_stmt_idempotency(step, step->nstmts, slug, call->idempotency_key, request_sha);
+    step->nstmts += 2;
+    return 0;
+}
+
 msp_key_claim_t
 msp_idempotency_claimed(msp_call_t *call, msp_reply_t *reply, const PGresult *claim,
                         const PGresult *stored, const char *request_sha, const char **body,

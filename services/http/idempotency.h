@@ -40,4 +40,11 @@ msp_key_claim_t msp_idempotency_claimed(msp_call_t *call, msp_reply_t *reply,
                                         const char *request_sha, const char **body,
                                         size_t *body_len, msp_outcome_t *out);
 
+/* For a create at path: when the request has a key, its identity into
+ * request_sha and the claim and stored response after step's statements
+ * (step->nstmts grows by 2); nothing without a key.  0, or -1 when out of
+ * memory. */
+int msp_step_idempotency(msp_call_t *call, msp_step_t *step, const char *slug,
+                         const char *path, char request_sha[MSP_SHA256_HEX_LEN + 1]);
+
 #endif
