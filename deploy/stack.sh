@@ -300,10 +300,10 @@ Try it (after: . $shown/tokens.env):
   curl -s -H "Authorization: Bearer \$TOKEN_LEAD" $MSP_HTTP/v1/tenants/acme/escalation-policy
 
   # the partnership's records: time logged on a ticket, an action from a review, the month's cost:
-  curl -s -H "Authorization: Bearer \$TOKEN_TECHNICIAN" -H 'Content-Type: application/json' \
+  curl -s -H "Authorization: Bearer \$TOKEN_TECHNICIAN" -H 'Content-Type: application/json' \\
     -d '{"minutes":30,"note":"Replaced the dock"}' $MSP_HTTP/v1/tenants/acme/tickets/ACME-1/time-entries
-  curl -s -H "Authorization: Bearer \$TOKEN_IT_LEADER" -H 'Content-Type: application/json' \
-    -d '{"title":"Test a backup restore","review_on":"$(date +%F)","owner":"acme.it.frank","owner_side":"internal_it","due":"$(date -d '+14 days' +%F)"}' \
+  curl -s -H "Authorization: Bearer \$TOKEN_IT_LEADER" -H 'Content-Type: application/json' \\
+    -d '{"title":"Test a backup restore","review_on":"$(date +%F)","owner":"acme.it.frank","owner_side":"internal_it","due":"$(date -d '+14 days' +%F)"}' \\
     $MSP_HTTP/v1/tenants/acme/actions
   curl -s -H "Authorization: Bearer \$TOKEN_ACCOUNT_MANAGER" '$MSP_HTTP/v1/tenants/acme/reports/cost?period=$(date +%Y-%m)'
 

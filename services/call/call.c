@@ -197,7 +197,7 @@ msp_json_text(msp_call_t *call, const json_t *doc, size_t flags)
 msp_outcome_t
 msp_reply_doc(msp_call_t *call, msp_reply_t *reply, int status, json_t *doc)
 {
-    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    char *text = doc ? json_dumps(doc, JSON_COMPACT | MSP_JSON_REALS) : NULL;
     json_decref(doc);
     if (text == NULL) {
         return msp_reply_out_of_memory(reply);

@@ -163,6 +163,11 @@ msp_outcome_t msp_reply_json(msp_call_t *call, msp_reply_t *reply, int status,
                              const char *json, size_t len);
 /* Takes ownership of doc (json_decref'd). */
 msp_outcome_t msp_reply_doc(msp_call_t *call, msp_reply_t *reply, int status, json_t *doc);
+
+/* How the replies write a JSON real: in 15 significant digits, so that a
+ * decimal the database computed (a rate, a sum of money) reads as it was
+ * written (1790.32, not the double's 1790.3199999999999). */
+#define MSP_JSON_REALS JSON_REAL_PRECISION(15)
 /* The answer when a step's transaction could not be carried out for a
  * reason of the database's (timeout, connection lost, commit failed):
  * 503 or 504 problem+json. */

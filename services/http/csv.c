@@ -79,7 +79,7 @@ value_field(text_t *t, const json_t *v)
         field(t, json_string_value(v));
         return;
     }
-    char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(10));
+    char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | MSP_JSON_REALS);
     if (text == NULL) {
         t->failed = 1;
         return;
