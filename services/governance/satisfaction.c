@@ -119,13 +119,13 @@ refusal(msp_call_t *call, const PGresult *res, const char *sub, int creating, in
     int rated = !PQgetisnull(res, 0, ST_VERSION);
     *status = 409;
     if (creating) {
-        if (rated) {
-            return "This ticket is rated already; its rater may change the rating with PATCH "
-                   "(If-Match) while it is open.";
-        }
         if (*PQgetvalue(res, 0, ST_REQUESTED) != 't') {
             *status = 403;
             return "A ticket is rated by its requester.";
+        }
+        if (rated) {
+            return "This ticket is rated already; its rater may change the rating with PATCH "
+                   "(If-Match) while it is open.";
         }
         if (*PQgetvalue(res, 0, ST_RESOLVED) != 't') {
             return "The ticket is not resolved: it is rated once it is.";

@@ -82,10 +82,13 @@ def test_the_requester_rates_a_resolved_ticket_once(ta):
     assert events_of(ta, ticket) == [("rated", {"score": 4, "comment": "Quick, thanks"},
                                       ta.req.sub)]
     assert audits_of(ta, ticket) == [("rating.create", {"score": 4}, ta.req.sub)]
-    # once: a second rating is refused, and writes nothing
+    # once: a second rating is refused, and writes nothing; anyone else
+    # still hears that the requester rates
     before = footprint(ta)
     body = problem(ta.req.post(rating_url(ta, ticket), json={"score": 1}), 409)
     assert "rated already" in body["detail"]
+    assert "requester" in problem(ta.it.post(rating_url(ta, ticket), json={"score": 1}),
+                                  403)["detail"]
     assert footprint(ta) == before
 
 
