@@ -593,10 +593,7 @@ typedef struct {
 static msp_outcome_t
 stale_record(msp_call_t *call, msp_reply_t *reply)
 {
-    return msp_reply_problem(call, reply, 412, "stale", "Precondition Failed",
-                             msp_printf(call, "The %s changed since it was read; read it "
-                                        "again and reapply the change.", kind_of(call)->name),
-                             NULL);
+    return msp_reply_stale(call, reply, msp_printf(call, "the %s", kind_of(call)->name));
 }
 
 static msp_outcome_t

@@ -322,9 +322,7 @@ typedef struct {
 static msp_outcome_t
 stale_rating(msp_call_t *call, msp_reply_t *reply)
 {
-    return msp_reply_problem(call, reply, 412, "stale", "Precondition Failed",
-                             "The rating changed since it was read (or its window closed); "
-                             "read it again.", NULL);
+    return msp_reply_stale(call, reply, "the rating");
 }
 
 static msp_outcome_t

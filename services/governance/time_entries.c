@@ -437,9 +437,7 @@ typedef struct {
 static msp_outcome_t
 stale_entry(msp_call_t *call, msp_reply_t *reply)
 {
-    return msp_reply_problem(call, reply, 412, "stale", "Precondition Failed",
-                             "The time entry changed since it was read; read it again "
-                             "and reapply the change.", NULL);
+    return msp_reply_stale(call, reply, "the time entry");
 }
 
 static msp_outcome_t

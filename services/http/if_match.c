@@ -5,6 +5,7 @@
 #include "http/if_match.h"
 #include "http/replies.h"
 
+#include <ctype.h>
 #include <string.h>
 
 /*
@@ -82,4 +83,16 @@ msp_reply_bad_if_match(msp_call_t *call, msp_reply_t *reply)
     return msp_reply_problem(call, reply, 400, "validation", "Invalid If-Match",
                              "If-Match must be \"*\" or entity tags such as the ETag "
                              "\"3\" this API sent.", NULL);
+}
+
+msp_outcome_t
+msp_reply_stale(msp_call_t *call, msp_reply_t *reply, const char *what)
+{
+    char *detail = msp_printf(call, "%s changed since it was read; read it again and "
+                                    "reapply the change.", what);
+    if (detail == NULL) {
+        return msp_reply_out_of_memory(reply);
+    }
+    detail[0] = (char) toupper((unsigned char) detail[0]);
+    return msp_reply_problem(call, reply, 412, "stale", "Precondition Failed", detail, NULL);
 }

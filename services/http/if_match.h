@@ -18,4 +18,8 @@ msp_outcome_t msp_reply_if_match_required(msp_call_t *call, msp_reply_t *reply,
                                           const char *what);
 msp_outcome_t msp_reply_bad_if_match(msp_call_t *call, msp_reply_t *reply);
 
+/* 412 for a change made from a version that is no longer the resource's
+ * (what: "the ticket"). */
+msp_outcome_t msp_reply_stale(msp_call_t *call, msp_reply_t *reply, const char *what);
+
 #endif

@@ -470,9 +470,7 @@ ticket_locked(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next
     const char *version = PQgetvalue(row, 0, LOCK_VERSION);
     if (msp_if_match(st->if_match, version) != 1) {
         reply->etag = msp_ticket_etag(call, version);
-        return msp_reply_problem(call, reply, 412, "stale", "Precondition Failed",
-                                 "The ticket changed since it was read; read it again "
-                                 "and reapply the change.", NULL);
+        return msp_reply_stale(call, reply, "the ticket");
     }
 
     /* Start from the current values; apply what the body gives. */
