@@ -22,9 +22,15 @@ CC       ?= cc
 WARN      = -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -fPIC $(WARN) $(SANFLAGS) -Iservices \
-            -I$(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
+            -I$(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql) \
+            $(PDF_CFLAGS)
 LDFLAGS  += $(SANFLAGS)
-LIBS      = -lpq -ljansson -ljwt -lcrypto
+# cairo and pango draw the review packs' PDF (services/packs/pack_pdf.c);
+# only mspctl and the tests link them, never the nginx module.  Recursive
+# (=): pkg-config runs after `make deps` has installed them.
+PDF_CFLAGS = $(shell pkg-config --cflags pangocairo pangoft2 fontconfig 2>/dev/null)
+PDF_LIBS   = $(shell pkg-config --libs pangocairo pangoft2 fontconfig 2>/dev/null)
+LIBS      = -lpq -ljansson -ljwt -lcrypto $(PDF_LIBS) -lm
 
 SVC_SRCS  = $(filter-out services/ctl/%,$(wildcard services/*/*.c))
 SVC_OBJS  = $(SVC_SRCS:%.c=$(BUILD)/%.o)

@@ -10,6 +10,7 @@ packages=(
     postgresql-15 libpq-dev
     libjansson-dev libjwt-dev libssl-dev
     libcmocka-dev
+    libcairo2-dev libpango1.0-dev fonts-dejavu-core poppler-utils
     python3 python3-pytest python3-requests python3-psycopg
 )
 

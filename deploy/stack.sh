@@ -172,6 +172,10 @@ export MSP_SANITIZE='$sanitize'
 export MSP_DATABASE_URL='postgresql://msp_owner:$(secret owner.pw)@$base/$DB'
 export MSP_GATEWAY_DATABASE_URL='postgresql://msp_gateway:$(secret gateway.pw)@$base/$DB'
 export MSP_DEV_JWT_KEY='$state/secrets/jwt-dev.key'
+export MSP_PACK_KEY='$state/secrets/pack-ed25519.pem'
+export MSP_PACK_PUBLIC_KEY='$state/secrets/pack-ed25519.pub.pem'
+export MSP_PROVIDER_NAME='Northwind Managed Services'
+export MSP_PUBLIC_URL='http://127.0.0.1:$http_port'
 export MSP_BUILD='$(realpath "$build")'
 export PATH='$(realpath "$build")':"\$PATH"
 ENV
@@ -189,6 +193,37 @@ make_keys() {
         -out "$d/jwt-es256.pem" 2>/dev/null
     openssl pkey -in "$d/jwt-rs256.pem" -pubout -out "$d/jwt-rs256.pub.pem"
     openssl pkey -in "$d/jwt-es256.pem" -pubout -out "$d/jwt-es256.pub.pem"
+    # the provider's review pack key (Ed25519), which the pack worker signs with
+    [[ -s $d/pack-ed25519.pem ]] || openssl genpkey -algorithm ed25519 -out "$d/pack-ed25519.pem"
+    openssl pkey -in "$d/pack-ed25519.pem" -pubout -out "$d/pack-ed25519.pub.pem"
+}
+
+# The review pack worker (mspctl pack worker): renders the packs asked for,
+# off nginx's event loop.  Its output goes to $state/pack-worker.log.
+worker_pid() {
+    local pidfile=$state/pack-worker.pid
+    [[ -f $pidfile ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null && cat "$pidfile"
+}
+
+stop_worker() {
+    local pid
+    pid=$(worker_pid) || return 0
+    kill -TERM "$pid"
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+}
+
+start_worker() {
+    stop_worker
+    # shellcheck source=/dev/null
+    . "$state/env"
+    local preload=()
+    if [[ $sanitize -eq 1 ]]; then
+        preload=(env "ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:log_path=$state/nginx/sanitizer/report"
+                 "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$state/nginx/sanitizer/report")
+    fi
+    nohup "${preload[@]}" "$build/mspctl" pack worker >>"$state/pack-worker.log" 2>&1 &
+    echo $! >"$state/pack-worker.pid"
 }
 
 load_demo() {
@@ -330,6 +365,7 @@ case $cmd in
         make_keys
         load_demo
         start_nginx
+        start_worker
         [[ $print -eq 1 ]] && print_usage
         exit 0
         ;;
@@ -348,6 +384,7 @@ case $cmd in
     down)
         [[ -e $state ]] || exit 0
         state=$(realpath "$state")
+        stop_worker
         stop_nginx
         if [[ -f $state/pg/data/PG_VERSION ]] \
             && as_postgres "$PGBIN/pg_ctl" -D "$state/pg/data" status >/dev/null 2>&1; then

@@ -17,6 +17,76 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Runs one request on conn through the services as principal (NULL:
+ * none): call and reply are the caller's to free (msp_call_free). */
+static void
+request(PGconn *conn, const msp_principal_t *principal, const char *method_name,
+        const char *target, const char *data, const char *if_match, const char *key,
+        msp_call_t *call, msp_reply_t *reply)
+{
+    const char *query = strchr(target, '?');
+    size_t path_len = query ? (size_t) (query - target) : strlen(target);
+
+    memset(call, 0, sizeof(*call));
+    memset(reply, 0, sizeof(*reply));
+    msp_match_t match;
+    unsigned method = msp_method_from_name(method_name, strlen(method_name));
+    msp_match_status_t m = msp_route_match(&msp_api_routes, method, target, path_len, &match);
+    if (m != MSP_MATCH_OK) {
+        reply->status = m == MSP_MATCH_NOT_FOUND ? 404 : 405;
+        return;
+    }
+    call->principal = principal;
+    call->route = match.route;
+    call->method = method;
+    call->nparams = match.nparams;
+    memcpy(call->params, match.params, sizeof(match.params));
+    call->args = query ? query + 1 : NULL;
+    call->args_len = query ? strlen(query + 1) : 0;
+    call->body = data;
+    call->body_len = data ? strlen(data) : 0;
+    call->if_match = if_match;
+    call->idempotency_key = key;
+    msp_run_blocking(conn, call, "60000ms", reply);
+}
+
+PGconn *
+ctl_connect_gateway(void)
+{
+    const char *url = getenv("MSP_GATEWAY_DATABASE_URL");
+    if (url == NULL || *url == '\0') {
+        return ctl_connect();
+    }
+    PGconn *conn = PQconnectdb(url);
+    if (PQstatus(conn) != CONNECTION_OK) {
+        ctl_error("cannot connect: %s", PQerrorMessage(conn));
+        PQfinish(conn);
+        return NULL;
+    }
+    return conn;
+}
+
+json_t *
+ctl_get_json(PGconn *conn, const msp_principal_t *principal, const char *target, char *why,
+             size_t size)
+{
+    msp_call_t call;
+    msp_reply_t reply;
+    request(conn, principal, "GET", target, NULL, NULL, NULL, &call, &reply);
+    json_t *doc = NULL;
+    if (reply.status == 200 && reply.body != NULL) {
+        json_error_t error;
+        doc = json_loadb(reply.body, reply.body_len, 0, &error);
+    }
+    if (doc == NULL) {
+        snprintf(why, size, "GET %s: %d %.*s", target, reply.status,
+                 reply.body_len > 300 ? 300 : (int) reply.body_len,
+                 reply.body ? reply.body : "");
+    }
+    msp_call_free(&call);
+    return doc;
+}
+
 /*
  * Runs one request through the services as principal (NULL: none) and
  * prints it: the status, the headers a client would use and the body, or
@@ -26,45 +96,13 @@ static int
 run_request(const msp_principal_t *principal, const char *method_name, const char *target,
             const char *data, const char *if_match, const char *key, int body_only)
 {
-    const char *query = strchr(target, '?');
-    size_t path_len = query ? (size_t) (query - target) : strlen(target);
-
+    PGconn *conn = ctl_connect_gateway();
+    if (conn == NULL) {
+        return 1;
+    }
     msp_call_t call;
-    memset(&call, 0, sizeof(call));
-    msp_match_t match;
-    unsigned method = msp_method_from_name(method_name, strlen(method_name));
-    msp_match_status_t m = msp_route_match(&msp_api_routes, method, target, path_len, &match);
-    if (m != MSP_MATCH_OK) {
-        printf("%d\n", m == MSP_MATCH_NOT_FOUND ? 404 : 405);
-        return 1;
-    }
-    call.principal = principal;
-    call.route = match.route;
-    call.method = method;
-    call.nparams = match.nparams;
-    memcpy(call.params, match.params, sizeof(match.params));
-    call.args = query ? query + 1 : NULL;
-    call.args_len = query ? strlen(query + 1) : 0;
-    call.body = data;
-    call.body_len = data ? strlen(data) : 0;
-    call.if_match = if_match;
-    call.idempotency_key = key;
-
-    const char *url = getenv("MSP_GATEWAY_DATABASE_URL");
-    PGconn *conn;
-    if (url != NULL && *url != '\0') {
-        conn = PQconnectdb(url);
-        if (PQstatus(conn) != CONNECTION_OK) {
-            ctl_error("cannot connect: %s", PQerrorMessage(conn));
-            PQfinish(conn);
-            return 1;
-        }
-    } else if ((conn = ctl_connect()) == NULL) {
-        return 1;
-    }
-
     msp_reply_t reply;
-    msp_run_blocking(conn, &call, "10000ms", &reply);
+    request(conn, principal, method_name, target, data, if_match, key, &call, &reply);
     if (!body_only) {
         printf("%d\n", reply.status);
         if (reply.etag) printf("ETag: %s\n", reply.etag);

@@ -9,6 +9,9 @@
 #ifndef MSP_CTL_H
 #define MSP_CTL_H
 
+#include "auth/principal.h"
+
+#include <jansson.h>
 #include <libpq-fe.h>
 #include <stddef.h>
 
@@ -29,6 +32,17 @@ int ctl_time(int argc, char **argv);
  * those without clocks) in the caller's transaction; *count says how
  * many.  0 or -1. */
 int ctl_sla_recompute_tenant(PGconn *conn, const char *slug, long *count);
+
+/* Connects as the gateway (MSP_GATEWAY_DATABASE_URL, so that row-level
+ * security applies exactly as in nginx), or else as ctl_connect(). */
+PGconn *ctl_connect_gateway(void);
+
+/* GET target through the services as principal, with the blocking
+ * driver: the 200 reply's JSON (a new reference), or NULL with why. */
+json_t *ctl_get_json(PGconn *conn, const msp_principal_t *principal, const char *target,
+                     char *why, size_t size);
+
+int ctl_pack(int argc, char **argv);
 
 /* Prints "mspctl: <message>" to stderr. */
 void ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

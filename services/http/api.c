@@ -12,6 +12,7 @@
 #include "escalations/escalations.h"
 #include "governance/governance.h"
 #include "http/router.h"
+#include "packs/packs.h"
 #include "tenants/tenants_api.h"
 #include "reports/reports.h"
 #include "tickets/tickets.h"
@@ -139,6 +140,14 @@ static const msp_route_t routes[] = {
       MSP_METHOD_GET, msp_report_trend_start, 0, NULL },
     { "/v1/reports/portfolio",
       MSP_METHOD_GET, msp_report_portfolio_start, 0, NULL },
+    { "/v1/tenants/{slug}/packs",
+      MSP_METHOD_POST, msp_pack_create_start, 0, NULL },
+    { "/v1/tenants/{slug}/packs",
+      MSP_METHOD_GET, msp_pack_list_start, 0, NULL },
+    { "/v1/tenants/{slug}/packs/{id}",
+      MSP_METHOD_GET, msp_pack_get_start, 0, NULL },
+    { "/v1/tenants/{slug}/packs/{id}/verify",
+      MSP_METHOD_GET, msp_pack_verify_start, 0, NULL },
     { "/v1/tenants/{slug}/escalation-policy",
       MSP_METHOD_GET, msp_escalation_policy_start, 0, NULL },
     { "/v1/queue",

@@ -1,0 +1,352 @@
+-- Review packs (README, "Review packs"): a tenant's weekly operational,
+-- monthly business and quarterly strategic review, generated from the
+-- reports as of an instant, rendered as JSON, CSV (a zip and one file per
+-- table), HTML and PDF, and signed.
+--
+-- A pack is asked for (POST, or the module's timer when a period ends),
+-- then rendered by the pack worker (`mspctl pack worker`, a process of its
+-- own: rendering never runs on nginx's event loop), which claims it,
+-- records its progress, stores its files and signs their manifest.  A pack
+-- once issued never changes: its files have no UPDATE grant, and the
+-- packs row only moves forward (queued, rendering, issued or failed).
+--
+-- Who: the provider's leads, account managers and admins ask for packs;
+-- they, auditors and the tenant's IT leader read them.  Technicians, the
+-- tenant's IT staff, requesters and machine clients do not see them.
+
+CREATE TABLE packs (
+    tenant_id     uuid        NOT NULL REFERENCES tenants (tenant_id),
+    -- "<kind>-<period>-<as_of as YYYYMMDDTHHMMSSZ>": what it shows is
+    -- named by what it is computed from, so the same pack asked for
+    -- twice is the same pack
+    pack_id       text        NOT NULL CHECK (pack_id ~ '^[a-z]+-[0-9A-Z-]+-[0-9]{8}T[0-9]{6}Z$'),
+    kind          text        NOT NULL CHECK (kind IN ('weekly', 'monthly', 'quarterly')),
+    period        text        NOT NULL,
+    period_start  timestamptz NOT NULL,
+    period_end    timestamptz NOT NULL,
+    as_of         timestamptz NOT NULL CHECK (as_of >= period_end),
+    -- the last pack of the same kind and period before this one
+    supersedes    text,
+    scheduled     boolean     NOT NULL DEFAULT false,
+    state         text        NOT NULL DEFAULT 'queued'
+                              CHECK (state IN ('queued', 'rendering', 'issued', 'failed')),
+    -- {"step": ..., "done": n, "of": n}, as the worker goes
+    progress      jsonb       NOT NULL DEFAULT '{"step": "queued", "done": 0, "of": 0}',
+    failure       text,
+    -- a worker's claim holds until then; a worker that died lets it lapse
+    claimed_until timestamptz,
+    attempts      integer     NOT NULL DEFAULT 0,
+    -- the signed manifest (its exact bytes), its Ed25519 signature
+    -- (base64) and the key that made it (pack_keys)
+    manifest      text,
+    signature     text,
+    key_id        text,
+    requested_by  text        NOT NULL DEFAULT app.principal_sub(),
+    requested_at  timestamptz NOT NULL DEFAULT now(),
+    issued_at     timestamptz,
+    PRIMARY KEY (tenant_id, pack_id),
+    CHECK (state <> 'issued' OR (manifest IS NOT NULL AND signature IS NOT NULL))
+);
+
+-- The timer asks for each period's pack once, however many workers and
+-- hosts run it.
+CREATE UNIQUE INDEX packs_scheduled ON packs (tenant_id, kind, period) WHERE scheduled;
+CREATE INDEX packs_period ON packs (tenant_id, kind, period, requested_at);
+-- The worker's queue: the packs not yet issued (few, whatever the number
+-- of tenants).
+CREATE INDEX packs_waiting ON packs (tenant_id, requested_at)
+    WHERE state IN ('queued', 'rendering');
+
+CREATE TABLE pack_files (
+    tenant_id     uuid        NOT NULL,
+    pack_id       text        NOT NULL,
+    -- pack.json, pack.html, pack.pdf, pack-csv.zip, csv/<table>.csv
+    name          text        NOT NULL CHECK (name ~ '^[a-z0-9_./-]{1,100}$'),
+    media_type    text        NOT NULL,
+    content       bytea       NOT NULL,
+    sha256        text        NOT NULL CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+    PRIMARY KEY (tenant_id, pack_id, name),
+    FOREIGN KEY (tenant_id, pack_id) REFERENCES packs (tenant_id, pack_id)
+);
+
+-- The provider's pack keys: the public half of each key that signed a
+-- pack, named by the first 16 hex digits of its SHA-256.  Not a tenant's.
+CREATE TABLE pack_keys (
+    key_id        text        PRIMARY KEY CHECK (key_id ~ '^[0-9a-f]{16}$'),
+    public_key    text        NOT NULL,
+    created_at    timestamptz NOT NULL DEFAULT now()
+);
+
+-- Who reads a tenant's packs: its IT leader, auditors, and the provider's
+-- leads, account managers and admins.
+CREATE FUNCTION app.reads_packs(p_tenant uuid) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT app.sees_all()
+        OR (p_tenant = ANY (app.tenant_ids('read'))
+            AND app.role_in(p_tenant) IN ('lead', 'account_manager', 'auditor', 'it_leader'))
+    $$;
+
+-- Who asks for them: the provider's leads, account managers and admins.
+CREATE FUNCTION app.asks_packs(p_tenant uuid) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT app.sees_all()
+        OR (app.principal_org() = 'provider' AND p_tenant = ANY (app.tenant_ids('govern')))
+    $$;
+
+ALTER TABLE packs ENABLE ROW LEVEL SECURITY;
+ALTER TABLE packs FORCE ROW LEVEL SECURITY;
+CREATE POLICY packs_read ON packs FOR SELECT USING (app.reads_packs(tenant_id));
+CREATE POLICY packs_insert ON packs FOR INSERT WITH CHECK (app.asks_packs(tenant_id));
+-- the worker (as the provider's admin) renders them; offboarding removes them
+CREATE POLICY packs_update ON packs FOR UPDATE USING ((SELECT app.sees_all()));
+CREATE POLICY packs_delete ON packs FOR DELETE USING ((SELECT app.sees_all()));
+
+ALTER TABLE pack_files ENABLE ROW LEVEL SECURITY;
+ALTER TABLE pack_files FORCE ROW LEVEL SECURITY;
+CREATE POLICY pack_files_read ON pack_files FOR SELECT USING (app.reads_packs(tenant_id));
+CREATE POLICY pack_files_insert ON pack_files FOR INSERT WITH CHECK ((SELECT app.sees_all()));
+CREATE POLICY pack_files_delete ON pack_files FOR DELETE USING ((SELECT app.sees_all()));
+
+GRANT SELECT, INSERT ON packs TO msp_gateway;
+GRANT SELECT ON pack_files, pack_keys TO msp_gateway;
+
+-- A worker waiting for packs hears of a new one at once.
+CREATE FUNCTION app.notify_pack() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM pg_notify('msp_packs', NEW.tenant_id::text);
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER packs_notify AFTER INSERT ON packs FOR EACH ROW EXECUTE FUNCTION app.notify_pack();
+
+-- A period's local bounds: kind weekly ("2026-W48", ISO), monthly
+-- ("2026-11") or quarterly ("2026-Q4"); NULL when the name is not of the
+-- kind.  The instants are the local midnights in the tenant's zone.
+CREATE FUNCTION app.pack_period(p_kind text, p_period text, p_tz text,
+                                OUT first_day date, OUT end_day date,
+                                OUT period_start timestamptz, OUT period_end timestamptz)
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+    IF p_kind = 'weekly' AND p_period ~ '^[0-9]{4}-W[0-9]{2}$' THEN
+        first_day := to_date(p_period, 'IYYY-"W"IW');
+        IF to_char(first_day, 'IYYY-"W"IW') <> p_period THEN
+            RETURN;
+        END IF;
+        end_day := first_day + 7;
+    ELSIF p_kind = 'monthly' AND p_period ~ '^[0-9]{4}-(0[1-9]|1[0-2])$' THEN
+        first_day := to_date(p_period || '-01', 'YYYY-MM-DD');
+        end_day := (first_day + interval '1 month')::date;
+    ELSIF p_kind = 'quarterly' AND p_period ~ '^[0-9]{4}-Q[1-4]$' THEN
+        first_day := make_date(left(p_period, 4)::integer,
+                               (right(p_period, 1)::integer - 1) * 3 + 1, 1);
+        end_day := (first_day + interval '3 months')::date;
+    ELSE
+        RETURN;
+    END IF;
+    period_start := first_day::timestamp AT TIME ZONE p_tz;
+    period_end := end_day::timestamp AT TIME ZONE p_tz;
+END
+$$;
+
+-- The pack's id for a kind, period and as_of.
+CREATE FUNCTION app.pack_id(p_kind text, p_period text, p_as_of timestamptz) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT p_kind || '-' || p_period || '-'
+        || to_char(p_as_of AT TIME ZONE 'UTC', 'YYYYMMDD"T"HH24MISS"Z"')
+    $$;
+
+-- A pack as the API shows it (without its files' bytes).
+CREATE FUNCTION app.pack_doc(p packs, p_slug text) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT json_strip_nulls(json_build_object(
+        'id', p.pack_id, 'tenant', p_slug, 'kind', p.kind, 'period', p.period,
+        'period_start', app.rfc3339(p.period_start), 'period_end', app.rfc3339(p.period_end),
+        'as_of', app.rfc3339(p.as_of), 'state', p.state, 'progress', p.progress,
+        'failure', p.failure, 'supersedes', p.supersedes, 'scheduled', p.scheduled,
+        'requested_by', p.requested_by, 'requested_at', app.rfc3339(p.requested_at),
+        'issued_at', app.rfc3339(p.issued_at), 'key_id', p.key_id,
+        'files', (SELECT json_agg(json_build_object('name', f.name, 'media_type', f.media_type,
+                                                    'bytes', length(f.content),
+                                                    'sha256', f.sha256) ORDER BY f.name)
+                    FROM public.pack_files f
+                   WHERE f.tenant_id = p.tenant_id AND f.pack_id = p.pack_id)))
+    $$;
+
+-- Asks for a pack: the tenant's kind and period as of p_as_of (NULL: now,
+-- to the second).  One row: the problem (NULL when none) and its field,
+-- or the new pack's document.  Problems: 'unknown' (no such tenant, or
+-- not one the principal asks packs of), 'period' (not a period of the
+-- kind), 'not_ended' (the period has not ended by as_of), 'before_tenant'
+-- (it ended before the tenant existed: its contract's start, or its
+-- creation here if sooner), 'as_of' (before the period's
+-- end, or in the future), 'exists' (the same pack was asked for).
+CREATE FUNCTION app.request_pack(p_slug text, p_kind text, p_period text, p_as_of timestamptz,
+                                 p_scheduled boolean DEFAULT false)
+    RETURNS TABLE (problem text, pack_id text, doc json)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    t      public.tenants;
+    b      record;
+    v_as_of timestamptz := date_trunc('second', coalesce(p_as_of, now()));
+    v_id   text;
+    v_prev text;
+    p      public.packs;
+BEGIN
+    SELECT * INTO t FROM public.tenants WHERE slug = p_slug;
+    IF NOT FOUND OR NOT app.asks_packs(t.tenant_id) THEN
+        RETURN QUERY SELECT 'unknown'::text, NULL::text, NULL::json;
+        RETURN;
+    END IF;
+    SELECT * INTO b FROM app.pack_period(p_kind, p_period, t.timezone);
+    IF b.first_day IS NULL THEN
+        RETURN QUERY SELECT 'period'::text, NULL::text, NULL::json;
+        RETURN;
+    END IF;
+    IF b.period_end > now() THEN
+        RETURN QUERY SELECT 'not_ended'::text, NULL::text, NULL::json;
+        RETURN;
+    END IF;
+    -- the tenant began with its contract, or when it was created here if
+    -- that was sooner
+    IF b.period_end <= least(t.created_at, ((t.contract ->> 'start_date')::date)::timestamp
+                                           AT TIME ZONE t.timezone) THEN
+        RETURN QUERY SELECT 'before_tenant'::text, NULL::text, NULL::json;
+        RETURN;
+    END IF;
+    IF v_as_of < b.period_end OR v_as_of > now() THEN
+        RETURN QUERY SELECT 'as_of'::text, NULL::text, NULL::json;
+        RETURN;
+    END IF;
+    v_id := app.pack_id(p_kind, p_period, v_as_of);
+    SELECT x.pack_id INTO v_prev FROM public.packs x
+     WHERE x.tenant_id = t.tenant_id AND x.kind = p_kind AND x.period = p_period
+       AND x.state <> 'failed'
+     ORDER BY x.requested_at DESC, x.pack_id DESC LIMIT 1;
+    INSERT INTO public.packs (tenant_id, pack_id, kind, period, period_start, period_end,
+                              as_of, supersedes, scheduled)
+    VALUES (t.tenant_id, v_id, p_kind, p_period, b.period_start, b.period_end, v_as_of,
+            v_prev, p_scheduled)
+    ON CONFLICT DO NOTHING
+    RETURNING * INTO p;
+    IF p.pack_id IS NULL THEN
+        RETURN QUERY SELECT 'exists'::text, v_id, NULL::json;
+        RETURN;
+    END IF;
+    INSERT INTO public.audit_log (tenant_id, action, target, detail)
+    VALUES (t.tenant_id, 'pack.request', 'pack:' || v_id,
+            jsonb_build_object('kind', p_kind, 'period', p_period, 'as_of', app.rfc3339(v_as_of),
+                               'supersedes', v_prev, 'scheduled', p_scheduled));
+    RETURN QUERY SELECT NULL::text, v_id, app.pack_doc(p, t.slug);
+END
+$$;
+
+-- ---- the worker ------------------------------------------------------------
+
+-- Claims the oldest pack waiting (or one whose worker's claim lapsed) for
+-- p_lease, skipping those another worker holds: each pack is rendered by
+-- one worker at a time, however many run.  No row when none waits.
+CREATE FUNCTION app.claim_pack(p_lease interval)
+    RETURNS TABLE (slug text, pack_id text, kind text, period text, as_of text,
+                   supersedes text, attempts integer)
+    LANGUAGE sql
+    AS $$
+    WITH c AS (
+        SELECT p.tenant_id, p.pack_id FROM public.packs p
+         WHERE p.state = 'queued' OR (p.state = 'rendering' AND p.claimed_until < now())
+         ORDER BY p.requested_at, p.pack_id
+         LIMIT 1
+           FOR UPDATE SKIP LOCKED
+    ), u AS (
+        UPDATE public.packs p
+           SET state = 'rendering', claimed_until = now() + p_lease, attempts = p.attempts + 1,
+               progress = '{"step": "collecting", "done": 0, "of": 0}'
+          FROM c WHERE p.tenant_id = c.tenant_id AND p.pack_id = c.pack_id
+        RETURNING p.*
+    )
+    SELECT t.slug, u.pack_id, u.kind, u.period, app.rfc3339(u.as_of), u.supersedes, u.attempts
+      FROM u JOIN public.tenants t ON t.tenant_id = u.tenant_id
+    $$;
+
+-- The worker's progress on a pack it holds; extends its claim.
+CREATE FUNCTION app.pack_progress(p_slug text, p_pack text, p_progress jsonb, p_lease interval)
+    RETURNS void
+    LANGUAGE sql
+    AS $$
+    UPDATE public.packs p SET progress = p_progress, claimed_until = now() + p_lease
+      FROM public.tenants t
+     WHERE t.slug = p_slug AND p.tenant_id = t.tenant_id AND p.pack_id = p_pack
+       AND p.state = 'rendering'
+    $$;
+
+-- A pack that could not be rendered (its failure says why, for the
+-- operator); asking again makes a new one.
+CREATE FUNCTION app.fail_pack(p_slug text, p_pack text, p_failure text) RETURNS void
+    LANGUAGE sql
+    AS $$
+    UPDATE public.packs p SET state = 'failed', failure = p_failure, claimed_until = NULL
+      FROM public.tenants t
+     WHERE t.slug = p_slug AND p.tenant_id = t.tenant_id AND p.pack_id = p_pack
+       AND p.state = 'rendering'
+    $$;
+
+-- Stores a rendered file of a pack still being rendered.
+CREATE FUNCTION app.store_pack_file(p_slug text, p_pack text, p_name text, p_media_type text,
+                                    p_content bytea)
+    RETURNS void
+    LANGUAGE sql
+    AS $$
+    INSERT INTO public.pack_files (tenant_id, pack_id, name, media_type, content, sha256)
+    SELECT p.tenant_id, p.pack_id, p_name, p_media_type, p_content,
+           encode(sha256(p_content), 'hex')
+      FROM public.packs p JOIN public.tenants t ON t.tenant_id = p.tenant_id
+     WHERE t.slug = p_slug AND p.pack_id = p_pack AND p.state = 'rendering'
+    ON CONFLICT (tenant_id, pack_id, name) DO UPDATE
+       SET media_type = EXCLUDED.media_type, content = EXCLUDED.content,
+           sha256 = EXCLUDED.sha256
+    $$;
+
+-- Issues a pack: its manifest, signed; the files' hashes in the manifest
+-- must be those stored.  False when they are not (nothing changes).
+CREATE FUNCTION app.issue_pack(p_slug text, p_pack text, p_manifest text, p_signature text,
+                               p_key_id text, p_public_key text)
+    RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_tenant uuid;
+    v_files  jsonb := p_manifest::jsonb -> 'files';
+BEGIN
+    SELECT p.tenant_id INTO v_tenant
+      FROM public.packs p JOIN public.tenants t ON t.tenant_id = p.tenant_id
+     WHERE t.slug = p_slug AND p.pack_id = p_pack AND p.state = 'rendering'
+       FOR UPDATE OF p;
+    IF v_tenant IS NULL
+       OR (SELECT count(*) FROM public.pack_files f
+            WHERE f.tenant_id = v_tenant AND f.pack_id = p_pack)
+          <> (SELECT count(*) FROM jsonb_object_keys(v_files))
+       OR EXISTS (SELECT FROM public.pack_files f
+                   WHERE f.tenant_id = v_tenant AND f.pack_id = p_pack
+                     AND v_files ->> f.name IS DISTINCT FROM f.sha256) THEN
+        RETURN false;
+    END IF;
+    INSERT INTO public.pack_keys (key_id, public_key) VALUES (p_key_id, p_public_key)
+    ON CONFLICT DO NOTHING;
+    UPDATE public.packs SET state = 'issued', manifest = p_manifest, signature = p_signature,
+           key_id = p_key_id, issued_at = now(), claimed_until = NULL,
+           progress = jsonb_build_object('step', 'issued', 'done', progress -> 'of',
+                                         'of', progress -> 'of')
+     WHERE tenant_id = v_tenant AND pack_id = p_pack;
+    INSERT INTO public.audit_log (tenant_id, action, target, detail)
+    VALUES (v_tenant, 'pack.issue', 'pack:' || p_pack,
+            jsonb_build_object('key_id', p_key_id, 'files', v_files));
+    RETURN true;
+END
+$$;

@@ -1,0 +1,809 @@
+/*
+ * pack_build.c - a review pack's document (pack.h) from the reports and
+ * records as of the pack's instant.
+ *
+ * Every figure comes from a report or list of the API, fetched as the
+ * pack's reader with the pack's period and as_of, so the pack shows what
+ * the API shows and each number's drill-down is the API's own.  What the
+ * pack adds is the choice and arrangement of the figures per kind, the
+ * sentences of the executive summary (written by rules from figures the
+ * pack shows, each citing its figure), and the averages of ratings.
+ */
+#include "packs/pack.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* The most rows a list in a pack shows (breaches, records); more is said
+ * with a link to the whole list. */
+#define PACK_LIST_ROWS 50
+
+typedef struct {
+    const msp_pack_info_t *info;
+    msp_pack_fetch_fn      fetch;
+    void                  *fetch_ctx;
+    msp_pack_progress_fn   progress;
+    void                  *progress_ctx;
+    int                    done, of;
+    char                  *why;
+    size_t                 size;
+    int                    failed;
+    char                   scope[192];   /* period=...&as_of=... */
+    char                   base[160];    /* /v1/tenants/<slug> */
+} build_t;
+
+/* ---- fetching ----------------------------------------------------------- */
+
+/* GET base + the formatted target: a new reference, or NULL (b->failed). */
+static json_t *
+get(build_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static json_t *
+get(build_t *b, const char *fmt, ...)
+{
+    if (b->failed) {
+        return NULL;
+    }
+    char target[768];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = snprintf(target, sizeof(target), "%s", b->base);
+    vsnprintf(target + n, sizeof(target) - (size_t) n, fmt, ap);
+    va_end(ap);
+    json_t *doc = b->fetch(b->fetch_ctx, target, b->why, b->size);
+    if (doc == NULL) {
+        b->failed = 1;
+    }
+    b->done++;
+    if (b->progress != NULL) {
+        b->progress(b->progress_ctx, "collecting", b->done, b->of > b->done ? b->of : b->done);
+    }
+    return doc;
+}
+
+/* The value at a dotted path ("volume.created_by.priority"), borrowed. */
+static json_t *
+at(json_t *doc, const char *path)
+{
+    char key[64];
+    while (doc != NULL && *path) {
+        const char *dot = strchr(path, '.');
+        size_t len = dot ? (size_t) (dot - path) : strlen(path);
+        if (len >= sizeof(key)) {
+            return NULL;
+        }
+        memcpy(key, path, len);
+        key[len] = '\0';
+        doc = json_object_get(doc, key);
+        path += len + (dot ? 1 : 0);
+    }
+    return doc;
+}
+
+/* A copy of the value at path, or null: for a table's cell. */
+static json_t *
+cell(json_t *doc, const char *path)
+{
+    json_t *v = at(doc, path);
+    return v ? json_deep_copy(v) : json_null();
+}
+
+/* ---- the document's parts ------------------------------------------------ */
+
+static json_t *
+section(json_t *doc, const char *key, const char *title)
+{
+    json_t *s = json_pack("{s:s, s:s, s:[], s:[]}", "key", key, "title", title,
+                          "sentences", "tables");
+    json_array_append_new(json_object_get(doc, "sections"), s);
+    return s;
+}
+
+/* A section without the data it would show says why, rather than zeros. */
+static void
+section_note(json_t *s, const char *note)
+{
+    json_object_set_new(s, "note", json_string(note));
+}
+
+/* columns: "key:Title:type" each, NULL-terminated. */
+static json_t *
+table(json_t *s, const char *key, const char *title, const char *const *columns)
+{
+    json_t *cols = json_array();
+    for (size_t i = 0; columns[i] != NULL; i++) {
+        char k[64], t[96], type[16];
+        if (sscanf(columns[i], "%63[^:]:%95[^:]:%15s", k, t, type) != 3) {
+            continue;
+        }
+        json_array_append_new(cols, json_pack("{s:s, s:s, s:s}", "key", k, "title", t,
+                                              "type", type));
+    }
+    json_t *tb = json_pack("{s:s, s:s, s:o, s:[], s:[]}", "key", key, "title", title,
+                           "columns", cols, "rows", "links");
+    json_array_append_new(json_object_get(s, "tables"), tb);
+    return tb;
+}
+
+/* Appends a row: cells (stolen), links (stolen; an array of paths or
+ * nulls, or NULL for none). */
+static void
+row(json_t *tb, json_t *cells, json_t *links)
+{
+    size_t n = json_array_size(cells);
+    if (links == NULL) {
+        links = json_array();
+    }
+    while (json_array_size(links) < n) {
+        json_array_append_new(links, json_null());
+    }
+    json_array_append_new(json_object_get(tb, "rows"), cells);
+    json_array_append_new(json_object_get(tb, "links"), links);
+}
+
+static size_t
+rows_of(json_t *tb)
+{
+    return json_array_size(json_object_get(tb, "rows"));
+}
+
+static void
+chart(json_t *s, const char *type, const char *table_key, int label, const int *series, int n)
+{
+    json_t *cols = json_array();
+    for (int i = 0; i < n; i++) {
+        json_array_append_new(cols, json_integer(series[i]));
+    }
+    json_object_set_new(s, "chart", json_pack("{s:s, s:s, s:i, s:o}", "type", type, "table",
+                                              table_key, "label", label, "series", cols));
+}
+
+/* A drill-down path under the tenant, with the pack's period and as_of. */
+static json_t *
+drill(build_t *b, const char *report, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static json_t *
+drill(build_t *b, const char *report, const char *fmt, ...)
+{
+    char extra[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(extra, sizeof(extra), fmt, ap);
+    va_end(ap);
+    return json_sprintf("%s/reports/%s/tickets?%s&%s", b->base, report, b->scope, extra);
+}
+
+/* A sentence of the summary, citing the cell it states. */
+static void
+sentence(json_t *s, json_t *tb, size_t r, size_t c, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static void
+sentence(json_t *s, json_t *tb, size_t r, size_t c, const char *fmt, ...)
+{
+    char text[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    json_t *value = json_array_get(json_array_get(json_object_get(tb, "rows"), r), c);
+    json_array_append_new(json_object_get(s, "sentences"),
+                          json_pack("{s:s, s:{s:s, s:i, s:i, s:O}}", "text", text, "cites",
+                                    "table", json_string_value(json_object_get(tb, "key")),
+                                    "row", (int) r, "column", (int) c, "value",
+                                    value ? value : json_null()));
+}
+
+/* ---- sections ------------------------------------------------------------ */
+
+/* Created and resolved by priority, created by category and by source. */
+static void
+section_volume(build_t *b, json_t *doc, json_t *volume)
+{
+    json_t *s = section(doc, "volume", "Tickets created and resolved");
+    json_t *v = at(volume, "volume");
+    static const char *const totals_cols[] = { "figure:Figure:text", "count:Tickets:count", NULL };
+    json_t *totals = table(s, "volume_totals", "In the period", totals_cols);
+    static const char *const figures[] = { "created", "resolved", "closed", "reopened" };
+    for (size_t i = 0; i < 4; i++) {
+        row(totals, json_pack("[s, o]", figures[i], cell(v, figures[i])),
+            json_pack("[n, o]", drill(b, "volume", "metric=%s", figures[i])));
+    }
+    row(totals, json_pack("[s, o]", "net_change", cell(v, "net_change")), NULL);
+
+    static const char *const prio_cols[] = { "priority:Priority:text", "created:Created:count",
+                                             "resolved:Resolved:count", NULL };
+    json_t *prio = table(s, "volume_by_priority", "By priority", prio_cols);
+    json_t *created = at(v, "created_by.priority"), *resolved = at(v, "resolved_by.priority");
+    static const char *const priorities[] = { "P1", "P2", "P3", "P4", "unknown" };
+    for (size_t i = 0; i < 5; i++) {
+        json_t *c = json_object_get(created, priorities[i]);
+        json_t *r = json_object_get(resolved, priorities[i]);
+        if (c == NULL && r == NULL && i == 4) {
+            continue;
+        }
+        row(prio, json_pack("[s, I, I]", priorities[i], json_integer_value(c),
+                            json_integer_value(r)),
+            json_pack("[n, o, o]", drill(b, "volume", "metric=created&priority=%s", priorities[i]),
+                      drill(b, "volume", "metric=resolved&priority=%s", priorities[i])));
+    }
+    static const int series[] = { 1, 2 };
+    chart(s, "bars", "volume_by_priority", 0, series, 2);
+
+    static const char *const splits[][3] = {
+        { "category", "volume_by_category", "Created by category" },
+        { "source", "volume_by_source", "Created by source (machine-raised and user-reported)" },
+    };
+    for (size_t i = 0; i < 2; i++) {
+        const char *cols[] = { NULL, "created:Created:count", NULL };
+        char first[64];
+        snprintf(first, sizeof(first), "%s:%c%s:text", splits[i][0],
+                 splits[i][0][0] - 'a' + 'A', splits[i][0] + 1);
+        cols[0] = first;
+        json_t *tb = table(s, splits[i][1], splits[i][2], cols);
+        json_t *by = json_object_get(at(v, "created_by"), splits[i][0]);
+        const char *key;
+        json_t *count;
+        /* jansson keeps an object's keys in insertion order: the report's */
+        json_object_foreach(by, key, count) {
+            row(tb, json_pack("[s, O]", key, count),
+                json_pack("[n, o]", drill(b, "volume", "metric=created&%s=%s", splits[i][0], key)));
+        }
+    }
+}
+
+/* Attainment by clock and priority, and the period's breaches. */
+static void
+section_sla(build_t *b, json_t *doc, json_t *sla)
+{
+    json_t *s = section(doc, "sla", "Response and resolution SLA");
+    static const char *const cols[] = {
+        "clock:Clock:text", "priority:Priority:text", "met:Met:count", "breached:Breached:count",
+        "running:Running at end:count", "attainment:Attainment:rate", NULL
+    };
+    json_t *tb = table(s, "sla_by_priority", "Attainment by priority", cols);
+    static const char *const clocks[] = { "response", "resolution" };
+    for (size_t i = 0; i < 2; i++) {
+        char path[64];
+        snprintf(path, sizeof(path), "sla.attainment.%s", clocks[i]);
+        json_t *a = at(sla, path);
+        row(tb, json_pack("[s, s, o, o, o, o]", clocks[i], "all", cell(a, "met"),
+                          cell(a, "breached"), cell(a, "running_at_end"), cell(a, "attainment")),
+            json_pack("[n, n, o, o, o, n]", drill(b, "sla", "metric=%s_met", clocks[i]),
+                      drill(b, "sla", "metric=%s_breached", clocks[i]),
+                      drill(b, "sla", "metric=%s_running_at_end", clocks[i])));
+        const char *p;
+        json_t *f;
+        json_object_foreach(json_object_get(a, "by_priority"), p, f) {
+            row(tb, json_pack("[s, s, o, o, o, o]", clocks[i], p, cell(f, "met"),
+                              cell(f, "breached"), cell(f, "running_at_end"),
+                              cell(f, "attainment")),
+                json_pack("[n, n, o, o, o, n]",
+                          drill(b, "sla", "metric=%s_met&priority=%s", clocks[i], p),
+                          drill(b, "sla", "metric=%s_breached&priority=%s", clocks[i], p),
+                          drill(b, "sla", "metric=%s_running_at_end&priority=%s", clocks[i], p)));
+        }
+    }
+
+    static const char *const times_cols[] = {
+        "clock:Clock:text", "count:Stopped:count", "median:Median (business):duration",
+        "p90:P90 (business):duration", NULL
+    };
+    json_t *times = table(s, "sla_times", "Times in business hours", times_cols);
+    for (size_t i = 0; i < 2; i++) {
+        char path[64];
+        snprintf(path, sizeof(path), "sla.times.%s", clocks[i]);
+        json_t *t = at(sla, path);
+        row(times, json_pack("[s, o, o, o]", clocks[i], cell(t, "count"),
+                             cell(t, "business_seconds.median"), cell(t, "business_seconds.p90")),
+            json_pack("[n, o]", drill(b, "sla", "metric=%s_stopped", clocks[i])));
+    }
+
+    static const char *const breach_cols[] = {
+        "ticket:Ticket:text", "clock:Clock:text", "priority:Priority:text", "due:Due:text",
+        "late:Late (business):duration", NULL
+    };
+    json_t *breaches = table(s, "sla_breaches", "Breaches", breach_cols);
+    for (size_t i = 0; i < 2; i++) {
+        json_t *list = get(b, "/reports/sla/tickets?%s&metric=%s_breached&limit=%d", b->scope,
+                           clocks[i], PACK_LIST_ROWS);
+        size_t k;
+        json_t *item;
+        json_array_foreach(json_object_get(list, "items"), k, item) {
+            if (rows_of(breaches) >= PACK_LIST_ROWS) {
+                break;
+            }
+            const char *id = json_string_value(json_object_get(item, "id"));
+            row(breaches, json_pack("[s?, s, O?, O?, O?]", id, clocks[i],
+                                    json_object_get(item, "priority"),
+                                    json_object_get(item, "due"),
+                                    json_object_get(item, "late_business_seconds")),
+                NULL);
+            char number[32];
+            const char *dash = id ? strrchr(id, '-') : NULL;
+            snprintf(number, sizeof(number), "%s", dash ? dash + 1 : "");
+            json_array_set_new(json_array_get(json_object_get(breaches, "links"),
+                                              rows_of(breaches) - 1),
+                               0, json_sprintf("%s/tickets/%s", b->base, number));
+        }
+        if (json_object_get(list, "next_cursor") != NULL
+            && !json_is_null(json_object_get(list, "next_cursor")))
+        {
+            json_object_set_new(breaches, "more", json_true());
+        }
+        json_decref(list);
+    }
+    if (rows_of(breaches) == 0) {
+        json_object_set_new(breaches, "note", json_string("No ticket breached its SLA."));
+    }
+}
+
+static void
+section_backlog(build_t *b, json_t *doc, json_t *backlog)
+{
+    json_t *s = section(doc, "backlog", "Backlog at the period's end");
+    json_t *bl = at(backlog, "backlog");
+    static const char *const cols[] = { "age:Age (days):text", "open:Open:count", NULL };
+    json_t *tb = table(s, "backlog_by_age", "Open tickets by age", cols);
+    const char *age;
+    json_t *n;
+    json_object_foreach(json_object_get(bl, "at_end_by_age"), age, n) {
+        row(tb, json_pack("[s, O]", age, n),
+            json_pack("[n, o]", drill(b, "backlog", "metric=open_at_end&age=%s", age)));
+    }
+    static const int series[] = { 1 };
+    chart(s, "bars", "backlog_by_age", 0, series, 1);
+    static const char *const side_cols[] = { "side:Held by:text", "open:Open:count", NULL };
+    json_t *sides = table(s, "backlog_by_side", "Open tickets by side", side_cols);
+    const char *side;
+    json_object_foreach(json_object_get(bl, "at_end_by_side"), side, n) {
+        row(sides, json_pack("[s, O]", side, n),
+            json_pack("[n, o]", drill(b, "backlog", "metric=open_at_end&side=%s", side)));
+    }
+}
+
+/* Held time by side, handoffs and escalations. */
+static void
+section_comanagement(build_t *b, json_t *doc, json_t *co)
+{
+    json_t *s = section(doc, "comanagement", "Co-management: who held the work");
+    json_t *c = at(co, "comanagement");
+    static const char *const cols[] = { "side:Side:text", "held:Held (business):duration",
+                                        "share:Share:rate", NULL };
+    json_t *tb = table(s, "held_by_side", "Held time by side", cols);
+    const char *side;
+    json_t *v;
+    json_object_foreach(at(c, "held.sides"), side, v) {
+        row(tb, json_pack("[s, o, o]", side, cell(v, "business_seconds"), cell(v, "share")),
+            json_pack("[n, o]", drill(b, "comanagement", "metric=held")));
+    }
+    static const char *const h_cols[] = { "figure:Figure:text", "count:Count:count", NULL };
+    json_t *h = table(s, "handoffs", "Handoffs and escalations", h_cols);
+    static const char *const figures[][2] = {
+        { "handoffs.raised", "handoffs" }, { "handoffs.accepted", "handoffs_accepted" },
+        { "handoffs.rejected", "handoffs_rejected" }, { "handoffs.open_at_end", "handoffs_open_at_end" },
+        { "escalations.raised", "escalations" },
+        { "acknowledgement_timeouts.count", "acknowledgement_timeouts" },
+    };
+    for (size_t i = 0; i < sizeof(figures) / sizeof(figures[0]); i++) {
+        row(h, json_pack("[s, o]", figures[i][0], cell(c, figures[i][0])),
+            json_pack("[n, o]", drill(b, "comanagement", "metric=%s", figures[i][1])));
+    }
+}
+
+/* The time logged against the contract. */
+static void
+section_cost(json_t *doc, json_t *cost)
+{
+    json_t *s = section(doc, "cost", "Cost");
+    json_t *c = at(cost, "cost");
+    if (json_integer_value(json_object_get(c, "entries")) == 0) {
+        section_note(s, "No time was logged in the period: hours, block use and out-of-scope "
+                        "work cannot be shown.");
+    }
+    static const char *const cols[] = { "figure:Figure:text", "value:Value:number", NULL };
+    json_t *tb = table(s, "cost", "Against the contract", cols);
+    static const char *const figures[][2] = {
+        { "fee", "money" }, { "hours.total", "hours" }, { "hours.billable", "hours" },
+        { "block.included", "hours" }, { "block.used", "hours" }, { "block.remaining", "hours" },
+        { "block.over", "hours" }, { "block.over_amount", "money" },
+        { "out_of_scope.hours", "hours" }, { "out_of_scope.amount", "money" },
+        { "total", "money" }, { "tickets_created", "count" }, { "cost_per_ticket", "money" },
+        { "supported_users", "count" }, { "cost_per_user", "money" },
+    };
+    /* a column's type is per column: the figure's own unit is in a
+     * third, so that each renderer formats it right */
+    json_array_append_new(json_object_get(tb, "columns"),
+                          json_pack("{s:s, s:s, s:s}", "key", "unit", "title", "Unit", "type",
+                                    "text"));
+    for (size_t i = 0; i < sizeof(figures) / sizeof(figures[0]); i++) {
+        row(tb, json_pack("[s, o, s]", figures[i][0], cell(c, figures[i][0]), figures[i][1]),
+            NULL);
+    }
+    json_object_set_new(tb, "currency", cell(c, "currency"));
+}
+
+/* The top recurring categories, with the hours they cost. */
+static void
+section_automation(build_t *b, json_t *doc, json_t *quality, json_t *cost)
+{
+    json_t *s = section(doc, "automation", "Automation candidates");
+    json_t *list = at(quality, "quality.automation_candidates");
+    json_t *hours = at(cost, "cost.hours.by_category");
+    if (json_array_size(list) == 0) {
+        section_note(s, "No category recurred in the period.");
+        return;
+    }
+    static const char *const cols[] = {
+        "category:Category:text", "recurring:Recurring:count", "previous:Previous period:count",
+        "hours:Hours logged:hours", NULL
+    };
+    json_t *tb = table(s, "automation_candidates", "Recurring categories", cols);
+    size_t i;
+    json_t *a;
+    json_array_foreach(list, i, a) {
+        const char *category = json_string_value(json_object_get(a, "category"));
+        json_t *h = category ? json_object_get(hours, category) : NULL;
+        row(tb, json_pack("[O, o, o, o]", json_object_get(a, "category"), cell(a, "recurring"),
+                          cell(a, "previous_period"), h ? json_deep_copy(h) : json_null()),
+            json_pack("[n, o]", drill(b, "quality", "metric=recurring&category=%s",
+                                      category ? category : "unknown")));
+    }
+}
+
+/* Satisfaction of the local days [from, to): ratings and their mean,
+ * summed over the list's pages.  *count -1 when the list failed. */
+static void
+ratings(build_t *b, const char *from, const char *to, long *count, double *mean)
+{
+    long n = 0, sum = 0;
+    char after[256] = "";
+    for (;;) {
+        json_t *list = get(b, "/satisfaction?from=%s&to=%s&limit=200%s%s", from, to,
+                           *after ? "&after=" : "", after);
+        if (list == NULL) {
+            *count = -1;
+            return;
+        }
+        size_t i;
+        json_t *r;
+        json_array_foreach(json_object_get(list, "items"), i, r) {
+            sum += json_integer_value(json_object_get(r, "score"));
+            n++;
+        }
+        const char *next = json_string_value(json_object_get(list, "next_cursor"));
+        snprintf(after, sizeof(after), "%s", next ? next : "");
+        json_decref(list);
+        if (!*after) {
+            break;
+        }
+    }
+    *count = n;
+    *mean = n ? (double) sum / (double) n : 0;
+}
+
+/* The day after a local date (YYYY-MM-DD), for half-open ranges. */
+static void
+local_date(const char *rfc3339, char *out, size_t size)
+{
+    snprintf(out, size, "%.10s", rfc3339 ? rfc3339 : "");
+}
+
+/* The trend of the period and those before it: a scorecard row each. */
+static json_t *
+section_scorecard(build_t *b, json_t *doc, json_t *trend, json_t *tenant, const char *title,
+                  int with_ratings)
+{
+    json_t *s = section(doc, "scorecard", title);
+    static const char *const cols[] = {
+        "period:Period:text", "created:Created:count", "resolved:Resolved:count",
+        "per_user:Created per 100 users:number", "response:Response SLA:rate",
+        "resolution:Resolution SLA:rate", "median:Resolution median:duration",
+        "p90:Resolution P90:duration", "fcr:First contact:rate", "reopen:Reopened:rate",
+        "recurrence:Recurring:rate", "satisfaction:Satisfaction:score",
+        "ratings:Ratings:count", NULL
+    };
+    json_t *tb = table(s, "scorecard", title, cols);
+    json_t *users = at(tenant, "contract.supported_users");
+    size_t i;
+    json_t *p;
+    json_array_foreach(at(trend, "trend"), i, p) {
+        const char *name = json_string_value(json_object_get(p, "period"));
+        json_t *per_user = json_null();
+        if (json_integer_value(users) > 0 && json_is_integer(json_object_get(p, "created"))) {
+            per_user = json_real((double) (json_integer_value(json_object_get(p, "created"))
+                                           * 10000 / json_integer_value(users)) / 100.0);
+        }
+        json_t *satisfaction = json_null(), *count = json_null();
+        if (with_ratings) {
+            char from[16], to[16];
+            long n;
+            double mean;
+            local_date(json_string_value(json_object_get(p, "start")), from, sizeof(from));
+            local_date(json_string_value(json_object_get(p, "end")), to, sizeof(to));
+            ratings(b, from, to, &n, &mean);
+            if (n > 0) {
+                satisfaction = json_real((double) (long) (mean * 100 + 0.5) / 100.0);
+            }
+            count = n >= 0 ? json_integer(n) : json_null();
+        }
+        char scope[160];
+        snprintf(scope, sizeof(scope), "period=%s&as_of=%s", name ? name : "",
+                 b->info->as_of);
+        row(tb, json_pack("[s?, o, o, o, o, o, o, o, o, o, o, o, o]", name, cell(p, "created"),
+                          cell(p, "resolved"), per_user, cell(p, "response_attainment"),
+                          cell(p, "resolution_attainment"),
+                          cell(p, "resolution_median_business_seconds"),
+                          cell(p, "resolution_p90_business_seconds"),
+                          cell(p, "first_contact_resolution_rate"), cell(p, "reopen_rate"),
+                          cell(p, "recurrence_rate"), satisfaction, count),
+            json_pack("[n, s+, s+]",
+                      b->base, "/reports/volume/tickets?metric=created&", scope,
+                      b->base, "/reports/volume/tickets?metric=resolved&", scope));
+    }
+    static const int series[] = { 1, 2 };
+    chart(s, "lines", "scorecard", 0, series, 2);
+    return tb;
+}
+
+/* A list of governance records (projects, risks, ...) as of the pack's
+ * instant: columns are "field:Title:type" of the records' fields. */
+static void
+section_records(build_t *b, json_t *doc, const char *key, const char *title, const char *list,
+                const char *query, const char *const *cols, const char *empty)
+{
+    json_t *s = section(doc, key, title);
+    json_t *items = get(b, "/%s?limit=%d%s", list, PACK_LIST_ROWS, query ? query : "");
+    if (items == NULL) {
+        return;
+    }
+    if (json_array_size(json_object_get(items, "items")) == 0) {
+        section_note(s, empty);
+        json_decref(items);
+        return;
+    }
+    json_t *tb = table(s, key, title, cols);
+    size_t ncols = json_array_size(json_object_get(tb, "columns"));
+    size_t i;
+    json_t *item;
+    json_array_foreach(json_object_get(items, "items"), i, item) {
+        json_t *cells = json_array(), *links = json_array();
+        for (size_t c = 0; c < ncols; c++) {
+            const char *field = json_string_value(
+                json_object_get(json_array_get(json_object_get(tb, "columns"), c), "key"));
+            json_t *v = json_object_get(item, field);
+            if (json_is_array(v)) {
+                /* milestones, projects: how many */
+                v = json_integer((json_int_t) json_array_size(v));
+                json_array_append_new(cells, v);
+            } else {
+                json_array_append_new(cells, v ? json_deep_copy(v) : json_null());
+            }
+            json_array_append_new(links, c == 0 ? json_sprintf("%s/%s/%s", b->base, list,
+                                                               json_string_value(json_object_get(item, "id")) ?: "")
+                                                : json_null());
+        }
+        row(tb, cells, links);
+    }
+    if (!json_is_null(json_object_get(items, "next_cursor"))
+        && json_object_get(items, "next_cursor") != NULL)
+    {
+        json_object_set_new(tb, "more", json_true());
+    }
+    json_decref(items);
+}
+
+/* The executive summary: sentences by rules, each citing a figure of the
+ * scorecard's last row and the one before it. */
+static void
+section_summary(json_t *summary, json_t *scorecard, const char *kind)
+{
+    size_t n = rows_of(scorecard);
+    if (n == 0) {
+        section_note(summary, "There are no figures for the period.");
+        return;
+    }
+    json_t *rows = json_object_get(scorecard, "rows");
+    json_t *now = json_array_get(rows, n - 1), *before = n > 1 ? json_array_get(rows, n - 2) : NULL;
+    const char *period = json_string_value(json_array_get(now, 0));
+    const char *unit = strcmp(kind, "quarterly") == 0 ? "quarter"
+                     : strcmp(kind, "weekly") == 0 ? "week" : "month";
+    json_int_t created = json_integer_value(json_array_get(now, 1));
+    json_int_t resolved = json_integer_value(json_array_get(now, 2));
+    if (before != NULL) {
+        json_int_t was = json_integer_value(json_array_get(before, 1));
+        sentence(summary, scorecard, n - 1, 1,
+                 "%" JSON_INTEGER_FORMAT " %s created in %s, %s the previous %s (%"
+                 JSON_INTEGER_FORMAT ").", created,
+                 created == 1 ? "ticket was" : "tickets were", period ? period : "the period",
+                 created > was ? "more than" : created < was ? "fewer than" : "as many as",
+                 unit, was);
+    } else {
+        sentence(summary, scorecard, n - 1, 1, "%" JSON_INTEGER_FORMAT " %s created in %s.",
+                 created, created == 1 ? "ticket was" : "tickets were",
+                 period ? period : "the period");
+    }
+    sentence(summary, scorecard, n - 1, 2,
+             "%" JSON_INTEGER_FORMAT " %s resolved: the backlog %s.", resolved,
+             resolved == 1 ? "was" : "were",
+             resolved > created ? "shrank" : resolved < created ? "grew" : "held steady");
+    static const struct { size_t col; const char *what; } rates[] = {
+        { 4, "Response SLA attainment" }, { 5, "Resolution SLA attainment" },
+    };
+    for (size_t i = 0; i < 2; i++) {
+        json_t *v = json_array_get(now, rates[i].col);
+        if (!json_is_number(v)) {
+            sentence(summary, scorecard, n - 1, rates[i].col,
+                     "%s cannot be measured: no clock was decided in the period.", rates[i].what);
+            continue;
+        }
+        json_t *w = before ? json_array_get(before, rates[i].col) : NULL;
+        char change[96] = "";
+        if (json_is_number(w)) {
+            double d = (json_number_value(v) - json_number_value(w)) * 100;
+            snprintf(change, sizeof(change), ", %s %.1f points on the previous %s",
+                     d >= 0 ? "up" : "down", d >= 0 ? d : -d, unit);
+        }
+        sentence(summary, scorecard, n - 1, rates[i].col, "%s was %.1f%%%s.", rates[i].what,
+                 json_number_value(v) * 100, change);
+    }
+    json_t *sat = json_array_get(now, 11);
+    if (json_is_number(sat)) {
+        sentence(summary, scorecard, n - 1, 11,
+                 "Requesters rated the service %.2f out of 5 (%" JSON_INTEGER_FORMAT " ratings).",
+                 json_number_value(sat), json_integer_value(json_array_get(now, 12)));
+    }
+}
+
+/* ---- the kinds ---------------------------------------------------------- */
+
+static const char *const project_cols[] = {
+    "name:Project:text", "state:State:text", "rag:Status:text", "rag_reason:Why:text",
+    "due_date:Due:date", "milestones:Milestones:count", "budget:Budget:money",
+    "actual:Actual:money", NULL
+};
+static const char *const action_cols[] = {
+    "title:Action:text", "owner:Owner:text", "due:Due:date", "status:Status:text",
+    "standing:Kept:text", NULL
+};
+static const char *const risk_cols[] = {
+    "title:Risk:text", "likelihood:Likelihood:count", "impact:Impact:count",
+    "owner:Owner:text", "status:Status:text", "mitigation:Mitigation:text", NULL
+};
+static const char *const decision_cols[] = {
+    "title:Decision:text", "decided_on:Decided:date", "decided_by:By:text",
+    "owner:Owner:text", NULL
+};
+static const char *const objective_cols[] = {
+    "title:Objective:text", "year:Year:count", "owner:Owner:text", "status:Status:text",
+    "projects:Projects:count", NULL
+};
+
+static int
+kind_index(const char *kind)
+{
+    static const char *const kinds[] = { "weekly", "monthly", "quarterly" };
+    for (int i = 0; kind != NULL && i < 3; i++) {
+        if (strcmp(kind, kinds[i]) == 0) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+int
+msp_pack_kind_known(const char *kind)
+{
+    return kind_index(kind) >= 0;
+}
+
+const char *
+msp_pack_period_word(const char *kind)
+{
+    static const char *const words[] = { "week", "month", "quarter" };
+    int i = kind_index(kind);
+    return i < 0 ? NULL : words[i];
+}
+
+json_t *
+msp_pack_build(const msp_pack_info_t *info, msp_pack_fetch_fn fetch, void *fetch_ctx,
+               msp_pack_progress_fn progress, void *progress_ctx, char *why, size_t size)
+{
+    int kind = kind_index(info->kind);
+    if (kind < 0) {
+        snprintf(why, size, "unknown kind %s", info->kind ? info->kind : "(none)");
+        return NULL;
+    }
+    build_t b = {
+        .info = info, .fetch = fetch, .fetch_ctx = fetch_ctx, .progress = progress,
+        .progress_ctx = progress_ctx, .why = why, .size = size,
+        .of = kind == 0 ? 9 : kind == 1 ? 34 : 12,
+    };
+    snprintf(b.scope, sizeof(b.scope), "period=%s&as_of=%s", info->period, info->as_of);
+    snprintf(b.base, sizeof(b.base), "/v1/tenants/%s", info->slug);
+
+    json_t *tenant = get(&b, "%s", "");
+    json_t *volume = get(&b, "/reports/volume?%s", b.scope);
+    json_t *sla = get(&b, "/reports/sla?%s", b.scope);
+    json_t *trend = get(&b, "/reports/trend?%s", b.scope);
+    if (b.failed) {
+        json_decref(tenant);
+        json_decref(volume);
+        json_decref(sla);
+        json_decref(trend);
+        return NULL;
+    }
+
+    json_t *doc = json_pack(
+        "{s:{s:s, s:s, s:{s:O?, s:O?}, s:s, s:{s:s, s:O?, s:O?, s:O?}, s:s, s:O?, s:s?}, s:[]}",
+        "pack", "id", info->pack_id, "kind", info->kind, "tenant", "slug",
+        json_object_get(tenant, "slug"), "name", json_object_get(tenant, "name"), "provider",
+        info->provider ? info->provider : "", "period", "name", info->period, "start",
+        at(volume, "period.start"), "end", at(volume, "period.end"), "time_zone",
+        json_object_get(tenant, "timezone"), "as_of", info->as_of, "definitions",
+        json_object_get(volume, "definitions"), "supersedes", info->supersedes, "sections");
+
+    json_t *summary = section(doc, kind == 1 ? "summary" : "headline",
+                              kind == 0 ? "Headline changes against the previous week"
+                              : kind == 1 ? "Executive summary" : "The quarter at a glance");
+    json_t *scorecard = section_scorecard(
+        &b, doc, trend, tenant,
+        kind == 0 ? "The last twelve weeks" : kind == 1 ? "Trailing twelve months"
+                                                        : "The last twelve quarters",
+        kind != 0);
+    section_summary(summary, scorecard, info->kind);
+
+    section_volume(&b, doc, volume);
+    section_sla(&b, doc, sla);
+
+    if (kind == 0) {
+        json_t *backlog = get(&b, "/reports/backlog?%s", b.scope);
+        json_t *co = get(&b, "/reports/comanagement?%s", b.scope);
+        if (!b.failed) {
+            section_backlog(&b, doc, backlog);
+            section_comanagement(&b, doc, co);
+        }
+        json_decref(backlog);
+        json_decref(co);
+    } else {
+        json_t *quality = get(&b, "/reports/quality?%s", b.scope);
+        json_t *co = get(&b, "/reports/comanagement?%s", b.scope);
+        json_t *cost = get(&b, "/reports/cost?%s", b.scope);
+        if (!b.failed) {
+            section_automation(&b, doc, quality, cost);
+            section_comanagement(&b, doc, co);
+            section_cost(doc, cost);
+        }
+        json_decref(quality);
+        json_decref(co);
+        json_decref(cost);
+    }
+
+    if (kind >= 1) {
+        section_records(&b, doc, "projects", "Projects", "projects", NULL, project_cols,
+                        "No projects are recorded.");
+    }
+    if (kind == 2) {
+        section_records(&b, doc, "objectives", "Objectives", "objectives", NULL, objective_cols,
+                        "No objectives are recorded.");
+        section_records(&b, doc, "risks", "Risks", "risks", NULL, risk_cols,
+                        "No risks are recorded.");
+        section_records(&b, doc, "decisions", "Decisions", "decisions", NULL, decision_cols,
+                        "No decisions are recorded.");
+    }
+    if (kind >= 1) {
+        section_records(&b, doc, "actions",
+                        kind == 1 ? "Actions from the last review" : "Last quarter's commitments",
+                        "actions", NULL, action_cols, "No actions are recorded.");
+    }
+    json_decref(tenant);
+    json_decref(volume);
+    json_decref(sla);
+    json_decref(trend);
+    if (b.failed) {
+        json_decref(doc);
+        return NULL;
+    }
+    return doc;
+}
