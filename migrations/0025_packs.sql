@@ -350,3 +350,298 @@ BEGIN
     RETURN true;
 END
 $$;
+
+-- ---- governance records as of an instant ----------------------------------
+--
+-- A pack as of an instant shows the records as they were then, so that the
+-- same pack asked for again later gives the same bytes whatever changed
+-- since; and `GET .../projects?as_of=...` (each kind) shows the register as
+-- the last review saw it.  A record as of T: those created by T, each field
+-- changed after T at the value its first later change found ("from" of the
+-- governance_events), its version and updated_at as they stood, an action's
+-- standing on T's day in the tenant's zone.
+
+-- (0022's, with the day standing is judged on: p_today.)
+CREATE FUNCTION app.record_doc(p_kind text, p_row jsonb, t public.tenants, p_today date)
+    RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT jsonb_build_object('id', p_row->>(p_kind || '_id'))
+           || (p_row - 'tenant_id' - (p_kind || '_id'))
+           || jsonb_build_object('created_at', app.rfc3339((p_row->>'created_at')::timestamptz),
+                                 'updated_at', app.rfc3339((p_row->>'updated_at')::timestamptz))
+           || CASE WHEN p_kind = 'action' THEN jsonb_build_object('standing',
+                  app.action_standing(p_row->>'status', (p_row->>'due')::date,
+                                      (p_row->>'done_on')::date, p_today))
+              ELSE '{}' END
+    $$;
+
+CREATE OR REPLACE FUNCTION app.record_doc(p_kind text, p_row jsonb, t public.tenants)
+    RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$ SELECT app.record_doc(p_kind, p_row, t, (now() AT TIME ZONE t.timezone)::date) $$;
+
+-- The row p_row (a record of kind p_kind, as to_jsonb) as it was at p_as_of.
+CREATE FUNCTION app.record_as_of(p_kind text, p_row jsonb, p_as_of timestamptz) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    WITH e AS (
+        SELECT e.event_id, e.occurred_at, e.data
+          FROM public.governance_events e
+         WHERE e.tenant_id = (p_row->>'tenant_id')::uuid AND e.record = p_kind
+           AND e.record_id = (p_row->>(p_kind || '_id'))::bigint AND e.kind = 'changed'
+    ), later AS (
+        SELECT DISTINCT ON (c.key) c.key, c.value -> 'from' AS was
+          FROM e, jsonb_each(e.data) c
+         WHERE e.occurred_at > p_as_of
+         ORDER BY c.key, e.event_id
+    )
+    SELECT p_row
+           || coalesce((SELECT jsonb_object_agg(later.key, later.was) FROM later), '{}')
+           || jsonb_build_object(
+                  'version', 1 + (SELECT count(*) FROM e WHERE e.occurred_at <= p_as_of),
+                  'updated_at', coalesce((SELECT max(e.occurred_at) FROM e
+                                           WHERE e.occurred_at <= p_as_of),
+                                         (p_row->>'created_at')::timestamptz))
+    $$;
+
+-- (0022's, with p_as_of: the records as they were then, NULL for now.)
+DROP FUNCTION app.record_list(text, text, jsonb, bigint, integer);
+CREATE FUNCTION app.record_list(p_kind text, p_slug text, p_filter jsonb, p_after bigint,
+                                p_rows integer, p_as_of timestamptz DEFAULT NULL)
+    RETURNS TABLE (doc text, id bigint)
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+    IF p_as_of IS NULL THEN
+        RETURN QUERY EXECUTE format(
+            'SELECT app.record_doc($1, to_jsonb(r.*), t)::text, r.%I'
+            ' FROM public.tenants t JOIN public.%I r ON r.tenant_id = t.tenant_id'
+            ' WHERE t.slug = $2 AND ($3::jsonb IS NULL OR to_jsonb(r.*) @> $3)'
+            '   AND ($4::bigint IS NULL OR r.%I > $4) ORDER BY r.%I LIMIT $5',
+            p_kind || '_id', app.record_table(p_kind), p_kind || '_id', p_kind || '_id')
+            USING p_kind, p_slug, p_filter, p_after, p_rows;
+        RETURN;
+    END IF;
+    RETURN QUERY EXECUTE format(
+        'SELECT app.record_doc($1, a.row, t, ($6 AT TIME ZONE t.timezone)::date)::text, a.id'
+        ' FROM public.tenants t JOIN public.%I r ON r.tenant_id = t.tenant_id,'
+        '  LATERAL (SELECT app.record_as_of($1, to_jsonb(r.*), $6) AS row, r.%I AS id) a'
+        ' WHERE t.slug = $2 AND r.created_at <= $6'
+        '   AND ($3::jsonb IS NULL OR a.row @> $3)'
+        '   AND ($4::bigint IS NULL OR r.%I > $4) ORDER BY r.%I LIMIT $5',
+        app.record_table(p_kind), p_kind || '_id', p_kind || '_id', p_kind || '_id')
+        USING p_kind, p_slug, p_filter, p_after, p_rows, p_as_of;
+END
+$$;
+
+-- A rating as it stood at p_as_of: its score and comment as given or last
+-- changed by then (a rating's events carry the values set).
+CREATE FUNCTION app.rating_as_of(r public.satisfaction_ratings, p_as_of timestamptz)
+    RETURNS public.satisfaction_ratings
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT jsonb_populate_record(r, jsonb_strip_nulls(jsonb_build_object(
+        'score', (SELECT e.data -> 'score' FROM public.governance_events e
+                   WHERE e.tenant_id = r.tenant_id AND e.record = 'rating'
+                     AND e.record_id = r.ticket_number AND e.occurred_at <= p_as_of
+                     AND jsonb_typeof(e.data -> 'score') = 'number'
+                   ORDER BY e.event_id DESC LIMIT 1),
+        'comment', (SELECT e.data -> 'comment' FROM public.governance_events e
+                     WHERE e.tenant_id = r.tenant_id AND e.record = 'rating'
+                       AND e.record_id = r.ticket_number AND e.occurred_at <= p_as_of
+                       AND jsonb_typeof(e.data -> 'comment') = 'string'
+                     ORDER BY e.event_id DESC LIMIT 1),
+        'version', 1 + (SELECT count(*) FROM public.governance_events e
+                         WHERE e.tenant_id = r.tenant_id AND e.record = 'rating'
+                           AND e.record_id = r.ticket_number AND e.kind = 'changed'
+                           AND e.occurred_at <= p_as_of))))
+    $$;
+
+
+-- ---- time entries as of an instant ----------------------------------------
+--
+-- The cost report (and so a pack's cost) counts the time entries as they
+-- stood at as_of: an entry changed since counts with the values its
+-- ticket events (time_logged, then each time_updated) gave it by then.
+
+CREATE INDEX time_entries_updated ON time_entries (tenant_id, updated_at);
+
+CREATE FUNCTION app.time_entry_as_of(x public.time_entries, p_as_of timestamptz)
+    RETURNS public.time_entries
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT jsonb_populate_record(x, coalesce(jsonb_object_agg(f.key, f.value), '{}'))
+      FROM (SELECT DISTINCT ON (d.key) d.key, d.value
+              FROM public.ticket_events ev, jsonb_each(ev.data) d
+             WHERE ev.tenant_id = x.tenant_id AND ev.ticket_number = x.ticket_number
+               AND ev.kind IN ('time_logged', 'time_updated')
+               AND ev.data ->> 'entry_id' = x.entry_id::text AND ev.occurred_at <= p_as_of
+               AND d.key IN ('minutes', 'worked_on', 'billable', 'in_scope')
+               AND jsonb_typeof(d.value) <> 'null'
+             ORDER BY d.key, ev.event_id DESC) f
+    $$;
+
+-- (0023's, counting the entries as they stood at p_as_of.)
+CREATE OR REPLACE FUNCTION app.report_cost(p_tenant uuid, p_from timestamptz, p_to timestamptz,
+                                p_as_of timestamptz)
+    RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+    WITH d AS (
+        SELECT t.tenant_id, t.contract,
+               (p_from AT TIME ZONE t.timezone)::date AS first_day,
+               ((p_to AT TIME ZONE t.timezone) - interval '1 microsecond')::date + 1 AS end_day
+          FROM public.tenants t WHERE t.tenant_id = p_tenant
+    ), c AS (
+        SELECT d.*, app.months_covered(d.first_day, d.end_day) AS months,
+               (d.contract->>'monthly_fee')::numeric AS fee,
+               (d.contract->>'hourly_rate')::numeric AS rate,
+               coalesce((d.contract->>'included_hours')::numeric, 0) AS included,
+               nullif((d.contract->>'supported_users')::integer, 0) AS users
+          FROM d
+    ), e AS (
+        -- the entries logged by as_of, as they stood then: those on the
+        -- period's days now, and those changed since (which may have been
+        -- on them then)
+        SELECT a.side, k.category, a.minutes, a.billable, a.in_scope
+          FROM c,
+               LATERAL (SELECT x.* FROM public.time_entries x
+                         WHERE x.tenant_id = c.tenant_id AND x.worked_on >= c.first_day
+                           AND x.worked_on < c.end_day AND x.updated_at <= p_as_of
+                        UNION ALL
+                        SELECT y.*
+                          FROM public.time_entries x,
+                               LATERAL app.time_entry_as_of(x, p_as_of) y
+                         WHERE x.tenant_id = c.tenant_id AND x.updated_at > p_as_of) a
+          JOIN public.tickets k ON k.tenant_id = a.tenant_id AND k.number = a.ticket_number
+         WHERE a.created_at <= p_as_of
+           AND a.worked_on >= c.first_day AND a.worked_on < c.end_day
+    ), m AS (
+        SELECT coalesce(sum(minutes), 0) AS total,
+               coalesce(sum(minutes) FILTER (WHERE billable), 0) AS billable,
+               coalesce(sum(minutes) FILTER (WHERE billable AND in_scope), 0) AS in_scope,
+               coalesce(sum(minutes) FILTER (WHERE billable AND NOT in_scope), 0) AS out_of_scope,
+               count(*) AS entries
+          FROM e
+    ), b AS (
+        -- the block: included minutes for the period, used by billable
+        -- work in scope; beyond it, that work is billed like work out of
+        -- scope
+        SELECT c.*, m.*, c.included * c.months * 60 AS block,
+               least(m.in_scope, c.included * c.months * 60) AS used,
+               greatest(m.in_scope - c.included * c.months * 60, 0) AS over
+          FROM c, m
+    ), x AS (
+        SELECT b.*, round(b.fee * b.months, 2) AS period_fee,
+               round(b.out_of_scope * b.rate / 60, 2) AS out_amount,
+               round(b.over * b.rate / 60, 2) AS over_amount,
+               (SELECT count(*) FROM public.ticket_report_facts f
+                 WHERE f.tenant_id = b.tenant_id AND f.created_at >= p_from
+                   AND f.created_at < p_to) AS created
+          FROM b
+    )
+    SELECT json_build_object(
+        'currency', x.contract->>'currency',
+        'days', json_build_object('first', x.first_day, 'last', x.end_day - 1),
+        'months', round(x.months, 4),
+        'entries', x.entries,
+        'hours', json_build_object(
+            'total', round(x.total / 60.0, 2),
+            'billable', round(x.billable / 60.0, 2),
+            'non_billable', round((x.total - x.billable) / 60.0, 2),
+            'by_side', (SELECT coalesce(json_object_agg(s.side, s.hours ORDER BY s.side), '{}')
+                          FROM (SELECT e.side, round(sum(e.minutes) / 60.0, 2) AS hours
+                                  FROM e GROUP BY e.side) s),
+            'by_category', (SELECT coalesce(json_object_agg(s.category, s.hours
+                                                            ORDER BY s.category), '{}')
+                              FROM (SELECT e.category, round(sum(e.minutes) / 60.0, 2) AS hours
+                                      FROM e GROUP BY e.category) s)),
+        'block', json_build_object(
+            'included', round(x.block / 60.0, 2),
+            'used', round(x.used / 60.0, 2),
+            'remaining', round((x.block - x.used) / 60.0, 2),
+            'over', round(x.over / 60.0, 2),
+            'over_amount', x.over_amount),
+        'out_of_scope', json_build_object(
+            'hours', round(x.out_of_scope / 60.0, 2),
+            'amount', x.out_amount),
+        'fee', x.period_fee,
+        'total', x.period_fee + x.out_amount + x.over_amount,
+        'tickets_created', x.created,
+        'cost_per_ticket', round((x.period_fee + x.out_amount + x.over_amount)
+                                 / nullif(x.created, 0), 2),
+        'supported_users', x.users,
+        'cost_per_user', round((x.period_fee + x.out_amount + x.over_amount) / x.users, 2))
+      FROM x
+    $$;
+
+-- ---- the schedule ------------------------------------------------------------
+--
+-- The module's timer (msp_pack_schedule_interval) asks for each tenant's
+-- weekly, monthly and quarterly pack once its period has ended in the
+-- tenant's zone and reporting.pack_settle_hours have passed, as of that
+-- instant (the period's end plus the settling delay): so a scheduled pack
+-- is the same whoever renders it and whenever.  Exactly once per tenant,
+-- kind and period, however many workers and hosts run the timer: one
+-- scheduler at a time (an advisory lock; the others are told -1 at once),
+-- and the unique index packs_scheduled.  Only the last period that ended
+-- is asked for (a gateway down for a month does not ask for its weeks),
+-- and none that ended before the tenant began.
+
+-- The last period of kind p_kind that ended by p_now in zone p_tz: its
+-- name and its end.
+CREATE FUNCTION app.pack_last_period(p_kind text, p_now timestamptz, p_tz text,
+                                     OUT period text, OUT period_end timestamptz)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT CASE p_kind WHEN 'weekly' THEN to_char(d.start, 'IYYY-"W"IW')
+                       WHEN 'monthly' THEN to_char(d.start, 'YYYY-MM')
+                       ELSE to_char(d.start, 'YYYY-"Q"Q') END,
+           d.finish::timestamp AT TIME ZONE p_tz
+      FROM (SELECT date_trunc(u.unit, p_now AT TIME ZONE p_tz) - u.length AS start,
+                   date_trunc(u.unit, p_now AT TIME ZONE p_tz) AS finish
+              FROM (SELECT CASE p_kind WHEN 'weekly' THEN 'week' WHEN 'monthly' THEN 'month'
+                                       ELSE 'quarter' END AS unit,
+                           CASE p_kind WHEN 'weekly' THEN interval '7 days'
+                                       WHEN 'monthly' THEN interval '1 month'
+                                       ELSE interval '3 months' END AS length) u) d
+    $$;
+
+-- p_now: the instant to schedule at (now, but for tests of the schedule).
+CREATE FUNCTION app.schedule_packs(p_limit integer, p_now timestamptz DEFAULT now())
+    RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_asked integer := 0;
+    r record;
+BEGIN
+    IF NOT pg_try_advisory_xact_lock(hashtext('msp.schedule_packs')) THEN
+        RETURN -1;
+    END IF;
+    FOR r IN
+        SELECT t.slug, k.kind, l.period,
+               l.period_end + make_interval(
+                   hours => coalesce((t.reporting ->> 'pack_settle_hours')::integer, 24)) AS as_of
+          FROM public.tenants t
+         CROSS JOIN (VALUES ('weekly'), ('monthly'), ('quarterly')) k (kind)
+         CROSS JOIN LATERAL app.pack_last_period(k.kind, p_now - make_interval(
+                   hours => coalesce((t.reporting ->> 'pack_settle_hours')::integer, 24)),
+                   t.timezone) l
+         WHERE l.period_end > least(t.created_at, ((t.contract ->> 'start_date')::date)::timestamp
+                                                  AT TIME ZONE t.timezone)
+           AND NOT EXISTS (SELECT FROM public.packs p
+                            WHERE p.tenant_id = t.tenant_id AND p.kind = k.kind
+                              AND p.period = l.period AND p.scheduled)
+         ORDER BY t.slug, k.kind
+         LIMIT p_limit
+    LOOP
+        IF (SELECT x.problem FROM app.request_pack(r.slug, r.kind, r.period, r.as_of, true) x)
+           IS NULL THEN
+            v_asked := v_asked + 1;
+        END IF;
+    END LOOP;
+    RETURN v_asked;
+END
+$$;

@@ -433,8 +433,9 @@ static const msp_sql_t sql_record_get = {
 
 static const msp_sql_t sql_record_list = {
     "record_list",
-    "SELECT doc, id FROM app.record_list($1, $2, $3::jsonb, $4::bigint, $5::integer)",
-    5
+    "SELECT doc, id FROM app.record_list($1, $2, $3::jsonb, $4::bigint, $5::integer,"
+    " $6::timestamptz)",
+    6
 };
 
 /* Requesters and machine clients see no governance record. */
@@ -545,7 +546,7 @@ msp_outcome_t
 msp_record_list_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
 {
     const msp_record_kind_t *kind = kind_of(call);
-    const char *known[] = { "limit", "after", kind->filter, NULL };
+    const char *known[] = { "limit", "after", "as_of", kind->filter, NULL };
     const char *slug = msp_param_slug(call, "slug");
     if (slug == NULL) {
         return msp_reply_no_tenant(call, reply);
@@ -561,6 +562,10 @@ msp_record_list_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     if (list->page.after != NULL && !msp_cursor_is_id(list->page.after)) {
         msp_errors_add(&errs, "after", "is not a cursor this API handed out");
     }
+    const char *as_of = msp_args_get(&list->args, "as_of");
+    if (as_of != NULL && !msp_arg_is_rfc3339(as_of)) {
+        msp_errors_add(&errs, "as_of", "must be an RFC 3339 time, e.g. 2026-12-01T00:00:00Z");
+    }
     if (msp_errors_any(&errs)) {
         return msp_reply_invalid(call, reply, 400, "Invalid query", &errs);
     }
@@ -573,6 +578,7 @@ msp_record_list_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     s->params[2] = filter;
     s->params[3] = list->page.after;
     s->params[4] = list->page.fetch;
+    s->params[5] = as_of;
     first->read_only = 1;
     first->then = page_read;
     return MSP_NEXT;

@@ -62,17 +62,21 @@ static const msp_sql_t sql_rating = {
 };
 
 /* $1 slug, $2 from, $3 to (days of the tenant's calendar, [from, to)),
- * $4 after (a ticket number) or NULL, $5 rows.  By ticket. */
+ * $4 after (a ticket number) or NULL, $5 rows, $6 as_of or NULL (the
+ * ratings given by then, as they stood then).  By ticket. */
 static const msp_sql_t sql_tenant_ratings = {
     "tenant_ratings",
-    "SELECT app.rating_doc(r, t)::text, r.ticket_number"
+    "SELECT app.rating_doc(CASE WHEN $6::timestamptz IS NULL THEN r"
+    "                      ELSE app.rating_as_of(r, $6::timestamptz) END, t)::text,"
+    " r.ticket_number"
     " FROM tenants t JOIN satisfaction_ratings r ON r.tenant_id = t.tenant_id"
     " WHERE t.slug = $1"
     "   AND r.created_at >= ($2::date)::timestamp AT TIME ZONE t.timezone"
     "   AND r.created_at < ($3::date)::timestamp AT TIME ZONE t.timezone"
+    "   AND ($6::timestamptz IS NULL OR r.created_at <= $6::timestamptz)"
     "   AND ($4::integer IS NULL OR r.ticket_number > $4::integer)"
     " ORDER BY r.ticket_number LIMIT $5::integer",
-    5
+    6
 };
 
 static msp_outcome_t
@@ -461,7 +465,7 @@ tenant_ratings_done(msp_call_t *call, PGresult *const *res, int nres, msp_step_t
 msp_outcome_t
 msp_tenant_ratings_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
 {
-    static const char *const known[] = { "from", "to", "limit", "after", NULL };
+    static const char *const known[] = { "from", "to", "as_of", "limit", "after", NULL };
     const char *slug = msp_param_slug(call, "slug");
     if (slug == NULL) {
         return msp_reply_no_tenant(call, reply);
@@ -477,6 +481,10 @@ msp_tenant_ratings_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply
     if (list->page.after != NULL && !msp_cursor_is_id(list->page.after)) {
         msp_errors_add(&errs, "after", "is not a cursor this API handed out");
     }
+    const char *as_of = msp_args_get(&list->args, "as_of");
+    if (as_of != NULL && !msp_arg_is_rfc3339(as_of)) {
+        msp_errors_add(&errs, "as_of", "must be an RFC 3339 time, e.g. 2026-12-01T00:00:00Z");
+    }
     if (msp_errors_any(&errs)) {
         return msp_reply_invalid(call, reply, 400, "Invalid query", &errs);
     }
@@ -489,6 +497,7 @@ msp_tenant_ratings_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply
     s->params[2] = to;
     s->params[3] = list->page.after;
     s->params[4] = list->page.fetch;
+    s->params[5] = as_of;
     first->read_only = 1;
     first->then = tenant_ratings_done;
     return MSP_NEXT;

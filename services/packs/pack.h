@@ -99,6 +99,12 @@ int msp_pack_render_html(const json_t *doc, const char *api_base, msp_pack_files
 /* logo: a PNG file's path, or NULL. */
 int msp_pack_render_pdf(const json_t *doc, const char *logo, msp_pack_files_t *out);
 
+/* Whether column c of a table is shown in the HTML and the PDF (a "unit"
+ * column only says how its row's figure reads), and whether it holds
+ * figures (set right, as its title). */
+int msp_pack_column_shown(const json_t *table, size_t c);
+int msp_pack_column_numeric(const json_t *table, size_t c);
+
 /* Cell (r, c) of a table of the document as text, as HTML and PDF show
  * it ("95.2%", "12.5 h", "18,500.00 USD", "-" for null), by its column's
  * type (a table with a "unit" column gives each row's own).  Writes at

@@ -89,6 +89,48 @@ cell(json_t *doc, const char *path)
     return v ? json_deep_copy(v) : json_null();
 }
 
+/* ---- words ---------------------------------------------------------------- */
+
+/* What a figure or value the reports name by key reads as in a pack
+ * ("internal_it": "Internal IT"); the key itself when it has no words. */
+static const char *
+words(const char *key)
+{
+    static const char *const table[][2] = {
+        { "created", "Created" }, { "resolved", "Resolved" }, { "closed", "Closed" },
+        { "reopened", "Reopened" }, { "net_change", "Net change (created - resolved)" },
+        { "provider", "Provider" }, { "internal_it", "Internal IT" }, { "vendor", "Vendor" },
+        { "customer", "Customer (waiting on the requester)" }, { "user", "Users" },
+        { "machine", "Machine clients (monitoring)" }, { "response", "Response" },
+        { "resolution", "Resolution" }, { "all", "All" },
+        { "handoffs.raised", "Handoffs raised" }, { "handoffs.accepted", "Handoffs accepted" },
+        { "handoffs.rejected", "Handoffs rejected" },
+        { "handoffs.open_at_end", "Handoffs open at the period's end" },
+        { "escalations.raised", "Escalations raised" },
+        { "acknowledgement_timeouts.count", "Acknowledgement timeouts" },
+        { "fee", "Fee for the period" }, { "hours.total", "Hours logged" },
+        { "hours.billable", "Billable hours" }, { "block.included", "Hours included" },
+        { "block.used", "Included hours used" }, { "block.remaining", "Included hours left" },
+        { "block.over", "Hours beyond the block" },
+        { "block.over_amount", "Billed beyond the block" },
+        { "out_of_scope.hours", "Hours out of scope" },
+        { "out_of_scope.amount", "Billed out of scope" }, { "total", "Total cost" },
+        { "tickets_created", "Tickets created" }, { "cost_per_ticket", "Cost per ticket" },
+        { "supported_users", "Supported users" }, { "cost_per_user", "Cost per user" },
+        { "response_attainment", "Response SLA attainment" },
+        { "resolution_attainment", "Resolution SLA attainment" },
+        { "first_contact_resolution_rate", "First-contact resolution" },
+        { "reopen_rate", "Reopen rate (at most)" }, { "recurrence_rate", "Recurrence (at most)" },
+        { "satisfaction", "Satisfaction (mean rating)" },
+    };
+    for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+        if (strcmp(table[i][0], key) == 0) {
+            return table[i][1];
+        }
+    }
+    return key;
+}
+
 /* ---- the document's parts ------------------------------------------------ */
 
 static json_t *
@@ -207,10 +249,10 @@ section_volume(build_t *b, json_t *doc, json_t *volume)
     json_t *totals = table(s, "volume_totals", "In the period", totals_cols);
     static const char *const figures[] = { "created", "resolved", "closed", "reopened" };
     for (size_t i = 0; i < 4; i++) {
-        row(totals, json_pack("[s, o]", figures[i], cell(v, figures[i])),
+        row(totals, json_pack("[s, o]", words(figures[i]), cell(v, figures[i])),
             json_pack("[n, o]", drill(b, "volume", "metric=%s", figures[i])));
     }
-    row(totals, json_pack("[s, o]", "net_change", cell(v, "net_change")), NULL);
+    row(totals, json_pack("[s, o]", words("net_change"), cell(v, "net_change")), NULL);
 
     static const char *const prio_cols[] = { "priority:Priority:text", "created:Created:count",
                                              "resolved:Resolved:count", NULL };
@@ -320,12 +362,9 @@ section_sla(build_t *b, json_t *doc, json_t *sla)
                                     json_object_get(item, "due"),
                                     json_object_get(item, "late_business_seconds")),
                 NULL);
-            char number[32];
-            const char *dash = id ? strrchr(id, '-') : NULL;
-            snprintf(number, sizeof(number), "%s", dash ? dash + 1 : "");
             json_array_set_new(json_array_get(json_object_get(breaches, "links"),
                                               rows_of(breaches) - 1),
-                               0, json_sprintf("%s/tickets/%s", b->base, number));
+                               0, json_sprintf("%s/tickets/%s", b->base, id ? id : ""));
         }
         if (json_object_get(list, "next_cursor") != NULL
             && !json_is_null(json_object_get(list, "next_cursor")))
@@ -358,7 +397,7 @@ section_backlog(build_t *b, json_t *doc, json_t *backlog)
     json_t *sides = table(s, "backlog_by_side", "Open tickets by side", side_cols);
     const char *side;
     json_object_foreach(json_object_get(bl, "at_end_by_side"), side, n) {
-        row(sides, json_pack("[s, O]", side, n),
+        row(sides, json_pack("[s, O]", words(side), n),
             json_pack("[n, o]", drill(b, "backlog", "metric=open_at_end&side=%s", side)));
     }
 }
@@ -375,7 +414,7 @@ section_comanagement(build_t *b, json_t *doc, json_t *co)
     const char *side;
     json_t *v;
     json_object_foreach(at(c, "held.sides"), side, v) {
-        row(tb, json_pack("[s, o, o]", side, cell(v, "business_seconds"), cell(v, "share")),
+        row(tb, json_pack("[s, o, o]", words(side), cell(v, "business_seconds"), cell(v, "share")),
             json_pack("[n, o]", drill(b, "comanagement", "metric=held")));
     }
     static const char *const h_cols[] = { "figure:Figure:text", "count:Count:count", NULL };
@@ -387,7 +426,7 @@ section_comanagement(build_t *b, json_t *doc, json_t *co)
         { "acknowledgement_timeouts.count", "acknowledgement_timeouts" },
     };
     for (size_t i = 0; i < sizeof(figures) / sizeof(figures[0]); i++) {
-        row(h, json_pack("[s, o]", figures[i][0], cell(c, figures[i][0])),
+        row(h, json_pack("[s, o]", words(figures[i][0]), cell(c, figures[i][0])),
             json_pack("[n, o]", drill(b, "comanagement", "metric=%s", figures[i][1])));
     }
 }
@@ -418,7 +457,8 @@ section_cost(json_t *doc, json_t *cost)
                           json_pack("{s:s, s:s, s:s}", "key", "unit", "title", "Unit", "type",
                                     "text"));
     for (size_t i = 0; i < sizeof(figures) / sizeof(figures[0]); i++) {
-        row(tb, json_pack("[s, o, s]", figures[i][0], cell(c, figures[i][0]), figures[i][1]),
+        row(tb, json_pack("[s, o, s]", words(figures[i][0]), cell(c, figures[i][0]),
+                          figures[i][1]),
             NULL);
     }
     json_object_set_new(tb, "currency", cell(c, "currency"));
@@ -460,8 +500,8 @@ ratings(build_t *b, const char *from, const char *to, long *count, double *mean)
     long n = 0, sum = 0;
     char after[256] = "";
     for (;;) {
-        json_t *list = get(b, "/satisfaction?from=%s&to=%s&limit=200%s%s", from, to,
-                           *after ? "&after=" : "", after);
+        json_t *list = get(b, "/satisfaction?from=%s&to=%s&as_of=%s&limit=200%s%s", from, to,
+                           b->info->as_of, *after ? "&after=" : "", after);
         if (list == NULL) {
             *count = -1;
             return;
@@ -512,8 +552,10 @@ section_scorecard(build_t *b, json_t *doc, json_t *trend, json_t *tenant, const 
         const char *name = json_string_value(json_object_get(p, "period"));
         json_t *per_user = json_null();
         if (json_integer_value(users) > 0 && json_is_integer(json_object_get(p, "created"))) {
-            per_user = json_real((double) (json_integer_value(json_object_get(p, "created"))
-                                           * 10000 / json_integer_value(users)) / 100.0);
+            /* to the hundredth, half up, in integers: the same in any language */
+            json_int_t c = json_integer_value(json_object_get(p, "created"));
+            json_int_t u = json_integer_value(users);
+            per_user = json_real((double) ((c * 20000 / u + 1) / 2) / 100.0);
         }
         json_t *satisfaction = json_null(), *count = json_null();
         if (with_ratings) {
@@ -538,7 +580,7 @@ section_scorecard(build_t *b, json_t *doc, json_t *trend, json_t *tenant, const 
                           cell(p, "resolution_p90_business_seconds"),
                           cell(p, "first_contact_resolution_rate"), cell(p, "reopen_rate"),
                           cell(p, "recurrence_rate"), satisfaction, count),
-            json_pack("[n, s+, s+]",
+            json_pack("[n, s++, s++]",
                       b->base, "/reports/volume/tickets?metric=created&", scope,
                       b->base, "/reports/volume/tickets?metric=resolved&", scope));
     }
@@ -547,47 +589,164 @@ section_scorecard(build_t *b, json_t *doc, json_t *trend, json_t *tenant, const 
     return tb;
 }
 
+/* The quarter against the contract's targets, the quarter before and the
+ * same quarter a year before: from the scorecard (the last twelve
+ * quarters), whose columns are named in `metrics` below. */
+static void
+section_targets(json_t *doc, json_t *scorecard, json_t *tenant)
+{
+    json_t *s = section(doc, "targets", "The quarter against the contract's targets");
+    json_t *targets = at(tenant, "contract.targets");
+    json_t *rows = json_object_get(scorecard, "rows");
+    size_t n = json_array_size(rows);
+    static const struct {
+        const char *target;     /* in contract.targets */
+        size_t      column;     /* of the scorecard */
+        int         at_most;    /* a ceiling rather than a floor */
+        const char *type;
+    } metrics[] = {
+        { "response_attainment", 4, 0, "rate" }, { "resolution_attainment", 5, 0, "rate" },
+        { "first_contact_resolution_rate", 8, 0, "rate" }, { "reopen_rate", 9, 1, "rate" },
+        { "recurrence_rate", 10, 1, "rate" }, { "satisfaction", 11, 0, "score" },
+    };
+    if (json_object_size(targets) == 0) {
+        section_note(s, "The contract sets no service-level targets (contract.targets in the "
+                        "tenant file): the quarter is compared with the quarters before.");
+    }
+    static const char *const cols[] = {
+        "metric:Metric:text", "target:Target:number", "quarter:This quarter:number",
+        "previous:Quarter before:number", "year_before:A year before:number",
+        "met:Target met:text", "unit:Unit:text", NULL
+    };
+    json_t *tb = table(s, "targets", "Service levels", cols);
+    json_t *now = json_array_get(rows, n - 1);
+    json_t *before = n >= 2 ? json_array_get(rows, n - 2) : NULL;
+    json_t *year = n >= 5 ? json_array_get(rows, n - 5) : NULL;
+    for (size_t i = 0; i < sizeof(metrics) / sizeof(metrics[0]); i++) {
+        json_t *t = json_object_get(targets, metrics[i].target);
+        json_t *v = json_array_get(now, metrics[i].column);
+        const char *met = "-";
+        if (json_is_number(t) && json_is_number(v)) {
+            double x = json_number_value(v), goal = json_number_value(t);
+            met = (metrics[i].at_most ? x <= goal : x >= goal) ? "yes" : "no";
+        } else if (json_is_number(t)) {
+            met = "not measured";
+        }
+        json_t *prev = before ? json_array_get(before, metrics[i].column) : NULL;
+        json_t *ago = year ? json_array_get(year, metrics[i].column) : NULL;
+        row(tb, json_pack("[s, O?, O?, O?, O?, s, s]", metrics[i].target, t, v, prev, ago,
+                          met, metrics[i].type),
+            NULL);
+    }
+}
+
+/* Weekly: the handoffs still open at the week's end (who holds them, how
+ * long they have waited, the next action their note asks for) and the
+ * week's P1 tickets, as of the pack's instant. */
+static void
+section_escalations(build_t *b, json_t *doc)
+{
+    json_t *s = section(doc, "escalations", "Open escalations and major incidents");
+    json_t *open = get(b, "/reports/comanagement/tickets?%s&metric=handoffs_open_at_end&limit=%d",
+                       b->scope, PACK_LIST_ROWS);
+    static const char *const cols[] = {
+        "ticket:Ticket:text", "raised_at:Raised:text", "from:From:text", "to:Held by:text",
+        "next_action:Next action:text", NULL
+    };
+    json_t *tb = table(s, "open_escalations", "Handoffs open at the week's end", cols);
+    size_t i;
+    json_t *item;
+    json_array_foreach(json_object_get(open, "items"), i, item) {
+        const char *id = json_string_value(json_object_get(item, "id"));
+        const char *esc = json_string_value(json_object_get(item, "escalation"));
+        json_t *one = id && esc ? get(b, "/tickets/%s/escalations/%s", id, esc) : NULL;
+        row(tb, json_pack("[s?, O?, O?, O?, O?]", id, json_object_get(item, "at"),
+                          json_object_get(item, "from"), json_object_get(item, "to"),
+                          at(one, "note.next_action")),
+            json_pack("[o]", json_sprintf("%s/tickets/%s", b->base, id ? id : "")));
+        json_decref(one);
+    }
+    if (json_is_string(json_object_get(open, "next_cursor"))) {
+        json_object_set_new(tb, "more", json_true());
+    }
+    if (rows_of(tb) == 0) {
+        json_object_set_new(tb, "note", json_string("No handoff was open at the week's end."));
+    }
+    json_decref(open);
+
+    json_t *p1 = get(b, "/reports/volume/tickets?%s&metric=created&priority=P1&limit=%d",
+                     b->scope, PACK_LIST_ROWS);
+    static const char *const p1_cols[] = { "ticket:Ticket:text", "created_at:Created:text",
+                                           "category:Category:text", NULL };
+    json_t *major = table(s, "major_incidents", "Major incidents (P1 tickets of the week)",
+                          p1_cols);
+    json_array_foreach(json_object_get(p1, "items"), i, item) {
+        const char *id = json_string_value(json_object_get(item, "id"));
+        row(major, json_pack("[s?, O?, O?]", id, json_object_get(item, "at"),
+                             json_object_get(item, "category")),
+            json_pack("[o]", json_sprintf("%s/tickets/%s", b->base, id ? id : "")));
+    }
+    if (json_is_string(json_object_get(p1, "next_cursor"))) {
+        json_object_set_new(major, "more", json_true());
+    }
+    if (rows_of(major) == 0) {
+        json_object_set_new(major, "note", json_string("No P1 ticket was raised in the week."));
+    }
+    json_decref(p1);
+}
+
 /* A list of governance records (projects, risks, ...) as of the pack's
  * instant: columns are "field:Title:type" of the records' fields. */
 static void
 section_records(build_t *b, json_t *doc, const char *key, const char *title, const char *list,
-                const char *query, const char *const *cols, const char *empty)
+                const char *const *cols, const char *empty, const char *review_from,
+                const char *review_to)
 {
     json_t *s = section(doc, key, title);
-    json_t *items = get(b, "/%s?limit=%d%s", list, PACK_LIST_ROWS, query ? query : "");
+    json_t *items = get(b, "/%s?as_of=%s&limit=%d", list, b->info->as_of,
+                        review_from ? 200 : PACK_LIST_ROWS);
     if (items == NULL) {
         return;
     }
-    if (json_array_size(json_object_get(items, "items")) == 0) {
-        section_note(s, empty);
-        json_decref(items);
-        return;
-    }
-    json_t *tb = table(s, key, title, cols);
-    size_t ncols = json_array_size(json_object_get(tb, "columns"));
+    json_t *tb = NULL;
+    json_t *columns = NULL;
     size_t i;
     json_t *item;
     json_array_foreach(json_object_get(items, "items"), i, item) {
+        /* a review's records: those of the reviews held in the window */
+        const char *on = json_string_value(json_object_get(item, "review_on"));
+        if (review_from != NULL
+            && (on == NULL || strcmp(on, review_from) < 0 || strcmp(on, review_to) >= 0))
+        {
+            continue;
+        }
+        if (tb == NULL) {
+            tb = table(s, key, title, cols);
+            columns = json_object_get(tb, "columns");
+        }
+        if (rows_of(tb) >= PACK_LIST_ROWS) {
+            json_object_set_new(tb, "more", json_true());
+            break;
+        }
         json_t *cells = json_array(), *links = json_array();
-        for (size_t c = 0; c < ncols; c++) {
-            const char *field = json_string_value(
-                json_object_get(json_array_get(json_object_get(tb, "columns"), c), "key"));
+        for (size_t c = 0; c < json_array_size(columns); c++) {
+            const char *field = json_string_value(json_object_get(json_array_get(columns, c),
+                                                                  "key"));
             json_t *v = json_object_get(item, field);
-            if (json_is_array(v)) {
-                /* milestones, projects: how many */
-                v = json_integer((json_int_t) json_array_size(v));
-                json_array_append_new(cells, v);
-            } else {
-                json_array_append_new(cells, v ? json_deep_copy(v) : json_null());
-            }
-            json_array_append_new(links, c == 0 ? json_sprintf("%s/%s/%s", b->base, list,
-                                                               json_string_value(json_object_get(item, "id")) ?: "")
-                                                : json_null());
+            /* milestones, an objective's projects: how many */
+            json_array_append_new(cells, json_is_array(v)
+                                             ? json_integer((json_int_t) json_array_size(v))
+                                             : v ? json_deep_copy(v) : json_null());
+            const char *id = json_string_value(json_object_get(item, "id"));
+            json_array_append_new(links, c == 0 && id ? json_sprintf("%s/%s/%s", b->base, list, id)
+                                                      : json_null());
         }
         row(tb, cells, links);
     }
-    if (!json_is_null(json_object_get(items, "next_cursor"))
-        && json_object_get(items, "next_cursor") != NULL)
+    if (tb == NULL) {
+        section_note(s, empty);
+    } else if (!json_is_null(json_object_get(items, "next_cursor"))
+               && json_object_get(items, "next_cursor") != NULL)
     {
         json_object_set_new(tb, "more", json_true());
     }
@@ -753,6 +912,9 @@ msp_pack_build(const msp_pack_info_t *info, msp_pack_fetch_fn fetch, void *fetch
                                                         : "The last twelve quarters",
         kind != 0);
     section_summary(summary, scorecard, info->kind);
+    if (kind == 2) {
+        section_targets(doc, scorecard, tenant);
+    }
 
     section_volume(&b, doc, volume);
     section_sla(&b, doc, sla);
@@ -761,6 +923,7 @@ msp_pack_build(const msp_pack_info_t *info, msp_pack_fetch_fn fetch, void *fetch
         json_t *backlog = get(&b, "/reports/backlog?%s", b.scope);
         json_t *co = get(&b, "/reports/comanagement?%s", b.scope);
         if (!b.failed) {
+            section_escalations(&b, doc);
             section_backlog(&b, doc, backlog);
             section_comanagement(&b, doc, co);
         }
@@ -781,21 +944,27 @@ msp_pack_build(const msp_pack_info_t *info, msp_pack_fetch_fn fetch, void *fetch
     }
 
     if (kind >= 1) {
-        section_records(&b, doc, "projects", "Projects", "projects", NULL, project_cols,
-                        "No projects are recorded.");
+        section_records(&b, doc, "projects", "Projects", "projects", project_cols,
+                        "No projects are recorded.", NULL, NULL);
     }
     if (kind == 2) {
-        section_records(&b, doc, "objectives", "Objectives", "objectives", NULL, objective_cols,
-                        "No objectives are recorded.");
-        section_records(&b, doc, "risks", "Risks", "risks", NULL, risk_cols,
-                        "No risks are recorded.");
-        section_records(&b, doc, "decisions", "Decisions", "decisions", NULL, decision_cols,
-                        "No decisions are recorded.");
+        section_records(&b, doc, "objectives", "Objectives", "objectives", objective_cols,
+                        "No objectives are recorded.", NULL, NULL);
+        section_records(&b, doc, "risks", "Risks", "risks", risk_cols,
+                        "No risks are recorded.", NULL, NULL);
+        section_records(&b, doc, "decisions", "Decisions", "decisions", decision_cols,
+                        "No decisions are recorded.", NULL, NULL);
     }
     if (kind >= 1) {
+        /* the last review: the one held after the previous period ended,
+         * so during this one (or, held late, up to the pack's end) */
+        char from[16], to[16];
+        local_date(json_string_value(at(volume, "period.start")), from, sizeof(from));
+        local_date(json_string_value(at(volume, "period.end")), to, sizeof(to));
         section_records(&b, doc, "actions",
                         kind == 1 ? "Actions from the last review" : "Last quarter's commitments",
-                        "actions", NULL, action_cols, "No actions are recorded.");
+                        "actions", action_cols,
+                        "No actions were recorded at a review held in the period.", from, to);
     }
     json_decref(tenant);
     json_decref(volume);

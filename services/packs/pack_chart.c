@@ -84,6 +84,12 @@ msp_pack_chart_layout(const json_t *section, double width, double height,
         out->labels[p] = json_is_string(l) ? json_string_value(l) : "";
     }
     out->top = nice_top(max);
+    /* counts have whole ticks: a scale of at least 4 */
+    const char *type = json_string_value(json_object_get(
+        json_array_get(json_object_get(tb, "columns"), out->series[0]), "type"));
+    if (type != NULL && strcmp(type, "count") == 0 && out->top < 4) {
+        out->top = 4;
+    }
 
     /* the plot: a margin for the scale on the left, for labels below */
     out->x0 = 40;

@@ -242,3 +242,24 @@ msp_pack_cell_text(const json_t *table, size_t r, size_t c, char *buf, size_t si
     format_cell(json_array_get(row, c), type ? type : "text",
                 json_string_value(json_object_get(table, "currency")), buf, size);
 }
+
+static const char *
+column_field(const json_t *table, size_t c, const char *field)
+{
+    return json_string_value(json_object_get(json_array_get(json_object_get(table, "columns"), c),
+                                             field));
+}
+
+int
+msp_pack_column_shown(const json_t *table, size_t c)
+{
+    const char *key = column_field(table, c, "key");
+    return key == NULL || strcmp(key, "unit") != 0;
+}
+
+int
+msp_pack_column_numeric(const json_t *table, size_t c)
+{
+    const char *type = column_field(table, c, "type");
+    return type != NULL && strcmp(type, "text") != 0 && strcmp(type, "date") != 0;
+}

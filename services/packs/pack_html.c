@@ -27,11 +27,12 @@ static const char style[] =
     "padding:.4rem .6rem;border-radius:4px}"
     ".scroll{overflow-x:auto}table{border-collapse:collapse;font-size:.85rem;"
     "margin-bottom:.5rem}th,td{padding:.25rem .5rem;border-bottom:1px solid #e2e8f0;"
-    "text-align:left;white-space:nowrap}td.num{text-align:right}"
+    "text-align:left;white-space:nowrap}td.num,th.num{text-align:right}"
     "th{background:#edf2f7}a{color:#2b6cb0;text-decoration:none}"
     "svg{max-width:100%;height:auto}.legend span{margin-right:1rem;font-size:.8rem}"
     "footer{margin-top:2rem;color:#718096;font-size:.8rem;border-top:1px solid #cbd5e0}"
-    "@media print{body{max-width:none}a{color:inherit}.scroll{overflow:visible}}";
+    "@media print{body{max-width:none}a{color:inherit}.scroll{overflow:visible}"
+    "th,td{white-space:normal}tr{break-inside:avoid}footer{break-before:avoid}}";
 
 static const char *
 title_of(const char *kind)
@@ -64,7 +65,7 @@ chart_svg(msp_buf_t *b, const json_t *section)
     if (msp_pack_chart_layout(section, 640, 220, &c) != 0) {
         return;
     }
-    msp_buf_puts(b, "<svg viewBox=\"0 0 640 220\" role=\"img\" font-size=\"10\">");
+    msp_buf_puts(b, "<svg viewBox=\"0 0 640 220\" width=\"640\" role=\"img\" font-size=\"13\">");
     for (int i = 0; i <= 4; i++) {
         char tick[32];
         double y = c.y0 + c.h * (1 - i / 4.0);
@@ -110,53 +111,64 @@ static void
 table_html(msp_buf_t *b, const json_t *tb, const char *base)
 {
     const char *key = str(tb, "key");
+    size_t nrows = json_array_size(json_object_get(tb, "rows"));
     msp_buf_puts(b, "<h3>");
     msp_buf_put_html(b, str(tb, "title"));
-    msp_buf_printf(b, "</h3><div class=\"scroll\"><table id=\"%s\"><thead><tr>", key);
-    size_t c, r;
-    const json_t *col, *row;
-    json_array_foreach(json_object_get(tb, "columns"), c, col) {
-        msp_buf_puts(b, "<th>");
-        msp_buf_put_html(b, str(col, "title"));
-        msp_buf_puts(b, "</th>");
-    }
-    msp_buf_puts(b, "</tr></thead><tbody>");
-    json_array_foreach(json_object_get(tb, "rows"), r, row) {
-        const json_t *links = json_array_get(json_object_get(tb, "links"), r);
-        msp_buf_puts(b, "<tr>");
-        const json_t *v;
-        json_array_foreach(row, c, v) {
-            char text[128];
-            msp_pack_cell_text(tb, r, c, text, sizeof(text));
-            int number = json_is_number(v);
-            msp_buf_printf(b, "<td id=\"%s-%zu-%zu\"%s", key, r, c, number ? " class=\"num\"" : "");
-            if (number) {
-                char *raw = json_dumps(v, JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
-                msp_buf_printf(b, " data-value=\"%s\"", raw ? raw : "");
-                free(raw);
+    msp_buf_puts(b, "</h3>");
+    if (nrows > 0) {
+        msp_buf_printf(b, "<div class=\"scroll\"><table id=\"t-%s\"><thead><tr>", key);
+        size_t c, r;
+        const json_t *col, *row;
+        json_array_foreach(json_object_get(tb, "columns"), c, col) {
+            if (!msp_pack_column_shown(tb, c)) {
+                continue;
             }
-            msp_buf_puts(b, ">");
-            const json_t *link = json_array_get(links, c);
-            if (json_is_string(link)) {
-                link_open(b, base, link);
-            }
-            msp_buf_put_html(b, text);
-            if (json_is_string(link)) {
-                msp_buf_puts(b, "</a>");
-            }
-            msp_buf_puts(b, "</td>");
+            msp_buf_puts(b, msp_pack_column_numeric(tb, c) ? "<th class=\"num\">" : "<th>");
+            msp_buf_put_html(b, str(col, "title"));
+            msp_buf_puts(b, "</th>");
         }
-        msp_buf_puts(b, "</tr>");
+        msp_buf_puts(b, "</tr></thead><tbody>");
+        json_array_foreach(json_object_get(tb, "rows"), r, row) {
+            const json_t *links = json_array_get(json_object_get(tb, "links"), r);
+            msp_buf_puts(b, "<tr>");
+            const json_t *v;
+            json_array_foreach(row, c, v) {
+                if (!msp_pack_column_shown(tb, c)) {
+                    continue;
+                }
+                char text[128];
+                msp_pack_cell_text(tb, r, c, text, sizeof(text));
+                msp_buf_printf(b, "<td id=\"%s-%zu-%zu\"%s", key, r, c,
+                               msp_pack_column_numeric(tb, c) ? " class=\"num\"" : "");
+                if (json_is_number(v)) {
+                    char *raw = json_dumps(v, JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
+                    msp_buf_printf(b, " data-value=\"%s\"", raw ? raw : "");
+                    free(raw);
+                }
+                msp_buf_puts(b, ">");
+                const json_t *link = json_array_get(links, c);
+                if (json_is_string(link)) {
+                    link_open(b, base, link);
+                }
+                msp_buf_put_html(b, text);
+                if (json_is_string(link)) {
+                    msp_buf_puts(b, "</a>");
+                }
+                msp_buf_puts(b, "</td>");
+            }
+            msp_buf_puts(b, "</tr>");
+        }
+        msp_buf_puts(b, "</tbody></table></div>");
     }
-    msp_buf_puts(b, "</tbody></table></div>");
-    if (json_is_string(json_object_get(tb, "note"))) {
+    const char *note = json_string_value(json_object_get(tb, "note"));
+    if (note != NULL || nrows == 0) {
         msp_buf_puts(b, "<p class=\"note\">");
-        msp_buf_put_html(b, str(tb, "note"));
+        msp_buf_put_html(b, note ? note : "None in the period.");
         msp_buf_puts(b, "</p>");
     }
     if (json_is_true(json_object_get(tb, "more"))) {
         msp_buf_printf(b, "<p class=\"meta\">The first %zu are shown; the drill-down lists "
-                          "all of them.</p>", json_array_size(json_object_get(tb, "rows")));
+                          "all of them.</p>", nrows);
     }
 }
 
@@ -199,7 +211,7 @@ msp_pack_render_html(const json_t *doc, const char *api_base, msp_pack_files_t *
     size_t i;
     const json_t *s;
     json_array_foreach(json_object_get(doc, "sections"), i, s) {
-        msp_buf_printf(&b, "<section id=\"%s\"><h2>", str(s, "key"));
+        msp_buf_printf(&b, "<section id=\"s-%s\"><h2>", str(s, "key"));
         msp_buf_put_html(&b, str(s, "title"));
         msp_buf_puts(&b, "</h2>");
         if (json_is_string(json_object_get(s, "note"))) {

@@ -220,9 +220,10 @@ chart(pdf_t *p, const json_t *section)
             cairo_set_line_width(p->cr, 1.5);
             cairo_stroke(p->cr);
         }
-        char legend[128];
-        snprintf(legend, sizeof(legend), "\xe2\x96\xa0 %s", c.names[s] ? c.names[s] : "");
-        draw_text(p, legend, c.x0 + 110 * (double) s, h - 12, 7, 0, 0, 0, 0.2);
+        cairo_rectangle(p->cr, c.x0 + 110 * (double) s, h - 10, 7, 7);
+        cairo_fill(p->cr);
+        draw_text(p, c.names[s] ? c.names[s] : "", c.x0 + 110 * (double) s + 10, h - 12, 7, 0,
+                  0, 0, 0.2);
     }
     for (size_t i = 0; i < c.npoints; i++) {
         double tw = text_width(p, c.labels[i], 6, 0);
@@ -234,33 +235,36 @@ chart(pdf_t *p, const json_t *section)
 
 #define TABLE_MAX_COLS 16
 
-/* Whether a column holds figures (right-aligned, as its title). */
-static int
-numeric(const json_t *col)
+/* A table's header row at the current position: titles wrapped to their
+ * columns, on a band as tall as the tallest. */
+static void
+table_header(pdf_t *p, const json_t *tb, const size_t *cols, size_t n, const double *x,
+             const double *w, double size)
 {
-    const char *type = str(col, "type");
-    return strcmp(type, "text") != 0 && strcmp(type, "date") != 0;
-}
-
-/* A table's header row at the current position; returns its height. */
-static double
-table_header(pdf_t *p, const json_t *tb, const double *x, const double *w, size_t ncols,
-             double size)
-{
-    double h = size + 6;
+    double h = 0;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *col = json_array_get(json_object_get(tb, "columns"), cols[i]);
+        PangoLayout *l = layout(p, str(col, "title"), size, 1, w[i] - 4);
+        int lw, lh;
+        pango_layout_get_size(l, &lw, &lh);
+        g_object_unref(l);
+        h = (double) lh / PANGO_SCALE > h ? (double) lh / PANGO_SCALE : h;
+    }
+    h += 6;
     cairo_set_source_rgb(p->cr, 0.93, 0.95, 0.97);
-    cairo_rectangle(p->cr, MARGIN, p->y, BODY_W, h);
+    cairo_rectangle(p->cr, MARGIN, p->y, x[n - 1] + w[n - 1] - MARGIN, h);
     cairo_fill(p->cr);
-    for (size_t c = 0; c < ncols; c++) {
-        const json_t *col = json_array_get(json_object_get(tb, "columns"), c);
-        if (numeric(col)) {
-            draw_text(p, str(col, "title"), x[c] + w[c] - 2, p->y + 3, size, 1, 0, 1, 0.1);
-        } else {
-            draw_text(p, str(col, "title"), x[c] + 2, p->y + 3, size, 1, w[c] - 4, 0, 0.1);
-        }
+    for (size_t i = 0; i < n; i++) {
+        const json_t *col = json_array_get(json_object_get(tb, "columns"), cols[i]);
+        PangoLayout *l = layout(p, str(col, "title"), size, 1, w[i] - 4);
+        pango_layout_set_alignment(l, msp_pack_column_numeric(tb, cols[i]) ? PANGO_ALIGN_RIGHT
+                                                                           : PANGO_ALIGN_LEFT);
+        cairo_set_source_rgb(p->cr, 0.1, 0.1, 0.1);
+        cairo_move_to(p->cr, x[i] + 2, p->y + 3);
+        pango_cairo_show_layout(p->cr, l);
+        g_object_unref(l);
     }
     p->y += h;
-    return h;
 }
 
 static void
@@ -268,41 +272,64 @@ table(pdf_t *p, const json_t *tb)
 {
     const json_t *columns = json_object_get(tb, "columns");
     const json_t *rows = json_object_get(tb, "rows");
-    size_t ncols = json_array_size(columns), nrows = json_array_size(rows);
-    if (ncols == 0 || ncols > TABLE_MAX_COLS) {
+    size_t nrows = json_array_size(rows);
+    size_t cols[TABLE_MAX_COLS], n = 0;
+    for (size_t c = 0; c < json_array_size(columns) && n < TABLE_MAX_COLS; c++) {
+        if (msp_pack_column_shown(tb, c)) {
+            cols[n++] = c;
+        }
+    }
+    if (n == 0) {
         return;
     }
-    /* columns as wide as their widest cell at 8 points; the font shrinks
-     * (not below 5 points) until the table fits the page's width */
-    double w[TABLE_MAX_COLS], x[TABLE_MAX_COLS], total = 0, size = 8;
-    for (size_t c = 0; c < ncols; c++) {
-        w[c] = text_width(p, str(json_array_get(columns, c), "title"), size, 1);
-        for (size_t r = 0; r < nrows; r++) {
-            char text[128];
-            msp_pack_cell_text(tb, r, c, text, sizeof(text));
-            double tw = text_width(p, text, size, 0);
-            w[c] = tw > w[c] ? tw : w[c];
+    /* columns as wide as their widest cell at 8 points (titles may wrap
+     * at a space); the text shrinks (not below 5 points) until the table
+     * fits the page's width */
+    double w[TABLE_MAX_COLS], x[TABLE_MAX_COLS], text = 0, size = 8;
+    const double pad = 8;
+    for (size_t i = 0; i < n; i++) {
+        const char *title = str(json_array_get(columns, cols[i]), "title");
+        /* a title's longest word */
+        double tw = 0;
+        char word[96];
+        for (const char *t = title; *t;) {
+            size_t len = strcspn(t, " ");
+            snprintf(word, sizeof(word), "%.*s", (int) (len < 95 ? len : 95), t);
+            double ww = text_width(p, word, size, 1);
+            tw = ww > tw ? ww : tw;
+            t += len + (t[len] == ' ');
         }
-        w[c] = (w[c] > 160 ? 160 : w[c]) + 8;
-        total += w[c];
+        w[i] = tw;
+        for (size_t r = 0; r < nrows; r++) {
+            char cell[128];
+            msp_pack_cell_text(tb, r, cols[i], cell, sizeof(cell));
+            double cw = text_width(p, cell, size, 0);
+            w[i] = cw > w[i] ? cw : w[i];
+        }
+        w[i] = w[i] > 160 ? 160 : w[i];
+        text += w[i];
     }
-    double scale = total > BODY_W ? BODY_W / total : 1;
+    double room_for_text = BODY_W - pad * (double) n;
+    double scale = text > room_for_text ? room_for_text / text : 1;
     size = size * scale < 5 ? 5 : size * scale;
-    for (size_t c = 0; c < ncols; c++) {
-        w[c] = total > BODY_W ? w[c] * BODY_W / total : w[c];
-        x[c] = c ? x[c - 1] + w[c - 1] : MARGIN;
+    for (size_t i = 0; i < n; i++) {
+        w[i] = w[i] * scale + pad + 0.5;
+        x[i] = i ? x[i - 1] + w[i - 1] : MARGIN;
     }
+    double width = x[n - 1] + w[n - 1] - MARGIN;
 
-    room(p, 16 + 3 * (size + 6));
+    room(p, 16 + 3 * (size + 8));
     p->y += draw_text(p, str(tb, "title"), MARGIN, p->y, 9, 1, BODY_W, 0, 0.1) + 3;
-    table_header(p, tb, x, w, ncols, size);
+    if (nrows > 0) {
+        table_header(p, tb, cols, n, x, w, size);
+    }
     for (size_t r = 0; r < nrows; r++) {
         /* the row's height: its tallest (wrapped) cell */
         double h = size + 6;
-        char text[TABLE_MAX_COLS][128];
-        for (size_t c = 0; c < ncols; c++) {
-            msp_pack_cell_text(tb, r, c, text[c], sizeof(text[c]));
-            PangoLayout *l = layout(p, text[c], size, 0, w[c] - 4);
+        char cell[TABLE_MAX_COLS][128];
+        for (size_t i = 0; i < n; i++) {
+            msp_pack_cell_text(tb, r, cols[i], cell[i], sizeof(cell[i]));
+            PangoLayout *l = layout(p, cell[i], size, 0, w[i] - 4);
             int lw, lh;
             pango_layout_get_size(l, &lw, &lh);
             g_object_unref(l);
@@ -311,29 +338,31 @@ table(pdf_t *p, const json_t *tb)
         }
         if (p->y + h > BODY_END) {
             new_page(p);
-            table_header(p, tb, x, w, ncols, size);
+            table_header(p, tb, cols, n, x, w, size);
         }
-        for (size_t c = 0; c < ncols; c++) {
-            if (numeric(json_array_get(columns, c))) {
-                draw_text(p, text[c], x[c] + w[c] - 2, p->y + 3, size, 0, 0, 1, 0);
+        for (size_t i = 0; i < n; i++) {
+            if (msp_pack_column_numeric(tb, cols[i])) {
+                draw_text(p, cell[i], x[i] + w[i] - 2, p->y + 3, size, 0, 0, 1, 0);
             } else {
-                draw_text(p, text[c], x[c] + 2, p->y + 3, size, 0, w[c] - 4, 0, 0);
+                draw_text(p, cell[i], x[i] + 2, p->y + 3, size, 0, w[i] - 4, 0, 0);
             }
         }
         cairo_set_source_rgb(p->cr, 0.89, 0.91, 0.94);
         cairo_set_line_width(p->cr, 0.5);
         cairo_move_to(p->cr, MARGIN, p->y + h);
-        cairo_line_to(p->cr, MARGIN + BODY_W, p->y + h);
+        cairo_line_to(p->cr, MARGIN + width, p->y + h);
         cairo_stroke(p->cr);
         p->y += h;
     }
     const char *note = json_string_value(json_object_get(tb, "note"));
     if (json_is_true(json_object_get(tb, "more"))) {
         note = "The first rows are shown; the drill-down lists all of them.";
+    } else if (note == NULL && nrows == 0) {
+        note = "None in the period.";
     }
     if (note != NULL) {
         room(p, 14);
-        p->y += draw_text(p, note, MARGIN, p->y + 2, 7, 0, BODY_W, 0, 0.4) + 2;
+        p->y += draw_text(p, note, MARGIN, p->y + 2, 8.5, 0, BODY_W, 0, 0.45) + 4;
     }
     p->y += 10;
 }

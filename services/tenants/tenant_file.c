@@ -148,6 +148,46 @@ check_supported_users(const json_t *value, const char *path, msp_errors_t *errs)
     msp_tf_check_integer_range(value, path, 0, SUPPORTED_USERS_MAX, errs);
 }
 
+/* The service levels the contract commits to, which the quarterly review
+ * pack measures the quarter against: shares from 0 to 1 (at least, or at
+ * most for the rates of reopened and recurring tickets), a mean rating
+ * from 1 to 5. */
+static void
+check_share(const json_t *value, const char *path, msp_errors_t *errs)
+{
+    if (msp_tf_require_kind(value, KIND_NUMBER, path, errs)
+        && (json_number_value(value) < 0 || json_number_value(value) > 1))
+    {
+        msp_errors_add(errs, path, "must be a share from 0 to 1 (0.95 for 95%%)");
+    }
+}
+
+static void
+check_score(const json_t *value, const char *path, msp_errors_t *errs)
+{
+    if (msp_tf_require_kind(value, KIND_NUMBER, path, errs)
+        && (json_number_value(value) < 1 || json_number_value(value) > 5))
+    {
+        msp_errors_add(errs, path, "must be a mean rating from 1 to 5");
+    }
+}
+
+static const field_rule_t target_rules[] = {
+    { "response_attainment",           0, check_share },
+    { "resolution_attainment",         0, check_share },
+    { "first_contact_resolution_rate", 0, check_share },
+    { "reopen_rate",                   0, check_share },
+    { "recurrence_rate",               0, check_share },
+    { "satisfaction",                  0, check_score },
+    { NULL,                            0, NULL }
+};
+
+static void
+check_targets(const json_t *value, const char *path, msp_errors_t *errs)
+{
+    msp_tf_check_object(value, path, target_rules, errs);
+}
+
 static const field_rule_t contract_rules[] = {
     { "monthly_fee",     1, check_amount },
     { "hourly_rate",     1, check_amount },
@@ -156,6 +196,7 @@ static const field_rule_t contract_rules[] = {
     { "supported_users", 0, check_supported_users },
     { "start_date",      0, msp_tf_check_date },
     { "term_months",     0, check_term_months },
+    { "targets",         0, check_targets },
     { NULL,              0, NULL }
 };
 
@@ -196,10 +237,22 @@ check_satisfaction_days(const json_t *value, const char *path, msp_errors_t *err
     msp_tf_check_integer_range(value, path, 1, SATISFACTION_DAYS_MAX, errs);
 }
 
+/* How long after a period's end its scheduled review packs wait, so that
+ * late records (a ticket closed on the evening of the last day, time
+ * logged the next morning) are in them. */
+#define PACK_SETTLE_HOURS_MAX 720
+
+static void
+check_pack_settle_hours(const json_t *value, const char *path, msp_errors_t *errs)
+{
+    msp_tf_check_integer_range(value, path, 0, PACK_SETTLE_HOURS_MAX, errs);
+}
+
 static const field_rule_t reporting_rules[] = {
     { "recurrence_days", 0, check_recurrence_days },
     { "reopen_days",     0, check_reopen_days },
     { "satisfaction_days", 0, check_satisfaction_days },
+    { "pack_settle_hours", 0, check_pack_settle_hours },
     { NULL,              0, NULL }
 };
 

@@ -317,7 +317,8 @@ normalize_reporting(json_t *doc)
     if (reporting == NULL
         || set_default(reporting, "recurrence_days", json_integer(30)) != 0
         || set_default(reporting, "reopen_days", json_integer(7)) != 0
-        || set_default(reporting, "satisfaction_days", json_integer(14)) != 0)
+        || set_default(reporting, "satisfaction_days", json_integer(14)) != 0
+        || set_default(reporting, "pack_settle_hours", json_integer(24)) != 0)
     {
         return -1;
     }

@@ -254,7 +254,12 @@ test_valid_variants(void **state)
                        " \"contract\": {\"start_date\": \"2026-01-01\","
                        "              \"term_months\": 120, \"monthly_fee\": 0},"
                        " \"reporting\": {\"recurrence_days\": 365, \"reopen_days\": 90,"
-                       " \"satisfaction_days\": 90}}");
+                       " \"satisfaction_days\": 90, \"pack_settle_hours\": 720}}");
+    assert_patch_valid("{\"reporting\": {\"pack_settle_hours\": 0}}");
+    assert_patch_valid("{\"contract\": {\"targets\": {\"response_attainment\": 0.95,"
+                       " \"resolution_attainment\": 1, \"first_contact_resolution_rate\": 0,"
+                       " \"reopen_rate\": 0.05, \"recurrence_rate\": 0.2,"
+                       " \"satisfaction\": 4.5}}}");
     assert_patch_valid("{\"reporting\": {\"recurrence_days\": 1, \"reopen_days\": 1}}");
     assert_patch_valid("{\"contract\": {\"currency\": \"JPY\", \"included_hours\": 37.5,"
                        " \"supported_users\": 0}}");
@@ -515,6 +520,18 @@ static const invalid_case_t invalid_cases[] = {
       "reporting.satisfaction_days", "greater than 0", NULL },
     { "rating window over 90 days", "{\"reporting\": {\"satisfaction_days\": 91}}",
       "reporting.satisfaction_days", "at most 90", NULL },
+    { "pack settling over 720 hours", "{\"reporting\": {\"pack_settle_hours\": 721}}",
+      "reporting.pack_settle_hours", "at most 720", NULL },
+    { "pack settling negative", "{\"reporting\": {\"pack_settle_hours\": -1}}",
+      "reporting.pack_settle_hours", NULL, NULL },
+    { "target over 100%", "{\"contract\": {\"targets\": {\"response_attainment\": 95}}}",
+      "contract.targets.response_attainment", "share from 0 to 1", NULL },
+    { "target rating of 6", "{\"contract\": {\"targets\": {\"satisfaction\": 6}}}",
+      "contract.targets.satisfaction", "from 1 to 5", NULL },
+    { "unknown target", "{\"contract\": {\"targets\": {\"uptime\": 0.99}}}",
+      "contract.targets.uptime", NULL, NULL },
+    { "target as string", "{\"contract\": {\"targets\": {\"reopen_rate\": \"5%\"}}}",
+      "contract.targets.reopen_rate", "must be a number", NULL },
     { "unknown reporting field", "{\"reporting\": {\"window\": 30}}", "reporting.window",
       NULL, NULL },
     { "reporting as array", "{\"reporting\": []}", "reporting", "must be an object", NULL },
@@ -648,6 +665,7 @@ test_normalize_fills_defaults(void **state)
     assert_null(json_object_get(json_object_get(n, "contract"), "supported_users"));
     assert_int_equal(integer_at(json_object_get(n, "reporting"), "reopen_days"), 7);
     assert_int_equal(integer_at(json_object_get(n, "reporting"), "satisfaction_days"), 14);
+    assert_int_equal(integer_at(json_object_get(n, "reporting"), "pack_settle_hours"), 24);
 
     /* Every day is present; a day without hours is an empty list. */
     json_t *calendar = json_object_get(n, "calendar");
