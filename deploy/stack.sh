@@ -4,9 +4,10 @@
 # cluster) and nginx with the module, all state under one directory.
 #
 #   stack.sh up STATE [--http-port N] [--pg-port N] [--build DIR] [--sanitize] [--print]
-#                     [--sweep-interval T] [--settle-interval T]
+#                     [--sweep-interval T] [--settle-interval T] [--pack-interval T]
 #   stack.sh nginx-up STATE2 --stack STATE [--http-port N] [--build DIR] [--sanitize]
-#                     [--workers N] [--sweep-interval T] [--settle-interval T] [--conninfo C]
+#                     [--workers N] [--sweep-interval T] [--settle-interval T]
+#                     [--pack-interval T] [--conninfo C]
 #                     [--sla-config-cache N]
 #   stack.sh down STATE
 #
@@ -21,7 +22,9 @@
 # --sweep-interval is msp_sla_sweep_interval (default $MSP_SWEEP_INTERVAL,
 # else 30s; 0 turns the SLA sweep off).  --settle-interval is
 # msp_report_settle_interval (default $MSP_SETTLE_INTERVAL, else 60s; 0
-# turns the settling of report headlines off).  --sla-config-cache is
+# turns the settling of report headlines off).  --pack-interval is
+# msp_pack_schedule_interval (default $MSP_PACK_INTERVAL, else 60s; 0 turns
+# the review packs' schedule off).  --sla-config-cache is
 # msp_sla_config_cache (how many tenants' SLA configurations a worker keeps
 # between requests; 256 unless given).
 set -euo pipefail
@@ -39,7 +42,8 @@ cmd=$1 state=$2
 shown=${2%/}  # the state directory as the user named it, for messages
 shift 2
 http_port=8080 pg_port="" build=build sanitize=0 print=0
-sweep_interval=${MSP_SWEEP_INTERVAL:-30s} settle_interval=${MSP_SETTLE_INTERVAL:-60s} workers=${MSP_WORKERS:-2} stack="" conninfo=""
+sweep_interval=${MSP_SWEEP_INTERVAL:-30s} settle_interval=${MSP_SETTLE_INTERVAL:-60s}
+pack_interval=${MSP_PACK_INTERVAL:-60s} workers=${MSP_WORKERS:-2} stack="" conninfo=""
 sla_config_cache=256
 while [[ $# -gt 0 ]]; do
     case $1 in
@@ -50,6 +54,7 @@ while [[ $# -gt 0 ]]; do
         --print) print=1; shift ;;
         --sweep-interval) sweep_interval=$2; shift 2 ;;
         --settle-interval) settle_interval=$2; shift 2 ;;
+        --pack-interval) pack_interval=$2; shift 2 ;;
         --workers) workers=$2; shift 2 ;;
         --stack) stack=$2; shift 2 ;;
         --conninfo) conninfo=$2; shift 2 ;;
@@ -59,6 +64,7 @@ while [[ $# -gt 0 ]]; do
 done
 [[ $sweep_interval =~ ^[0-9][0-9a-z]*$ ]] || die "--sweep-interval: not a time: $sweep_interval"
 [[ $settle_interval =~ ^[0-9][0-9a-z]*$ ]] || die "--settle-interval: not a time: $settle_interval"
+[[ $pack_interval =~ ^[0-9][0-9a-z]*$ ]] || die "--pack-interval: not a time: $pack_interval"
 [[ $workers =~ ^[1-9][0-9]*$ ]] || die "--workers: not a number: $workers"
 [[ $sla_config_cache =~ ^[1-9][0-9]*$ ]] || die "--sla-config-cache: not a number: $sla_config_cache"
 [[ $build == /* ]] || build=$ROOT/$build  # --build: absolute, or relative to the checkout
@@ -168,6 +174,7 @@ export MSP_HTTP='http://127.0.0.1:$http_port'
 export MSP_WORKERS='$workers'
 export MSP_SWEEP_INTERVAL='$sweep_interval'
 export MSP_SETTLE_INTERVAL='$settle_interval'
+export MSP_PACK_INTERVAL='$pack_interval'
 export MSP_SANITIZE='$sanitize'
 export MSP_DATABASE_URL='postgresql://msp_owner:$(secret owner.pw)@$base/$DB'
 export MSP_GATEWAY_DATABASE_URL='postgresql://msp_gateway:$(secret gateway.pw)@$base/$DB'
@@ -271,6 +278,7 @@ start_nginx() {
         -e "s|@HTTP_PORT@|$http_port|g" -e "s|@WORKERS@|$workers|g" \
         -e "s|^\( *msp_sla_sweep_interval\) [^;]*;|\1 $sweep_interval;|" \
         -e "s|^\( *msp_report_settle_interval\) [^;]*;|\1 $settle_interval;|" \
+        -e "s|^\( *msp_pack_schedule_interval\) [^;]*;|\1 $pack_interval;|" \
         -e "s|^\( *msp_sla_config_cache\) [^;]*;|\1 $sla_config_cache;|" \
         "$ROOT/deploy/nginx.conf.in" >"$state/nginx/nginx.conf"
     umask 022

@@ -45,10 +45,11 @@ export MSP_WORKERS=1
 
 # The SLA sweep every second: the tests see warnings and breaches soon
 # after they are due.  No settling of report headlines: the tests that
-# need it settle their own tenants (test_report_settle.py).
+# need it settle their own tenants (test_report_settle.py).  No pack
+# schedule: test_packs.py runs its own on two more nginx instances.
 echo "== starting a throwaway stack in $state"
 "$ROOT/deploy/stack.sh" up "$state" --http-port "$(free_port)" --pg-port "$(free_port)" \
-    --build "$build" --sweep-interval 1s --settle-interval 0 "${sanitize[@]}"
+    --build "$build" --sweep-interval 1s --settle-interval 0 --pack-interval 0 "${sanitize[@]}"
 
 echo "== end-to-end tests"
 set -a

@@ -11,6 +11,7 @@
  *         msp_query_timeout 10s;     # also the statement_timeout
  *         msp_sla_sweep_interval 30s; # SLA warnings and breaches; 0: off
  *         msp_report_settle_interval 60s; # settled report headlines; 0: off
+ *         msp_pack_schedule_interval 60s; # review packs of ended periods; 0: off
  *         msp_sla_config_cache 256;  # tenants' SLA configurations kept
  *
  *         server {
@@ -122,6 +123,13 @@ static ngx_command_t  ngx_http_msp_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_msp_main_conf_t, report_settle_interval),
+      NULL },
+
+    { ngx_string("msp_pack_schedule_interval"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_msp_main_conf_t, pack_schedule_interval),
       NULL },
 
     { ngx_string("msp_sla_config_cache"),
@@ -423,6 +431,7 @@ ngx_http_msp_create_main_conf(ngx_conf_t *cf)
     conf->pool.query_timeout = NGX_CONF_UNSET_MSEC;
     conf->sla_sweep_interval = NGX_CONF_UNSET_MSEC;
     conf->report_settle_interval = NGX_CONF_UNSET_MSEC;
+    conf->pack_schedule_interval = NGX_CONF_UNSET_MSEC;
     conf->sla_config_cache = NGX_CONF_UNSET_UINT;
 
     return conf;
@@ -442,6 +451,7 @@ ngx_http_msp_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(mmcf->pool.query_timeout, 10000);
     ngx_conf_init_msec_value(mmcf->sla_sweep_interval, 30000);
     ngx_conf_init_msec_value(mmcf->report_settle_interval, 60000);
+    ngx_conf_init_msec_value(mmcf->pack_schedule_interval, 60000);
     ngx_conf_init_uint_value(mmcf->sla_config_cache, 256);
 
     if (mmcf->pool.connect_timeout == 0 || mmcf->pool.query_timeout == 0) {
@@ -702,7 +712,8 @@ ngx_http_msp_init_process(ngx_cycle_t *cycle)
     }
 
     return ngx_http_msp_sweep_init(cycle, mmcf->sla_sweep_interval,
-                                   mmcf->report_settle_interval);
+                                   mmcf->report_settle_interval,
+                                   mmcf->pack_schedule_interval);
 }
 
 

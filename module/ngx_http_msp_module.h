@@ -33,6 +33,7 @@ typedef struct {
                                              msp_*_timeout */
     ngx_msec_t                sla_sweep_interval;  /* 0: no sweep */
     ngx_msec_t                report_settle_interval;  /* 0: no settling */
+    ngx_msec_t                pack_schedule_interval;  /* 0: no schedule */
     ngx_uint_t                sla_config_cache;    /* tenants kept */
     ngx_uint_t                gateway;    /* some location has msp_gateway */
     ngx_str_t                 gateway_file;
@@ -77,13 +78,14 @@ ngx_int_t ngx_http_msp_request(ngx_http_request_t *r, msp_match_t *match,
 
 /*
  * Starts the worker's sweeps (services/call/sweep.h) on timers, after its
- * pool: the SLA breach sweep every "sla_interval" and the settling of
- * report headlines every "settle_interval", each the first time after a
+ * pool: the SLA breach sweep every "sla_interval", the settling of
+ * report headlines every "settle_interval" and the review packs' schedule
+ * every "pack_interval", each the first time after a
  * random part of it; an interval of 0 starts nothing.  The exit lets a
  * sweep under way go, before the pool is closed.
  */
 ngx_int_t ngx_http_msp_sweep_init(ngx_cycle_t *cycle, ngx_msec_t sla_interval,
-    ngx_msec_t settle_interval);
+    ngx_msec_t settle_interval, ngx_msec_t pack_interval);
 void ngx_http_msp_sweep_exit(ngx_cycle_t *cycle);
 
 

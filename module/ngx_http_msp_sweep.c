@@ -1,7 +1,8 @@
 /*
  * ngx_http_msp_sweep.c - the sweeps on timers (services/call/sweep.h):
- * the SLA breach sweep every msp_sla_sweep_interval, and the settling of
- * report headlines every msp_report_settle_interval.  Every worker runs
+ * the SLA breach sweep every msp_sla_sweep_interval, the settling of
+ * report headlines every msp_report_settle_interval, and the review packs'
+ * schedule every msp_pack_schedule_interval.  Every worker runs
  * each sweep's statement on its own pool, as the sweep's principal:
  *
  *     timer ──> job: BEGIN; principal; sweep($batch); COMMIT
@@ -22,6 +23,7 @@
 
 
 #include "ngx_http_msp_module.h"
+#include "packs/pack_schedule.h"
 #include "reports/report_settle.h"
 #include "sla/sla_sweep.h"
 
@@ -29,8 +31,9 @@
 /* a sweep that did some work runs again after this long */
 #define NGX_HTTP_MSP_SWEEP_AGAIN  10
 
-/* the SLA breach sweep and the settling of report headlines */
-#define NGX_HTTP_MSP_NSWEEPS      2
+/* the SLA breach sweep, the settling of report headlines, the packs'
+ * schedule */
+#define NGX_HTTP_MSP_NSWEEPS      3
 
 
 typedef struct {
@@ -60,12 +63,14 @@ static ngx_http_msp_sweep_t  ngx_http_msp_sweeps[NGX_HTTP_MSP_NSWEEPS];
 
 ngx_int_t
 ngx_http_msp_sweep_init(ngx_cycle_t *cycle, ngx_msec_t sla_interval,
-    ngx_msec_t settle_interval)
+    ngx_msec_t settle_interval, ngx_msec_t pack_interval)
 {
     ngx_http_msp_sweep_start_one(cycle, &ngx_http_msp_sweeps[0],
                                  &msp_sla_sweep, sla_interval);
     ngx_http_msp_sweep_start_one(cycle, &ngx_http_msp_sweeps[1],
                                  &msp_report_settle, settle_interval);
+    ngx_http_msp_sweep_start_one(cycle, &ngx_http_msp_sweeps[2],
+                                 &msp_pack_schedule, pack_interval);
 
     return NGX_OK;
 }

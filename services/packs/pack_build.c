@@ -634,7 +634,7 @@ section_targets(json_t *doc, json_t *scorecard, json_t *tenant)
         }
         json_t *prev = before ? json_array_get(before, metrics[i].column) : NULL;
         json_t *ago = year ? json_array_get(year, metrics[i].column) : NULL;
-        row(tb, json_pack("[s, O?, O?, O?, O?, s, s]", metrics[i].target, t, v, prev, ago,
+        row(tb, json_pack("[s, O?, O?, O?, O?, s, s]", words(metrics[i].target), t, v, prev, ago,
                           met, metrics[i].type),
             NULL);
     }

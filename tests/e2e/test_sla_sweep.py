@@ -82,20 +82,21 @@ class SecondNginx:
     own.  Stopped gracefully by `close`, which must not take long: the
     sweep's timer does not hold up a worker's exit."""
 
-    def __init__(self, workers=2, sweep_interval="1s", settle_interval="0"):
+    def __init__(self, workers=2, sweep_interval="1s", settle_interval="0", pack_interval="0"):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.workers = workers
         self.state = pathlib.Path(tempfile.mkdtemp(prefix="msp-host2.", dir="/var/tmp"))
         self.sweep_interval = sweep_interval
         self.settle_interval = settle_interval
+        self.pack_interval = pack_interval
         self.log_path = self.state / "nginx" / "error.log"
 
     def start(self):
         args = ["nginx-up", self.state, "--stack", env("MSP_STATE"),
                 "--http-port", self.port, "--build", env("MSP_BUILD"),
                 "--workers", self.workers, "--sweep-interval", self.sweep_interval,
-                "--settle-interval", self.settle_interval]
+                "--settle-interval", self.settle_interval, "--pack-interval", self.pack_interval]
         if os.environ.get("MSP_SANITIZE") == "1":
             args.append("--sanitize")
         self._stack(*args)
