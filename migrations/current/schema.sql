@@ -76,6 +76,18 @@ CREATE FUNCTION app.action_standing(p_status text, p_due date, p_done_on date, p
 
 
 --
+-- Name: asks_packs(uuid); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.asks_packs(p_tenant uuid) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT app.sees_all()
+        OR (app.principal_org() = 'provider' AND p_tenant = ANY (app.tenant_ids('govern')))
+    $$;
+
+
+--
 -- Name: assign_ticket_number(); Type: FUNCTION; Schema: app; Owner: -
 --
 
@@ -114,6 +126,31 @@ BEGIN
     END IF;
 END
 $$;
+
+
+--
+-- Name: claim_pack(interval); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.claim_pack(p_lease interval) RETURNS TABLE(slug text, pack_id text, kind text, period text, as_of text, supersedes text, attempts integer)
+    LANGUAGE sql
+    AS $$
+    WITH c AS (
+        SELECT p.tenant_id, p.pack_id FROM public.packs p
+         WHERE p.state = 'queued' OR (p.state = 'rendering' AND p.claimed_until < now())
+         ORDER BY p.requested_at, p.pack_id
+         LIMIT 1
+           FOR UPDATE SKIP LOCKED
+    ), u AS (
+        UPDATE public.packs p
+           SET state = 'rendering', claimed_until = now() + p_lease, attempts = p.attempts + 1,
+               progress = '{"step": "collecting", "done": 0, "of": 0}'
+          FROM c WHERE p.tenant_id = c.tenant_id AND p.pack_id = c.pack_id
+        RETURNING p.*
+    )
+    SELECT t.slug, u.pack_id, u.kind, u.period, app.rfc3339(u.as_of), u.supersedes, u.attempts
+      FROM u JOIN public.tenants t ON t.tenant_id = u.tenant_id
+    $$;
 
 
 --
@@ -631,6 +668,20 @@ CREATE FUNCTION app.event_replies(p_kind text, p_visibility text, p_role text) R
 
 
 --
+-- Name: fail_pack(text, text, text); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.fail_pack(p_slug text, p_pack text, p_failure text) RETURNS void
+    LANGUAGE sql
+    AS $$
+    UPDATE public.packs p SET state = 'failed', failure = p_failure, claimed_until = NULL
+      FROM public.tenants t
+     WHERE t.slug = p_slug AND p.tenant_id = t.tenant_id AND p.pack_id = p_pack
+       AND p.state = 'rendering'
+    $$;
+
+
+--
 -- Name: fill_report_facts(uuid); Type: FUNCTION; Schema: app; Owner: -
 --
 
@@ -746,6 +797,45 @@ CREATE FUNCTION app.import_time_entries(p_slug text, p_rows jsonb) RETURNS TABLE
 
 
 --
+-- Name: issue_pack(text, text, text, text, text, text); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.issue_pack(p_slug text, p_pack text, p_manifest text, p_signature text, p_key_id text, p_public_key text) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_tenant uuid;
+    v_files  jsonb := p_manifest::jsonb -> 'files';
+BEGIN
+    SELECT p.tenant_id INTO v_tenant
+      FROM public.packs p JOIN public.tenants t ON t.tenant_id = p.tenant_id
+     WHERE t.slug = p_slug AND p.pack_id = p_pack AND p.state = 'rendering'
+       FOR UPDATE OF p;
+    IF v_tenant IS NULL
+       OR (SELECT count(*) FROM public.pack_files f
+            WHERE f.tenant_id = v_tenant AND f.pack_id = p_pack)
+          <> (SELECT count(*) FROM jsonb_object_keys(v_files))
+       OR EXISTS (SELECT FROM public.pack_files f
+                   WHERE f.tenant_id = v_tenant AND f.pack_id = p_pack
+                     AND v_files ->> f.name IS DISTINCT FROM f.sha256) THEN
+        RETURN false;
+    END IF;
+    INSERT INTO public.pack_keys (key_id, public_key) VALUES (p_key_id, p_public_key)
+    ON CONFLICT DO NOTHING;
+    UPDATE public.packs SET state = 'issued', manifest = p_manifest, signature = p_signature,
+           key_id = p_key_id, issued_at = now(), claimed_until = NULL,
+           progress = jsonb_build_object('step', 'issued', 'done', progress -> 'of',
+                                         'of', progress -> 'of')
+     WHERE tenant_id = v_tenant AND pack_id = p_pack;
+    INSERT INTO public.audit_log (tenant_id, action, target, detail)
+    VALUES (v_tenant, 'pack.issue', 'pack:' || p_pack,
+            jsonb_build_object('key_id', p_key_id, 'files', v_files));
+    RETURN true;
+END
+$$;
+
+
+--
 -- Name: json_merge(json, json); Type: FUNCTION; Schema: app; Owner: -
 --
 
@@ -847,6 +937,20 @@ CREATE FUNCTION app.months_covered(p_first date, p_end date) RETURNS numeric
 
 
 --
+-- Name: notify_pack(); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.notify_pack() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM pg_notify('msp_packs', NEW.tenant_id::text);
+    RETURN NULL;
+END
+$$;
+
+
+--
 -- Name: open_spans(uuid, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: -
 --
 
@@ -858,6 +962,140 @@ CREATE FUNCTION app.open_spans(p_tenant uuid, p_from timestamp with time zone, p
     UNION ALL
     SELECT o.ticket_number, o.opened_at, o.closed_at FROM public.ticket_open_spans o
      WHERE o.tenant_id = p_tenant AND o.closed_at IS NULL AND o.opened_at < p_to
+    $$;
+
+
+--
+-- Name: packs; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.packs (
+    tenant_id uuid NOT NULL,
+    pack_id text NOT NULL,
+    kind text NOT NULL,
+    period text NOT NULL,
+    period_start timestamp with time zone NOT NULL,
+    period_end timestamp with time zone NOT NULL,
+    as_of timestamp with time zone NOT NULL,
+    supersedes text,
+    scheduled boolean DEFAULT false NOT NULL,
+    state text DEFAULT 'queued'::text NOT NULL,
+    progress jsonb DEFAULT '{"of": 0, "done": 0, "step": "queued"}'::jsonb NOT NULL,
+    failure text,
+    claimed_until timestamp with time zone,
+    attempts integer DEFAULT 0 NOT NULL,
+    manifest text,
+    signature text,
+    key_id text,
+    requested_by text DEFAULT app.principal_sub() NOT NULL,
+    requested_at timestamp with time zone DEFAULT now() NOT NULL,
+    issued_at timestamp with time zone,
+    CONSTRAINT packs_check CHECK ((as_of >= period_end)),
+    CONSTRAINT packs_check1 CHECK (((state <> 'issued'::text) OR ((manifest IS NOT NULL) AND (signature IS NOT NULL)))),
+    CONSTRAINT packs_kind_check CHECK ((kind = ANY (ARRAY['weekly'::text, 'monthly'::text, 'quarterly'::text]))),
+    CONSTRAINT packs_pack_id_check CHECK ((pack_id ~ '^[a-z]+-[0-9A-Z-]+-[0-9]{8}T[0-9]{6}Z$'::text)),
+    CONSTRAINT packs_state_check CHECK ((state = ANY (ARRAY['queued'::text, 'rendering'::text, 'issued'::text, 'failed'::text])))
+);
+
+ALTER TABLE ONLY public.packs FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: pack_doc(public.packs, text); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.pack_doc(p public.packs, p_slug text) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT json_strip_nulls(json_build_object(
+        'id', p.pack_id, 'tenant', p_slug, 'kind', p.kind, 'period', p.period,
+        'period_start', app.rfc3339(p.period_start), 'period_end', app.rfc3339(p.period_end),
+        'as_of', app.rfc3339(p.as_of), 'state', p.state, 'progress', p.progress,
+        'failure', p.failure, 'supersedes', p.supersedes, 'scheduled', p.scheduled,
+        'requested_by', p.requested_by, 'requested_at', app.rfc3339(p.requested_at),
+        'issued_at', app.rfc3339(p.issued_at), 'key_id', p.key_id,
+        'files', (SELECT json_agg(json_build_object('name', f.name, 'media_type', f.media_type,
+                                                    'bytes', length(f.content),
+                                                    'sha256', f.sha256) ORDER BY f.name)
+                    FROM public.pack_files f
+                   WHERE f.tenant_id = p.tenant_id AND f.pack_id = p.pack_id)))
+    $$;
+
+
+--
+-- Name: pack_id(text, text, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.pack_id(p_kind text, p_period text, p_as_of timestamp with time zone) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT p_kind || '-' || p_period || '-'
+        || to_char(p_as_of AT TIME ZONE 'UTC', 'YYYYMMDD"T"HH24MISS"Z"')
+    $$;
+
+
+--
+-- Name: pack_last_period(text, timestamp with time zone, text); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.pack_last_period(p_kind text, p_now timestamp with time zone, p_tz text, OUT period text, OUT period_end timestamp with time zone) RETURNS record
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT CASE p_kind WHEN 'weekly' THEN to_char(d.start, 'IYYY-"W"IW')
+                       WHEN 'monthly' THEN to_char(d.start, 'YYYY-MM')
+                       ELSE to_char(d.start, 'YYYY-"Q"Q') END,
+           d.finish::timestamp AT TIME ZONE p_tz
+      FROM (SELECT date_trunc(u.unit, p_now AT TIME ZONE p_tz) - u.length AS start,
+                   date_trunc(u.unit, p_now AT TIME ZONE p_tz) AS finish
+              FROM (SELECT CASE p_kind WHEN 'weekly' THEN 'week' WHEN 'monthly' THEN 'month'
+                                       ELSE 'quarter' END AS unit,
+                           CASE p_kind WHEN 'weekly' THEN interval '7 days'
+                                       WHEN 'monthly' THEN interval '1 month'
+                                       ELSE interval '3 months' END AS length) u) d
+    $$;
+
+
+--
+-- Name: pack_period(text, text, text); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.pack_period(p_kind text, p_period text, p_tz text, OUT first_day date, OUT end_day date, OUT period_start timestamp with time zone, OUT period_end timestamp with time zone) RETURNS record
+    LANGUAGE plpgsql STABLE
+    AS $_$
+BEGIN
+    IF p_kind = 'weekly' AND p_period ~ '^[0-9]{4}-W[0-9]{2}$' THEN
+        first_day := to_date(p_period, 'IYYY-"W"IW');
+        IF to_char(first_day, 'IYYY-"W"IW') <> p_period THEN
+            RETURN;
+        END IF;
+        end_day := first_day + 7;
+    ELSIF p_kind = 'monthly' AND p_period ~ '^[0-9]{4}-(0[1-9]|1[0-2])$' THEN
+        first_day := to_date(p_period || '-01', 'YYYY-MM-DD');
+        end_day := (first_day + interval '1 month')::date;
+    ELSIF p_kind = 'quarterly' AND p_period ~ '^[0-9]{4}-Q[1-4]$' THEN
+        first_day := make_date(left(p_period, 4)::integer,
+                               (right(p_period, 1)::integer - 1) * 3 + 1, 1);
+        end_day := (first_day + interval '3 months')::date;
+    ELSE
+        RETURN;
+    END IF;
+    period_start := first_day::timestamp AT TIME ZONE p_tz;
+    period_end := end_day::timestamp AT TIME ZONE p_tz;
+END
+$_$;
+
+
+--
+-- Name: pack_progress(text, text, jsonb, interval); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.pack_progress(p_slug text, p_pack text, p_progress jsonb, p_lease interval) RETURNS void
+    LANGUAGE sql
+    AS $$
+    UPDATE public.packs p SET progress = p_progress, claimed_until = now() + p_lease
+      FROM public.tenants t
+     WHERE t.slug = p_slug AND p.tenant_id = t.tenant_id AND p.pack_id = p_pack
+       AND p.state = 'rendering'
     $$;
 
 
@@ -1038,6 +1276,31 @@ ALTER TABLE ONLY public.satisfaction_ratings FORCE ROW LEVEL SECURITY;
 
 
 --
+-- Name: rating_as_of(public.satisfaction_ratings, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.rating_as_of(r public.satisfaction_ratings, p_as_of timestamp with time zone) RETURNS public.satisfaction_ratings
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT jsonb_populate_record(r, jsonb_strip_nulls(jsonb_build_object(
+        'score', (SELECT e.data -> 'score' FROM public.governance_events e
+                   WHERE e.tenant_id = r.tenant_id AND e.record = 'rating'
+                     AND e.record_id = r.ticket_number AND e.occurred_at <= p_as_of
+                     AND jsonb_typeof(e.data -> 'score') = 'number'
+                   ORDER BY e.event_id DESC LIMIT 1),
+        'comment', (SELECT e.data -> 'comment' FROM public.governance_events e
+                     WHERE e.tenant_id = r.tenant_id AND e.record = 'rating'
+                       AND e.record_id = r.ticket_number AND e.occurred_at <= p_as_of
+                       AND jsonb_typeof(e.data -> 'comment') = 'string'
+                     ORDER BY e.event_id DESC LIMIT 1),
+        'version', 1 + (SELECT count(*) FROM public.governance_events e
+                         WHERE e.tenant_id = r.tenant_id AND e.record = 'rating'
+                           AND e.record_id = r.ticket_number AND e.kind = 'changed'
+                           AND e.occurred_at <= p_as_of))))
+    $$;
+
+
+--
 -- Name: rating_doc(public.satisfaction_ratings, public.tenants); Type: FUNCTION; Schema: app; Owner: -
 --
 
@@ -1074,10 +1337,60 @@ CREATE FUNCTION app.rating_state(p_slug text, p_prefix text, p_number integer) R
 
 
 --
+-- Name: reads_packs(uuid); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.reads_packs(p_tenant uuid) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT app.sees_all()
+        OR (p_tenant = ANY (app.tenant_ids('read'))
+            AND app.role_in(p_tenant) IN ('lead', 'account_manager', 'auditor', 'it_leader'))
+    $$;
+
+
+--
+-- Name: record_as_of(text, jsonb, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.record_as_of(p_kind text, p_row jsonb, p_as_of timestamp with time zone) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    WITH e AS (
+        SELECT e.event_id, e.occurred_at, e.data
+          FROM public.governance_events e
+         WHERE e.tenant_id = (p_row->>'tenant_id')::uuid AND e.record = p_kind
+           AND e.record_id = (p_row->>(p_kind || '_id'))::bigint AND e.kind = 'changed'
+    ), later AS (
+        SELECT DISTINCT ON (c.key) c.key, c.value -> 'from' AS was
+          FROM e, jsonb_each(e.data) c
+         WHERE e.occurred_at > p_as_of
+         ORDER BY c.key, e.event_id
+    )
+    SELECT p_row
+           || coalesce((SELECT jsonb_object_agg(later.key, later.was) FROM later), '{}')
+           || jsonb_build_object(
+                  'version', 1 + (SELECT count(*) FROM e WHERE e.occurred_at <= p_as_of),
+                  'updated_at', coalesce((SELECT max(e.occurred_at) FROM e
+                                           WHERE e.occurred_at <= p_as_of),
+                                         (p_row->>'created_at')::timestamptz))
+    $$;
+
+
+--
 -- Name: record_doc(text, jsonb, public.tenants); Type: FUNCTION; Schema: app; Owner: -
 --
 
 CREATE FUNCTION app.record_doc(p_kind text, p_row jsonb, t public.tenants) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$ SELECT app.record_doc(p_kind, p_row, t, (now() AT TIME ZONE t.timezone)::date) $$;
+
+
+--
+-- Name: record_doc(text, jsonb, public.tenants, date); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.record_doc(p_kind text, p_row jsonb, t public.tenants, p_today date) RETURNS jsonb
     LANGUAGE sql STABLE
     AS $$
     SELECT jsonb_build_object('id', p_row->>(p_kind || '_id'))
@@ -1086,8 +1399,7 @@ CREATE FUNCTION app.record_doc(p_kind text, p_row jsonb, t public.tenants) RETUR
                                  'updated_at', app.rfc3339((p_row->>'updated_at')::timestamptz))
            || CASE WHEN p_kind = 'action' THEN jsonb_build_object('standing',
                   app.action_standing(p_row->>'status', (p_row->>'due')::date,
-                                      (p_row->>'done_on')::date,
-                                      (now() AT TIME ZONE t.timezone)::date))
+                                      (p_row->>'done_on')::date, p_today))
               ELSE '{}' END
     $$;
 
@@ -1127,20 +1439,32 @@ $_$;
 
 
 --
--- Name: record_list(text, text, jsonb, bigint, integer); Type: FUNCTION; Schema: app; Owner: -
+-- Name: record_list(text, text, jsonb, bigint, integer, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: -
 --
 
-CREATE FUNCTION app.record_list(p_kind text, p_slug text, p_filter jsonb, p_after bigint, p_rows integer) RETURNS TABLE(doc text, id bigint)
+CREATE FUNCTION app.record_list(p_kind text, p_slug text, p_filter jsonb, p_after bigint, p_rows integer, p_as_of timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS TABLE(doc text, id bigint)
     LANGUAGE plpgsql STABLE
     AS $_$
 BEGIN
+    IF p_as_of IS NULL THEN
+        RETURN QUERY EXECUTE format(
+            'SELECT app.record_doc($1, to_jsonb(r.*), t)::text, r.%I'
+            ' FROM public.tenants t JOIN public.%I r ON r.tenant_id = t.tenant_id'
+            ' WHERE t.slug = $2 AND ($3::jsonb IS NULL OR to_jsonb(r.*) @> $3)'
+            '   AND ($4::bigint IS NULL OR r.%I > $4) ORDER BY r.%I LIMIT $5',
+            p_kind || '_id', app.record_table(p_kind), p_kind || '_id', p_kind || '_id')
+            USING p_kind, p_slug, p_filter, p_after, p_rows;
+        RETURN;
+    END IF;
     RETURN QUERY EXECUTE format(
-        'SELECT app.record_doc($1, to_jsonb(r.*), t)::text, r.%I'
-        ' FROM public.tenants t JOIN public.%I r ON r.tenant_id = t.tenant_id'
-        ' WHERE t.slug = $2 AND ($3::jsonb IS NULL OR to_jsonb(r.*) @> $3)'
+        'SELECT app.record_doc($1, a.row, t, ($6 AT TIME ZONE t.timezone)::date)::text, a.id'
+        ' FROM public.tenants t JOIN public.%I r ON r.tenant_id = t.tenant_id,'
+        '  LATERAL (SELECT app.record_as_of($1, to_jsonb(r.*), $6) AS row, r.%I AS id) a'
+        ' WHERE t.slug = $2 AND r.created_at <= $6'
+        '   AND ($3::jsonb IS NULL OR a.row @> $3)'
         '   AND ($4::bigint IS NULL OR r.%I > $4) ORDER BY r.%I LIMIT $5',
-        p_kind || '_id', app.record_table(p_kind), p_kind || '_id', p_kind || '_id')
-        USING p_kind, p_slug, p_filter, p_after, p_rows;
+        app.record_table(p_kind), p_kind || '_id', p_kind || '_id', p_kind || '_id')
+        USING p_kind, p_slug, p_filter, p_after, p_rows, p_as_of;
 END
 $_$;
 
@@ -1394,12 +1718,22 @@ CREATE FUNCTION app.report_cost(p_tenant uuid, p_from timestamp with time zone, 
                nullif((d.contract->>'supported_users')::integer, 0) AS users
           FROM d
     ), e AS (
-        SELECT e.side, k.category, e.minutes, e.billable, e.in_scope
-          FROM c
-          JOIN public.time_entries e ON e.tenant_id = c.tenant_id
-                                    AND e.worked_on >= c.first_day AND e.worked_on < c.end_day
-          JOIN public.tickets k ON k.tenant_id = e.tenant_id AND k.number = e.ticket_number
-         WHERE e.created_at <= p_as_of
+        -- the entries logged by as_of, as they stood then: those on the
+        -- period's days now, and those changed since (which may have been
+        -- on them then)
+        SELECT a.side, k.category, a.minutes, a.billable, a.in_scope
+          FROM c,
+               LATERAL (SELECT x.* FROM public.time_entries x
+                         WHERE x.tenant_id = c.tenant_id AND x.worked_on >= c.first_day
+                           AND x.worked_on < c.end_day AND x.updated_at <= p_as_of
+                        UNION ALL
+                        SELECT y.*
+                          FROM public.time_entries x,
+                               LATERAL app.time_entry_as_of(x, p_as_of) y
+                         WHERE x.tenant_id = c.tenant_id AND x.updated_at > p_as_of) a
+          JOIN public.tickets k ON k.tenant_id = a.tenant_id AND k.number = a.ticket_number
+         WHERE a.created_at <= p_as_of
+           AND a.worked_on >= c.first_day AND a.worked_on < c.end_day
     ), m AS (
         SELECT coalesce(sum(minutes), 0) AS total,
                coalesce(sum(minutes) FILTER (WHERE billable), 0) AS billable,
@@ -2027,6 +2361,70 @@ CREATE FUNCTION app.report_windows(p_tenant uuid) RETURNS TABLE(recurrence_days 
 
 
 --
+-- Name: request_pack(text, text, text, timestamp with time zone, boolean); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.request_pack(p_slug text, p_kind text, p_period text, p_as_of timestamp with time zone, p_scheduled boolean DEFAULT false) RETURNS TABLE(problem text, pack_id text, doc json)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    t      public.tenants;
+    b      record;
+    v_as_of timestamptz := date_trunc('second', coalesce(p_as_of, now()));
+    v_id   text;
+    v_prev text;
+    p      public.packs;
+BEGIN
+    SELECT * INTO t FROM public.tenants WHERE slug = p_slug;
+    IF NOT FOUND OR NOT app.asks_packs(t.tenant_id) THEN
+        RETURN QUERY SELECT 'unknown'::text, NULL::text, NULL::json;
+        RETURN;
+    END IF;
+    SELECT * INTO b FROM app.pack_period(p_kind, p_period, t.timezone);
+    IF b.first_day IS NULL THEN
+        RETURN QUERY SELECT 'period'::text, NULL::text, NULL::json;
+        RETURN;
+    END IF;
+    IF b.period_end > now() THEN
+        RETURN QUERY SELECT 'not_ended'::text, NULL::text, NULL::json;
+        RETURN;
+    END IF;
+    -- the tenant began with its contract, or when it was created here if
+    -- that was sooner
+    IF b.period_end <= least(t.created_at, ((t.contract ->> 'start_date')::date)::timestamp
+                                           AT TIME ZONE t.timezone) THEN
+        RETURN QUERY SELECT 'before_tenant'::text, NULL::text, NULL::json;
+        RETURN;
+    END IF;
+    IF v_as_of < b.period_end OR v_as_of > now() THEN
+        RETURN QUERY SELECT 'as_of'::text, NULL::text, NULL::json;
+        RETURN;
+    END IF;
+    v_id := app.pack_id(p_kind, p_period, v_as_of);
+    SELECT x.pack_id INTO v_prev FROM public.packs x
+     WHERE x.tenant_id = t.tenant_id AND x.kind = p_kind AND x.period = p_period
+       AND x.state <> 'failed'
+     ORDER BY x.requested_at DESC, x.pack_id DESC LIMIT 1;
+    INSERT INTO public.packs (tenant_id, pack_id, kind, period, period_start, period_end,
+                              as_of, supersedes, scheduled)
+    VALUES (t.tenant_id, v_id, p_kind, p_period, b.period_start, b.period_end, v_as_of,
+            v_prev, p_scheduled)
+    ON CONFLICT DO NOTHING
+    RETURNING * INTO p;
+    IF p.pack_id IS NULL THEN
+        RETURN QUERY SELECT 'exists'::text, v_id, NULL::json;
+        RETURN;
+    END IF;
+    INSERT INTO public.audit_log (tenant_id, action, target, detail)
+    VALUES (t.tenant_id, 'pack.request', 'pack:' || v_id,
+            jsonb_build_object('kind', p_kind, 'period', p_period, 'as_of', app.rfc3339(v_as_of),
+                               'supersedes', v_prev, 'scheduled', p_scheduled));
+    RETURN QUERY SELECT NULL::text, v_id, app.pack_doc(p, t.slug);
+END
+$$;
+
+
+--
 -- Name: rfc3339(timestamp with time zone); Type: FUNCTION; Schema: app; Owner: -
 --
 
@@ -2078,6 +2476,47 @@ CREATE FUNCTION app.role_may(p_provider boolean, p_role text, p_capability text)
 CREATE FUNCTION app.satisfaction_window(t public.tenants) RETURNS interval
     LANGUAGE sql STABLE
     AS $$ SELECT make_interval(days => coalesce((t.reporting->>'satisfaction_days')::integer, 14)) $$;
+
+
+--
+-- Name: schedule_packs(integer, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.schedule_packs(p_limit integer, p_now timestamp with time zone DEFAULT now()) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_asked integer := 0;
+    r record;
+BEGIN
+    IF NOT pg_try_advisory_xact_lock(hashtext('msp.schedule_packs')) THEN
+        RETURN -1;
+    END IF;
+    FOR r IN
+        SELECT t.slug, k.kind, l.period,
+               l.period_end + make_interval(
+                   hours => coalesce((t.reporting ->> 'pack_settle_hours')::integer, 24)) AS as_of
+          FROM public.tenants t
+         CROSS JOIN (VALUES ('weekly'), ('monthly'), ('quarterly')) k (kind)
+         CROSS JOIN LATERAL app.pack_last_period(k.kind, p_now - make_interval(
+                   hours => coalesce((t.reporting ->> 'pack_settle_hours')::integer, 24)),
+                   t.timezone) l
+         WHERE l.period_end > least(t.created_at, ((t.contract ->> 'start_date')::date)::timestamp
+                                                  AT TIME ZONE t.timezone)
+           AND NOT EXISTS (SELECT FROM public.packs p
+                            WHERE p.tenant_id = t.tenant_id AND p.kind = k.kind
+                              AND p.period = l.period AND p.scheduled)
+         ORDER BY t.slug, k.kind
+         LIMIT p_limit
+    LOOP
+        IF (SELECT x.problem FROM app.request_pack(r.slug, r.kind, r.period, r.as_of, true) x)
+           IS NULL THEN
+            v_asked := v_asked + 1;
+        END IF;
+    END LOOP;
+    RETURN v_asked;
+END
+$$;
 
 
 --
@@ -2307,6 +2746,24 @@ CREATE FUNCTION app.status_is_open(p_status text) RETURNS boolean
 
 
 --
+-- Name: store_pack_file(text, text, text, text, bytea); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.store_pack_file(p_slug text, p_pack text, p_name text, p_media_type text, p_content bytea) RETURNS void
+    LANGUAGE sql
+    AS $$
+    INSERT INTO public.pack_files (tenant_id, pack_id, name, media_type, content, sha256)
+    SELECT p.tenant_id, p.pack_id, p_name, p_media_type, p_content,
+           encode(sha256(p_content), 'hex')
+      FROM public.packs p JOIN public.tenants t ON t.tenant_id = p.tenant_id
+     WHERE t.slug = p_slug AND p.pack_id = p_pack AND p.state = 'rendering'
+    ON CONFLICT (tenant_id, pack_id, name) DO UPDATE
+       SET media_type = EXCLUDED.media_type, content = EXCLUDED.content,
+           sha256 = EXCLUDED.sha256
+    $$;
+
+
+--
 -- Name: tenant_gate(uuid); Type: FUNCTION; Schema: app; Owner: -
 --
 
@@ -2485,6 +2942,25 @@ CREATE TABLE public.time_entries (
 );
 
 ALTER TABLE ONLY public.time_entries FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: time_entry_as_of(public.time_entries, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.time_entry_as_of(x public.time_entries, p_as_of timestamp with time zone) RETURNS public.time_entries
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT jsonb_populate_record(x, coalesce(jsonb_object_agg(f.key, f.value), '{}'))
+      FROM (SELECT DISTINCT ON (d.key) d.key, d.value
+              FROM public.ticket_events ev, jsonb_each(ev.data) d
+             WHERE ev.tenant_id = x.tenant_id AND ev.ticket_number = x.ticket_number
+               AND ev.kind IN ('time_logged', 'time_updated')
+               AND ev.data ->> 'entry_id' = x.entry_id::text AND ev.occurred_at <= p_as_of
+               AND d.key IN ('minutes', 'worked_on', 'billable', 'in_scope')
+               AND jsonb_typeof(d.value) <> 'null'
+             ORDER BY d.key, ev.event_id DESC) f
+    $$;
 
 
 --
@@ -3084,6 +3560,36 @@ ALTER TABLE public.objectives ALTER COLUMN objective_id ADD GENERATED ALWAYS AS 
 
 
 --
+-- Name: pack_files; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.pack_files (
+    tenant_id uuid NOT NULL,
+    pack_id text NOT NULL,
+    name text NOT NULL,
+    media_type text NOT NULL,
+    content bytea NOT NULL,
+    sha256 text NOT NULL,
+    CONSTRAINT pack_files_name_check CHECK ((name ~ '^[a-z0-9_./-]{1,100}$'::text)),
+    CONSTRAINT pack_files_sha256_check CHECK ((sha256 ~ '^[0-9a-f]{64}$'::text))
+);
+
+ALTER TABLE ONLY public.pack_files FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: pack_keys; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.pack_keys (
+    key_id text NOT NULL,
+    public_key text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT pack_keys_key_id_check CHECK ((key_id ~ '^[0-9a-f]{16}$'::text))
+);
+
+
+--
 -- Name: projects; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -3418,6 +3924,30 @@ ALTER TABLE ONLY public.objectives
 
 
 --
+-- Name: pack_files pack_files_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.pack_files
+    ADD CONSTRAINT pack_files_pkey PRIMARY KEY (tenant_id, pack_id, name);
+
+
+--
+-- Name: pack_keys pack_keys_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.pack_keys
+    ADD CONSTRAINT pack_keys_pkey PRIMARY KEY (key_id);
+
+
+--
+-- Name: packs packs_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.packs
+    ADD CONSTRAINT packs_pkey PRIMARY KEY (tenant_id, pack_id);
+
+
+--
 -- Name: projects projects_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -3639,6 +4169,27 @@ CREATE INDEX governance_events_time ON public.governance_events USING btree (ten
 
 
 --
+-- Name: packs_period; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX packs_period ON public.packs USING btree (tenant_id, kind, period, requested_at);
+
+
+--
+-- Name: packs_scheduled; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX packs_scheduled ON public.packs USING btree (tenant_id, kind, period) WHERE scheduled;
+
+
+--
+-- Name: packs_waiting; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX packs_waiting ON public.packs USING btree (tenant_id, requested_at) WHERE (state = ANY (ARRAY['queued'::text, 'rendering'::text]));
+
+
+--
 -- Name: satisfaction_ratings_created; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -3786,6 +4337,13 @@ CREATE INDEX time_entries_ticket ON public.time_entries USING btree (tenant_id, 
 
 
 --
+-- Name: time_entries_updated; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX time_entries_updated ON public.time_entries USING btree (tenant_id, updated_at);
+
+
+--
 -- Name: time_entries_worked; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -3797,6 +4355,13 @@ CREATE INDEX time_entries_worked ON public.time_entries USING btree (tenant_id, 
 --
 
 CREATE TRIGGER audit_log_append_only BEFORE DELETE OR UPDATE ON public.audit_log FOR EACH ROW EXECUTE FUNCTION app.reject_change();
+
+
+--
+-- Name: packs packs_notify; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER packs_notify AFTER INSERT ON public.packs FOR EACH ROW EXECUTE FUNCTION app.notify_pack();
 
 
 --
@@ -3933,6 +4498,22 @@ ALTER TABLE ONLY public.idempotency_keys
 
 ALTER TABLE ONLY public.objectives
     ADD CONSTRAINT objectives_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(tenant_id);
+
+
+--
+-- Name: pack_files pack_files_tenant_id_pack_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.pack_files
+    ADD CONSTRAINT pack_files_tenant_id_pack_id_fkey FOREIGN KEY (tenant_id, pack_id) REFERENCES public.packs(tenant_id, pack_id);
+
+
+--
+-- Name: packs packs_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.packs
+    ADD CONSTRAINT packs_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(tenant_id);
 
 
 --
@@ -4330,6 +4911,67 @@ CREATE POLICY own_keys_insert ON public.idempotency_keys FOR INSERT WITH CHECK (
 --
 
 CREATE POLICY own_keys_update ON public.idempotency_keys FOR UPDATE USING (((tenant_id = ANY (( SELECT app.tenant_ids('write'::text) AS tenant_ids)::uuid[])) AND (subject = ( SELECT app.principal_sub() AS principal_sub)))) WITH CHECK (((tenant_id = ANY (( SELECT app.tenant_ids('write'::text) AS tenant_ids)::uuid[])) AND (subject = ( SELECT app.principal_sub() AS principal_sub))));
+
+
+--
+-- Name: pack_files; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.pack_files ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: pack_files pack_files_delete; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY pack_files_delete ON public.pack_files FOR DELETE USING (( SELECT app.sees_all() AS sees_all));
+
+
+--
+-- Name: pack_files pack_files_insert; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY pack_files_insert ON public.pack_files FOR INSERT WITH CHECK (( SELECT app.sees_all() AS sees_all));
+
+
+--
+-- Name: pack_files pack_files_read; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY pack_files_read ON public.pack_files FOR SELECT USING (app.reads_packs(tenant_id));
+
+
+--
+-- Name: packs; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.packs ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: packs packs_delete; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY packs_delete ON public.packs FOR DELETE USING (( SELECT app.sees_all() AS sees_all));
+
+
+--
+-- Name: packs packs_insert; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY packs_insert ON public.packs FOR INSERT WITH CHECK (app.asks_packs(tenant_id));
+
+
+--
+-- Name: packs packs_read; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY packs_read ON public.packs FOR SELECT USING (app.reads_packs(tenant_id));
+
+
+--
+-- Name: packs packs_update; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY packs_update ON public.packs FOR UPDATE USING (( SELECT app.sees_all() AS sees_all));
 
 
 --
@@ -4887,6 +5529,13 @@ REVOKE ALL ON FUNCTION app.escalation_steps(p_tenant uuid, p_number integer, p_c
 
 
 --
+-- Name: TABLE packs; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,INSERT ON TABLE public.packs TO msp_gateway;
+
+
+--
 -- Name: FUNCTION raise_escalation(p_tenant uuid, p_number integer, p_kind text, p_target text, p_note jsonb, p_assignee text, p_group text, p_rule text, p_auto_key text, p_parent bigint, p_acknowledge_by timestamp with time zone); Type: ACL; Schema: app; Owner: -
 --
 
@@ -5257,6 +5906,20 @@ GRANT UPDATE(version) ON TABLE public.objectives TO msp_gateway;
 --
 
 GRANT UPDATE(updated_at) ON TABLE public.objectives TO msp_gateway;
+
+
+--
+-- Name: TABLE pack_files; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.pack_files TO msp_gateway;
+
+
+--
+-- Name: TABLE pack_keys; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.pack_keys TO msp_gateway;
 
 
 --

@@ -346,7 +346,7 @@ pack_render(int argc, char **argv)
     render_options_t o;
     options_from_env(&o);
     const char *slug = argv[optind], *kind = argv[optind + 1], *period = argv[optind + 2];
-    if (!msp_pack_kind_known(kind)) {
+    if (msp_pack_kind(kind) < 0) {
         ctl_error("unknown kind %s: weekly, monthly or quarterly", kind);
         return 2;
     }

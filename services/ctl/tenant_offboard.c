@@ -46,6 +46,8 @@ static const struct {
     { "time_entries", "entry_id" },
     { "satisfaction_ratings", "ticket_number" },
     { "governance_events", "event_id" },
+    { "pack_files", "pack_id, name" },
+    { "packs", "pack_id" },
     { "objectives", "objective_id" },
     { "projects", "project_id" },
     { "risks", "risk_id" },

@@ -56,11 +56,12 @@ typedef json_t *(*msp_pack_fetch_fn)(void *ctx, const char *target, char *why, s
 /* Told after each piece of work: done of about `of`. */
 typedef void (*msp_pack_progress_fn)(void *ctx, const char *step, int done, int of);
 
-/* Whether kind is one the packs know. */
-int msp_pack_kind_known(const char *kind);
+/* The kinds (pack_kind.c): weekly 0, monthly 1, quarterly 2; -1 for a
+ * name that is none of them. */
+int msp_pack_kind(const char *kind);
 
-/* The kind's period kind, as period.h writes it: "week", "month",
- * "quarter"; NULL for an unknown kind. */
+/* The kind's period, in words: "week", "month", "quarter"; NULL for an
+ * unknown kind. */
 const char *msp_pack_period_word(const char *kind);
 
 /*
@@ -98,6 +99,11 @@ int msp_pack_render_csv(const json_t *doc, msp_pack_files_t *out);
 int msp_pack_render_html(const json_t *doc, const char *api_base, msp_pack_files_t *out);
 /* logo: a PNG file's path, or NULL. */
 int msp_pack_render_pdf(const json_t *doc, const char *logo, msp_pack_files_t *out);
+
+/* x rounded half away from zero to `decimals` places, as a person rounds
+ * the decimal the JSON wrote (0.9525 is 95.3%): how every figure shown is
+ * rounded. */
+double msp_pack_round(double x, int decimals);
 
 /* Whether column c of a table is shown in the HTML and the PDF (a "unit"
  * column only says how its row's figure reads), and whether it holds

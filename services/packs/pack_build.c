@@ -798,20 +798,24 @@ section_summary(json_t *summary, json_t *scorecard, const char *kind)
             continue;
         }
         json_t *w = before ? json_array_get(before, rates[i].col) : NULL;
-        char change[96] = "";
+        char change[96] = "", shown[32];
+        double x = msp_pack_round(json_number_value(v) * 100, 1);
         if (json_is_number(w)) {
-            double d = (json_number_value(v) - json_number_value(w)) * 100;
+            double d = x - msp_pack_round(json_number_value(w) * 100, 1);
             snprintf(change, sizeof(change), ", %s %.1f points on the previous %s",
                      d >= 0 ? "up" : "down", d >= 0 ? d : -d, unit);
         }
-        sentence(summary, scorecard, n - 1, rates[i].col, "%s was %.1f%%%s.", rates[i].what,
-                 json_number_value(v) * 100, change);
+        msp_pack_cell_text(scorecard, n - 1, rates[i].col, shown, sizeof(shown));
+        sentence(summary, scorecard, n - 1, rates[i].col, "%s was %s%s.", rates[i].what, shown,
+                 change);
     }
     json_t *sat = json_array_get(now, 11);
     if (json_is_number(sat)) {
+        char shown[32];
+        msp_pack_cell_text(scorecard, n - 1, 11, shown, sizeof(shown));
         sentence(summary, scorecard, n - 1, 11,
-                 "Requesters rated the service %.2f out of 5 (%" JSON_INTEGER_FORMAT " ratings).",
-                 json_number_value(sat), json_integer_value(json_array_get(now, 12)));
+                 "Requesters rated the service %s out of 5 (%" JSON_INTEGER_FORMAT " ratings).",
+                 shown, json_integer_value(json_array_get(now, 12)));
     }
 }
 
@@ -839,37 +843,11 @@ static const char *const objective_cols[] = {
     "projects:Projects:count", NULL
 };
 
-static int
-kind_index(const char *kind)
-{
-    static const char *const kinds[] = { "weekly", "monthly", "quarterly" };
-    for (int i = 0; kind != NULL && i < 3; i++) {
-        if (strcmp(kind, kinds[i]) == 0) {
-            return i;
-        }
-    }
-    return -1;
-}
-
-int
-msp_pack_kind_known(const char *kind)
-{
-    return kind_index(kind) >= 0;
-}
-
-const char *
-msp_pack_period_word(const char *kind)
-{
-    static const char *const words[] = { "week", "month", "quarter" };
-    int i = kind_index(kind);
-    return i < 0 ? NULL : words[i];
-}
-
 json_t *
 msp_pack_build(const msp_pack_info_t *info, msp_pack_fetch_fn fetch, void *fetch_ctx,
                msp_pack_progress_fn progress, void *progress_ctx, char *why, size_t size)
 {
-    int kind = kind_index(info->kind);
+    int kind = msp_pack_kind(info->kind);
     if (kind < 0) {
         snprintf(why, size, "unknown kind %s", info->kind ? info->kind : "(none)");
         return NULL;

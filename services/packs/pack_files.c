@@ -173,6 +173,16 @@ grouped(long long n, const char *decimals, char *buf, size_t size)
     }
 }
 
+/* (pack.h) x rounded half away from zero to `decimals` places, as a person rounds
+ * the decimal the JSON wrote (0.9525 to 95.3%, not the double's 95.2):
+ * the nudge of a few ulps undoes the binary representation's shortfall. */
+double
+msp_pack_round(double x, int decimals)
+{
+    double scale = pow(10, decimals);
+    return (double) llround(x * scale * (1 + 1e-12)) / scale;
+}
+
 static void
 format_cell(const json_t *v, const char *type, const char *currency, char *buf, size_t size)
 {
@@ -190,16 +200,16 @@ format_cell(const json_t *v, const char *type, const char *currency, char *buf, 
     }
     double x = json_number_value(v);
     if (strcmp(type, "rate") == 0) {
-        snprintf(buf, size, "%.1f%%", x * 100);
+        snprintf(buf, size, "%.1f%%", msp_pack_round(x * 100, 1));
     } else if (strcmp(type, "hours") == 0) {
-        snprintf(buf, size, "%.1f h", x);
+        snprintf(buf, size, "%.1f h", msp_pack_round(x, 1));
     } else if (strcmp(type, "duration") == 0) {
         long long minutes = llround(x / 60);
         snprintf(buf, size, "%lld h %02lld min", minutes / 60, minutes % 60);
     } else if (strcmp(type, "score") == 0) {
-        snprintf(buf, size, "%.2f", x);
+        snprintf(buf, size, "%.2f", msp_pack_round(x, 2));
     } else if (strcmp(type, "money") == 0) {
-        long long cents = llround(x * 100);
+        long long cents = llround(msp_pack_round(x, 2) * 100);
         char decimals[8];
         snprintf(decimals, sizeof(decimals), ".%02lld", (cents < 0 ? -cents : cents) % 100);
         grouped(cents / 100, decimals, buf, size);
@@ -214,7 +224,7 @@ format_cell(const json_t *v, const char *type, const char *currency, char *buf, 
         if (fabs(x - llround(x)) < 0.005) {
             grouped(llround(x), NULL, buf, size);
         } else {
-            long long cents = llround(x * 100);
+            long long cents = llround(msp_pack_round(x, 2) * 100);
             char decimals[8];
             snprintf(decimals, sizeof(decimals), ".%02lld", (cents < 0 ? -cents : cents) % 100);
             grouped(cents / 100, decimals, buf, size);

@@ -288,7 +288,7 @@ msp_pack_list_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     }
     const char *kind = msp_args_get(&list->args, "kind");
     const char *period = msp_args_get(&list->args, "period");
-    if (kind != NULL && !msp_pack_kind_known(kind)) {
+    if (kind != NULL && msp_pack_kind(kind) < 0) {
         msp_errors_add(&errs, "kind", "must be one of: weekly, monthly, quarterly");
     }
     if (period != NULL && strlen(period) > MSP_PERIOD_NAME_MAX) {

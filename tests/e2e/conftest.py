@@ -204,6 +204,15 @@ def seed_tenant(conn, slug, tickets=1):
         conn.execute("SELECT app.create_record(%s, %s, %s::jsonb, NULL)",
                      (kind, slug, json.dumps(fields)))
     conn.execute("SELECT app.settle_report_headlines(1, %s)", (tid,))
+    # An issued review pack and one of its files.
+    conn.execute("INSERT INTO packs (tenant_id, pack_id, kind, period, period_start, period_end,"
+                 " as_of, state, manifest, signature) VALUES (%s, 'monthly-2026-01-20260201T"
+                 "000000Z', 'monthly', '2026-01', '2026-01-01', '2026-02-01', '2026-02-01',"
+                 " 'issued', '{}', 'x') ON CONFLICT DO NOTHING", (tid,))
+    conn.execute("INSERT INTO pack_files (tenant_id, pack_id, name, media_type, content, sha256)"
+                 " VALUES (%s, 'monthly-2026-01-20260201T000000Z', 'pack.json',"
+                 " 'application/json', '{}', encode(sha256('{}'), 'hex'))"
+                 " ON CONFLICT DO NOTHING", (tid,))
     # A rating is written by the ticket's requester only, even for the admin.
     set_principal(conn, "someone", slug, "requester")
     conn.execute("WITH r AS (INSERT INTO satisfaction_ratings (tenant_id, ticket_number, score,"

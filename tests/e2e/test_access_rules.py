@@ -461,6 +461,10 @@ ROUTES = [
     ("GET", "/v1/tenants/{slug}/reports/comanagement/tickets?period=2026-03&metric=held", None),
     ("GET", "/v1/tenants/{slug}/reports/trend?period=2026-03", None),
     ("GET", "/v1/tenants/{slug}/reports/cost?period=2026-03", None),
+    ("POST", "/v1/tenants/{slug}/packs", {"kind": "monthly", "period": "2026-03"}),
+    ("GET", "/v1/tenants/{slug}/packs", None),
+    ("GET", "/v1/tenants/{slug}/packs/{id}", None),
+    ("GET", "/v1/tenants/{slug}/packs/{id}/verify", None),
 ]
 
 # Outsiders to tenant A: B's people in every tenant role, B's provider
@@ -492,8 +496,18 @@ def target(ta, as_user):
     records = {kind: ok(ta.am.post(f"/v1/tenants/{ta.slug}/{kind}", json=body), 201)["id"]
                for kind, body in GOVERNANCE.items()}
     tag = uuid.uuid4().hex[:6]
+    # an issued review pack, as the pack worker stores one
+    pack = "monthly-2026-01-20260201T000000Z"
+    q("INSERT INTO packs (tenant_id, pack_id, kind, period, period_start, period_end, as_of,"
+      " state, manifest, signature) VALUES (%s, %s, 'monthly', '2026-01', '2026-01-01',"
+      " '2026-02-01', '2026-02-01', 'issued', '{\"files\": {}}', 'x') RETURNING 1",
+      (ta.id, pack))
+    q("INSERT INTO pack_files (tenant_id, pack_id, name, media_type, content, sha256)"
+      " VALUES (%s, %s, 'pack.json', 'application/json', '{}', encode(sha256('{}'), 'hex'))"
+      " RETURNING 1",
+      (ta.id, pack))
     return {"ticket": ticket["id"], "escalation": esc["id"], "entry": entry["id"],
-            "rated": rated["id"], "records": records, "tag": tag}
+            "rated": rated["id"], "records": records, "tag": tag, "pack": pack}
 
 
 @pytest.fixture(scope="module")
@@ -506,11 +520,12 @@ def outsiders(tb, as_user, target):
 
 def path_of(template, slug, target):
     """The route's path for the target: {id} is its time entry on the
-    time-entry routes, its record on a governance record's, its escalation
-    on the others; {number} is the rated ticket on the satisfaction routes."""
+    time-entry routes, its record on a governance record's, its pack on a
+    pack's, its escalation on the others; {number} is the rated ticket on the satisfaction routes."""
     kind = template.split("/")[4] if template.count("/") >= 4 else None
     ident = (target["entry"] if "/time-entries/" in template
              else target["records"][kind] if kind in GOVERNANCE
+             else target["pack"] if kind == "packs"
              else target["escalation"])
     number = target["rated"] if template.endswith("/satisfaction") else target["ticket"]
     return template.format(slug=slug, number=number, id=ident)
@@ -547,8 +562,10 @@ def test_insiders_reach_every_read_route(ta, target):
     etag = etag_of(ta.admin, ta.url(target["ticket"]))
     for method, template, _ in ROUTES:
         if method == "GET":
-            # the cost report shows the contract: for those who see it
-            who = (ta.am, ta.itl) if "/reports/cost" in template else (ta.lead, ta.it)
+            # the cost report shows the contract: for those who see it;
+            # review packs are for leads, account managers, IT leaders
+            who = ((ta.am, ta.itl) if "/reports/cost" in template
+                   else (ta.lead, ta.itl) if "/packs" in template else (ta.lead, ta.it))
             for insider in who:
                 ok(route_request(insider, method, template, None, ta.slug, target, etag))
 

@@ -11,8 +11,11 @@ TABLES = ["tenants", "assignments", "tickets", "ticket_events", "assets", "ticke
           "ticket_open_spans", "ticket_sla_facts", "ticket_status_changes",
           "ticket_report_facts", "report_headlines", "time_entries", "satisfaction_ratings",
           "governance_events", "objectives", "projects", "risks", "actions", "decisions",
+          "packs", "pack_files",
           "audit_log", "idempotency_keys"]
 ALPHA = ("alpha.it.ann", "alpha", "it_staff")
+# review packs are for the tenant's IT leader, not its IT staff
+ALPHA_LEADER = ("alpha.cio", "alpha", "it_leader")
 TECH = ("tech.tina", "provider", "technician")
 
 
@@ -30,7 +33,7 @@ def visible(db, principal, table):
 @pytest.mark.parametrize("table", TABLES)
 def test_tenant_principal_sees_only_its_tenant(two_tenants, table):
     ids = tenant_ids(two_tenants)
-    rows = visible(two_tenants, ALPHA, table)
+    rows = visible(two_tenants, ALPHA_LEADER if table.startswith("pack") else ALPHA, table)
     assert {r[0] for r in rows} <= {ids["alpha"]}
     if table == "assignments":
         return  # tenant principals do not list provider staff
@@ -160,6 +163,11 @@ GLOBAL_INDEXES = {"tickets_open_all", "tickets_open_age_all", "tickets_open_brea
                   "tenants_ticket_prefix_key"}
 
 
+# The tables that are no tenant's: the migrations applied, the provider's
+# public pack keys.
+NOT_TENANTS = "('schema_migrations', 'pack_keys')"
+
+
 def test_tenant_tables_are_plain_tables_keyed_by_tenant(two_tenants):
     with two_tenants.owner() as conn:
         tables = conn.execute(
@@ -177,14 +185,14 @@ def test_tenant_tables_are_plain_tables_keyed_by_tenant(two_tenants):
             "   AND attnum = c.conkey[1])"
             " FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid"
             " WHERE c.contype IN ('p', 'f') AND r.relnamespace = 'public'::regnamespace"
-            "   AND r.relname <> 'schema_migrations'").fetchall()
+            "   AND r.relname NOT IN %s" % NOT_TENANTS).fetchall()
         assert keys and all(first == "tenant_id" for *_, first in keys), keys
         indexes = conn.execute(
             "SELECT i.indexrelid::regclass::text, a.attname FROM pg_index i"
             " JOIN pg_class r ON r.oid = i.indrelid"
             " LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]"
             " WHERE r.relnamespace = 'public'::regnamespace"
-            "   AND r.relname <> 'schema_migrations'").fetchall()
+            "   AND r.relname NOT IN %s" % NOT_TENANTS).fetchall()
         others = {name for name, first in indexes if first != "tenant_id"}
         assert others == GLOBAL_INDEXES
 
