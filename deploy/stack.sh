@@ -350,6 +350,14 @@ Try it (after: . $shown/tokens.env):
     $MSP_HTTP/v1/tenants/acme/actions
   curl -s -H "Authorization: Bearer \$TOKEN_ACCOUNT_MANAGER" '$MSP_HTTP/v1/tenants/acme/reports/cost?period=$(date +%Y-%m)'
 
+  # last month's review pack: ask for it, see it rendered, download the PDF and check its signature:
+  curl -si -H "Authorization: Bearer \$TOKEN_ACCOUNT_MANAGER" -H 'Content-Type: application/json' \\
+    -d '{"kind":"monthly","period":"$(date -d "$(date +%Y-%m-01) -1 month" +%Y-%m)"}' $MSP_HTTP/v1/tenants/acme/packs
+  curl -s -H "Authorization: Bearer \$TOKEN_IT_LEADER" '$MSP_HTTP/v1/tenants/acme/packs?kind=monthly'
+  curl -s -o acme.pdf -H "Authorization: Bearer \$TOKEN_IT_LEADER" '$MSP_HTTP/v1/tenants/acme/packs/'\$PACK'?format=pdf'   # PACK: its "id"
+  curl -s -o manifest.json -H "Authorization: Bearer \$TOKEN_IT_LEADER" '$MSP_HTTP/v1/tenants/acme/packs/'\$PACK'?format=manifest'
+  mspctl pack verify acme.pdf manifest.json --key $shown/secrets/pack-ed25519.pub.pem
+
 Operate it with mspctl and psql, after: . $shown/env
   mspctl tenant apply tenants/*.json     # tenants as code; re-running changes nothing
   mspctl assign tech.alice initech technician L1

@@ -285,7 +285,8 @@ def test_reporting_migration_gives_existing_tenants_the_default(empty_db, migrat
     proc = empty_db.mspctl("tenant", "apply", path)
     assert proc.returncode == 0, proc.stderr
     assert empty_db.admin_rows("SELECT reporting FROM tenants") == \
-        [({"recurrence_days": 30, "reopen_days": 7, "satisfaction_days": 14},)]
+        [({"recurrence_days": 30, "reopen_days": 7, "satisfaction_days": 14,
+           "pack_settle_hours": 24},)]
 
 
 def test_open_spans_migration_fills_them_from_the_history(empty_db, migrations_copy, tmp_path):

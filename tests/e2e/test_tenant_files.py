@@ -83,14 +83,14 @@ def test_reporting_section_is_stored_with_its_default(db, tmp_path):
     db.mspctl("tenant", "apply", path, check=True)
     rows = db.admin_rows("SELECT reporting FROM tenants WHERE slug = 'gamma'")
     assert rows == [({"recurrence_days": 30, "reopen_days": 7,
-                     "satisfaction_days": 14},)]
+                     "satisfaction_days": 14, "pack_settle_hours": 24},)]
     doc["reporting"] = {"recurrence_days": 14}
     write_tenant(tmp_path, doc)
     proc = db.mspctl("tenant", "apply", path)
     assert proc.stdout.strip() == "gamma: updated (0 tickets' SLA clocks recomputed)", proc.stderr
     rows = db.admin_rows("SELECT reporting FROM tenants WHERE slug = 'gamma'")
     assert rows == [({"recurrence_days": 14, "reopen_days": 7,
-                     "satisfaction_days": 14},)]
+                     "satisfaction_days": 14, "pack_settle_hours": 24},)]
 
 
 # A valid escalation_policy.rules for the co_managed demo tenant, its
