@@ -18,7 +18,12 @@ it): one index scan over the tenant's tickets created in the period
 the trend, and one per tenant over every tenant's tickets of the period
 for the portfolio, and one over the time entries of the month for the cost
 report (whose entries this script seeds: one on each of the month's
-tickets); the median of FLOOR_RUNS.  The trend is also timed as
+tickets); the median of FLOOR_RUNS.  The monthly review pack of the large
+client is timed twice against the month floor: rendered by `mspctl pack
+render` (its time and peak memory, next to a small client's, whose month
+holds a few tickets: the memory a pack takes does not grow with the
+client's tickets), and asked for through the gateway until the pack worker
+has issued it.  The trend is also timed as
 its SQL alone with no statement timeout, since through the gateway it may
 run into msp_query_timeout.  Writes OUT/reports.txt.
 """
@@ -97,6 +102,9 @@ def main():
         tenants = [r[0] for r in conn.execute("SELECT tenant_id FROM tenants")]
         lead_tenants = [r[0] for r in conn.execute(
             "SELECT tenant_id FROM assignments WHERE subject = 'lead.l200'")]
+        # a small client, for the pack's memory
+        small = conn.execute("SELECT slug FROM tenants WHERE slug <> %s AND slug LIKE 'client-%%'"
+                             " ORDER BY slug LIMIT 1", (slug,)).fetchone()[0]
     month_sql = ("SELECT count(*), sum(length(title)) FROM tickets"
                  " WHERE tenant_id = %s AND created_at >= %s AND created_at < %s")
     f_month, f_rows, f_plan = floor(floor_url, month_sql, (tenant, start, end))
@@ -175,6 +183,39 @@ def main():
     f_cost, _, _ = floor(floor_url, cost_sql, (tenant, first_day, first_day))
     add(f"GET cost ({logged:,} time entries)", s, status, "time entries floor", f_cost,
         f"seeded in {seeded:.1f} s")
+
+    # the monthly review pack: rendered by mspctl (time, peak memory), for
+    # the large client and a small one; and asked for through the gateway
+    # until the worker issued it
+    as_of = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    for who in (slug, small):
+        out_dir = pathlib.Path(out) / f"pack-{who}"
+        t = time.monotonic()
+        child = subprocess.Popen([mspctl, "pack", "render", who, "monthly", period, "--as-of",
+                                  as_of, "--out", str(out_dir)], stdout=subprocess.DEVNULL)
+        _, wait_status, usage = os.wait4(child.pid, 0)
+        took = time.monotonic() - t
+        child.returncode = os.waitstatus_to_exitcode(wait_status)
+        peak = usage.ru_maxrss      # KiB
+        size = sum(f.stat().st_size for f in out_dir.rglob("*") if f.is_file()) \
+            if out_dir.exists() else 0
+        add(f"pack render, monthly, {who}", took, 0 if child.returncode == 0 else "fail",
+            "month floor", f_month, f"peak memory {peak // 1024} MiB, {size // 1024} KiB of files")
+    t = time.monotonic()
+    resp = requests.post(f"{base}/v1/tenants/{slug}/packs", timeout=60,
+                         json={"kind": "monthly", "period": period},
+                         headers={"Authorization": f"Bearer {admin}"})
+    status = resp.status_code
+    if status == 202:
+        url = resp.headers["Location"]
+        while True:
+            got = requests.get(url, timeout=60, headers={"Authorization": f"Bearer {admin}"})
+            if got.status_code != 202 or time.monotonic() - t > 600:
+                status = got.status_code
+                break
+            time.sleep(0.5)
+    add("POST monthly pack until issued (worker)", time.monotonic() - t, status,
+        "month floor", f_month)
 
     # the portfolio: every tenant, and the lead's 200
     portfolio_sql = ("SELECT count(*), sum(length(k.title)) FROM unnest(%s::uuid[]) t (id)"

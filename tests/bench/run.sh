@@ -229,10 +229,12 @@ t20_port=$(free_port)
 # ---- 1. the stack --------------------------------------------------------
 say "starting a throwaway stack in $state (nginx :$http_port, PostgreSQL :$pg_port, $MSP_WORKERS workers)"
 gateway_up=1
-# No settling of report headlines on the timer: it would compete with the
-# measurements; the reports part stores them itself, before it measures.
+# No settling of report headlines on the timer, no review packs' schedule
+# (the worker would render 3,000 packs meanwhile): they would compete with
+# the measurements; the reports part stores the headlines itself, before it
+# measures, and asks for the one pack it times.
 if ! run_child "$ROOT/deploy/stack.sh" up "$state" --http-port "$http_port" --pg-port "$pg_port" \
-        --build "$build" --settle-interval 0 >"$state/stack.log" 2>&1; then
+        --build "$build" --settle-interval 0 --pack-interval 0 >"$state/stack.log" 2>&1; then
     cat "$state/stack.log" >&2
     # PostgreSQL and the schema are up before nginx starts: the floors and
     # the seed can still run, the gateway rows cannot.
