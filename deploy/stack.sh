@@ -226,7 +226,8 @@ start_worker() {
     . "$state/env"
     local preload=()
     if [[ $sanitize -eq 1 ]]; then
-        preload=(env "ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:log_path=$state/nginx/sanitizer/report"
+        preload=(env "ASAN_OPTIONS=abort_on_error=1:log_path=$state/nginx/sanitizer/report"
+                 "LSAN_OPTIONS=suppressions=$ROOT/deploy/lsan.supp"
                  "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$state/nginx/sanitizer/report")
     fi
     nohup "${preload[@]}" "$build/mspctl" pack worker >>"$state/pack-worker.log" 2>&1 &

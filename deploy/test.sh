@@ -14,6 +14,9 @@ cd "$ROOT"
 sanitize=()
 [[ ${SANITIZE:-0} == 1 ]] && sanitize=(--sanitize)
 
+# fontconfig's process-long allocations are not leaks of ours (lsan.supp)
+export LSAN_OPTIONS="suppressions=$ROOT/deploy/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+
 echo "== unit tests"
 failed=0
 for t in "$build"/unit/test_*; do

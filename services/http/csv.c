@@ -19,77 +19,27 @@ msp_csv_wanted(const msp_call_t *call, const char *format)
     return call->accept != NULL && strstr(call->accept, "text/csv") != NULL;
 }
 
-/* A growing text in the call's arena. */
-typedef struct {
-    msp_call_t *call;
-    char       *data;
-    size_t      len, cap;
-    int         failed;
-} text_t;
-
-static void
-put(text_t *t, const char *s, size_t n)
-{
-    if (t->failed) {
-        return;
-    }
-    if (t->len + n + 1 > t->cap) {
-        size_t cap = (t->cap ? t->cap * 2 : 1024) + n;
-        char *grown = msp_alloc(t->call, cap);
-        if (grown == NULL) {
-            t->failed = 1;
-            return;
-        }
-        memcpy(grown, t->data ? t->data : "", t->len);
-        t->data = grown;
-        t->cap = cap;
-    }
-    memcpy(t->data + t->len, s, n);
-    t->len += n;
-    t->data[t->len] = '\0';
-}
-
-/* One field, quoted when it must be. */
-static void
-field(text_t *t, const char *s)
-{
-    if (strpbrk(s, ",\"\r\n") == NULL) {
-        put(t, s, strlen(s));
-        return;
-    }
-    put(t, "\"", 1);
-    for (const char *c = s; *c; c++) {
-        put(t, c, 1);
-        if (*c == '"') {
-            put(t, "\"", 1);
-        }
-    }
-    put(t, "\"", 1);
-}
-
-/* A JSON value as a field: strings as they are, null empty, the rest as
- * JSON text. */
-static void
-value_field(text_t *t, const json_t *v)
+void
+msp_csv_value(msp_buf_t *b, const json_t *v)
 {
     if (v == NULL || json_is_null(v)) {
         return;
     }
     if (json_is_string(v)) {
-        field(t, json_string_value(v));
+        msp_buf_put_csv(b, json_string_value(v));
         return;
     }
     char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | MSP_JSON_REALS);
     if (text == NULL) {
-        t->failed = 1;
+        b->failed = 1;
         return;
     }
-    field(t, text);
+    msp_buf_put_csv(b, text);
     free(text);
 }
 
 static void
-list_rows(text_t *t, const json_t *items)
+list_rows(msp_buf_t *t, const json_t *items)
 {
     json_t *columns = json_array();
     size_t i, c;
@@ -109,26 +59,26 @@ list_rows(text_t *t, const json_t *items)
     }
     json_array_foreach(columns, c, col) {
         if (c > 0) {
-            put(t, ",", 1);
+            msp_buf_put(t, ",", 1);
         }
-        field(t, json_string_value(col));
+        msp_buf_put_csv(t, json_string_value(col));
     }
-    put(t, "\r\n", 2);
+    msp_buf_put(t, "\r\n", 2);
     json_array_foreach(items, i, item) {
         json_array_foreach(columns, c, col) {
             if (c > 0) {
-                put(t, ",", 1);
+                msp_buf_put(t, ",", 1);
             }
-            value_field(t, json_object_get(item, json_string_value(col)));
+            msp_csv_value(t, json_object_get(item, json_string_value(col)));
         }
-        put(t, "\r\n", 2);
+        msp_buf_put(t, "\r\n", 2);
     }
     json_decref(columns);
 }
 
 /* figure,value rows of a document, depth first, in its members' order. */
 static void
-figure_rows(text_t *t, const char *path, const json_t *v)
+figure_rows(msp_buf_t *t, const char *path, const json_t *v)
 {
     char sub[512];
     if (json_is_object(v) && json_object_size(v) > 0) {
@@ -146,10 +96,10 @@ figure_rows(text_t *t, const char *path, const json_t *v)
             figure_rows(t, sub, member);
         }
     } else {
-        field(t, path);
-        put(t, ",", 1);
-        value_field(t, v);
-        put(t, "\r\n", 2);
+        msp_buf_put_csv(t, path);
+        msp_buf_put(t, ",", 1);
+        msp_csv_value(t, v);
+        msp_buf_put(t, "\r\n", 2);
     }
 }
 
@@ -160,20 +110,25 @@ msp_csv_reply(msp_call_t *call, msp_reply_t *reply, msp_outcome_t outcome)
         return outcome;
     }
     json_t *doc = json_loadb(reply->body, reply->body_len, JSON_DECODE_ANY, NULL);
-    text_t t = { .call = call };
+    msp_buf_t t = { 0 };
     const json_t *items = json_object_get(doc, "items");
     if (json_is_array(items)) {
         list_rows(&t, items);
     } else if (doc != NULL) {
-        put(&t, "figure,value\r\n", 14);
+        msp_buf_put(&t, "figure,value\r\n", 14);
         figure_rows(&t, "", doc);
     }
     json_decref(doc);
-    if (doc == NULL || t.failed) {
+    size_t len = 0;
+    char *text = doc != NULL ? msp_buf_take(&t, &len) : NULL;
+    char *body = text != NULL ? msp_strndup(call, text, len) : NULL;
+    free(text);
+    msp_buf_free(&t);
+    if (body == NULL) {
         return msp_reply_out_of_memory(reply);
     }
-    reply->body = t.data;
-    reply->body_len = t.len;
+    reply->body = body;
+    reply->body_len = len;
     reply->content_type = "text/csv; charset=utf-8";
     return MSP_REPLY;
 }

@@ -12,6 +12,7 @@
 
 #include "common/buf.h"
 #include "common/zip_writer.h"
+#include "http/csv.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -72,27 +73,6 @@ msp_pack_render_json(const json_t *doc, msp_pack_files_t *out)
     return msp_pack_files_add(out, "pack.json", "application/json", (unsigned char *) data, len);
 }
 
-/* A cell as a CSV field: strings as they are, null empty, numbers as JSON
- * writes them. */
-static void
-csv_cell(msp_buf_t *b, const json_t *v)
-{
-    if (v == NULL || json_is_null(v)) {
-        return;
-    }
-    if (json_is_string(v)) {
-        msp_buf_put_csv(b, json_string_value(v));
-        return;
-    }
-    char *text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(15));
-    if (text == NULL) {
-        b->failed = 1;
-        return;
-    }
-    msp_buf_put_csv(b, text);
-    free(text);
-}
-
 int
 msp_pack_render_csv(const json_t *doc, msp_pack_files_t *out)
 {
@@ -121,7 +101,7 @@ msp_pack_render_csv(const json_t *doc, msp_pack_files_t *out)
                     if (c > 0) {
                         msp_buf_put(&b, ",", 1);
                     }
-                    csv_cell(&b, v);
+                    msp_csv_value(&b, v);
                 }
                 msp_buf_put(&b, "\r\n", 2);
             }

@@ -52,6 +52,32 @@ typedef struct {
     double            y;          /* where the next block goes */
 } pdf_t;
 
+/* The font map of the pinned fonts: made once per process and kept, so
+ * that fontconfig's and cairo's caches serve every pack (a new map per
+ * pack would grow them each time).  NULL when a font cannot be loaded. */
+static PangoFontMap *
+pinned_fonts(void)
+{
+    static PangoFontMap *fonts;
+    if (fonts != NULL) {
+        return fonts;
+    }
+    FcConfig *config = FcConfigCreate();
+    if (config == NULL
+        || !FcConfigAppFontAddFile(config, (const FcChar8 *) PDF_FONT_REGULAR)
+        || !FcConfigAppFontAddFile(config, (const FcChar8 *) PDF_FONT_BOLD))
+    {
+        if (config != NULL) {
+            FcConfigDestroy(config);
+        }
+        return NULL;
+    }
+    fonts = pango_cairo_font_map_new();
+    pango_fc_font_map_set_config(PANGO_FC_FONT_MAP(fonts), config);
+    FcConfigDestroy(config);        /* the font map holds its own reference */
+    return fonts;
+}
+
 static cairo_status_t
 write_out(void *closure, const unsigned char *data, unsigned int len)
 {
@@ -412,14 +438,8 @@ msp_pack_render_pdf(const json_t *doc, const char *logo, msp_pack_files_t *out)
 {
     msp_buf_t b = { 0 };
     pdf_t p = { .pack = json_object_get(doc, "pack") };
-    FcConfig *config = FcConfigCreate();
-    if (config == NULL
-        || !FcConfigAppFontAddFile(config, (const FcChar8 *) PDF_FONT_REGULAR)
-        || !FcConfigAppFontAddFile(config, (const FcChar8 *) PDF_FONT_BOLD))
-    {
-        if (config != NULL) {
-            FcConfigDestroy(config);
-        }
+    p.fonts = pinned_fonts();
+    if (p.fonts == NULL) {
         return -1;
     }
     p.surface = cairo_pdf_surface_create_for_stream(write_out, &b, PAGE_W, PAGE_H);
@@ -434,9 +454,6 @@ msp_pack_render_pdf(const json_t *doc, const char *logo, msp_pack_files_t *out)
     cairo_pdf_surface_set_metadata(p.surface, CAIRO_PDF_METADATA_AUTHOR, str(p.pack, "provider"));
     cairo_pdf_surface_set_metadata(p.surface, CAIRO_PDF_METADATA_CREATOR, "msp gateway");
     p.cr = cairo_create(p.surface);
-    p.fonts = pango_cairo_font_map_new();
-    pango_fc_font_map_set_config(PANGO_FC_FONT_MAP(p.fonts), config);
-    FcConfigDestroy(config);        /* the font map holds its own reference */
     p.pango = pango_font_map_create_context(p.fonts);
     pango_cairo_update_context(p.cr, p.pango);
     if (logo != NULL) {
@@ -475,7 +492,6 @@ msp_pack_render_pdf(const json_t *doc, const char *logo, msp_pack_files_t *out)
         cairo_surface_destroy(p.logo);
     }
     g_object_unref(p.pango);
-    g_object_unref(p.fonts);
     cairo_destroy(p.cr);
     cairo_surface_finish(p.surface);
     cairo_status_t status = cairo_surface_status(p.surface);
