@@ -131,6 +131,13 @@ words(const char *key)
     return key;
 }
 
+/* The local date (YYYY-MM-DD) of an RFC 3339 time with its offset. */
+static void
+local_date(const char *rfc3339, char *out, size_t size)
+{
+    snprintf(out, size, "%.10s", rfc3339 ? rfc3339 : "");
+}
+
 /* ---- the document's parts ------------------------------------------------ */
 
 static json_t *
@@ -312,9 +319,10 @@ section_sla(build_t *b, json_t *doc, json_t *sla)
         json_t *a = at(sla, path);
         row(tb, json_pack("[s, s, o, o, o, o]", clocks[i], "all", cell(a, "met"),
                           cell(a, "breached"), cell(a, "running_at_end"), cell(a, "attainment")),
-            json_pack("[n, n, o, o, o, n]", drill(b, "sla", "metric=%s_met", clocks[i]),
+            json_pack("[n, n, o, o, o, o]", drill(b, "sla", "metric=%s_met", clocks[i]),
                       drill(b, "sla", "metric=%s_breached", clocks[i]),
-                      drill(b, "sla", "metric=%s_running_at_end", clocks[i])));
+                      drill(b, "sla", "metric=%s_running_at_end", clocks[i]),
+                      json_sprintf("%s/reports/sla?%s", b->base, b->scope)));
         const char *p;
         json_t *f;
         json_object_foreach(json_object_get(a, "by_priority"), p, f) {
@@ -339,7 +347,9 @@ section_sla(build_t *b, json_t *doc, json_t *sla)
         json_t *t = at(sla, path);
         row(times, json_pack("[s, o, o, o]", clocks[i], cell(t, "count"),
                              cell(t, "business_seconds.median"), cell(t, "business_seconds.p90")),
-            json_pack("[n, o]", drill(b, "sla", "metric=%s_stopped", clocks[i])));
+            json_pack("[n, o, o, o]", drill(b, "sla", "metric=%s_stopped", clocks[i]),
+                      drill(b, "sla", "metric=%s_stopped", clocks[i]),
+                      drill(b, "sla", "metric=%s_stopped", clocks[i])));
     }
 
     static const char *const breach_cols[] = {
@@ -433,7 +443,7 @@ section_comanagement(build_t *b, json_t *doc, json_t *co)
 
 /* The time logged against the contract. */
 static void
-section_cost(json_t *doc, json_t *cost)
+section_cost(build_t *b, json_t *doc, json_t *cost, const char *from, const char *to)
 {
     json_t *s = section(doc, "cost", "Cost");
     json_t *c = at(cost, "cost");
@@ -457,9 +467,12 @@ section_cost(json_t *doc, json_t *cost)
                           json_pack("{s:s, s:s, s:s}", "key", "unit", "title", "Unit", "type",
                                     "text"));
     for (size_t i = 0; i < sizeof(figures) / sizeof(figures[0]); i++) {
+        /* every figure of the cost comes from the period's time entries
+         * (and the contract) */
         row(tb, json_pack("[s, o, s]", words(figures[i][0]), cell(c, figures[i][0]),
                           figures[i][1]),
-            NULL);
+            json_pack("[n, o, n]", json_sprintf("%s/time-entries?from=%s&to=%s", b->base, from,
+                                                to)));
     }
     json_object_set_new(tb, "currency", cell(c, "currency"));
 }
@@ -523,11 +536,32 @@ ratings(build_t *b, const char *from, const char *to, long *count, double *mean)
     *mean = n ? (double) sum / (double) n : 0;
 }
 
-/* The day after a local date (YYYY-MM-DD), for half-open ranges. */
-static void
-local_date(const char *rfc3339, char *out, size_t size)
+
+/* Where each figure of a scorecard row comes from: the tickets behind a
+ * count, the period's report behind a rate or time, its ratings. */
+static json_t *
+scorecard_links(build_t *b, json_t *p, const char *scope)
 {
-    snprintf(out, size, "%.10s", rfc3339 ? rfc3339 : "");
+    char from[16], to[16];
+    local_date(json_string_value(json_object_get(p, "start")), from, sizeof(from));
+    local_date(json_string_value(json_object_get(p, "end")), to, sizeof(to));
+    json_t *created = json_sprintf("%s/reports/volume/tickets?metric=created&%s", b->base, scope);
+    json_t *ratings = json_sprintf("%s/satisfaction?from=%s&to=%s&as_of=%s", b->base, from, to,
+                                   b->info->as_of);
+    return json_pack("[n, o, o, O, o, o, o, o, o, o, o, O, o]", created,
+                     json_sprintf("%s/reports/volume/tickets?metric=resolved&%s", b->base, scope),
+                     created, json_sprintf("%s/reports/sla?%s", b->base, scope),
+                     json_sprintf("%s/reports/sla?%s", b->base, scope),
+                     json_sprintf("%s/reports/sla/tickets?metric=resolution_stopped&%s", b->base,
+                                  scope),
+                     json_sprintf("%s/reports/sla/tickets?metric=resolution_stopped&%s", b->base,
+                                  scope),
+                     json_sprintf("%s/reports/quality/tickets?metric=first_contact&%s", b->base,
+                                  scope),
+                     json_sprintf("%s/reports/quality/tickets?metric=reopened&%s", b->base, scope),
+                     json_sprintf("%s/reports/quality/tickets?metric=recurring&%s", b->base,
+                                  scope),
+                     ratings, ratings);
 }
 
 /* The trend of the period and those before it: a scorecard row each. */
@@ -580,9 +614,7 @@ section_scorecard(build_t *b, json_t *doc, json_t *trend, json_t *tenant, const 
                           cell(p, "resolution_p90_business_seconds"),
                           cell(p, "first_contact_resolution_rate"), cell(p, "reopen_rate"),
                           cell(p, "recurrence_rate"), satisfaction, count),
-            json_pack("[n, s++, s++]",
-                      b->base, "/reports/volume/tickets?metric=created&", scope,
-                      b->base, "/reports/volume/tickets?metric=resolved&", scope));
+            scorecard_links(b, p, scope));
     }
     static const int series[] = { 1, 2 };
     chart(s, "lines", "scorecard", 0, series, 2);
@@ -914,7 +946,10 @@ msp_pack_build(const msp_pack_info_t *info, msp_pack_fetch_fn fetch, void *fetch
         if (!b.failed) {
             section_automation(&b, doc, quality, cost);
             section_comanagement(&b, doc, co);
-            section_cost(doc, cost);
+            char from[16], to[16];
+            local_date(json_string_value(at(volume, "period.start")), from, sizeof(from));
+            local_date(json_string_value(at(volume, "period.end")), to, sizeof(to));
+            section_cost(&b, doc, cost, from, to);
         }
         json_decref(quality);
         json_decref(co);

@@ -93,8 +93,10 @@ chart_svg(msp_buf_t *b, const json_t *section)
         }
     }
     for (size_t p = 0; p < c.npoints; p++) {
-        msp_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
-                       c.label_x[p], c.y0 + c.h + 14);
+        /* twelve periods' names fit their slots a size smaller */
+        msp_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\"%s>",
+                       c.label_x[p], c.y0 + c.h + 14,
+                       c.npoints > 6 ? " font-size=\"10\"" : "");
         msp_buf_put_html(b, c.labels[p]);
         msp_buf_puts(b, "</text>");
     }
