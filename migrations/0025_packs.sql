@@ -179,72 +179,92 @@ CREATE FUNCTION app.pack_doc(p packs, p_slug text) RETURNS json
                    WHERE f.tenant_id = p.tenant_id AND f.pack_id = p.pack_id)))
     $$;
 
--- Asks for a pack: the tenant's kind and period as of p_as_of (NULL: now,
--- to the second).  One row: the problem (NULL when none) and its field,
--- or the new pack's document.  Problems: 'unknown' (no such tenant, or
--- not one the principal asks packs of), 'period' (not a period of the
--- kind), 'not_ended' (the period has not ended by as_of), 'before_tenant'
--- (it ended before the tenant existed: its contract's start, or its
--- creation here if sooner), 'as_of' (before the period's
--- end, or in the future), 'exists' (the same pack was asked for).
+-- Whether the tenant's pack of kind and period as of p_as_of (NULL: now,
+-- to the second) may be asked for: one row, the problem (NULL when none)
+-- and the pack's id.  Problems: 'unknown' (no such tenant, or not one the
+-- principal asks packs of), 'period' (not a period of the kind),
+-- 'not_ended' (the period has not ended), 'before_tenant' (it ended
+-- before the tenant existed: its contract's start, or its creation here
+-- if sooner), 'as_of' (before the period's end, or in the future),
+-- 'exists' (the same pack was asked for).
+CREATE FUNCTION app.pack_request_check(p_slug text, p_kind text, p_period text,
+                                       p_as_of timestamptz)
+    RETURNS TABLE (problem text, pack_id text)
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    t       public.tenants;
+    b       record;
+    v_as_of timestamptz := date_trunc('second', coalesce(p_as_of, now()));
+    v_id    text := app.pack_id(p_kind, p_period, v_as_of);
+BEGIN
+    SELECT * INTO t FROM public.tenants WHERE slug = p_slug;
+    SELECT * INTO b FROM app.pack_period(p_kind, p_period, t.timezone);
+    problem := CASE
+        WHEN t.tenant_id IS NULL OR NOT app.asks_packs(t.tenant_id) THEN 'unknown'
+        WHEN b.first_day IS NULL THEN 'period'
+        WHEN b.period_end > now() THEN 'not_ended'
+        -- the tenant began with its contract, or when it was created here
+        -- if that was sooner
+        WHEN b.period_end <= least(t.created_at,
+                                   ((t.contract ->> 'start_date')::date)::timestamp
+                                   AT TIME ZONE t.timezone) THEN 'before_tenant'
+        WHEN v_as_of < b.period_end OR v_as_of > now() THEN 'as_of'
+        WHEN EXISTS (SELECT FROM public.packs x
+                      WHERE x.tenant_id = t.tenant_id AND x.pack_id = v_id) THEN 'exists'
+    END;
+    pack_id := v_id;
+    RETURN NEXT;
+END
+$$;
+
+-- Asks for a pack, after app.pack_request_check: one row, the problem
+-- (NULL when none), the pack's id and its document.  The pack names the
+-- last pack of its kind and period it supersedes; with p_key (an
+-- Idempotency-Key claimed in the same transaction) the response is stored
+-- for a retry.
 CREATE FUNCTION app.request_pack(p_slug text, p_kind text, p_period text, p_as_of timestamptz,
-                                 p_scheduled boolean DEFAULT false)
+                                 p_scheduled boolean DEFAULT false, p_key text DEFAULT NULL)
     RETURNS TABLE (problem text, pack_id text, doc json)
     LANGUAGE plpgsql
     AS $$
 DECLARE
-    t      public.tenants;
-    b      record;
+    t       public.tenants;
+    b       record;
+    c       record;
     v_as_of timestamptz := date_trunc('second', coalesce(p_as_of, now()));
-    v_id   text;
-    v_prev text;
-    p      public.packs;
+    v_prev  text;
+    p       public.packs;
 BEGIN
+    SELECT * INTO c FROM app.pack_request_check(p_slug, p_kind, p_period, v_as_of);
+    IF c.problem IS NOT NULL THEN
+        RETURN QUERY SELECT c.problem, c.pack_id, NULL::json;
+        RETURN;
+    END IF;
     SELECT * INTO t FROM public.tenants WHERE slug = p_slug;
-    IF NOT FOUND OR NOT app.asks_packs(t.tenant_id) THEN
-        RETURN QUERY SELECT 'unknown'::text, NULL::text, NULL::json;
-        RETURN;
-    END IF;
     SELECT * INTO b FROM app.pack_period(p_kind, p_period, t.timezone);
-    IF b.first_day IS NULL THEN
-        RETURN QUERY SELECT 'period'::text, NULL::text, NULL::json;
-        RETURN;
-    END IF;
-    IF b.period_end > now() THEN
-        RETURN QUERY SELECT 'not_ended'::text, NULL::text, NULL::json;
-        RETURN;
-    END IF;
-    -- the tenant began with its contract, or when it was created here if
-    -- that was sooner
-    IF b.period_end <= least(t.created_at, ((t.contract ->> 'start_date')::date)::timestamp
-                                           AT TIME ZONE t.timezone) THEN
-        RETURN QUERY SELECT 'before_tenant'::text, NULL::text, NULL::json;
-        RETURN;
-    END IF;
-    IF v_as_of < b.period_end OR v_as_of > now() THEN
-        RETURN QUERY SELECT 'as_of'::text, NULL::text, NULL::json;
-        RETURN;
-    END IF;
-    v_id := app.pack_id(p_kind, p_period, v_as_of);
     SELECT x.pack_id INTO v_prev FROM public.packs x
      WHERE x.tenant_id = t.tenant_id AND x.kind = p_kind AND x.period = p_period
        AND x.state <> 'failed'
      ORDER BY x.requested_at DESC, x.pack_id DESC LIMIT 1;
     INSERT INTO public.packs (tenant_id, pack_id, kind, period, period_start, period_end,
                               as_of, supersedes, scheduled)
-    VALUES (t.tenant_id, v_id, p_kind, p_period, b.period_start, b.period_end, v_as_of,
+    VALUES (t.tenant_id, c.pack_id, p_kind, p_period, b.period_start, b.period_end, v_as_of,
             v_prev, p_scheduled)
     ON CONFLICT DO NOTHING
     RETURNING * INTO p;
     IF p.pack_id IS NULL THEN
-        RETURN QUERY SELECT 'exists'::text, v_id, NULL::json;
+        RETURN QUERY SELECT 'exists'::text, c.pack_id, NULL::json;
         RETURN;
     END IF;
     INSERT INTO public.audit_log (tenant_id, action, target, detail)
-    VALUES (t.tenant_id, 'pack.request', 'pack:' || v_id,
+    VALUES (t.tenant_id, 'pack.request', 'pack:' || p.pack_id,
             jsonb_build_object('kind', p_kind, 'period', p_period, 'as_of', app.rfc3339(v_as_of),
                                'supersedes', v_prev, 'scheduled', p_scheduled));
-    RETURN QUERY SELECT NULL::text, v_id, app.pack_doc(p, t.slug);
+    UPDATE public.idempotency_keys x SET response_status = 202,
+           response_body = app.pack_doc(p, t.slug)::text
+     WHERE x.tenant_id = t.tenant_id AND x.subject = app.principal_sub() AND x.key = p_key;
+    RETURN QUERY SELECT NULL::text, p.pack_id, app.pack_doc(p, t.slug);
 END
 $$;
 

@@ -20,6 +20,7 @@
 #include "auth/tenant_context.h"
 #include "common/sha256.h"
 #include "http/args.h"
+#include "http/idempotency.h"
 #include "http/json_body.h"
 #include "http/page.h"
 #include "http/params.h"
@@ -31,11 +32,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* $1 slug, $2 kind, $3 period, $4 as_of or NULL. */
+/* $1 slug, $2 kind, $3 period, $4 as_of or NULL: whether it may be asked
+ * for (a problem, or none) and the pack's id. */
+static const msp_sql_t sql_pack_request_check = {
+    "pack_request_check",
+    "SELECT problem, pack_id FROM app.pack_request_check($1, $2, $3, $4::timestamptz)",
+    4
+};
+
+/* The same, and $5 the Idempotency-Key or NULL: asks for it; the problem
+ * (a twin asked meanwhile), its id and its document. */
 static const msp_sql_t sql_request_pack = {
     "request_pack",
-    "SELECT problem, pack_id, doc::text FROM app.request_pack($1, $2, $3, $4::timestamptz)",
-    4
+    "SELECT problem, pack_id, doc::text"
+    " FROM app.request_pack($1, $2, $3, $4::timestamptz, false, $5)",
+    5
 };
 
 /* $1 slug, $2 kind or NULL, $3 period or NULL, $4 after (a pack id) or
@@ -132,7 +143,53 @@ reply_no_pack(msp_call_t *call, msp_reply_t *reply)
 
 typedef struct {
     const char *slug, *kind, *period, *as_of;
+    char        request_sha[MSP_SHA256_HEX_LEN + 1];
 } request_t;
+
+/* 202 with the pack's document (its id names its Location). */
+static msp_outcome_t
+reply_requested(msp_call_t *call, msp_reply_t *reply, const char *slug, const char *doc,
+                size_t len)
+{
+    json_error_t error;
+    json_t *parsed = json_loadb(doc, len, 0, &error);
+    const char *id = json_string_value(json_object_get(parsed, "id"));
+    reply->location = msp_printf(call, "%s/v1/tenants/%s/packs/%s",
+                                 call->base_url ? call->base_url : "", slug, id ? id : "");
+    json_decref(parsed);
+    return msp_reply_json(call, reply, 202, doc, len);
+}
+
+/* The answer to a problem app.pack_request_check() names. */
+static msp_outcome_t
+reply_pack_problem(msp_call_t *call, msp_reply_t *reply, const request_t *rq,
+                   const char *problem, const char *pack_id)
+{
+    msp_errors_t errs = { 0 };
+    if (strcmp(problem, "unknown") == 0) {
+        return msp_reply_no_tenant(call, reply);
+    }
+    if (strcmp(problem, "exists") == 0) {
+        reply->location = msp_printf(call, "%s/v1/tenants/%s/packs/%s", call->base_url
+                                     ? call->base_url : "", rq->slug, pack_id);
+        return msp_reply_problem(call, reply, 409, "pack-exists", "Pack already asked for",
+                                 msp_printf(call, "Pack %s of the same kind, period and as_of "
+                                            "exists (Location); ask with another as_of for a "
+                                            "new one.", pack_id), NULL);
+    }
+    if (strcmp(problem, "period") == 0) {
+        msp_errors_add(&errs, "period", "is not a %s period", msp_pack_period_word(rq->kind));
+    } else if (strcmp(problem, "not_ended") == 0) {
+        msp_errors_add(&errs, "period", "has not ended yet in the tenant's time zone");
+    } else if (strcmp(problem, "before_tenant") == 0) {
+        msp_errors_add(&errs, "period", "ended before the tenant began (its contract's "
+                                        "start_date)");
+    } else {
+        msp_errors_add(&errs, "as_of", "must be at or after the period's end, and not in the "
+                                       "future");
+    }
+    return msp_reply_invalid(call, reply, 422, "Invalid pack", &errs);
+}
 
 static msp_outcome_t
 pack_requested(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
@@ -144,51 +201,45 @@ pack_requested(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *nex
     if (failed != NULL) {
         return msp_reply_sql_error(call, reply, failed);
     }
-    const char *problem = PQgetisnull(res[0], 0, 0) ? NULL : PQgetvalue(res[0], 0, 0);
-    msp_errors_t errs = { 0 };
-    if (problem == NULL) {
-        reply->location = msp_printf(call, "%s/v1/tenants/%s/packs/%s", call->base_url
-                                     ? call->base_url : "", rq->slug, PQgetvalue(res[0], 0, 1));
-        return msp_reply_json(call, reply, 202, PQgetvalue(res[0], 0, 2),
-                              (size_t) PQgetlength(res[0], 0, 2));
+    if (!PQgetisnull(res[0], 0, 0)) {
+        /* a twin asked for the same pack meanwhile */
+        return reply_pack_problem(call, reply, rq, PQgetvalue(res[0], 0, 0),
+                                  PQgetvalue(res[0], 0, 1));
     }
-    if (strcmp(problem, "unknown") == 0) {
-        return msp_reply_no_tenant(call, reply);
-    }
-    if (strcmp(problem, "exists") == 0) {
-        reply->location = msp_printf(call, "%s/v1/tenants/%s/packs/%s", call->base_url
-                                     ? call->base_url : "", rq->slug, PQgetvalue(res[0], 0, 1));
-        return msp_reply_problem(call, reply, 409, "pack-exists", "Pack already asked for",
-                                 msp_printf(call, "Pack %s of the same kind, period and as_of "
-                                            "exists (Location); ask with another as_of for a "
-                                            "new one.", PQgetvalue(res[0], 0, 1)), NULL);
-    }
-    if (strcmp(problem, "period") == 0) {
-        msp_errors_add(&errs, "period", "is not a %s period", msp_pack_period_word(rq->kind));
-    } else if (strcmp(problem, "not_ended") == 0) {
-        msp_errors_add(&errs, "period", "has not ended yet in the tenant's time zone");
-    } else if (strcmp(problem, "before_tenant") == 0) {
-        msp_errors_add(&errs, "period", "ended before the tenant was created");
-    } else {
-        msp_errors_add(&errs, "as_of", "must be at or after the period's end, and not in the "
-                                       "future");
-    }
-    return msp_reply_invalid(call, reply, 422, "Invalid pack", &errs);
+    return reply_requested(call, reply, rq->slug, PQgetvalue(res[0], 0, 2),
+                           (size_t) PQgetlength(res[0], 0, 2));
 }
 
 static msp_outcome_t
-pack_request_tenant(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
-                    msp_reply_t *reply)
+pack_request_checked(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
+                     msp_reply_t *reply)
 {
     request_t *rq = call->state;
     msp_tenant_t t;
     msp_outcome_t early;
-    if (!msp_results_found(call, reply, res, nres, -1, msp_reply_no_tenant, &t, &early)) {
+    if (!msp_results_found(call, reply, res, nres, 1, msp_reply_no_tenant, &t, &early)) {
         return early;
     }
     if (!asks_packs(&t.as)) {
         return msp_reply_forbidden(call, reply, "Packs are asked for by the provider's leads, "
                                    "account managers and admins.");
+    }
+    if (call->idempotency_key != NULL) {
+        const char *stored;
+        size_t stored_len;
+        switch (msp_idempotency_claimed(call, reply, res[2], res[3], rq->request_sha, &stored,
+                                        &stored_len, &early)) {
+        case MSP_KEY_OURS:
+            break;
+        case MSP_KEY_STORED:
+            return reply_requested(call, reply, rq->slug, stored, stored_len);
+        default:
+            return early;
+        }
+    }
+    if (!PQgetisnull(res[1], 0, 0)) {
+        return reply_pack_problem(call, reply, rq, PQgetvalue(res[1], 0, 0),
+                                  PQgetvalue(res[1], 0, 1));
     }
     msp_stmt_t *s = &next->stmts[next->nstmts++];
     s->sql = &sql_request_pack;
@@ -196,6 +247,7 @@ pack_request_tenant(msp_call_t *call, PGresult *const *res, int nres, msp_step_t
     s->params[1] = rq->kind;
     s->params[2] = rq->period;
     s->params[3] = rq->as_of;
+    s->params[4] = call->idempotency_key;
     next->last = 1;
     next->then = pack_requested;
     return MSP_NEXT;
@@ -208,10 +260,14 @@ msp_pack_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     if (slug == NULL) {
         return msp_reply_no_tenant(call, reply);
     }
+    if (call->idempotency_key != NULL && !msp_idempotency_key_valid(call->idempotency_key)) {
+        return msp_reply_bad_idempotency_key(call, reply);
+    }
     request_t *rq = msp_alloc(call, sizeof(request_t));
     if (rq == NULL) {
         return msp_reply_out_of_memory(reply);
     }
+    memset(rq, 0, sizeof(*rq));
     msp_errors_t errs = { 0 };
     msp_body_t body;
     const char *why = NULL;
@@ -250,7 +306,17 @@ msp_pack_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     }
     call->state = rq;
     msp_step_tenant(first, slug);
-    first->then = pack_request_tenant;
+    msp_stmt_t *s = &first->stmts[first->nstmts++];
+    s->sql = &sql_pack_request_check;
+    s->params[0] = slug;
+    s->params[1] = rq->kind;
+    s->params[2] = rq->period;
+    s->params[3] = rq->as_of;
+    if (msp_step_idempotency(call, first, slug, msp_printf(call, "/v1/tenants/%s/packs", slug),
+                             rq->request_sha) != 0) {
+        return msp_reply_out_of_memory(reply);
+    }
+    first->then = pack_request_checked;
     return MSP_NEXT;
 }
 

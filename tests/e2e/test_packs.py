@@ -763,3 +763,28 @@ def test_the_schedule_across_a_change_of_the_clocks(tmp_path):
     assert october[4] == dt.datetime(2026, 11, 2, 5, 0, tzinfo=utc)
     assert rows["2026-Q3"][3] == dt.datetime(2026, 9, 30, 22, 0, tzinfo=utc)
     assert sorted(r[1] for r in scheduled(slug)).count("2026-10") == 1
+
+
+def test_a_retried_request_is_the_same_pack(pack):
+    """Idempotency-Key: the retry a second later (as_of now, so another id
+    if it were asked again) gets the first response; the same key with
+    another body is 422; one pack in all."""
+    am, slug = pack["am"], pack["slug"]
+    key = f"pack-{uuid.uuid4().hex}"
+    body = {"kind": "monthly", "period": "2026-01"}
+
+    def count():
+        return owner_rows("SELECT count(*) FROM packs p JOIN tenants t USING (tenant_id)"
+                          " WHERE t.slug = %s AND p.period = '2026-01'", (slug,))[0][0]
+    before = count()
+    first = am.post(f"/v1/tenants/{slug}/packs", json=body, headers={"Idempotency-Key": key})
+    assert first.status_code == 202, first.text
+    time.sleep(1.1)
+    again = am.post(f"/v1/tenants/{slug}/packs", json=body, headers={"Idempotency-Key": key})
+    assert again.status_code == 202 and again.json() == first.json()
+    assert again.headers["Location"] == first.headers["Location"]
+    other = am.post(f"/v1/tenants/{slug}/packs", json=dict(body, period="2026-02"),
+                    headers={"Idempotency-Key": key})
+    assert other.status_code == 422, other.text
+    assert count() == before + 1
+    wait_issued(am, slug, first.json()["id"])
