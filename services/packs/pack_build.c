@@ -505,10 +505,11 @@ section_automation(build_t *b, json_t *doc, json_t *quality, json_t *cost)
     }
 }
 
-/* Satisfaction of the local days [from, to): ratings and their mean,
- * summed over the list's pages.  *count -1 when the list failed. */
+/* Satisfaction of the local days [from, to) as of the pack's instant:
+ * how many ratings and the sum of their scores, over the list's pages.
+ * *count -1 when the list failed. */
 static void
-ratings(build_t *b, const char *from, const char *to, long *count, double *mean)
+ratings(build_t *b, const char *from, const char *to, long *count, long *total)
 {
     long n = 0, sum = 0;
     char after[256] = "";
@@ -533,7 +534,7 @@ ratings(build_t *b, const char *from, const char *to, long *count, double *mean)
         }
     }
     *count = n;
-    *mean = n ? (double) sum / (double) n : 0;
+    *total = sum;
 }
 
 
@@ -566,8 +567,7 @@ scorecard_links(build_t *b, json_t *p, const char *scope)
 
 /* The trend of the period and those before it: a scorecard row each. */
 static json_t *
-section_scorecard(build_t *b, json_t *doc, json_t *trend, json_t *tenant, const char *title,
-                  int with_ratings)
+section_scorecard(build_t *b, json_t *doc, json_t *trend, json_t *tenant, const char *title)
 {
     json_t *s = section(doc, "scorecard", title);
     static const char *const cols[] = {
@@ -592,18 +592,16 @@ section_scorecard(build_t *b, json_t *doc, json_t *trend, json_t *tenant, const 
             per_user = json_real((double) ((c * 20000 / u + 1) / 2) / 100.0);
         }
         json_t *satisfaction = json_null(), *count = json_null();
-        if (with_ratings) {
-            char from[16], to[16];
-            long n;
-            double mean;
-            local_date(json_string_value(json_object_get(p, "start")), from, sizeof(from));
-            local_date(json_string_value(json_object_get(p, "end")), to, sizeof(to));
-            ratings(b, from, to, &n, &mean);
-            if (n > 0) {
-                satisfaction = json_real((double) (long) (mean * 100 + 0.5) / 100.0);
-            }
-            count = n >= 0 ? json_integer(n) : json_null();
+        char from[16], to[16];
+        long n, sum;
+        local_date(json_string_value(json_object_get(p, "start")), from, sizeof(from));
+        local_date(json_string_value(json_object_get(p, "end")), to, sizeof(to));
+        ratings(b, from, to, &n, &sum);
+        if (n > 0) {
+            /* the mean to the hundredth, half up, in integers */
+            satisfaction = json_real((double) ((sum * 200 / n + 1) / 2) / 100.0);
         }
+        count = n >= 0 ? json_integer(n) : json_null();
         char scope[160];
         snprintf(scope, sizeof(scope), "period=%s&as_of=%s", name ? name : "",
                  b->info->as_of);
@@ -919,8 +917,7 @@ msp_pack_build(const msp_pack_info_t *info, msp_pack_fetch_fn fetch, void *fetch
     json_t *scorecard = section_scorecard(
         &b, doc, trend, tenant,
         kind == 0 ? "The last twelve weeks" : kind == 1 ? "Trailing twelve months"
-                                                        : "The last twelve quarters",
-        kind != 0);
+                                                        : "The last twelve quarters");
     section_summary(summary, scorecard, info->kind);
     if (kind == 2) {
         section_targets(doc, scorecard, tenant);

@@ -35,6 +35,10 @@ ZONE = "America/New_York"
 PERIOD = "2026-03"
 AS_OF = "2026-04-20T12:00:00Z"
 PRIORITIES = ("P1", "P2", "P3", "P4")
+# ratings of the scenario's tickets by their requester: (ticket, given at,
+# score, a change after the pack's instant or None)
+RATINGS = [(1, "2026-03-20T15:00:00Z", 4, 1), (2, "2026-03-25T15:00:00Z", 5, None),
+           (3, "2026-04-02T15:00:00Z", 2, None)]
 # time logged on the scenario's tickets: (ticket number, day, minutes,
 # billable, in scope)
 ENTRIES = [(1, "2026-03-02", 90, True, True), (2, "2026-03-10", 45, True, False),
@@ -99,6 +103,18 @@ def pack(tenants, as_user):
                            json={"worked_on": day, "minutes": minutes, "billable": billable,
                                  "in_scope": in_scope})
         assert resp.status_code == 201, resp.text
+    with psycopg.connect(env("MSP_DATABASE_URL")) as conn:
+        set_principal(conn, "someone", slug, "requester")
+        for number, at, score, _ in RATINGS:
+            conn.execute(
+                "WITH r AS (INSERT INTO satisfaction_ratings (tenant_id, ticket_number, score,"
+                " resolved_at, side, editable_until, created_at, updated_at)"
+                " SELECT tenant_id, %s, %s, %s, 'provider', now() + interval '1 day', %s, %s"
+                " FROM tenants WHERE slug = %s RETURNING tenant_id)"
+                " INSERT INTO governance_events (tenant_id, record, record_id, kind, data,"
+                " occurred_at) SELECT tenant_id, 'rating', %s, 'rated', %s::jsonb, %s FROM r",
+                (number, score, at, at, at, slug, number,
+                 json.dumps({"score": score, "comment": ""}), at))
     project = leader.post(f"/v1/tenants/{slug}/projects", json={
         "name": "Intune rollout", "owner": "am.jo", "owner_side": "provider",
         "start_date": "2026-01-05", "due_date": "2026-06-30", "budget": 12000.5,
@@ -198,9 +214,45 @@ def test_the_scorecard_month_equals_the_oracles(pack):
     assert march["fcr"] == quality["first_contact_resolution_rate"]
     assert march["reopen"] == quality["reopen_rate"]
     assert march["recurrence"] == quality["recurrence_rate"]
-    assert march["satisfaction"] is None and march["ratings"] == 0
-    # the earliest months have nothing: zeros counted, rates not measured
-    assert card["rows"][0][1:3] == [0, 0] and card["rows"][0][4] is None
+    scores = [r[2] for r in RATINGS if r[1].startswith("2026-03")]
+    assert march["ratings"] == len(scores) == 2
+    assert march["satisfaction"] == float((Decimal(sum(scores)) / len(scores)).quantize(
+        Decimal("0.01"), rounding=ROUND_HALF_UP))
+    # every month of the twelve: its volume, its SLA attainment
+    for row in card["rows"]:
+        y, m = map(int, row[0].split("-"))
+        lo, hi = month(ZONE, y, m)
+        vol = expected_volume(t["tickets"], lo, hi)
+        attained = expected_sla(sla_rows(t, lo, hi))["attainment"]
+        assert row[1:3] == [vol["created"], vol["resolved"]], row[0]
+        assert row[4:6] == [attained["response"]["attainment"],
+                            attained["resolution"]["attainment"]], row[0]
+    assert any(r[1] for r in card["rows"][:-1]), "months before March have tickets"
+
+
+def test_automation_candidates_are_the_recurring_categories_with_their_hours(pack):
+    doc, t = pack["doc"], pack["t"]
+    start, end = month(ZONE, 2026, 3)
+    before = month(ZONE, 2026, 2)[0]
+    as_of = dt.datetime.fromisoformat(pack["as_of"].replace("Z", "+00:00"))
+    _, quality = expected_quality(t["tickets"], start, end, before, as_of,
+                                  reopen_days=t["doc"]["reporting"].get("reopen_days", 7))
+    want = quality["automation_candidates"]
+    if not want:
+        assert section(doc, "automation")["note"] == "No category recurred in the period."
+        return
+    # the hours logged in March on each category's tickets (their category now)
+    hours = {}
+    for number, day, minutes, _, _ in ENTRIES:
+        if day.startswith("2026-03"):
+            category = t["tickets"][number - 1][0]
+            hours[category] = hours.get(category, 0) + minutes
+    got = table(doc, "automation_candidates")["rows"]
+    assert [r[:3] for r in got] == [[c["category"], c["recurring"], c["previous_period"]]
+                                    for c in want]
+    for r in got:
+        h = hours.get(r[0])
+        assert r[3] == (None if h is None else round(h / 60, 2)), r
 
 
 def test_the_summary_states_the_figures_it_cites(pack):
@@ -423,6 +475,15 @@ def test_rendering_again_gives_the_same_bytes_whatever_changed_since(pack, tmp_p
                         json={"minutes": 500, "worked_on": "2026-02-27"},
                         headers={"If-Match": etag})
     assert resp.status_code == 200, resp.text
+    rated = RATINGS[0]
+    with psycopg.connect(env("MSP_DATABASE_URL")) as conn:
+        set_principal(conn, "someone", slug, "requester")
+        conn.execute("WITH r AS (UPDATE satisfaction_ratings SET score = %s, version = version + 1"
+                     " WHERE ticket_number = %s AND tenant_id = (SELECT tenant_id FROM tenants"
+                     " WHERE slug = %s) RETURNING tenant_id)"
+                     " INSERT INTO governance_events (tenant_id, record, record_id, kind, data)"
+                     " SELECT tenant_id, 'rating', %s, 'changed', %s::jsonb FROM r",
+                     (rated[3], rated[0], slug, rated[0], json.dumps({"score": rated[3]})))
     later = leader.post(f"/v1/tenants/{slug}/actions", json={
         "title": "Raised later", "review_on": "2026-03-05", "owner": "it.ann",
         "owner_side": "internal_it", "due": "2026-03-25"})
