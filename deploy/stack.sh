@@ -227,7 +227,7 @@ start_worker() {
     local preload=()
     if [[ $sanitize -eq 1 ]]; then
         preload=(env "ASAN_OPTIONS=abort_on_error=1:log_path=$state/nginx/sanitizer/report"
-                 "LSAN_OPTIONS=suppressions=$ROOT/deploy/lsan.supp"
+                 "LSAN_OPTIONS=suppressions=$ROOT/deploy/lsan.supp:print_suppressions=0"
                  "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$state/nginx/sanitizer/report")
     fi
     nohup "${preload[@]}" "$build/mspctl" pack worker >>"$state/pack-worker.log" 2>&1 &

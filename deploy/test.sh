@@ -15,7 +15,7 @@ sanitize=()
 [[ ${SANITIZE:-0} == 1 ]] && sanitize=(--sanitize)
 
 # fontconfig's process-long allocations are not leaks of ours (lsan.supp)
-export LSAN_OPTIONS="suppressions=$ROOT/deploy/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+export LSAN_OPTIONS="suppressions=$ROOT/deploy/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 
 echo "== unit tests"
 failed=0
