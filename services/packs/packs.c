@@ -66,7 +66,8 @@ static const msp_sql_t sql_list_packs = {
 static const msp_sql_t sql_get_pack = {
     "get_pack",
     "SELECT app.pack_doc(p, t.slug)::text, p.state, p.failure, p.manifest, p.signature,"
-    " p.key_id, k.public_key, f.content, f.media_type, f.sha256, $3::text IS NULL OR f.name IS NOT NULL"
+    " p.key_id, k.public_key, f.content, f.media_type, f.sha256,"
+    " $3::text IS NULL OR f.name IS NOT NULL"
     " FROM tenants t JOIN packs p ON p.tenant_id = t.tenant_id"
     " LEFT JOIN pack_keys k ON k.key_id = p.key_id"
     " LEFT JOIN pack_files f ON f.tenant_id = p.tenant_id AND f.pack_id = p.pack_id"
