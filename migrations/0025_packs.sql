@@ -117,7 +117,7 @@ CREATE FUNCTION app.notify_pack() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM pg_notify('msp_packs', NEW.tenant_id::text);
+    PERFORM pg_notify('msp_packs', NEW.pack_id);
     RETURN NULL;
 END
 $$;
@@ -665,3 +665,246 @@ BEGIN
     RETURN v_asked;
 END
 $$;
+
+-- ---- the portfolio pack --------------------------------------------------------
+--
+-- An account manager's (or lead's, or admin's) pack of every tenant they
+-- see: a summary row per tenant, then a page per tenant, with the same
+-- definitions as the tenants' own packs (the portfolio report and each
+-- tenant's reports, read as the one who asked).  It is the asker's: read
+-- by them, and only while they still see every tenant it covers, and by
+-- the provider's admins; tenants' people never see it.  Rendered, stored
+-- and signed by the pack worker as the tenants' packs are.
+
+CREATE TABLE portfolio_packs (
+    -- "portfolio-<kind>-<period>-<as_of>-<8 hex of the asker's SHA-256>"
+    pack_id       text        PRIMARY KEY
+                              CHECK (pack_id ~ '^portfolio-[a-z]+-[0-9A-Z-]+-[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}$'),
+    subject       text        NOT NULL DEFAULT app.principal_sub(),
+    role          text        NOT NULL DEFAULT app.principal_role(),
+    kind          text        NOT NULL CHECK (kind IN ('weekly', 'monthly', 'quarterly')),
+    period        text        NOT NULL,
+    as_of         timestamptz NOT NULL,
+    -- the tenants it covers: those the asker saw when asking, then those
+    -- it shows
+    tenants       uuid[]      NOT NULL,
+    state         text        NOT NULL DEFAULT 'queued'
+                              CHECK (state IN ('queued', 'rendering', 'issued', 'failed')),
+    progress      jsonb       NOT NULL DEFAULT '{"step": "queued", "done": 0, "of": 0}',
+    failure       text,
+    claimed_until timestamptz,
+    attempts      integer     NOT NULL DEFAULT 0,
+    manifest      text,
+    signature     text,
+    key_id        text,
+    requested_at  timestamptz NOT NULL DEFAULT now(),
+    issued_at     timestamptz,
+    CHECK (state <> 'issued' OR (manifest IS NOT NULL AND signature IS NOT NULL))
+);
+CREATE INDEX portfolio_packs_waiting ON portfolio_packs (requested_at)
+    WHERE state IN ('queued', 'rendering');
+
+CREATE TABLE portfolio_pack_files (
+    pack_id       text        NOT NULL REFERENCES portfolio_packs (pack_id),
+    name          text        NOT NULL CHECK (name ~ '^[a-z0-9_./-]{1,100}$'),
+    media_type    text        NOT NULL,
+    content       bytea       NOT NULL,
+    sha256        text        NOT NULL CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+    PRIMARY KEY (pack_id, name)
+);
+
+-- The asker reads it while it still sees every tenant it covers.
+CREATE FUNCTION app.reads_portfolio_pack(p_subject text, p_tenants uuid[]) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT app.sees_all()
+        OR (app.principal_org() = 'provider' AND p_subject = app.principal_sub()
+            AND p_tenants <@ app.tenant_ids('read'))
+    $$;
+
+ALTER TABLE portfolio_packs ENABLE ROW LEVEL SECURITY;
+ALTER TABLE portfolio_packs FORCE ROW LEVEL SECURITY;
+CREATE POLICY portfolio_packs_read ON portfolio_packs FOR SELECT
+    USING (app.reads_portfolio_pack(subject, tenants));
+CREATE POLICY portfolio_packs_insert ON portfolio_packs FOR INSERT
+    WITH CHECK (app.principal_org() = 'provider' AND subject = app.principal_sub()
+                AND app.principal_role() IN ('lead', 'account_manager', 'admin'));
+CREATE POLICY portfolio_packs_update ON portfolio_packs FOR UPDATE USING ((SELECT app.sees_all()));
+CREATE POLICY portfolio_packs_delete ON portfolio_packs FOR DELETE USING ((SELECT app.sees_all()));
+ALTER TABLE portfolio_pack_files ENABLE ROW LEVEL SECURITY;
+ALTER TABLE portfolio_pack_files FORCE ROW LEVEL SECURITY;
+CREATE POLICY portfolio_pack_files_read ON portfolio_pack_files FOR SELECT
+    USING (EXISTS (SELECT FROM portfolio_packs p WHERE p.pack_id = portfolio_pack_files.pack_id));
+CREATE POLICY portfolio_pack_files_insert ON portfolio_pack_files FOR INSERT
+    WITH CHECK ((SELECT app.sees_all()));
+CREATE POLICY portfolio_pack_files_delete ON portfolio_pack_files FOR DELETE
+    USING ((SELECT app.sees_all()));
+GRANT SELECT, INSERT ON portfolio_packs TO msp_gateway;
+GRANT SELECT ON portfolio_pack_files TO msp_gateway;
+CREATE TRIGGER portfolio_packs_notify AFTER INSERT ON portfolio_packs
+    FOR EACH ROW EXECUTE FUNCTION app.notify_pack();
+
+CREATE FUNCTION app.portfolio_pack_doc(p portfolio_packs) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT json_strip_nulls(json_build_object(
+        'id', p.pack_id, 'kind', p.kind, 'period', p.period, 'as_of', app.rfc3339(p.as_of),
+        'tenants', cardinality(p.tenants), 'state', p.state, 'progress', p.progress,
+        'failure', p.failure, 'requested_by', p.subject,
+        'requested_at', app.rfc3339(p.requested_at), 'issued_at', app.rfc3339(p.issued_at),
+        'key_id', p.key_id,
+        'files', (SELECT json_agg(json_build_object('name', f.name, 'media_type', f.media_type,
+                                                    'bytes', length(f.content),
+                                                    'sha256', f.sha256) ORDER BY f.name)
+                    FROM public.portfolio_pack_files f WHERE f.pack_id = p.pack_id)))
+    $$;
+
+-- Asks for the principal's portfolio pack of kind and period as of p_as_of
+-- (NULL: now): the problem (NULL when none; as app.pack_request_check's,
+-- 'unknown' for one who may not ask, 'not_ended' when the period has not
+-- ended in every tenant's zone by as_of, 'empty' when it sees no tenant),
+-- its id and its document.
+CREATE FUNCTION app.request_portfolio_pack(p_kind text, p_period text, p_as_of timestamptz)
+    RETURNS TABLE (problem text, pack_id text, doc json)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_as_of   timestamptz := date_trunc('second', coalesce(p_as_of, now()));
+    v_id      text := 'portfolio-' || app.pack_id(p_kind, p_period, v_as_of) || '-'
+                      || left(encode(sha256(convert_to(app.principal_sub(), 'UTF8')), 'hex'), 8);
+    v_tenants uuid[];
+    v_end     timestamptz;
+    p         public.portfolio_packs;
+BEGIN
+    IF app.principal_org() <> 'provider'
+       OR app.principal_role() NOT IN ('lead', 'account_manager', 'admin') THEN
+        RETURN QUERY SELECT 'unknown'::text, NULL::text, NULL::json;
+        RETURN;
+    END IF;
+    IF (SELECT x.first_day FROM app.pack_period(p_kind, p_period, 'UTC') x) IS NULL THEN
+        RETURN QUERY SELECT 'period'::text, NULL::text, NULL::json;
+        RETURN;
+    END IF;
+    SELECT array_agg(t.tenant_id ORDER BY t.slug), max(x.period_end)
+      INTO v_tenants, v_end
+      FROM public.tenants t, app.pack_period(p_kind, p_period, t.timezone) x
+     WHERE app.sees_all() OR t.tenant_id = ANY (app.tenant_ids('read'));
+    IF v_tenants IS NULL THEN
+        RETURN QUERY SELECT 'empty'::text, NULL::text, NULL::json;
+        RETURN;
+    END IF;
+    IF v_end > now() THEN
+        RETURN QUERY SELECT 'not_ended'::text, NULL::text, NULL::json;
+        RETURN;
+    END IF;
+    IF v_as_of < v_end OR v_as_of > now() THEN
+        RETURN QUERY SELECT 'as_of'::text, NULL::text, NULL::json;
+        RETURN;
+    END IF;
+    INSERT INTO public.portfolio_packs (pack_id, kind, period, as_of, tenants)
+    VALUES (v_id, p_kind, p_period, v_as_of, v_tenants)
+    ON CONFLICT DO NOTHING
+    RETURNING * INTO p;
+    IF p.pack_id IS NULL THEN
+        RETURN QUERY SELECT 'exists'::text, v_id, NULL::json;
+        RETURN;
+    END IF;
+    RETURN QUERY SELECT NULL::text, p.pack_id, app.portfolio_pack_doc(p);
+END
+$$;
+
+-- The worker's side, as for the tenants' packs (app.claim_pack and the
+-- others): claim one, record progress, fail, store a file, issue.  The
+-- claim says whose the pack is: the worker reads as them.
+CREATE FUNCTION app.claim_portfolio_pack(p_lease interval)
+    RETURNS TABLE (pack_id text, kind text, period text, as_of text, subject text, role text)
+    LANGUAGE sql
+    AS $$
+    WITH c AS (
+        SELECT p.pack_id FROM public.portfolio_packs p
+         WHERE p.state = 'queued' OR (p.state = 'rendering' AND p.claimed_until < now())
+         ORDER BY p.requested_at, p.pack_id LIMIT 1 FOR UPDATE SKIP LOCKED
+    )
+    UPDATE public.portfolio_packs p
+       SET state = 'rendering', claimed_until = now() + p_lease, attempts = p.attempts + 1,
+           progress = '{"step": "collecting", "done": 0, "of": 0}'
+      FROM c WHERE p.pack_id = c.pack_id
+    RETURNING p.pack_id, p.kind, p.period, app.rfc3339(p.as_of), p.subject, p.role
+    $$;
+
+CREATE FUNCTION app.portfolio_pack_progress(p_pack text, p_progress jsonb, p_lease interval)
+    RETURNS void
+    LANGUAGE sql
+    AS $$
+    UPDATE public.portfolio_packs SET progress = p_progress, claimed_until = now() + p_lease
+     WHERE pack_id = p_pack AND state = 'rendering'
+    $$;
+
+CREATE FUNCTION app.fail_portfolio_pack(p_pack text, p_failure text) RETURNS void
+    LANGUAGE sql
+    AS $$
+    UPDATE public.portfolio_packs SET state = 'failed', failure = p_failure, claimed_until = NULL
+     WHERE pack_id = p_pack AND state = 'rendering'
+    $$;
+
+CREATE FUNCTION app.store_portfolio_pack_file(p_pack text, p_name text, p_media_type text,
+                                              p_content bytea)
+    RETURNS void
+    LANGUAGE sql
+    AS $$
+    INSERT INTO public.portfolio_pack_files (pack_id, name, media_type, content, sha256)
+    SELECT p.pack_id, p_name, p_media_type, p_content, encode(sha256(p_content), 'hex')
+      FROM public.portfolio_packs p WHERE p.pack_id = p_pack AND p.state = 'rendering'
+    ON CONFLICT (pack_id, name) DO UPDATE
+       SET media_type = EXCLUDED.media_type, content = EXCLUDED.content,
+           sha256 = EXCLUDED.sha256
+    $$;
+
+-- Issues it: the manifest's hashes must be the files stored; p_slugs are
+-- the tenants it shows, which become those it covers.
+CREATE FUNCTION app.issue_portfolio_pack(p_pack text, p_manifest text, p_signature text,
+                                         p_key_id text, p_public_key text, p_slugs text[])
+    RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_files jsonb := p_manifest::jsonb -> 'files';
+BEGIN
+    PERFORM FROM public.portfolio_packs
+      WHERE pack_id = p_pack AND state = 'rendering' FOR UPDATE;
+    IF NOT FOUND
+       OR (SELECT count(*) FROM public.portfolio_pack_files f WHERE f.pack_id = p_pack)
+          <> (SELECT count(*) FROM jsonb_object_keys(v_files))
+       OR EXISTS (SELECT FROM public.portfolio_pack_files f
+                   WHERE f.pack_id = p_pack AND v_files ->> f.name IS DISTINCT FROM f.sha256) THEN
+        RETURN false;
+    END IF;
+    INSERT INTO public.pack_keys (key_id, public_key) VALUES (p_key_id, p_public_key)
+    ON CONFLICT DO NOTHING;
+    UPDATE public.portfolio_packs
+       SET state = 'issued', manifest = p_manifest, signature = p_signature, key_id = p_key_id,
+           issued_at = now(), claimed_until = NULL,
+           tenants = (SELECT coalesce(array_agg(t.tenant_id ORDER BY t.slug), '{}')
+                        FROM public.tenants t WHERE t.slug = ANY (p_slugs)),
+           progress = jsonb_build_object('step', 'issued', 'done', progress -> 'of',
+                                         'of', progress -> 'of')
+     WHERE pack_id = p_pack;
+    RETURN true;
+END
+$$;
+
+-- A tenant offboarded leaves no portfolio pack behind that holds its
+-- data (mspctl tenant offboard): how many went.
+CREATE FUNCTION app.forget_portfolio_packs(p_tenant uuid) RETURNS integer
+    LANGUAGE sql
+    AS $$
+    WITH gone AS (
+        SELECT p.pack_id FROM public.portfolio_packs p WHERE p_tenant = ANY (p.tenants)
+    ), files AS (
+        DELETE FROM public.portfolio_pack_files f USING gone WHERE f.pack_id = gone.pack_id
+    ), packs AS (
+        DELETE FROM public.portfolio_packs p USING gone WHERE p.pack_id = gone.pack_id
+        RETURNING 1
+    )
+    SELECT count(*)::integer FROM packs
+    $$;

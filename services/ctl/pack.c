@@ -17,6 +17,7 @@
  */
 #include "ctl.h"
 
+#include "common/buf.h"
 #include "common/sha256.h"
 #include "packs/pack.h"
 #include "packs/pack_sign.h"
@@ -40,9 +41,11 @@
 static msp_principal_t reader;
 
 typedef struct {
-    PGconn     *gateway;    /* reads, as nginx does */
-    PGconn     *owner;      /* the worker's own statements */
-    const char *slug, *pack;
+    PGconn                *gateway;    /* reads, as nginx does */
+    PGconn                *owner;      /* the worker's own statements */
+    const char            *slug;       /* the tenant's; NULL for a portfolio pack */
+    const char            *pack;
+    const msp_principal_t *reader;     /* whom the reports are read as */
 } worker_t;
 
 typedef struct {
@@ -55,7 +58,7 @@ static json_t *
 fetch(void *ctx, const char *target, char *why, size_t size)
 {
     worker_t *w = ctx;
-    return ctl_get_json(w->gateway, &reader, target, why, size);
+    return ctl_get_json(w->gateway, w->reader ? w->reader : &reader, target, why, size);
 }
 
 /* Records progress in a transaction of its own, so that GET sees it. */
@@ -70,7 +73,13 @@ progress(void *ctx, const char *step, int done, int of)
     snprintf(doc, sizeof(doc), "{\"step\": \"%s\", \"done\": %d, \"of\": %d}", step, done, of);
     const char *params[] = { w->slug, w->pack, doc, PACK_LEASE };
     if (ctl_begin(w->owner, "") == 0) {
-        ctl_run(w->owner, "SELECT app.pack_progress($1, $2, $3::jsonb, $4::interval)", 4, params);
+        if (w->slug != NULL) {
+            ctl_run(w->owner, "SELECT app.pack_progress($1, $2, $3::jsonb, $4::interval)", 4,
+                    params);
+        } else {
+            ctl_run(w->owner, "SELECT app.portfolio_pack_progress($1, $2::jsonb, $3::interval)",
+                    3, params + 1);
+        }
     }
     ctl_run(w->owner, "COMMIT", 0, NULL);
 }
@@ -79,9 +88,11 @@ progress(void *ctx, const char *step, int done, int of)
  * *doc.  0, or -1 with why. */
 static int
 render(worker_t *w, const msp_pack_info_t *info, const render_options_t *o, json_t **doc,
-       msp_pack_files_t *files, char *why, size_t size)
+       msp_pack_files_t *files, char *why, size_t size, json_t **slugs)
 {
-    *doc = msp_pack_build(info, fetch, w, progress, w, why, size);
+    *doc = w->slug != NULL ? msp_pack_build(info, fetch, w, progress, w, why, size)
+                           : msp_pack_build_portfolio(info, fetch, w, progress, w, why, size,
+                                                      slugs);
     if (*doc == NULL) {
         return -1;
     }
@@ -103,7 +114,8 @@ render(worker_t *w, const msp_pack_info_t *info, const render_options_t *o, json
 /* Stores the files, the signed manifest, and issues the pack: one
  * transaction.  0, or -1. */
 static int
-store(worker_t *w, msp_pack_files_t *files, const char *manifest, EVP_PKEY *key)
+store(worker_t *w, msp_pack_files_t *files, const char *manifest, EVP_PKEY *key,
+      const json_t *slugs)
 {
     char *signature = msp_pack_sign(key, manifest, strlen(manifest));
     char *pem = NULL, id[MSP_PACK_KEY_ID_LEN + 1];
@@ -115,14 +127,20 @@ store(worker_t *w, msp_pack_files_t *files, const char *manifest, EVP_PKEY *key)
     if (ctl_begin(w->owner, "") != 0) {
         goto done;
     }
+    int portfolio = w->slug == NULL, skip = portfolio ? 1 : 0;
     for (size_t i = 0; i < files->n; i++) {
         const char *values[] = { w->slug, w->pack, files->files[i].name,
                                  files->files[i].media_type, (const char *) files->files[i].data };
         int lengths[] = { 0, 0, 0, 0, (int) files->files[i].len };
         int formats[] = { 0, 0, 0, 0, 1 };
         PGresult *res = PQexecParams(w->owner,
-                                     "SELECT app.store_pack_file($1, $2, $3, $4, $5::bytea)", 5,
-                                     NULL, values, lengths, formats, 0);
+                                     portfolio
+                                         ? "SELECT app.store_portfolio_pack_file($1, $2, $3,"
+                                           " $4::bytea)"
+                                         : "SELECT app.store_pack_file($1, $2, $3, $4,"
+                                           " $5::bytea)",
+                                     5 - skip, NULL, values + skip, lengths + skip,
+                                     formats + skip, 0);
         int ok = PQresultStatus(res) == PGRES_TUPLES_OK;
         if (!ok) {
             ctl_error("%s: storing %s: %s", w->pack, files->files[i].name,
@@ -134,9 +152,27 @@ store(worker_t *w, msp_pack_files_t *files, const char *manifest, EVP_PKEY *key)
             goto done;
         }
     }
-    const char *params[] = { w->slug, w->pack, manifest, signature, id, pem };
-    PGresult *res = ctl_query(w->owner, "SELECT app.issue_pack($1, $2, $3, $4, $5, $6)", 6,
-                              params);
+    char *slug_list = NULL;
+    if (portfolio) {
+        /* the tenants it shows, as a PostgreSQL array of slugs (which hold
+         * no comma, quote or brace) */
+        msp_buf_t b = { 0 };
+        msp_buf_puts(&b, "{");
+        size_t i;
+        const json_t *v;
+        json_array_foreach(slugs, i, v) {
+            msp_buf_printf(&b, "%s%s", i ? "," : "", json_string_value(v));
+        }
+        msp_buf_puts(&b, "}");
+        size_t len;
+        slug_list = msp_buf_take(&b, &len);
+    }
+    const char *params[] = { w->slug, w->pack, manifest, signature, id, pem, slug_list };
+    PGresult *res = portfolio
+        ? ctl_query(w->owner, "SELECT app.issue_portfolio_pack($1, $2, $3, $4, $5, $6::text[])",
+                    6, params + 1)
+        : ctl_query(w->owner, "SELECT app.issue_pack($1, $2, $3, $4, $5, $6)", 6, params);
+    free(slug_list);
     int issued = res != NULL && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
     PQclear(res);
     if (ctl_run(w->owner, issued ? "COMMIT" : "ROLLBACK", 0, NULL) == 0 && issued) {
@@ -156,9 +192,43 @@ fail(worker_t *w, const char *why)
 {
     const char *params[] = { w->slug, w->pack, why };
     if (ctl_begin(w->owner, "") == 0) {
-        ctl_run(w->owner, "SELECT app.fail_pack($1, $2, $3)", 3, params);
+        if (w->slug != NULL) {
+            ctl_run(w->owner, "SELECT app.fail_pack($1, $2, $3)", 3, params);
+        } else {
+            ctl_run(w->owner, "SELECT app.fail_portfolio_pack($1, $2)", 2, params + 1);
+        }
     }
     ctl_run(w->owner, "COMMIT", 0, NULL);
+}
+
+/* Claims a pack waiting: a tenant's, or else a portfolio pack.  The
+ * claim's row, or NULL (*failed when the database failed). */
+static PGresult *
+claim(worker_t *w, int *failed)
+{
+    static const char *const claims[] = {
+        "SELECT * FROM app.claim_pack($1::interval)",
+        "SELECT * FROM app.claim_portfolio_pack($1::interval)",
+    };
+    const char *lease[] = { PACK_LEASE };
+    *failed = 0;
+    for (int i = 0; i < 2; i++) {
+        if (ctl_begin(w->owner, "") != 0) {
+            *failed = 1;
+            return NULL;
+        }
+        PGresult *res = ctl_query(w->owner, claims[i], 1, lease);
+        if (res == NULL || ctl_run(w->owner, "COMMIT", 0, NULL) != 0) {
+            PQclear(res);
+            *failed = 1;
+            return NULL;
+        }
+        if (PQntuples(res) > 0) {
+            return res;
+        }
+        PQclear(res);
+    }
+    return NULL;
 }
 
 /* Claims and renders one pack: 1 when it did one, 0 when none waits, -1
@@ -166,52 +236,65 @@ fail(worker_t *w, const char *why)
 static int
 work_one(worker_t *w, const render_options_t *o, EVP_PKEY *key)
 {
-    const char *lease[] = { PACK_LEASE };
-    if (ctl_begin(w->owner, "") != 0) {
-        return -1;
+    int failed;
+    PGresult *res = claim(w, &failed);
+    if (res == NULL) {
+        return failed ? -1 : 0;
     }
-    PGresult *res = ctl_query(w->owner, "SELECT * FROM app.claim_pack($1::interval)", 1, lease);
-    if (res == NULL || ctl_run(w->owner, "COMMIT", 0, NULL) != 0) {
-        PQclear(res);
-        return -1;
+    msp_pack_info_t info = { .provider = o->provider };
+    msp_principal_t asker;
+    w->reader = NULL;
+    if (PQnfields(res) == 7) {
+        /* a tenant's: app.claim_pack's columns */
+        info.slug = PQgetvalue(res, 0, 0);
+        info.pack_id = PQgetvalue(res, 0, 1);
+        info.kind = PQgetvalue(res, 0, 2);
+        info.period = PQgetvalue(res, 0, 3);
+        info.as_of = PQgetvalue(res, 0, 4);
+        info.supersedes = PQgetisnull(res, 0, 5) ? NULL : PQgetvalue(res, 0, 5);
+    } else {
+        /* a portfolio pack, read as the one who asked for it */
+        info.pack_id = PQgetvalue(res, 0, 0);
+        info.kind = PQgetvalue(res, 0, 1);
+        info.period = PQgetvalue(res, 0, 2);
+        info.as_of = PQgetvalue(res, 0, 3);
+        const char *why = NULL;
+        if (msp_principal_from_claims(&asker, PQgetvalue(res, 0, 4), NULL, "provider",
+                                      PQgetvalue(res, 0, 5), &why) == 0) {
+            w->reader = &asker;
+        }
     }
-    if (PQntuples(res) == 0) {
-        PQclear(res);
-        return 0;
-    }
-    msp_pack_info_t info = {
-        .slug = PQgetvalue(res, 0, 0), .pack_id = PQgetvalue(res, 0, 1),
-        .kind = PQgetvalue(res, 0, 2), .period = PQgetvalue(res, 0, 3),
-        .as_of = PQgetvalue(res, 0, 4),
-        .supersedes = PQgetisnull(res, 0, 5) ? NULL : PQgetvalue(res, 0, 5),
-        .provider = o->provider,
-    };
     w->slug = info.slug;
     w->pack = info.pack_id;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    json_t *doc = NULL;
+    json_t *doc = NULL, *slugs = NULL;
     msp_pack_files_t files = { 0 };
     char why[512] = "";
-    int rc = render(w, &info, o, &doc, &files, why, sizeof(why));
+    int rc = info.slug == NULL && w->reader == NULL
+                 ? (snprintf(why, sizeof(why), "its asker is not a principal"), -1)
+                 : render(w, &info, o, &doc, &files, why, sizeof(why), &slugs);
     char *manifest = rc == 0 ? msp_pack_manifest(doc, &files) : NULL;
-    if (rc == 0 && manifest != NULL && store(w, &files, manifest, key) == 0) {
+    if (rc == 0 && manifest != NULL && store(w, &files, manifest, key, slugs) == 0) {
         clock_gettime(CLOCK_MONOTONIC, &t1);
         struct rusage ru;
         getrusage(RUSAGE_SELF, &ru);
         printf("mspctl pack: %s %s issued: %zu files in %.2f s (peak memory %ld KiB)\n",
-               info.slug, info.pack_id, files.n,
+               info.slug ? info.slug : "portfolio", info.pack_id, files.n,
                (double) (t1.tv_sec - t0.tv_sec) + (double) (t1.tv_nsec - t0.tv_nsec) / 1e9,
                ru.ru_maxrss);
         fflush(stdout);
     } else {
-        ctl_error("%s %s failed: %s", info.slug, info.pack_id, *why ? why : "storing it failed");
+        ctl_error("%s %s failed: %s", info.slug ? info.slug : "portfolio", info.pack_id,
+                  *why ? why : "storing it failed");
         fail(w, *why ? why : "storing it failed");
     }
     free(manifest);
     json_decref(doc);
+    json_decref(slugs);
     msp_pack_files_free(&files);
     PQclear(res);
+    w->reader = NULL;
     return 1;
 }
 
@@ -351,7 +434,7 @@ pack_render(int argc, char **argv)
         return 2;
     }
     /* the pack's id, as the database names it */
-    worker_t w = { .gateway = ctl_connect_gateway() };
+    worker_t w = { .gateway = ctl_connect_gateway(), .slug = slug };
     if (w.gateway == NULL) {
         return 1;
     }
@@ -373,7 +456,7 @@ pack_render(int argc, char **argv)
     int rc = 1;
     if (mkdir(out, 0755) != 0 && errno != EEXIST) {
         ctl_error("%s: %s", out, strerror(errno));
-    } else if (render(&w, &info, &o, &doc, &files, why, sizeof(why)) != 0) {
+    } else if (render(&w, &info, &o, &doc, &files, why, sizeof(why), NULL) != 0) {
         ctl_error("%s", why);
     } else {
         char *manifest = msp_pack_manifest(doc, &files);

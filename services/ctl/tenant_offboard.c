@@ -333,7 +333,9 @@ ctl_tenant_offboard(const char *slug, const char *dir)
             goto done;
         }
     }
-    if (write_manifest(dir, slug, tenant_id, exported_at, results) != 0
+    /* the provider's portfolio packs that show the tenant go with it */
+    if (ctl_run(conn, "SELECT app.forget_portfolio_packs($1::uuid)", 1, id_param) != 0
+        || write_manifest(dir, slug, tenant_id, exported_at, results) != 0
         || ctl_run(conn, "COMMIT", 0, NULL) != 0)
     {
         goto done;

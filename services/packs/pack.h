@@ -72,6 +72,16 @@ json_t *msp_pack_build(const msp_pack_info_t *info, msp_pack_fetch_fn fetch, voi
                        msp_pack_progress_fn progress, void *progress_ctx, char *why,
                        size_t size);
 
+/*
+ * The portfolio pack of info->kind and period (info->slug unused): a row
+ * per tenant the reader sees (the portfolio report), then a page per
+ * tenant, fetched as the one who asked for it.  *slugs: the tenants it
+ * shows (a new JSON array).  A new reference, or NULL with why.
+ */
+json_t *msp_pack_build_portfolio(const msp_pack_info_t *info, msp_pack_fetch_fn fetch,
+                                 void *fetch_ctx, msp_pack_progress_fn progress,
+                                 void *progress_ctx, char *why, size_t size, json_t **slugs);
+
 /* A rendered file of a pack. */
 typedef struct {
     char          *name;        /* pack.json, pack.html, pack.pdf, pack-csv.zip, csv/x.csv */

@@ -93,7 +93,10 @@ pack_words(const char *key)
         { "response_attainment", "Response SLA attainment" },
         { "resolution_attainment", "Resolution SLA attainment" },
         { "first_contact_resolution_rate", "First-contact resolution" },
-        { "reopen_rate", "Reopen rate (at most)" }, { "recurrence_rate", "Recurrence (at most)" },
+        { "reopen_rate", "Reopen rate" }, { "recurrence_rate", "Recurrence rate" },
+        { "open_at_end", "Open at the period's end" },
+        { "resolution_median_business_seconds", "Resolution median (business time)" },
+        { "resolution_p90_business_seconds", "Resolution P90 (business time)" },
         { "satisfaction", "Satisfaction (mean rating)" },
     };
     for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {

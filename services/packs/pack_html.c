@@ -39,7 +39,8 @@ title_of(const char *kind)
 {
     return strcmp(kind, "weekly") == 0 ? "Weekly operational review"
          : strcmp(kind, "monthly") == 0 ? "Monthly business review"
-                                         : "Quarterly strategic review";
+         : strcmp(kind, "quarterly") == 0 ? "Quarterly strategic review"
+                                           : "Portfolio review";
 }
 
 static const char *
@@ -199,11 +200,7 @@ msp_pack_render_html(const json_t *doc, const char *api_base, msp_pack_files_t *
     msp_buf_puts(&b, "</h1><p class=\"meta\">Period ");
     msp_buf_put_html(&b, str(period, "name"));
     msp_buf_puts(&b, " (");
-    msp_buf_put_html(&b, str(period, "start"));
-    msp_buf_puts(&b, " to ");
-    msp_buf_put_html(&b, str(period, "end"));
-    msp_buf_puts(&b, ", ");
-    msp_buf_put_html(&b, str(period, "time_zone"));
+    msp_buf_put_html(&b, str(period, "bounds"));
     msp_buf_puts(&b, ") &middot; as of ");
     msp_buf_put_html(&b, str(pack, "as_of"));
     msp_buf_puts(&b, " &middot; pack ");
@@ -213,7 +210,9 @@ msp_pack_render_html(const json_t *doc, const char *api_base, msp_pack_files_t *
     size_t i;
     const json_t *s;
     json_array_foreach(json_object_get(doc, "sections"), i, s) {
-        msp_buf_printf(&b, "<section id=\"s-%s\"><h2>", str(s, "key"));
+        msp_buf_printf(&b, "<section id=\"s-%s\"%s><h2>", str(s, "key"),
+                       json_is_true(json_object_get(s, "page_break"))
+                           ? " style=\"break-before:page\"" : "");
         msp_buf_put_html(&b, str(s, "title"));
         msp_buf_puts(&b, "</h2>");
         if (json_is_string(json_object_get(s, "note"))) {

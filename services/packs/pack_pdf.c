@@ -144,7 +144,8 @@ title_of(const char *kind)
 {
     return strcmp(kind, "weekly") == 0 ? "Weekly operational review"
          : strcmp(kind, "monthly") == 0 ? "Monthly business review"
-                                         : "Quarterly strategic review";
+         : strcmp(kind, "quarterly") == 0 ? "Quarterly strategic review"
+                                           : "Portfolio review";
 }
 
 /* The running header and footer of a new page. */
@@ -396,7 +397,11 @@ table(pdf_t *p, const json_t *tb)
 static void
 section(pdf_t *p, const json_t *s)
 {
-    /* a heading stays with what follows it: the chart, or a table's start */
+    /* a portfolio's tenant starts a page; a heading stays with what
+     * follows it: the chart, or a table's start */
+    if (json_is_true(json_object_get(s, "page_break")) && p->y > BODY_TOP) {
+        new_page(p);
+    }
     room(p, json_object_get(s, "chart") != NULL ? 200 : 80);
     p->y += draw_text(p, str(s, "title"), MARGIN, p->y, 13, 1, BODY_W, 0, 0.1) + 6;
     const char *note = json_string_value(json_object_get(s, "note"));
@@ -470,9 +475,8 @@ msp_pack_render_pdf(const json_t *doc, const char *logo, msp_pack_files_t *out)
          + 12;
     const json_t *period = json_object_get(p.pack, "period");
     char line[512];
-    snprintf(line, sizeof(line), "%s, %s (%s to %s, %s)",
-             str(json_object_get(p.pack, "tenant"), "name"), str(period, "name"),
-             str(period, "start"), str(period, "end"), str(period, "time_zone"));
+    snprintf(line, sizeof(line), "%s, %s (%s)", str(json_object_get(p.pack, "tenant"), "name"),
+             str(period, "name"), str(period, "bounds"));
     p.y += draw_text(&p, line, MARGIN, p.y, 10, 0, BODY_W, 0, 0.3) + 4;
     snprintf(line, sizeof(line), "As of %s. Metrics definitions version %s.%s%s",
              str(p.pack, "as_of"), str(p.pack, "definitions"),

@@ -443,8 +443,10 @@ pack_section_targets(json_t *doc, json_t *scorecard, json_t *tenant)
         }
         json_t *prev = before ? json_array_get(before, metrics[i].column) : NULL;
         json_t *ago = year ? json_array_get(year, metrics[i].column) : NULL;
-        pack_row(tb, json_pack("[s, O?, O?, O?, O?, s, s]", pack_words(metrics[i].target), t, v,
-                               prev, ago,
+        char label[96];
+        snprintf(label, sizeof(label), "%s%s", pack_words(metrics[i].target),
+                 metrics[i].at_most ? " (at most)" : "");
+        pack_row(tb, json_pack("[s, O?, O?, O?, O?, s, s]", label, t, v, prev, ago,
                           met, metrics[i].type),
             NULL);
     }

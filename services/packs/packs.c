@@ -25,6 +25,7 @@
 #include "http/page.h"
 #include "http/params.h"
 #include "http/replies.h"
+#include "http/router.h"
 #include "packs/pack.h"
 #include "packs/pack_sign.h"
 #include "reports/period.h"
@@ -88,6 +89,92 @@ static const msp_sql_t sql_pack_file_hashes = {
     2
 };
 
+/* The portfolio packs': $1 pack id, $2 the file's name or NULL; the same
+ * columns as sql_get_pack. */
+static const msp_sql_t sql_get_portfolio_pack = {
+    "get_portfolio_pack",
+    "SELECT app.portfolio_pack_doc(p)::text, p.state, p.failure, p.manifest, p.signature,"
+    " p.key_id, k.public_key, f.content, f.media_type, f.sha256,"
+    " $2::text IS NULL OR f.name IS NOT NULL"
+    " FROM portfolio_packs p LEFT JOIN pack_keys k ON k.key_id = p.key_id"
+    " LEFT JOIN portfolio_pack_files f ON f.pack_id = p.pack_id AND f.name = $2"
+    " WHERE p.pack_id = $1",
+    2
+};
+
+/* $1 pack id: each stored file's name, its stored hash and its hash now. */
+static const msp_sql_t sql_portfolio_pack_file_hashes = {
+    "portfolio_pack_file_hashes",
+    "SELECT f.name, f.sha256, encode(sha256(f.content), 'hex')"
+    " FROM portfolio_pack_files f WHERE f.pack_id = $1 ORDER BY f.name",
+    1
+};
+
+/* $1 kind, $2 period, $3 as_of or NULL. */
+static const msp_sql_t sql_request_portfolio_pack = {
+    "request_portfolio_pack",
+    "SELECT problem, pack_id, doc::text"
+    " FROM app.request_portfolio_pack($1, $2, $3::timestamptz)",
+    3
+};
+
+/* $1 kind or NULL, $2 period or NULL, $3 after or NULL, $4 rows: the
+ * principal's portfolio packs (row-level security: its own, while it sees
+ * their tenants). */
+static const msp_sql_t sql_list_portfolio_packs = {
+    "list_portfolio_packs",
+    "SELECT app.portfolio_pack_doc(p)::text, p.pack_id FROM portfolio_packs p"
+    " WHERE ($1::text IS NULL OR p.kind = $1) AND ($2::text IS NULL OR p.period = $2)"
+    "   AND ($3::text IS NULL OR p.pack_id > $3)"
+    " ORDER BY p.pack_id LIMIT $4::integer",
+    4
+};
+
+/* Where a pack is kept, from the route: a tenant's packs, whose first
+ * statement is the tenant's, or the provider's portfolio packs. */
+struct msp_pack_scope {
+    const msp_sql_t *get;       /* one pack and a file (GET_* columns) */
+    const msp_sql_t *hashes;    /* its files' hashes */
+    int              tenant;
+};
+typedef msp_pack_scope_t pack_scope_t;
+
+static const pack_scope_t tenant_packs = { &sql_get_pack, &sql_pack_file_hashes, 1 };
+const pack_scope_t msp_portfolio_packs = {
+    &sql_get_portfolio_pack, &sql_portfolio_pack_file_hashes, 0
+};
+
+static const pack_scope_t *
+scope_of(const msp_call_t *call)
+{
+    return call->route->data ? call->route->data : &tenant_packs;
+}
+
+/* The statement reading one pack (and a file of it) for the scope, after
+ * the tenant's when there is one. */
+static void
+step_pack(msp_step_t *step, const pack_scope_t *scope, const char *slug, const char *id,
+          const char *file)
+{
+    if (scope->tenant) {
+        msp_step_tenant(step, slug);
+    }
+    msp_stmt_t *s = &step->stmts[step->nstmts++];
+    s->sql = scope->get;
+    int i = 0;
+    if (scope->tenant) {
+        s->params[i++] = slug;
+    }
+    s->params[i++] = id ? id : "";
+    s->params[i] = file;
+}
+
+/* The opening of the GET callbacks: the pack's row (NULL with *out the
+ * reply when there is none or the reader may not see it). */
+static const PGresult *
+pack_found(msp_call_t *call, msp_reply_t *reply, PGresult *const *res, int nres,
+           msp_outcome_t *out);
+
 static const char *const pack_kinds[] = { "weekly", "monthly", "quarterly", NULL };
 
 /* Who asks for packs: the provider's leads, account managers, admins. */
@@ -144,6 +231,7 @@ reply_no_pack(msp_call_t *call, msp_reply_t *reply)
 
 typedef struct {
     const char *slug, *kind, *period, *as_of;
+    const char *why;           /* a body that is not JSON: why */
     char        request_sha[MSP_SHA256_HEX_LEN + 1];
 } request_t;
 
@@ -254,6 +342,45 @@ pack_request_checked(msp_call_t *call, PGresult *const *res, int nres, msp_step_
     return MSP_NEXT;
 }
 
+/* Reads the body of a request for a pack: kind, period (of the kind) and
+ * as_of; what is wrong goes to errs.  -1 when the body is not JSON
+ * (rq->why says why). */
+static int
+read_request(msp_call_t *call, request_t *rq, msp_errors_t *errs)
+{
+    msp_body_t body;
+    if (msp_body_parse(&body, call->body, call->body_len, errs, &rq->why) != 0) {
+        return -1;
+    }
+    const char *kind = NULL, *period = NULL, *as_of = NULL;
+    msp_body_enum(&body, "kind", 1, pack_kinds, &kind);
+    if (msp_body_string(&body, "period", 1, 1, MSP_PERIOD_NAME_MAX, &period) == 1) {
+        msp_period_t p;
+        const char *pwhy = NULL;
+        static const msp_period_kind_t kinds[] = { MSP_PERIOD_WEEK, MSP_PERIOD_MONTH,
+                                                   MSP_PERIOD_QUARTER };
+        if (msp_period_parse(period, &p, &pwhy) != 0) {
+            msp_errors_add(errs, "period", "%s", pwhy);
+        } else if (kind != NULL) {
+            int k = msp_pack_kind(kind);
+            if (p.kind != kinds[k]) {
+                msp_errors_add(errs, "period", "must be a %s for a %s pack (%s)",
+                               msp_pack_period_word(kind), kind,
+                               k == 0 ? "2026-W48" : k == 1 ? "2026-11" : "2026-Q4");
+            }
+        }
+    }
+    if (msp_body_string(&body, "as_of", 0, 1, 40, &as_of) == 1 && !msp_arg_is_rfc3339(as_of)) {
+        msp_errors_add(errs, "as_of", "must be an RFC 3339 time, e.g. 2026-12-01T06:00:00Z");
+    }
+    msp_body_finish(&body);
+    rq->kind = kind ? msp_strndup(call, kind, strlen(kind)) : NULL;
+    rq->period = period ? msp_strndup(call, period, strlen(period)) : NULL;
+    rq->as_of = as_of ? msp_strndup(call, as_of, strlen(as_of)) : NULL;
+    msp_body_free(&body);
+    return 0;
+}
+
 msp_outcome_t
 msp_pack_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
 {
@@ -270,41 +397,13 @@ msp_pack_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     }
     memset(rq, 0, sizeof(*rq));
     msp_errors_t errs = { 0 };
-    msp_body_t body;
-    const char *why = NULL;
-    if (msp_body_parse(&body, call->body, call->body_len, &errs, &why) != 0) {
-        return msp_reply_malformed_body(call, reply, why);
+    if (read_request(call, rq, &errs) != 0) {
+        return msp_reply_malformed_body(call, reply, rq->why);
     }
-    const char *kind = NULL, *period = NULL, *as_of = NULL;
-    msp_body_enum(&body, "kind", 1, pack_kinds, &kind);
-    if (msp_body_string(&body, "period", 1, 1, MSP_PERIOD_NAME_MAX, &period) == 1) {
-        msp_period_t p;
-        const char *pwhy = NULL;
-        static const msp_period_kind_t kinds[] = { MSP_PERIOD_WEEK, MSP_PERIOD_MONTH,
-                                                   MSP_PERIOD_QUARTER };
-        if (msp_period_parse(period, &p, &pwhy) != 0) {
-            msp_errors_add(&errs, "period", "%s", pwhy);
-        } else if (kind != NULL) {
-            int k = strcmp(kind, "weekly") == 0 ? 0 : strcmp(kind, "monthly") == 0 ? 1 : 2;
-            if (p.kind != kinds[k]) {
-                msp_errors_add(&errs, "period", "must be a %s for a %s pack (%s)",
-                               msp_pack_period_word(kind), kind,
-                               k == 0 ? "2026-W48" : k == 1 ? "2026-11" : "2026-Q4");
-            }
-        }
-    }
-    if (msp_body_string(&body, "as_of", 0, 1, 40, &as_of) == 1 && !msp_arg_is_rfc3339(as_of)) {
-        msp_errors_add(&errs, "as_of", "must be an RFC 3339 time, e.g. 2026-12-01T06:00:00Z");
-    }
-    msp_body_finish(&body);
-    rq->slug = slug;
-    rq->kind = kind ? msp_strndup(call, kind, strlen(kind)) : NULL;
-    rq->period = period ? msp_strndup(call, period, strlen(period)) : NULL;
-    rq->as_of = as_of ? msp_strndup(call, as_of, strlen(as_of)) : NULL;
-    msp_body_free(&body);
     if (msp_errors_any(&errs)) {
         return msp_reply_invalid(call, reply, 422, "Invalid pack", &errs);
     }
+    rq->slug = slug;
     call->state = rq;
     msp_step_tenant(first, slug);
     msp_stmt_t *s = &first->stmts[first->nstmts++];
@@ -453,23 +552,42 @@ reply_manifest(msp_call_t *call, msp_reply_t *reply, const PGresult *row)
     return msp_reply_doc(call, reply, 200, doc);
 }
 
+static const PGresult *
+pack_found(msp_call_t *call, msp_reply_t *reply, PGresult *const *res, int nres,
+           msp_outcome_t *out)
+{
+    const pack_scope_t *scope = scope_of(call);
+    if (scope->tenant) {
+        msp_tenant_t t;
+        if (!msp_results_found(call, reply, res, nres, -1, msp_reply_no_tenant, &t, out)) {
+            return NULL;
+        }
+        if (!reads_packs(&t.as)) {
+            *out = reply_not_for_role(call, reply);
+            return NULL;
+        }
+    } else if (!msp_results_found(call, reply, res, nres, -1, msp_reply_no_tenant, NULL, out)) {
+        return NULL;
+    }
+    /* a portfolio pack: row-level security shows it to its asker only */
+    const PGresult *row = res[scope->tenant ? 1 : 0];
+    if (PQntuples(row) == 0) {
+        *out = reply_no_pack(call, reply);
+        return NULL;
+    }
+    return row;
+}
+
 static msp_outcome_t
 pack_read(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
           msp_reply_t *reply)
 {
     (void) next;
     fetch_t *f = call->state;
-    msp_tenant_t t;
     msp_outcome_t early;
-    if (!msp_results_found(call, reply, res, nres, -1, msp_reply_no_tenant, &t, &early)) {
+    const PGresult *row = pack_found(call, reply, res, nres, &early);
+    if (row == NULL) {
         return early;
-    }
-    if (!reads_packs(&t.as)) {
-        return reply_not_for_role(call, reply);
-    }
-    const PGresult *row = res[1];
-    if (PQntuples(row) == 0) {
-        return reply_no_pack(call, reply);
     }
     const char *state = PQgetvalue(row, 0, GET_STATE);
     if (strcmp(state, "failed") == 0) {
@@ -496,9 +614,10 @@ msp_pack_get_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
 {
     static const char *const known[] = { "format", "table", "bom", NULL };
     static const char *const formats[] = { "json", "csv", "html", "pdf", "manifest" };
+    const pack_scope_t *scope = scope_of(call);
     const char *slug = msp_param_slug(call, "slug");
     const char *id = pack_param(call);
-    if (slug == NULL) {
+    if (scope->tenant && slug == NULL) {
         return msp_reply_no_tenant(call, reply);
     }
     msp_errors_t errs = { 0 };
@@ -519,7 +638,7 @@ msp_pack_get_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     const char *table = msp_args_get(&args, "table");
     const char *bom = msp_args_get(&args, "bom");
     if (table != NULL && (strcmp(f->format, "csv") != 0 || strlen(table) > 64
-                          || strspn(table, "abcdefghijklmnopqrstuvwxyz0123456789_")
+                          || strspn(table, "abcdefghijklmnopqrstuvwxyz0123456789_-")
                              != strlen(table)))
     {
         msp_errors_add(&errs, "table", "must name a table of the pack, with format=csv");
@@ -539,12 +658,7 @@ msp_pack_get_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
             : strcmp(f->format, "csv") == 0 ? "pack-csv.zip"
             : msp_printf(call, "pack.%s", f->format);
     call->state = f;
-    msp_step_tenant(first, slug);
-    msp_stmt_t *s = &first->stmts[first->nstmts++];
-    s->sql = &sql_get_pack;
-    s->params[0] = slug;
-    s->params[1] = id ? id : "";
-    s->params[2] = f->file;
+    step_pack(first, scope, slug, id, f->file);
     first->read_only = 1;
     first->then = pack_read;
     return MSP_NEXT;
@@ -557,18 +671,12 @@ pack_verified(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next
               msp_reply_t *reply)
 {
     (void) next;
-    msp_tenant_t t;
     msp_outcome_t early;
-    if (!msp_results_found(call, reply, res, nres, -1, msp_reply_no_tenant, &t, &early)) {
+    const PGresult *row = pack_found(call, reply, res, nres, &early);
+    if (row == NULL) {
         return early;
     }
-    if (!reads_packs(&t.as)) {
-        return reply_not_for_role(call, reply);
-    }
-    const PGresult *row = res[1], *files = res[2];
-    if (PQntuples(row) == 0) {
-        return reply_no_pack(call, reply);
-    }
+    const PGresult *files = res[scope_of(call)->tenant ? 2 : 1];
     if (strcmp(PQgetvalue(row, 0, GET_STATE), "issued") != 0) {
         return msp_reply_problem(call, reply, 409, "pack-not-issued", "The pack is not issued",
                                  "Only an issued pack has a signed manifest to verify.", NULL);
@@ -602,9 +710,10 @@ pack_verified(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next
 msp_outcome_t
 msp_pack_verify_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
 {
+    const pack_scope_t *scope = scope_of(call);
     const char *slug = msp_param_slug(call, "slug");
     const char *id = pack_param(call);
-    if (slug == NULL) {
+    if (scope->tenant && slug == NULL) {
         return msp_reply_no_tenant(call, reply);
     }
     msp_errors_t errs = { 0 };
@@ -614,17 +723,122 @@ msp_pack_verify_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     if (msp_errors_any(&errs)) {
         return msp_reply_invalid(call, reply, 400, "Invalid query", &errs);
     }
-    msp_step_tenant(first, slug);
+    step_pack(first, scope, slug, id, NULL);
     msp_stmt_t *s = &first->stmts[first->nstmts++];
-    s->sql = &sql_get_pack;
-    s->params[0] = slug;
-    s->params[1] = id ? id : "";
-    s->params[2] = NULL;
-    s = &first->stmts[first->nstmts++];
-    s->sql = &sql_pack_file_hashes;
-    s->params[0] = slug;
-    s->params[1] = id ? id : "";
+    s->sql = scope->hashes;
+    int i = 0;
+    if (scope->tenant) {
+        s->params[i++] = slug;
+    }
+    s->params[i] = id ? id : "";
     first->read_only = 1;
     first->then = pack_verified;
+    return MSP_NEXT;
+}
+
+/* ---- the portfolio pack: POST and GET /v1/portfolio-packs ------------------ */
+
+static msp_outcome_t
+portfolio_requested(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
+                    msp_reply_t *reply)
+{
+    (void) next;
+    request_t *rq = call->state;
+    const PGresult *failed = msp_first_error(res, nres);
+    if (failed != NULL) {
+        return msp_reply_sql_error(call, reply, failed);
+    }
+    const char *problem = PQgetisnull(res[0], 0, 0) ? NULL : PQgetvalue(res[0], 0, 0);
+    if (problem == NULL) {
+        reply->location = msp_printf(call, "%s/v1/portfolio-packs/%s",
+                                     call->base_url ? call->base_url : "",
+                                     PQgetvalue(res[0], 0, 1));
+        return msp_reply_json(call, reply, 202, PQgetvalue(res[0], 0, 2),
+                              (size_t) PQgetlength(res[0], 0, 2));
+    }
+    if (strcmp(problem, "unknown") == 0) {
+        return msp_reply_forbidden(call, reply, "Portfolio packs are for the provider's leads, "
+                                   "account managers and admins.");
+    }
+    if (strcmp(problem, "exists") == 0) {
+        reply->location = msp_printf(call, "%s/v1/portfolio-packs/%s",
+                                     call->base_url ? call->base_url : "",
+                                     PQgetvalue(res[0], 0, 1));
+        return msp_reply_problem(call, reply, 409, "pack-exists", "Pack already asked for",
+                                 "Your portfolio pack of the same kind, period and as_of "
+                                 "exists (Location).", NULL);
+    }
+    if (strcmp(problem, "empty") == 0) {
+        return msp_reply_problem(call, reply, 409, "portfolio-empty", "No tenants",
+                                 "You are assigned to no tenant: a portfolio pack would be "
+                                 "empty.", NULL);
+    }
+    return reply_pack_problem(call, reply, rq, problem, "");
+}
+
+msp_outcome_t
+msp_portfolio_pack_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
+{
+    request_t *rq = msp_alloc(call, sizeof(request_t));
+    if (rq == NULL) {
+        return msp_reply_out_of_memory(reply);
+    }
+    memset(rq, 0, sizeof(*rq));
+    msp_errors_t errs = { 0 };
+    if (read_request(call, rq, &errs) != 0) {
+        return msp_reply_malformed_body(call, reply, rq->why);
+    }
+    if (msp_errors_any(&errs)) {
+        return msp_reply_invalid(call, reply, 422, "Invalid pack", &errs);
+    }
+    call->state = rq;
+    msp_stmt_t *s = &first->stmts[first->nstmts++];
+    s->sql = &sql_request_portfolio_pack;
+    s->params[0] = rq->kind;
+    s->params[1] = rq->period;
+    s->params[2] = rq->as_of;
+    first->last = 1;
+    first->then = portfolio_requested;
+    return MSP_NEXT;
+}
+
+static msp_outcome_t
+portfolio_packs_listed(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
+                       msp_reply_t *reply)
+{
+    (void) next;
+    msp_outcome_t early;
+    if (!msp_results_found(call, reply, res, nres, -1, msp_reply_no_tenant, NULL, &early)) {
+        return early;
+    }
+    return msp_list_reply(call, reply, call->state, res[0]);
+}
+
+msp_outcome_t
+msp_portfolio_pack_list_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
+{
+    static const char *const known[] = { "kind", "period", "limit", "after", NULL };
+    msp_errors_t errs = { 0 };
+    msp_list_t *list = msp_list_begin(call, "/v1/portfolio-packs", known, &errs);
+    if (list == NULL) {
+        return msp_reply_out_of_memory(reply);
+    }
+    const char *kind = msp_args_get(&list->args, "kind");
+    const char *period = msp_args_get(&list->args, "period");
+    if (kind != NULL && msp_pack_kind(kind) < 0) {
+        msp_errors_add(&errs, "kind", "must be one of: weekly, monthly, quarterly");
+    }
+    if (msp_errors_any(&errs)) {
+        return msp_reply_invalid(call, reply, 400, "Invalid query", &errs);
+    }
+    call->state = list;
+    msp_stmt_t *s = &first->stmts[first->nstmts++];
+    s->sql = &sql_list_portfolio_packs;
+    s->params[0] = kind;
+    s->params[1] = period;
+    s->params[2] = list->page.after;
+    s->params[3] = list->page.fetch;
+    first->read_only = 1;
+    first->then = portfolio_packs_listed;
     return MSP_NEXT;
 }

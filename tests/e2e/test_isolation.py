@@ -164,8 +164,9 @@ GLOBAL_INDEXES = {"tickets_open_all", "tickets_open_age_all", "tickets_open_brea
 
 
 # The tables that are no tenant's: the migrations applied, the provider's
-# public pack keys.
-NOT_TENANTS = "('schema_migrations', 'pack_keys')"
+# public pack keys, and its portfolio packs (each an account manager's,
+# read while they see every tenant it covers: tests/e2e/test_packs.py).
+NOT_TENANTS = "('schema_migrations', 'pack_keys', 'portfolio_packs', 'portfolio_pack_files')"
 
 
 def test_tenant_tables_are_plain_tables_keyed_by_tenant(two_tenants):

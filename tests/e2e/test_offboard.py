@@ -115,3 +115,26 @@ def test_offboard_usage_errors(two_tenants, args):
     proc = two_tenants.mspctl("tenant", *args)
     assert proc.returncode == 2
     assert "usage" in proc.stderr
+
+
+def test_offboarding_removes_the_portfolio_packs_that_show_the_tenant(two_tenants, tmp_path):
+    """A portfolio pack (an account manager's, of many tenants) holds the
+    departing tenant's figures: it goes with the tenant; one that does not
+    show it stays."""
+    db = two_tenants
+    both, beta_only = (f"portfolio-monthly-2026-01-20260201T000000Z-0000000{n}" for n in (1, 2))
+    with db.owner() as conn:
+        with conn.transaction():
+            set_principal(conn, "admin.ann", "provider", "admin")
+            ids = dict(conn.execute("SELECT slug, tenant_id FROM tenants").fetchall())
+            for pid, covered in ((both, [ids["alpha"], ids["beta"]]), (beta_only, [ids["beta"]])):
+                conn.execute("INSERT INTO portfolio_packs (pack_id, kind, period, as_of, tenants)"
+                             " VALUES (%s, 'monthly', '2026-01', '2026-02-01', %s)",
+                             (pid, covered))
+                conn.execute("INSERT INTO portfolio_pack_files (pack_id, name, media_type,"
+                             " content, sha256) VALUES (%s, 'pack.json', 'application/json',"
+                             " '{}', encode(sha256('{}'), 'hex'))", (pid,))
+    proc = db.mspctl("tenant", "offboard", "alpha", "--export", tmp_path / "alpha-export")
+    assert proc.returncode == 0, proc.stderr
+    assert db.admin_rows("SELECT pack_id FROM portfolio_packs") == [(beta_only,)]
+    assert db.admin_rows("SELECT pack_id FROM portfolio_pack_files") == [(beta_only,)]

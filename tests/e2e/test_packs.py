@@ -849,3 +849,99 @@ def test_a_retried_request_is_the_same_pack(pack):
     assert other.status_code == 422, other.text
     assert count() == before + 1
     wait_issued(am, slug, first.json()["id"])
+
+
+# ---- the portfolio pack -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def portfolio(pack, tenants, as_user):
+    """An account manager of the New York and Sydney tenants, and their
+    portfolio pack of March as of AS_OF, issued by the worker."""
+    sub = f"am.pf.{pack['slug']}"
+    for zone in (ZONE, "Australia/Sydney"):
+        run_mspctl("assign", sub, tenants[zone]["slug"], "account_manager", check=True)
+    am = as_user(sub, "provider", "account_manager")
+    resp = am.post("/v1/portfolio-packs", json={"kind": "monthly", "period": PERIOD,
+                                                "as_of": AS_OF})
+    assert resp.status_code == 202, resp.text
+    made = resp.json()
+    assert made["tenants"] == 2 and resp.headers["Location"].endswith(made["id"])
+    started = time.monotonic()
+    while True:
+        got = am.get(f"/v1/portfolio-packs/{made['id']}")
+        if got.status_code == 200:
+            break
+        assert got.status_code == 202 and time.monotonic() - started < 90, got.text
+        time.sleep(0.3)
+    return {"am": am, "sub": sub, "id": made["id"], "doc": got.json()}
+
+
+def test_the_portfolio_has_a_row_and_a_page_per_tenant_with_the_same_figures(portfolio,
+                                                                            tenants):
+    doc, am = portfolio["doc"], portfolio["am"]
+    assert doc["pack"]["kind"] == "portfolio" and doc["pack"]["period_kind"] == "monthly"
+    report = am.get("/v1/reports/portfolio", params={"period": PERIOD, "as_of": AS_OF}).json()
+    rows = table(doc, "portfolio")["rows"]
+    assert [r[0] for r in rows] == [i["name"] for i in report["items"]]
+    for row, item in zip(rows, report["items"]):
+        assert row[1:] == [item["created"], item["resolved"], item["open_at_end"],
+                           item["response_attainment"], item["resolution_attainment"],
+                           item["resolution_median_business_seconds"],
+                           item["first_contact_resolution_rate"], item["reopen_rate"]]
+    # each tenant's page, the New York one against the oracle
+    t = tenants[ZONE]
+    page = section(doc, t["slug"])
+    assert page["page_break"] and page["title"] == report["items"][
+        [i["tenant"] for i in report["items"]].index(t["slug"])]["name"]
+    start, end = month(ZONE, 2026, 3)
+    vol = expected_volume(t["tickets"], start, end)
+    by = rows_by_label(table(doc, f"{t['slug']}-by-priority"))
+    for p in PRIORITIES:
+        assert by[p] == [vol["created_by"]["priority"].get(p, 0),
+                         vol["resolved_by"]["priority"].get(p, 0)]
+    headline = rows_by_label(table(doc, f"{t['slug']}-headline"))
+    assert headline["Created"][0] == vol["created"]
+    sla = expected_sla(sla_rows(t, start, end))["attainment"]
+    att = rows_by_label(table(doc, f"{t['slug']}-sla"))
+    assert att["Resolution"] == [sla["resolution"]["met"], sla["resolution"]["breached"],
+                                 sla["resolution"]["attainment"]]
+
+
+def test_the_portfolio_is_signed_paged_and_only_its_askers(portfolio, tenants, as_user,
+                                                          tmp_path):
+    am, pid = portfolio["am"], portfolio["id"]
+    v = am.get(f"/v1/portfolio-packs/{pid}/verify").json()
+    assert v["valid"] and v["signature_valid"]
+    pdf = am.get(f"/v1/portfolio-packs/{pid}", params={"format": "pdf"})
+    assert pdf.status_code == 200 and pdf.headers["Content-Type"] == "application/pdf"
+    path = tmp_path / "portfolio.pdf"
+    path.write_bytes(pdf.content)
+    info = subprocess.run(["pdfinfo", path], capture_output=True, text=True, check=True).stdout
+    assert int(next(x.split()[-1] for x in info.splitlines() if x.startswith("Pages"))) >= 3
+    second = subprocess.run(["pdftotext", "-f", "2", "-l", "2", path, "-"], capture_output=True,
+                            text=True, check=True).stdout
+    names = [r[0] for r in table(portfolio["doc"], "portfolio")["rows"]]
+    assert names[0] in second and pid in second
+    # others: a tenant's IT leader, another account manager, a technician
+    leader = tenants[ZONE]["leader"]
+    other = as_user(f"am.other.{uuid.uuid4().hex[:6]}", "provider", "account_manager")
+    for c in (leader, other):
+        assert c.get(f"/v1/portfolio-packs/{pid}").status_code == 404
+        assert c.get("/v1/portfolio-packs").json()["items"] == [] or \
+            pid not in [i["id"] for i in c.get("/v1/portfolio-packs").json()["items"]]
+    tech = as_user(f"tech.pf.{uuid.uuid4().hex[:6]}", "provider", "technician")
+    refused = tech.post("/v1/portfolio-packs", json={"kind": "monthly", "period": PERIOD})
+    assert refused.status_code == 403
+    assert leader.post("/v1/portfolio-packs",
+                       json={"kind": "monthly", "period": PERIOD}).status_code == 403
+    bad = am.post("/v1/portfolio-packs", json={"kind": "yearly", "period": PERIOD})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "kind"
+    # no longer assigned to one of its tenants: the pack is no longer theirs to read
+    run_mspctl("unassign", portfolio["sub"], tenants["Australia/Sydney"]["slug"], check=True)
+    try:
+        assert am.get(f"/v1/portfolio-packs/{pid}").status_code == 404
+    finally:
+        run_mspctl("assign", portfolio["sub"], tenants["Australia/Sydney"]["slug"],
+                   "account_manager", check=True)
+    assert am.get(f"/v1/portfolio-packs/{pid}").status_code == 200
