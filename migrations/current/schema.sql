@@ -154,6 +154,26 @@ CREATE FUNCTION app.claim_pack(p_lease interval) RETURNS TABLE(slug text, pack_i
 
 
 --
+-- Name: claim_portfolio_pack(interval); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.claim_portfolio_pack(p_lease interval) RETURNS TABLE(pack_id text, kind text, period text, as_of text, subject text, role text)
+    LANGUAGE sql
+    AS $$
+    WITH c AS (
+        SELECT p.pack_id FROM public.portfolio_packs p
+         WHERE p.state = 'queued' OR (p.state = 'rendering' AND p.claimed_until < now())
+         ORDER BY p.requested_at, p.pack_id LIMIT 1 FOR UPDATE SKIP LOCKED
+    )
+    UPDATE public.portfolio_packs p
+       SET state = 'rendering', claimed_until = now() + p_lease, attempts = p.attempts + 1,
+           progress = '{"step": "collecting", "done": 0, "of": 0}'
+      FROM c WHERE p.pack_id = c.pack_id
+    RETURNING p.pack_id, p.kind, p.period, app.rfc3339(p.as_of), p.subject, p.role
+    $$;
+
+
+--
 -- Name: principal_org(); Type: FUNCTION; Schema: app; Owner: -
 --
 
@@ -682,6 +702,18 @@ CREATE FUNCTION app.fail_pack(p_slug text, p_pack text, p_failure text) RETURNS 
 
 
 --
+-- Name: fail_portfolio_pack(text, text); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.fail_portfolio_pack(p_pack text, p_failure text) RETURNS void
+    LANGUAGE sql
+    AS $$
+    UPDATE public.portfolio_packs SET state = 'failed', failure = p_failure, claimed_until = NULL
+     WHERE pack_id = p_pack AND state = 'rendering'
+    $$;
+
+
+--
 -- Name: fill_report_facts(uuid); Type: FUNCTION; Schema: app; Owner: -
 --
 
@@ -724,6 +756,25 @@ CREATE FUNCTION app.fill_report_facts(p_tenant uuid) RETURNS void
        AND (e.kind IN ('created', 'comment') OR e.kind LIKE 'escalat%'
             OR e.data ?| ARRAY['status', 'side', 'tier'])
      GROUP BY e.tenant_id, e.ticket_number;
+    $$;
+
+
+--
+-- Name: forget_portfolio_packs(uuid); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.forget_portfolio_packs(p_tenant uuid) RETURNS integer
+    LANGUAGE sql
+    AS $$
+    WITH gone AS (
+        SELECT p.pack_id FROM public.portfolio_packs p WHERE p_tenant = ANY (p.tenants)
+    ), files AS (
+        DELETE FROM public.portfolio_pack_files f USING gone WHERE f.pack_id = gone.pack_id
+    ), packs AS (
+        DELETE FROM public.portfolio_packs p USING gone WHERE p.pack_id = gone.pack_id
+        RETURNING 1
+    )
+    SELECT count(*)::integer FROM packs
     $$;
 
 
@@ -830,6 +881,40 @@ BEGIN
     INSERT INTO public.audit_log (tenant_id, action, target, detail)
     VALUES (v_tenant, 'pack.issue', 'pack:' || p_pack,
             jsonb_build_object('key_id', p_key_id, 'files', v_files));
+    RETURN true;
+END
+$$;
+
+
+--
+-- Name: issue_portfolio_pack(text, text, text, text, text, text[]); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.issue_portfolio_pack(p_pack text, p_manifest text, p_signature text, p_key_id text, p_public_key text, p_slugs text[]) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_files jsonb := p_manifest::jsonb -> 'files';
+BEGIN
+    PERFORM FROM public.portfolio_packs
+      WHERE pack_id = p_pack AND state = 'rendering' FOR UPDATE;
+    IF NOT FOUND
+       OR (SELECT count(*) FROM public.portfolio_pack_files f WHERE f.pack_id = p_pack)
+          <> (SELECT count(*) FROM jsonb_object_keys(v_files))
+       OR EXISTS (SELECT FROM public.portfolio_pack_files f
+                   WHERE f.pack_id = p_pack AND v_files ->> f.name IS DISTINCT FROM f.sha256) THEN
+        RETURN false;
+    END IF;
+    INSERT INTO public.pack_keys (key_id, public_key) VALUES (p_key_id, p_public_key)
+    ON CONFLICT DO NOTHING;
+    UPDATE public.portfolio_packs
+       SET state = 'issued', manifest = p_manifest, signature = p_signature, key_id = p_key_id,
+           issued_at = now(), claimed_until = NULL,
+           tenants = (SELECT coalesce(array_agg(t.tenant_id ORDER BY t.slug), '{}')
+                        FROM public.tenants t WHERE t.slug = ANY (p_slugs)),
+           progress = jsonb_build_object('step', 'issued', 'done', progress -> 'of',
+                                         'of', progress -> 'of')
+     WHERE pack_id = p_pack;
     RETURN true;
 END
 $$;
@@ -944,7 +1029,7 @@ CREATE FUNCTION app.notify_pack() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM pg_notify('msp_packs', NEW.tenant_id::text);
+    PERFORM pg_notify('msp_packs', NEW.pack_id);
     RETURN NULL;
 END
 $$;
@@ -1131,6 +1216,69 @@ BEGIN
     RETURN NEXT;
 END
 $$;
+
+
+--
+-- Name: portfolio_packs; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.portfolio_packs (
+    pack_id text NOT NULL,
+    subject text DEFAULT app.principal_sub() NOT NULL,
+    role text DEFAULT app.principal_role() NOT NULL,
+    kind text NOT NULL,
+    period text NOT NULL,
+    as_of timestamp with time zone NOT NULL,
+    tenants uuid[] NOT NULL,
+    state text DEFAULT 'queued'::text NOT NULL,
+    progress jsonb DEFAULT '{"of": 0, "done": 0, "step": "queued"}'::jsonb NOT NULL,
+    failure text,
+    claimed_until timestamp with time zone,
+    attempts integer DEFAULT 0 NOT NULL,
+    manifest text,
+    signature text,
+    key_id text,
+    requested_at timestamp with time zone DEFAULT now() NOT NULL,
+    issued_at timestamp with time zone,
+    CONSTRAINT portfolio_packs_check CHECK (((state <> 'issued'::text) OR ((manifest IS NOT NULL) AND (signature IS NOT NULL)))),
+    CONSTRAINT portfolio_packs_kind_check CHECK ((kind = ANY (ARRAY['weekly'::text, 'monthly'::text, 'quarterly'::text]))),
+    CONSTRAINT portfolio_packs_pack_id_check CHECK ((pack_id ~ '^portfolio-[a-z]+-[0-9A-Z-]+-[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}$'::text)),
+    CONSTRAINT portfolio_packs_state_check CHECK ((state = ANY (ARRAY['queued'::text, 'rendering'::text, 'issued'::text, 'failed'::text])))
+);
+
+ALTER TABLE ONLY public.portfolio_packs FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: portfolio_pack_doc(public.portfolio_packs); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.portfolio_pack_doc(p public.portfolio_packs) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT json_strip_nulls(json_build_object(
+        'id', p.pack_id, 'kind', p.kind, 'period', p.period, 'as_of', app.rfc3339(p.as_of),
+        'tenants', cardinality(p.tenants), 'state', p.state, 'progress', p.progress,
+        'failure', p.failure, 'requested_by', p.subject,
+        'requested_at', app.rfc3339(p.requested_at), 'issued_at', app.rfc3339(p.issued_at),
+        'key_id', p.key_id,
+        'files', (SELECT json_agg(json_build_object('name', f.name, 'media_type', f.media_type,
+                                                    'bytes', length(f.content),
+                                                    'sha256', f.sha256) ORDER BY f.name)
+                    FROM public.portfolio_pack_files f WHERE f.pack_id = p.pack_id)))
+    $$;
+
+
+--
+-- Name: portfolio_pack_progress(text, jsonb, interval); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.portfolio_pack_progress(p_pack text, p_progress jsonb, p_lease interval) RETURNS void
+    LANGUAGE sql
+    AS $$
+    UPDATE public.portfolio_packs SET progress = p_progress, claimed_until = now() + p_lease
+     WHERE pack_id = p_pack AND state = 'rendering'
+    $$;
 
 
 --
@@ -1380,6 +1528,19 @@ CREATE FUNCTION app.reads_packs(p_tenant uuid) RETURNS boolean
     SELECT app.sees_all()
         OR (p_tenant = ANY (app.tenant_ids('read'))
             AND app.role_in(p_tenant) IN ('lead', 'account_manager', 'auditor', 'it_leader'))
+    $$;
+
+
+--
+-- Name: reads_portfolio_pack(text, uuid[]); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.reads_portfolio_pack(p_subject text, p_tenants uuid[]) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT app.sees_all()
+        OR (app.principal_org() = 'provider' AND p_subject = app.principal_sub()
+            AND p_tenants <@ app.tenant_ids('read'))
     $$;
 
 
@@ -2443,6 +2604,59 @@ $$;
 
 
 --
+-- Name: request_portfolio_pack(text, text, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.request_portfolio_pack(p_kind text, p_period text, p_as_of timestamp with time zone) RETURNS TABLE(problem text, pack_id text, doc json)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_as_of   timestamptz := date_trunc('second', coalesce(p_as_of, now()));
+    v_id      text := 'portfolio-' || app.pack_id(p_kind, p_period, v_as_of) || '-'
+                      || left(encode(sha256(convert_to(app.principal_sub(), 'UTF8')), 'hex'), 8);
+    v_tenants uuid[];
+    v_end     timestamptz;
+    p         public.portfolio_packs;
+BEGIN
+    IF app.principal_org() <> 'provider'
+       OR app.principal_role() NOT IN ('lead', 'account_manager', 'admin') THEN
+        RETURN QUERY SELECT 'unknown'::text, NULL::text, NULL::json;
+        RETURN;
+    END IF;
+    IF (SELECT x.first_day FROM app.pack_period(p_kind, p_period, 'UTC') x) IS NULL THEN
+        RETURN QUERY SELECT 'period'::text, NULL::text, NULL::json;
+        RETURN;
+    END IF;
+    SELECT array_agg(t.tenant_id ORDER BY t.slug), max(x.period_end)
+      INTO v_tenants, v_end
+      FROM public.tenants t, app.pack_period(p_kind, p_period, t.timezone) x
+     WHERE app.sees_all() OR t.tenant_id = ANY (app.tenant_ids('read'));
+    IF v_tenants IS NULL THEN
+        RETURN QUERY SELECT 'empty'::text, NULL::text, NULL::json;
+        RETURN;
+    END IF;
+    IF v_end > now() THEN
+        RETURN QUERY SELECT 'not_ended'::text, NULL::text, NULL::json;
+        RETURN;
+    END IF;
+    IF v_as_of < v_end OR v_as_of > now() THEN
+        RETURN QUERY SELECT 'as_of'::text, NULL::text, NULL::json;
+        RETURN;
+    END IF;
+    INSERT INTO public.portfolio_packs (pack_id, kind, period, as_of, tenants)
+    VALUES (v_id, p_kind, p_period, v_as_of, v_tenants)
+    ON CONFLICT DO NOTHING
+    RETURNING * INTO p;
+    IF p.pack_id IS NULL THEN
+        RETURN QUERY SELECT 'exists'::text, v_id, NULL::json;
+        RETURN;
+    END IF;
+    RETURN QUERY SELECT NULL::text, p.pack_id, app.portfolio_pack_doc(p);
+END
+$$;
+
+
+--
 -- Name: rfc3339(timestamp with time zone); Type: FUNCTION; Schema: app; Owner: -
 --
 
@@ -2776,6 +2990,22 @@ CREATE FUNCTION app.store_pack_file(p_slug text, p_pack text, p_name text, p_med
       FROM public.packs p JOIN public.tenants t ON t.tenant_id = p.tenant_id
      WHERE t.slug = p_slug AND p.pack_id = p_pack AND p.state = 'rendering'
     ON CONFLICT (tenant_id, pack_id, name) DO UPDATE
+       SET media_type = EXCLUDED.media_type, content = EXCLUDED.content,
+           sha256 = EXCLUDED.sha256
+    $$;
+
+
+--
+-- Name: store_portfolio_pack_file(text, text, text, bytea); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.store_portfolio_pack_file(p_pack text, p_name text, p_media_type text, p_content bytea) RETURNS void
+    LANGUAGE sql
+    AS $$
+    INSERT INTO public.portfolio_pack_files (pack_id, name, media_type, content, sha256)
+    SELECT p.pack_id, p_name, p_media_type, p_content, encode(sha256(p_content), 'hex')
+      FROM public.portfolio_packs p WHERE p.pack_id = p_pack AND p.state = 'rendering'
+    ON CONFLICT (pack_id, name) DO UPDATE
        SET media_type = EXCLUDED.media_type, content = EXCLUDED.content,
            sha256 = EXCLUDED.sha256
     $$;
@@ -3608,6 +3838,23 @@ CREATE TABLE public.pack_keys (
 
 
 --
+-- Name: portfolio_pack_files; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.portfolio_pack_files (
+    pack_id text NOT NULL,
+    name text NOT NULL,
+    media_type text NOT NULL,
+    content bytea NOT NULL,
+    sha256 text NOT NULL,
+    CONSTRAINT portfolio_pack_files_name_check CHECK ((name ~ '^[a-z0-9_./-]{1,100}$'::text)),
+    CONSTRAINT portfolio_pack_files_sha256_check CHECK ((sha256 ~ '^[0-9a-f]{64}$'::text))
+);
+
+ALTER TABLE ONLY public.portfolio_pack_files FORCE ROW LEVEL SECURITY;
+
+
+--
 -- Name: projects; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -3966,6 +4213,22 @@ ALTER TABLE ONLY public.packs
 
 
 --
+-- Name: portfolio_pack_files portfolio_pack_files_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.portfolio_pack_files
+    ADD CONSTRAINT portfolio_pack_files_pkey PRIMARY KEY (pack_id, name);
+
+
+--
+-- Name: portfolio_packs portfolio_packs_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.portfolio_packs
+    ADD CONSTRAINT portfolio_packs_pkey PRIMARY KEY (pack_id);
+
+
+--
 -- Name: projects projects_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -4208,6 +4471,13 @@ CREATE INDEX packs_waiting ON public.packs USING btree (tenant_id, requested_at)
 
 
 --
+-- Name: portfolio_packs_waiting; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX portfolio_packs_waiting ON public.portfolio_packs USING btree (requested_at) WHERE (state = ANY (ARRAY['queued'::text, 'rendering'::text]));
+
+
+--
 -- Name: satisfaction_ratings_created; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -4383,6 +4653,13 @@ CREATE TRIGGER packs_notify AFTER INSERT ON public.packs FOR EACH ROW EXECUTE FU
 
 
 --
+-- Name: portfolio_packs portfolio_packs_notify; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER portfolio_packs_notify AFTER INSERT ON public.portfolio_packs FOR EACH ROW EXECUTE FUNCTION app.notify_pack();
+
+
+--
 -- Name: ticket_events ticket_events_append_only; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -4532,6 +4809,14 @@ ALTER TABLE ONLY public.pack_files
 
 ALTER TABLE ONLY public.packs
     ADD CONSTRAINT packs_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(tenant_id);
+
+
+--
+-- Name: portfolio_pack_files portfolio_pack_files_pack_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.portfolio_pack_files
+    ADD CONSTRAINT portfolio_pack_files_pack_id_fkey FOREIGN KEY (pack_id) REFERENCES public.portfolio_packs(pack_id);
 
 
 --
@@ -4990,6 +5275,69 @@ CREATE POLICY packs_read ON public.packs FOR SELECT USING (app.reads_packs(tenan
 --
 
 CREATE POLICY packs_update ON public.packs FOR UPDATE USING (( SELECT app.sees_all() AS sees_all));
+
+
+--
+-- Name: portfolio_pack_files; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.portfolio_pack_files ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: portfolio_pack_files portfolio_pack_files_delete; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY portfolio_pack_files_delete ON public.portfolio_pack_files FOR DELETE USING (( SELECT app.sees_all() AS sees_all));
+
+
+--
+-- Name: portfolio_pack_files portfolio_pack_files_insert; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY portfolio_pack_files_insert ON public.portfolio_pack_files FOR INSERT WITH CHECK (( SELECT app.sees_all() AS sees_all));
+
+
+--
+-- Name: portfolio_pack_files portfolio_pack_files_read; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY portfolio_pack_files_read ON public.portfolio_pack_files FOR SELECT USING ((EXISTS ( SELECT
+   FROM public.portfolio_packs p
+  WHERE (p.pack_id = portfolio_pack_files.pack_id))));
+
+
+--
+-- Name: portfolio_packs; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.portfolio_packs ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: portfolio_packs portfolio_packs_delete; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY portfolio_packs_delete ON public.portfolio_packs FOR DELETE USING (( SELECT app.sees_all() AS sees_all));
+
+
+--
+-- Name: portfolio_packs portfolio_packs_insert; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY portfolio_packs_insert ON public.portfolio_packs FOR INSERT WITH CHECK (((app.principal_org() = 'provider'::text) AND (subject = app.principal_sub()) AND (app.principal_role() = ANY (ARRAY['lead'::text, 'account_manager'::text, 'admin'::text]))));
+
+
+--
+-- Name: portfolio_packs portfolio_packs_read; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY portfolio_packs_read ON public.portfolio_packs FOR SELECT USING (app.reads_portfolio_pack(subject, tenants));
+
+
+--
+-- Name: portfolio_packs portfolio_packs_update; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY portfolio_packs_update ON public.portfolio_packs FOR UPDATE USING (( SELECT app.sees_all() AS sees_all));
 
 
 --
@@ -5554,6 +5902,13 @@ GRANT SELECT,INSERT ON TABLE public.packs TO msp_gateway;
 
 
 --
+-- Name: TABLE portfolio_packs; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,INSERT ON TABLE public.portfolio_packs TO msp_gateway;
+
+
+--
 -- Name: FUNCTION raise_escalation(p_tenant uuid, p_number integer, p_kind text, p_target text, p_note jsonb, p_assignee text, p_group text, p_rule text, p_auto_key text, p_parent bigint, p_acknowledge_by timestamp with time zone); Type: ACL; Schema: app; Owner: -
 --
 
@@ -5938,6 +6293,13 @@ GRANT SELECT ON TABLE public.pack_files TO msp_gateway;
 --
 
 GRANT SELECT ON TABLE public.pack_keys TO msp_gateway;
+
+
+--
+-- Name: TABLE portfolio_pack_files; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.portfolio_pack_files TO msp_gateway;
 
 
 --
