@@ -381,6 +381,31 @@ read_request(msp_call_t *call, request_t *rq, msp_errors_t *errs)
     return 0;
 }
 
+/* The request for a pack read from the body into the call's state, or
+ * NULL with *out the reply: 400 for a body that is not JSON, 422 naming
+ * the fields that are wrong. */
+static request_t *
+request_of(msp_call_t *call, msp_reply_t *reply, msp_outcome_t *out)
+{
+    request_t *rq = msp_alloc(call, sizeof(request_t));
+    if (rq == NULL) {
+        *out = msp_reply_out_of_memory(reply);
+        return NULL;
+    }
+    memset(rq, 0, sizeof(*rq));
+    msp_errors_t errs = { 0 };
+    if (read_request(call, rq, &errs) != 0) {
+        *out = msp_reply_malformed_body(call, reply, rq->why);
+        return NULL;
+    }
+    if (msp_errors_any(&errs)) {
+        *out = msp_reply_invalid(call, reply, 422, "Invalid pack", &errs);
+        return NULL;
+    }
+    call->state = rq;
+    return rq;
+}
+
 msp_outcome_t
 msp_pack_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
 {
@@ -391,20 +416,12 @@ msp_pack_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     if (call->idempotency_key != NULL && !msp_idempotency_key_valid(call->idempotency_key)) {
         return msp_reply_bad_idempotency_key(call, reply);
     }
-    request_t *rq = msp_alloc(call, sizeof(request_t));
+    msp_outcome_t early;
+    request_t *rq = request_of(call, reply, &early);
     if (rq == NULL) {
-        return msp_reply_out_of_memory(reply);
-    }
-    memset(rq, 0, sizeof(*rq));
-    msp_errors_t errs = { 0 };
-    if (read_request(call, rq, &errs) != 0) {
-        return msp_reply_malformed_body(call, reply, rq->why);
-    }
-    if (msp_errors_any(&errs)) {
-        return msp_reply_invalid(call, reply, 422, "Invalid pack", &errs);
+        return early;
     }
     rq->slug = slug;
-    call->state = rq;
     msp_step_tenant(first, slug);
     msp_stmt_t *s = &first->stmts[first->nstmts++];
     s->sql = &sql_pack_request_check;
@@ -779,19 +796,11 @@ portfolio_requested(msp_call_t *call, PGresult *const *res, int nres, msp_step_t
 msp_outcome_t
 msp_portfolio_pack_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
 {
-    request_t *rq = msp_alloc(call, sizeof(request_t));
+    msp_outcome_t early;
+    request_t *rq = request_of(call, reply, &early);
     if (rq == NULL) {
-        return msp_reply_out_of_memory(reply);
+        return early;
     }
-    memset(rq, 0, sizeof(*rq));
-    msp_errors_t errs = { 0 };
-    if (read_request(call, rq, &errs) != 0) {
-        return msp_reply_malformed_body(call, reply, rq->why);
-    }
-    if (msp_errors_any(&errs)) {
-        return msp_reply_invalid(call, reply, 422, "Invalid pack", &errs);
-    }
-    call->state = rq;
     msp_stmt_t *s = &first->stmts[first->nstmts++];
     s->sql = &sql_request_portfolio_pack;
     s->params[0] = rq->kind;
