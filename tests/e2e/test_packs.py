@@ -706,6 +706,27 @@ def test_a_pack_being_rendered_says_how_far_it_is(pack):
     assert verify.status_code == 409
 
 
+def test_a_pack_that_failed_says_why(pack):
+    """A pack the worker could not render (app.fail_pack): 409 with its
+    reason, in every format, and nothing to verify."""
+    slug = pack["slug"]
+    pid = "monthly-2025-12-20260420T120000Z"
+    with psycopg.connect(env("MSP_DATABASE_URL")) as conn:
+        set_principal(conn, "test.packs", "provider", "admin")
+        conn.execute(
+            "INSERT INTO packs (tenant_id, pack_id, kind, period, period_start, period_end,"
+            " as_of, state, claimed_until) SELECT tenant_id, %s, 'monthly', '2025-12',"
+            " '2025-12-01T05:00Z', '2026-01-01T05:00Z', '2026-04-20T12:00Z', 'rendering',"
+            " now() + interval '1 hour' FROM tenants WHERE slug = %s", (pid, slug))
+        conn.execute("SELECT app.fail_pack(%s, %s, 'GET /v1/...: 504')", (slug, pid))
+    for params in ({}, {"format": "pdf"}):
+        resp = pack["am"].get(f"/v1/tenants/{slug}/packs/{pid}", params=params)
+        assert resp.status_code == 409, resp.text
+        assert resp.headers["Content-Type"] == "application/problem+json"
+        assert "GET /v1/...: 504" in resp.json()["detail"]
+    assert pack["am"].get(f"/v1/tenants/{slug}/packs/{pid}/verify").status_code == 409
+
+
 def test_weekly_and_quarterly_packs(pack):
     t, am, slug = pack["t"], pack["am"], pack["slug"]
     made = {}
