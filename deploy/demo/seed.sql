@@ -5,15 +5,15 @@ BEGIN;
 SELECT app.set_principal('demo.seed', 'provider', 'admin');
 
 CREATE TEMP TABLE demo_assets (slug text, tag text, name text, kind text, serial text,
-                               owner text, location text) ON COMMIT DROP;
+                               assigned_to text, site text) ON COMMIT DROP;
 INSERT INTO demo_assets VALUES
     ('acme',    'ACME-LT-0042', 'ThinkPad T14 (Finance)',      'laptop',  'PF3K9XQ2', 'j.miller',   'Boston HQ, 3rd floor'),
     ('acme',    'ACME-SRV-001', 'File server FS01',            'server',  'CZ2941R0', NULL,         'Boston HQ, server room'),
     ('acme',    'ACME-PRN-007', 'Canon iR-ADV C5840 (Sales)',  'printer', '2VK07731', NULL,         'Boston HQ, 2nd floor'),
     ('acme',    'ACME-FW-01',   'FortiGate 100F edge firewall','network', 'FG100FTK2', NULL,        'Boston HQ, server room'),
     ('globex',  'GLX-WMS-01',   'Warehouse management server', 'server',  'SGH123ABC', NULL,        'Hamburg DC'),
-    ('globex',  'GLX-HH-0113',  'Zebra TC52 handheld',         'mobile',  '21034522', 'lager.team', 'Hamburg warehouse, gate 4'),
-    ('globex',  'GLX-M365',     'Microsoft 365 tenant',        'cloud',   NULL,       NULL,         NULL),
+    ('globex',  'GLX-HH-0113',  'Zebra TC52 handheld',         'phone',   '21034522', 'lager.team', 'Hamburg warehouse, gate 4'),
+    ('globex',  'GLX-M365',     'Microsoft 365 tenant',        'saas_license', NULL,       NULL,         NULL),
     ('initech', 'INI-LT-0201',  'MacBook Pro 14 (Dev)',        'laptop',  'C02FK1ZQ', 'p.sharma',   'Pune office'),
     ('initech', 'INI-CI-01',    'Build server (CI runners)',   'server',  'R740-88Q', NULL,         'Pune office, rack 2');
 
@@ -34,8 +34,8 @@ INSERT INTO demo_tickets VALUES
     ('initech', 'Laptop keyboard replacement', 'Several keys unresponsive; needs a vendor repair.', 'end_user_device', 'low', 'low', 'P4', 'pending_customer', 'provider', 'L2', 'tech.bob', 'r.iyer', '2 days', 'INI-LT-0201');
 
 -- Assets, for tenants that have none yet.
-INSERT INTO assets (tenant_id, tag, name, kind, serial, owner, location)
-SELECT t.tenant_id, a.tag, a.name, a.kind, a.serial, a.owner, a.location
+INSERT INTO assets (tenant_id, tag, name, kind, serial, assigned_to, site, status)
+SELECT t.tenant_id, a.tag, a.name, a.kind, a.serial, a.assigned_to, a.site, 'deployed'
   FROM demo_assets a JOIN tenants t USING (slug)
  WHERE NOT EXISTS (SELECT FROM assets x WHERE x.tenant_id = t.tenant_id);
 

@@ -27,6 +27,7 @@ int ctl_call(int argc, char **argv);
 int ctl_report(int argc, char **argv);
 int ctl_sla(int argc, char **argv);
 int ctl_time(int argc, char **argv);
+int ctl_assets(int argc, char **argv);
 
 /* Replays and stores the SLA clocks of a tenant's open tickets (and of
  * those without clocks) in the caller's transaction; *count says how

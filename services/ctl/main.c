@@ -22,6 +22,8 @@ static const struct {
     { "call",     ctl_call,     "call METHOD PATH --sub S --org O --role R [--data JSON]\n"
                                 "                                     run an API request without nginx" },
     { "time",     ctl_time,     "time import SLUG FILE [--dry-run]  import time entries from a CSV export" },
+    { "assets",   ctl_assets,   "assets import SLUG FILE [--profile intune|jamf|generic] [--dry-run]\n"
+                                "                                     import an MDM's device export (CSV or JSON)" },
     { "pack",     ctl_pack,     "pack worker [--once]               render the review packs asked for, as they come\n"
                                 "  pack render SLUG KIND PERIOD --as-of T --out DIR  render a pack into files\n"
                                 "  pack verify FILE MANIFEST [--key PUB]  check a downloaded pack file" },

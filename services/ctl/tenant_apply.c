@@ -98,7 +98,7 @@ member_text(const json_t *doc, const char *key)
 
 static const char *const document_columns[] = {
     "name", "ticket_prefix", "timezone", "co_management_model", "calendar",
-    "holidays", "sla_policy", "escalation_policy", "contract", "reporting",
+    "holidays", "sla_policy", "escalation_policy", "contract", "reporting", "assets",
 };
 #define NCOLUMNS (sizeof(document_columns) / sizeof(document_columns[0]))
 
@@ -152,10 +152,10 @@ apply_tenant(PGconn *conn, const tenant_file_t *tf)
     if (!exists) {
         res = ctl_query(conn,
             "INSERT INTO tenants (slug, name, ticket_prefix, timezone, co_management_model,"
-            " calendar, holidays, sla_policy, escalation_policy, contract, reporting,"
+            " calendar, holidays, sla_policy, escalation_policy, contract, reporting, assets,"
             " document_sha256)"
             " VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::jsonb, $9::jsonb,"
-            " $10::jsonb, $11::jsonb, $12) RETURNING tenant_id", NCOLUMNS + 2, params);
+            " $10::jsonb, $11::jsonb, $12::jsonb, $13) RETURNING tenant_id", NCOLUMNS + 2, params);
         if (res == NULL) {
             goto done;
         }
@@ -167,7 +167,8 @@ apply_tenant(PGconn *conn, const tenant_file_t *tf)
             "UPDATE tenants SET name = $2, ticket_prefix = $3, timezone = $4,"
             " co_management_model = $5, calendar = $6::jsonb, holidays = $7::jsonb,"
             " sla_policy = $8::jsonb, escalation_policy = $9::jsonb, contract = $10::jsonb,"
-            " reporting = $11::jsonb, document_sha256 = $12, updated_at = now()"
+            " reporting = $11::jsonb, assets = $12::jsonb, document_sha256 = $13,"
+            " updated_at = now()"
             " WHERE tenant_id = $1",
             NCOLUMNS + 2, params) != 0)
         {

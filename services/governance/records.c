@@ -20,6 +20,7 @@
  */
 #include "escalations/escalations.h"
 #include "governance/governance.h"
+#include "http/body_fields.h"
 #include "http/idempotency.h"
 #include "http/if_match.h"
 #include "http/json_body.h"
@@ -36,19 +37,15 @@
 
 /* ---- the kinds ---------------------------------------------------------- */
 
-typedef enum { TEXT, CHOICE, DATE, INTEGER, AMOUNT, IDS, MILESTONES } field_type_t;
-
-/* One field: its rule, whether a create must give it, whether it may be
- * set to null; min and max are bytes for TEXT, the range for INTEGER, the
- * most items for IDS and MILESTONES. */
-typedef struct {
-    const char         *name;
-    field_type_t        type;
-    unsigned            required:1;
-    unsigned            nullable:1;
-    long long           min, max;
-    const char *const  *choices;
-} field_t;
+/* The fields' types, short: the tables below are read as a form. */
+#define TEXT       MSP_FIELD_TEXT
+#define CHOICE     MSP_FIELD_CHOICE
+#define DATE       MSP_FIELD_DATE
+#define INTEGER    MSP_FIELD_INTEGER
+#define AMOUNT     MSP_FIELD_AMOUNT
+#define IDS        MSP_FIELD_IDS
+#define MILESTONES MSP_FIELD_OWN
+typedef msp_field_t field_t;
 
 struct msp_record_kind {
     const char    *name;       /* "project": the database's kind, the events' record */
@@ -60,89 +57,12 @@ struct msp_record_kind {
 static const char *const sides[] = { "provider", "internal_it", NULL };
 
 #define OWNER \
-    { "owner", TEXT, 1, 0, 1, 200, NULL }, \
-    { "owner_side", CHOICE, 1, 0, 0, 0, sides }
-#define DESCRIPTION { "description", TEXT, 0, 0, 0, 4000, NULL }
+    { "owner", TEXT, 1, 0, 1, 200, NULL, NULL }, \
+    { "owner_side", CHOICE, 1, 0, 0, 0, sides, NULL }
+#define DESCRIPTION { "description", TEXT, 0, 0, 0, 4000, NULL, NULL }
 #define REVIEW \
-    { "review_on", DATE, 1, 0, 0, 0, NULL }, \
-    { "review_pack", TEXT, 0, 1, 1, 64, NULL }
-
-static const char *const project_states[] = { "planned", "active", "done", "cancelled", NULL };
-static const char *const rags[] = { "green", "amber", "red", NULL };
-static const field_t project_fields[] = {
-    { "name", TEXT, 1, 0, 1, 200, NULL },
-    DESCRIPTION,
-    OWNER,
-    { "state", CHOICE, 0, 0, 0, 0, project_states },
-    { "rag", CHOICE, 0, 0, 0, 0, rags },
-    { "rag_reason", TEXT, 0, 0, 0, 2000, NULL },
-    { "start_date", DATE, 1, 0, 0, 0, NULL },
-    { "due_date", DATE, 0, 1, 0, 0, NULL },
-    { "budget", AMOUNT, 0, 1, 0, 0, NULL },
-    { "actual", AMOUNT, 0, 0, 0, 0, NULL },
-    { "milestones", MILESTONES, 0, 0, 0, 50, NULL },
-    { NULL, TEXT, 0, 0, 0, 0, NULL }
-};
-
-static const char *const risk_statuses[] = { "open", "mitigating", "accepted", "closed", NULL };
-static const field_t risk_fields[] = {
-    { "title", TEXT, 1, 0, 1, 200, NULL },
-    DESCRIPTION,
-    { "likelihood", INTEGER, 1, 0, 1, 5, NULL },
-    { "impact", INTEGER, 1, 0, 1, 5, NULL },
-    OWNER,
-    { "mitigation", TEXT, 0, 0, 0, 4000, NULL },
-    { "status", CHOICE, 0, 0, 0, 0, risk_statuses },
-    { "next_review", DATE, 0, 1, 0, 0, NULL },
-    { NULL, TEXT, 0, 0, 0, 0, NULL }
-};
-
-static const char *const action_statuses[] = { "open", "done", "dropped", NULL };
-static const field_t action_fields[] = {
-    { "title", TEXT, 1, 0, 1, 200, NULL },
-    DESCRIPTION,
-    REVIEW,
-    OWNER,
-    { "due", DATE, 1, 0, 0, 0, NULL },
-    { "status", CHOICE, 0, 0, 0, 0, action_statuses },
-    { "done_on", DATE, 0, 0, 0, 0, NULL },
-    { NULL, TEXT, 0, 0, 0, 0, NULL }
-};
-
-static const field_t decision_fields[] = {
-    { "title", TEXT, 1, 0, 1, 200, NULL },
-    { "decision", TEXT, 1, 0, 1, 4000, NULL },
-    { "decided_by", TEXT, 1, 0, 1, 200, NULL },
-    { "decided_on", DATE, 1, 0, 0, 0, NULL },
-    REVIEW,
-    OWNER,
-    { NULL, TEXT, 0, 0, 0, 0, NULL }
-};
-
-static const char *const objective_statuses[] = {
-    "on_track", "at_risk", "off_track", "achieved", "dropped", NULL
-};
-static const field_t objective_fields[] = {
-    { "title", TEXT, 1, 0, 1, 200, NULL },
-    DESCRIPTION,
-    { "year", INTEGER, 1, 0, 2000, 2100, NULL },
-    OWNER,
-    { "status", CHOICE, 0, 0, 0, 0, objective_statuses },
-    { "projects", IDS, 0, 0, 0, 50, NULL },
-    { NULL, TEXT, 0, 0, 0, 0, NULL }
-};
-
-const msp_record_kind_t msp_projects = { "project", "projects", project_fields, "state" };
-const msp_record_kind_t msp_risks = { "risk", "risks", risk_fields, "status" };
-const msp_record_kind_t msp_actions = { "action", "actions", action_fields, "review_on" };
-const msp_record_kind_t msp_decisions = {
-    "decision", "decisions", decision_fields, "review_on"
-};
-const msp_record_kind_t msp_objectives = {
-    "objective", "objectives", objective_fields, "year"
-};
-
-/* ---- reading a body ----------------------------------------------------- */
+    { "review_on", DATE, 1, 0, 0, 0, NULL, NULL }, \
+    { "review_pack", TEXT, 0, 1, 1, 64, NULL, NULL }
 
 /* A project's milestones: [{"name", "due", "done" (a date or null)}]. */
 static json_t *
@@ -177,93 +97,80 @@ read_milestones(msp_body_t *b, const field_t *f)
     return out;
 }
 
-/* The value of field f in the body, as the database takes it; NULL when
- * absent or invalid (the error is in the body's list). */
-static json_t *
-read_field(msp_body_t *b, const field_t *f, int required)
-{
-    const char *s;
-    long long x;
-    double amount;
-    if (f->nullable && json_is_null(json_object_get(b->doc, f->name))) {
-        msp_body_has(b, f->name);
-        return json_null();
-    }
-    switch (f->type) {
-    case TEXT:
-        return msp_body_string(b, f->name, required, (size_t) f->min, (size_t) f->max, &s) == 1
-                   ? json_string(s) : NULL;
-    case CHOICE:
-        return msp_body_enum(b, f->name, required, f->choices, &s) == 1 ? json_string(s) : NULL;
-    case DATE:
-        return msp_body_date(b, f->name, required, &s, &x) == 1 ? json_string(s) : NULL;
-    case INTEGER:
-        return msp_body_integer(b, f->name, required, f->min, f->max, &x) == 1
-                   ? json_integer(x) : NULL;
-    case AMOUNT:
-        return msp_body_amount(b, f->name, required, &amount) == 1 ? json_real(amount) : NULL;
-    case IDS: {
-        long long ids[64];
-        size_t n;
-        if (msp_body_id_array(b, f->name, (size_t) f->max, ids, &n) != 1) {
-            return NULL;
-        }
-        json_t *out = json_array();
-        for (size_t i = 0; i < n && out != NULL; i++) {
-            json_array_append_new(out, json_integer(ids[i]));
-        }
-        return out;
-    }
-    case MILESTONES:
-        return read_milestones(b, f);
-    }
-    return NULL;
-}
+static const char *const project_states[] = { "planned", "active", "done", "cancelled", NULL };
+static const char *const rags[] = { "green", "amber", "red", NULL };
+static const field_t project_fields[] = {
+    { "name", TEXT, 1, 0, 1, 200, NULL, NULL },
+    DESCRIPTION,
+    OWNER,
+    { "state", CHOICE, 0, 0, 0, 0, project_states, NULL },
+    { "rag", CHOICE, 0, 0, 0, 0, rags, NULL },
+    { "rag_reason", TEXT, 0, 0, 0, 2000, NULL, NULL },
+    { "start_date", DATE, 1, 0, 0, 0, NULL, NULL },
+    { "due_date", DATE, 0, 1, 0, 0, NULL, NULL },
+    { "budget", AMOUNT, 0, 1, 0, 0, NULL, NULL },
+    { "actual", AMOUNT, 0, 0, 0, 0, NULL, NULL },
+    { "milestones", MILESTONES, 0, 0, 0, 50, NULL, read_milestones },
+    { NULL, TEXT, 0, 0, 0, 0, NULL, NULL }
+};
 
-/*
- * The body's fields of the kind as JSON text in the call's arena, or NULL
- * with the reply in *out (400 for a body that is not JSON, 422 naming
- * every field wrong).  A create must give the required fields; a change
- * at least one.
- */
-static const char *
-read_body(msp_call_t *call, msp_reply_t *reply, const msp_record_kind_t *kind, int creating,
-          msp_outcome_t *out)
-{
-    msp_errors_t errs = { 0 };
-    msp_body_t b;
-    const char *why;
-    if (msp_body_parse(&b, call->body, call->body_len, &errs, &why) != 0) {
-        *out = msp_reply_malformed_body(call, reply, why);
-        return NULL;
-    }
-    json_t *fields = json_object();
-    for (const field_t *f = kind->fields; f->name != NULL && fields != NULL; f++) {
-        json_t *v = read_field(&b, f, creating && f->required);
-        if (v != NULL) {
-            json_object_set_new(fields, f->name, v);
-        }
-    }
-    int invalid = msp_body_finish(&b);
-    msp_body_free(&b);
-    if (!invalid && !creating && json_object_size(fields) == 0) {
-        msp_errors_add(&errs, "", "name at least one field to change");
-    }
-    char *text = msp_errors_any(&errs) || fields == NULL ? NULL
-                 : json_dumps(fields, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(fields);
-    const char *copy = text ? msp_strndup(call, text, strlen(text)) : NULL;
-    free(text);
-    if (msp_errors_any(&errs)) {
-        *out = msp_reply_invalid(call, reply, 422, msp_printf(call, "Invalid %s", kind->name),
-                                 &errs);
-        return NULL;
-    }
-    if (copy == NULL) {
-        *out = msp_reply_out_of_memory(reply);
-    }
-    return copy;
-}
+static const char *const risk_statuses[] = { "open", "mitigating", "accepted", "closed", NULL };
+static const field_t risk_fields[] = {
+    { "title", TEXT, 1, 0, 1, 200, NULL, NULL },
+    DESCRIPTION,
+    { "likelihood", INTEGER, 1, 0, 1, 5, NULL, NULL },
+    { "impact", INTEGER, 1, 0, 1, 5, NULL, NULL },
+    OWNER,
+    { "mitigation", TEXT, 0, 0, 0, 4000, NULL, NULL },
+    { "status", CHOICE, 0, 0, 0, 0, risk_statuses, NULL },
+    { "next_review", DATE, 0, 1, 0, 0, NULL, NULL },
+    { NULL, TEXT, 0, 0, 0, 0, NULL, NULL }
+};
+
+static const char *const action_statuses[] = { "open", "done", "dropped", NULL };
+static const field_t action_fields[] = {
+    { "title", TEXT, 1, 0, 1, 200, NULL, NULL },
+    DESCRIPTION,
+    REVIEW,
+    OWNER,
+    { "due", DATE, 1, 0, 0, 0, NULL, NULL },
+    { "status", CHOICE, 0, 0, 0, 0, action_statuses, NULL },
+    { "done_on", DATE, 0, 0, 0, 0, NULL, NULL },
+    { NULL, TEXT, 0, 0, 0, 0, NULL, NULL }
+};
+
+static const field_t decision_fields[] = {
+    { "title", TEXT, 1, 0, 1, 200, NULL, NULL },
+    { "decision", TEXT, 1, 0, 1, 4000, NULL, NULL },
+    { "decided_by", TEXT, 1, 0, 1, 200, NULL, NULL },
+    { "decided_on", DATE, 1, 0, 0, 0, NULL, NULL },
+    REVIEW,
+    OWNER,
+    { NULL, TEXT, 0, 0, 0, 0, NULL, NULL }
+};
+
+static const char *const objective_statuses[] = {
+    "on_track", "at_risk", "off_track", "achieved", "dropped", NULL
+};
+static const field_t objective_fields[] = {
+    { "title", TEXT, 1, 0, 1, 200, NULL, NULL },
+    DESCRIPTION,
+    { "year", INTEGER, 1, 0, 2000, 2100, NULL, NULL },
+    OWNER,
+    { "status", CHOICE, 0, 0, 0, 0, objective_statuses, NULL },
+    { "projects", IDS, 0, 0, 0, 50, NULL, NULL },
+    { NULL, TEXT, 0, 0, 0, 0, NULL, NULL }
+};
+
+const msp_record_kind_t msp_projects = { "project", "projects", project_fields, "state" };
+const msp_record_kind_t msp_risks = { "risk", "risks", risk_fields, "status" };
+const msp_record_kind_t msp_actions = { "action", "actions", action_fields, "review_on" };
+const msp_record_kind_t msp_decisions = {
+    "decision", "decisions", decision_fields, "review_on"
+};
+const msp_record_kind_t msp_objectives = {
+    "objective", "objectives", objective_fields, "year"
+};
 
 /* ---- who ------------------------------------------------------------------ */
 
@@ -394,7 +301,8 @@ msp_record_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
         return msp_reply_bad_idempotency_key(call, reply);
     }
     msp_outcome_t early;
-    const char *fields = read_body(call, reply, kind, 1, &early);
+    const char *fields = msp_fields_read_body(call, reply, kind->fields, 1,
+                                              msp_printf(call, "Invalid %s", kind->name), &early);
     if (fields == NULL) {
         return early;
     }
@@ -660,7 +568,8 @@ msp_record_update_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
         return msp_reply_bad_if_match(call, reply);
     }
     msp_outcome_t early;
-    const char *fields = read_body(call, reply, kind, 0, &early);
+    const char *fields = msp_fields_read_body(call, reply, kind->fields, 0,
+                                              msp_printf(call, "Invalid %s", kind->name), &early);
     if (fields == NULL) {
         return early;
     }

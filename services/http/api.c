@@ -8,6 +8,7 @@
  * pattern (http/params.h).
  */
 #include "http/api.h"
+#include "assets/assets.h"
 #include "call/health.h"
 #include "escalations/escalations.h"
 #include "governance/governance.h"
@@ -38,6 +39,20 @@ static const msp_route_t routes[] = {
       MSP_METHOD_PATCH, msp_ticket_update_start, 0, NULL },
     { "/v1/tenants/{slug}/tickets/{number}/assets",
       MSP_METHOD_GET, msp_ticket_assets_start, 0, NULL },
+    { "/v1/tenants/{slug}/assets",
+      MSP_METHOD_GET, msp_asset_list_start, 0, NULL },
+    { "/v1/tenants/{slug}/assets",
+      MSP_METHOD_POST, msp_asset_create_start, 0, NULL },
+    { "/v1/tenants/{slug}/assets/import",
+      MSP_METHOD_POST, msp_asset_import_start, 0, NULL },
+    { "/v1/tenants/{slug}/assets/{id}",
+      MSP_METHOD_GET, msp_asset_get_start, 0, NULL },
+    { "/v1/tenants/{slug}/assets/{id}",
+      MSP_METHOD_PATCH, msp_asset_update_start, 0, NULL },
+    { "/v1/tenants/{slug}/assets/{id}/history",
+      MSP_METHOD_GET, msp_asset_history_start, 0, NULL },
+    { "/v1/tenants/{slug}/assets/{id}/tickets",
+      MSP_METHOD_GET, msp_asset_tickets_start, 0, NULL },
     { "/v1/tenants/{slug}/tickets/{number}/comments",
       MSP_METHOD_POST, msp_comment_create_start, 0, NULL },
     { "/v1/tenants/{slug}/time-entries",
@@ -136,6 +151,10 @@ static const msp_route_t routes[] = {
       MSP_METHOD_GET, msp_report_comanagement_tickets_start, 0, NULL },
     { "/v1/tenants/{slug}/reports/cost",
       MSP_METHOD_GET, msp_report_cost_start, 0, NULL },
+    { "/v1/tenants/{slug}/reports/compliance",
+      MSP_METHOD_GET, msp_report_compliance_start, 0, NULL },
+    { "/v1/tenants/{slug}/reports/compliance/assets",
+      MSP_METHOD_GET, msp_report_compliance_assets_start, 0, NULL },
     { "/v1/tenants/{slug}/reports/trend",
       MSP_METHOD_GET, msp_report_trend_start, 0, NULL },
     { "/v1/reports/portfolio",

@@ -144,6 +144,9 @@ void msp_tf_check_sla_policy(const json_t *value, const char *path,
                              msp_errors_t *errs);
 
 /* tenant_escalation_policy.c */
+/* tenant_assets.c */
+void msp_tf_check_assets(const json_t *value, const char *path, msp_errors_t *errs);
+
 void msp_tf_check_escalation_policy(const json_t *value, const char *path,
                                     msp_errors_t *errs);
 

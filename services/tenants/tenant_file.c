@@ -277,6 +277,7 @@ static const field_rule_t tenant_rules[] = {
     { "escalation_policy",   0, msp_tf_check_escalation_policy },
     { "contract",            1, check_contract },
     { "reporting",           0, check_reporting },
+    { "assets",              0, msp_tf_check_assets },
     { NULL,                  0, NULL }
 };
 

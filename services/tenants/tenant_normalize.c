@@ -325,6 +325,21 @@ normalize_reporting(json_t *doc)
     return 0;
 }
 
+static int
+normalize_assets(json_t *doc)
+{
+    json_t *assets = object_member(doc, "assets");
+
+    if (assets == NULL
+        || set_default(assets, "patch_window_days", json_integer(30)) != 0
+        || set_default(assets, "refresh_age_months", json_integer(48)) != 0
+        || set_default(assets, "custom_fields", json_object()) != 0)
+    {
+        return -1;
+    }
+    return 0;
+}
+
 json_t *
 msp_tenant_normalize(const json_t *doc)
 {
@@ -339,7 +354,8 @@ msp_tenant_normalize(const json_t *doc)
         || normalize_sla_policy(copy) != 0
         || normalize_escalation_policy(copy) != 0
         || normalize_contract(copy) != 0
-        || normalize_reporting(copy) != 0)
+        || normalize_reporting(copy) != 0
+        || normalize_assets(copy) != 0)
     {
         json_decref(copy);
         return NULL;

@@ -124,9 +124,8 @@ msp_ticket_get_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
  * requester those of their own tickets only. */
 static const msp_sql_t sql_ticket_assets = {
     "ticket_assets",
-    "SELECT json_build_object('items', coalesce(json_agg(json_build_object('id', a.asset_id,"
-    "  'tag', a.tag, 'name', a.name, 'kind', a.kind, 'serial', a.serial, 'owner', a.owner,"
-    "  'location', a.location, 'status', a.status) ORDER BY a.asset_id), '[]'),"
+    "SELECT json_build_object('items', coalesce(json_agg(app.asset_doc(to_jsonb(a.*))"
+    "  ORDER BY a.asset_id), '[]'),"
     "  'next_cursor', NULL)::text"
     " FROM tenants t JOIN ticket_assets x ON x.tenant_id = t.tenant_id"
     " JOIN assets a ON a.tenant_id = x.tenant_id AND a.asset_id = x.asset_id"

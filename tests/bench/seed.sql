@@ -75,15 +75,15 @@ SELECT tenant_id, subject, role, tier
  WHERE wanted
 ON CONFLICT DO NOTHING;
 
-INSERT INTO assets (tenant_id, tag, name, kind, serial, owner, location)
+INSERT INTO assets (tenant_id, tag, name, kind, serial, assigned_to, site, status)
 SELECT b.tenant_id, b.ticket_prefix || '-A' || lpad(a::text, 3, '0'),
        (ARRAY['Laptop', 'Desktop', 'File server', 'Core switch', 'Printer', 'Phone',
               'CRM licence', 'Cloud tenant'])[1 + a % 8] || ' ' || a,
-       (ARRAY['laptop', 'desktop', 'server', 'network', 'printer', 'mobile', 'software',
-              'cloud'])[1 + a % 8],
+       (ARRAY['laptop', 'desktop', 'server', 'network', 'printer', 'phone', 'saas_license',
+              'other'])[1 + a % 8],
        upper(substr(md5(b.slug || a), 1, 10)),
        CASE WHEN a % 8 IN (0, 1, 5) THEN 'user' || a || '@' || b.slug END,
-       'Site ' || (1 + a % 3)
+       'Site ' || (1 + a % 3), 'deployed'
   FROM bench_tenants b, generate_series(1, 25) a;
 
 -- One row per ticket with its random draws; the columns are derived below.

@@ -146,16 +146,16 @@ def test_create_with_assets(staff):
 def test_a_tickets_assets(staff):
     tag = uuid.uuid4().hex[:6]
     rows = admin_query(
-        "INSERT INTO assets (tenant_id, tag, name, kind, serial, owner, location, status)"
-        " SELECT tenant_id, v.tag, v.name, v.kind, v.serial, v.owner, v.location, v.status"
+        "INSERT INTO assets (tenant_id, tag, name, kind, serial, assigned_to, site, status)"
+        " SELECT tenant_id, v.tag, v.name, v.kind, v.serial, v.assigned_to, v.site, v.status"
         " FROM tenants, (VALUES (%s, 'Heidi''s laptop', 'laptop', 'SN-1', 'acme.user.heidi',"
-        "   'HQ 2F', 'in_service'), (%s, 'Dock', 'other', NULL, NULL, NULL, 'in_repair'))"
-        "   AS v(tag, name, kind, serial, owner, location, status)"
+        "   'HQ 2F', 'deployed'), (%s, 'Dock', 'other', NULL, NULL, NULL, 'in_repair'))"
+        "   AS v(tag, name, kind, serial, assigned_to, site, status)"
         " WHERE slug = 'acme'"
-        " RETURNING asset_id, tag, name, kind, serial, owner, location, status",
+        " RETURNING asset_id, tag, name, kind, serial, assigned_to, site, status",
         (f"lt-{tag}", f"dk-{tag}"))
-    expected = sorted((dict(zip(("id", "tag", "name", "kind", "serial", "owner", "location",
-                                 "status"), r)) for r in rows), key=lambda a: a["id"])
+    fields = ("id", "tag", "name", "kind", "serial", "assigned_to", "site", "status")
+    expected = sorted((dict(zip(fields, r)) for r in rows), key=lambda a: a["id"])
     assert len(expected) == 2
     ids = [a["id"] for a in expected]
     mine = create(staff["acme_user"], asset_ids=list(reversed(ids))).json()
@@ -163,7 +163,11 @@ def test_a_tickets_assets(staff):
     for who in ("acme_user", "tech", "acme_it", "acme_audit"):
         resp = staff[who].get(url)
         assert resp.status_code == 200, (who, resp.text)
-        assert resp.json() == {"items": expected, "next_cursor": None}, who
+        page = resp.json()
+        assert page["next_cursor"] is None, who
+        # each is the asset as GET .../assets/{id} shows it
+        assert [{k: a[k] for k in fields} for a in page["items"]] == expected, who
+        assert all(a["version"] == 1 and a["encrypted"] is None for a in page["items"]), who
     # No assets: an empty page; not the requester's, or not there: 404.
     bare = create(staff["tech"]).json()
     assert staff["tech"].get(f"/v1/tenants/acme/tickets/{bare['id']}/assets").json() == \
