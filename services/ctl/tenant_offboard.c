@@ -47,6 +47,8 @@ static const struct {
     { "satisfaction_ratings", "ticket_number" },
     { "governance_events", "event_id" },
     { "pack_files", "pack_id, name" },
+    { "asset_events", "asset_id, event_id" },
+    { "asset_import_rows", "import_xact, line" },
     { "packs", "pack_id" },
     { "objectives", "objective_id" },
     { "projects", "project_id" },

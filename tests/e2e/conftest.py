@@ -161,14 +161,19 @@ def two_tenants(db, tmp_path):
 
 
 def seed_tenant(conn, slug, tickets=1):
-    """Adds tickets (each with its creation and a change of status, an asset
-    link, an audit row, a measurement of its clocks, a time entry and its
-    requester's rating, with the rating's event), one governance record of
-    each kind, and one settled report headline."""
+    """Adds an asset (with its event), a staged import row, tickets (each
+    with its creation and a change of status, an asset link, an audit row,
+    a measurement of its clocks, a time entry and its requester's rating,
+    with the rating's event), one governance record of each kind, and one
+    settled report headline."""
     tid = conn.execute("SELECT tenant_id FROM tenants WHERE slug = %s", (slug,)).fetchone()[0]
+    # an asset with its history, and a row an import left staged
     asset = conn.execute(
-        "INSERT INTO assets (tenant_id, tag, name, kind) VALUES (%s, %s, 'Laptop', 'laptop')"
-        " RETURNING asset_id", (tid, f"{slug}-lt-{uuid.uuid4().hex[:6]}")).fetchone()[0]
+        "SELECT id FROM app.create_asset(%s, %s::jsonb, NULL)",
+        (slug, json.dumps({"tag": f"{slug}-lt-{uuid.uuid4().hex[:6]}", "name": "Laptop",
+                           "kind": "laptop"}))).fetchone()[0]
+    conn.execute("INSERT INTO asset_import_rows (tenant_id, line, fields) VALUES (%s, 1, '{}')",
+                 (tid,))
     for i in range(tickets):
         number = conn.execute(
             "INSERT INTO tickets (tenant_id, title, impact, urgency, priority, requester)"

@@ -71,7 +71,8 @@ def close_owner_connection():
 
 FOOTPRINT = ("tickets", "ticket versions", "ticket_events", "escalations",
              "open escalations", "audit_log", "idempotency_keys", "governance_events",
-             "time entry and rating versions", "governance records")
+             "time entry and rating versions", "governance records", "asset versions",
+             "asset_events")
 
 
 def footprint(tenant_id):
@@ -94,7 +95,9 @@ def footprint(tenant_id):
             "    WHERE tenant_id = %(t)s UNION ALL SELECT count(*) + sum(version) FROM actions"
             "    WHERE tenant_id = %(t)s UNION ALL SELECT count(*) + sum(version) FROM decisions"
             "    WHERE tenant_id = %(t)s UNION ALL SELECT count(*) + sum(version)"
-            "    FROM objectives WHERE tenant_id = %(t)s) c (n))",
+            "    FROM objectives WHERE tenant_id = %(t)s) c (n)),"
+            " (SELECT count(*) + coalesce(sum(version), 0) FROM assets WHERE tenant_id = %(t)s),"
+            " (SELECT count(*) FROM asset_events WHERE tenant_id = %(t)s)",
             {"t": tenant_id})[0]
     return dict(zip(FOOTPRINT, row))
 
@@ -424,6 +427,14 @@ ROUTES = [
     ("GET", "/v1/tenants/{slug}/tickets/{number}", None),
     ("PATCH", "/v1/tenants/{slug}/tickets/{number}", {"title": "probe"}),
     ("GET", "/v1/tenants/{slug}/tickets/{number}/assets", None),
+    ("GET", "/v1/tenants/{slug}/assets", None),
+    ("POST", "/v1/tenants/{slug}/assets", {"tag": "probe", "kind": "laptop"}),
+    ("POST", "/v1/tenants/{slug}/assets/import",
+     {"assets": [{"serial": "probe", "kind": "laptop"}]}),
+    ("GET", "/v1/tenants/{slug}/assets/{id}", None),
+    ("PATCH", "/v1/tenants/{slug}/assets/{id}", {"site": "probe"}),
+    ("GET", "/v1/tenants/{slug}/assets/{id}/history", None),
+    ("GET", "/v1/tenants/{slug}/assets/{id}/tickets", None),
     ("POST", "/v1/tenants/{slug}/tickets/{number}/comments", {"body": "probe"}),
     ("GET", "/v1/tenants/{slug}/time-entries?from=2026-03-01&to=2026-04-01", None),
     ("GET", "/v1/tenants/{slug}/time-entries/{id}", None),
@@ -460,6 +471,8 @@ ROUTES = [
     ("GET", "/v1/tenants/{slug}/reports/comanagement?period=2026-03", None),
     ("GET", "/v1/tenants/{slug}/reports/comanagement/tickets?period=2026-03&metric=held", None),
     ("GET", "/v1/tenants/{slug}/reports/trend?period=2026-03", None),
+    ("GET", "/v1/tenants/{slug}/reports/compliance", None),
+    ("GET", "/v1/tenants/{slug}/reports/compliance/assets?check=unencrypted", None),
     ("GET", "/v1/tenants/{slug}/reports/cost?period=2026-03", None),
     ("POST", "/v1/tenants/{slug}/packs", {"kind": "monthly", "period": "2026-03"}),
     ("GET", "/v1/tenants/{slug}/packs", None),
@@ -496,6 +509,8 @@ def target(ta, as_user):
     records = {kind: ok(ta.am.post(f"/v1/tenants/{ta.slug}/{kind}", json=body), 201)["id"]
                for kind, body in GOVERNANCE.items()}
     tag = uuid.uuid4().hex[:6]
+    asset = ok(ta.it.post(f"/v1/tenants/{ta.slug}/assets",
+                          json={"tag": f"LT-{tag}", "kind": "laptop"}), 201)["id"]
     # an issued review pack, as the pack worker stores one
     pack = "monthly-2026-01-20260201T000000Z"
     q("INSERT INTO packs (tenant_id, pack_id, kind, period, period_start, period_end, as_of,"
@@ -507,7 +522,8 @@ def target(ta, as_user):
       " RETURNING 1",
       (ta.id, pack))
     return {"ticket": ticket["id"], "escalation": esc["id"], "entry": entry["id"],
-            "rated": rated["id"], "records": records, "tag": tag, "pack": pack}
+            "rated": rated["id"], "records": records, "tag": tag, "pack": pack,
+            "asset": asset}
 
 
 @pytest.fixture(scope="module")
@@ -521,11 +537,13 @@ def outsiders(tb, as_user, target):
 def path_of(template, slug, target):
     """The route's path for the target: {id} is its time entry on the
     time-entry routes, its record on a governance record's, its pack on a
-    pack's, its escalation on the others; {number} is the rated ticket on the satisfaction routes."""
+    pack's, its asset on an asset's, its escalation on the others; {number}
+    is the rated ticket on the satisfaction routes."""
     kind = template.split("/")[4] if template.count("/") >= 4 else None
     ident = (target["entry"] if "/time-entries/" in template
              else target["records"][kind] if kind in GOVERNANCE
              else target["pack"] if kind == "packs"
+             else target["asset"] if kind == "assets"
              else target["escalation"])
     number = target["rated"] if template.endswith("/satisfaction") else target["ticket"]
     return template.format(slug=slug, number=number, id=ident)

@@ -11,7 +11,7 @@ TABLES = ["tenants", "assignments", "tickets", "ticket_events", "assets", "ticke
           "ticket_open_spans", "ticket_sla_facts", "ticket_status_changes",
           "ticket_report_facts", "report_headlines", "time_entries", "satisfaction_ratings",
           "governance_events", "objectives", "projects", "risks", "actions", "decisions",
-          "packs", "pack_files",
+          "packs", "pack_files", "asset_events", "asset_import_rows",
           "audit_log", "idempotency_keys"]
 ALPHA = ("alpha.it.ann", "alpha", "it_staff")
 # review packs are for the tenant's IT leader, not its IT staff

@@ -11,7 +11,7 @@ TABLES = ["tenants", "assignments", "ticket_counters", "idempotency_keys", "tick
           "ticket_assets", "ticket_open_spans", "ticket_sla_facts", "ticket_status_changes",
           "ticket_report_facts", "report_headlines", "time_entries", "satisfaction_ratings",
           "governance_events", "objectives", "projects", "risks", "actions", "decisions",
-          "packs", "pack_files",
+          "packs", "pack_files", "asset_events", "asset_import_rows",
           "ticket_events", "escalations", "audit_log"]
 
 
