@@ -117,7 +117,7 @@ GRANT UPDATE (tag, name, kind, serial, assigned_to, site, status, custom, manufa
 -- An asset (its row as JSON) as the API shows it, its fields in the
 -- order README lists them.
 CREATE FUNCTION app.asset_doc(p_row jsonb) RETURNS json
-    LANGUAGE sql IMMUTABLE
+    LANGUAGE sql STABLE
     AS $$
     SELECT json_build_object(
         'id', (p_row->>'asset_id')::bigint, 'tag', p_row->'tag', 'name', p_row->'name',
@@ -186,22 +186,31 @@ CREATE FUNCTION app.custom_field_problem(p_decl jsonb, p_value jsonb) RETURNS te
 -- why, or no row.
 CREATE FUNCTION app.asset_problem(t public.tenants, p_row jsonb)
     RETURNS TABLE (field text, problem text)
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     AS $$
-    SELECT * FROM (
+#variable_conflict use_column
+DECLARE
+    -- plain values, not expressions on p_row: row-level security lets
+    -- only leakproof comparisons with them search the indexes
+    v_id     bigint := (p_row->>'asset_id')::bigint;
+    v_serial text := p_row->>'serial';
+    v_tag    text := p_row->>'tag';
+BEGIN
+    -- (PL/pgSQL: an import checks row after row, on one cached plan)
+    RETURN QUERY SELECT * FROM (
         SELECT 'warranty_end', 'is before purchase_date (' || (p_row->>'purchase_date') || ')'
          WHERE (p_row->>'warranty_end')::date < (p_row->>'purchase_date')::date
         UNION ALL
         SELECT 'serial', 'is the serial of another asset of this tenant ('
                          || a.tag || ')'
           FROM public.assets a
-         WHERE a.tenant_id = t.tenant_id AND a.serial = p_row->>'serial'
-           AND a.asset_id IS DISTINCT FROM (p_row->>'asset_id')::bigint
+         WHERE a.tenant_id = t.tenant_id AND a.serial = v_serial
+           AND a.asset_id IS DISTINCT FROM v_id
         UNION ALL
         SELECT 'tag', 'is the tag of another asset of this tenant'
           FROM public.assets a
-         WHERE a.tenant_id = t.tenant_id AND a.tag = p_row->>'tag'
-           AND a.asset_id IS DISTINCT FROM (p_row->>'asset_id')::bigint
+         WHERE a.tenant_id = t.tenant_id AND a.tag = v_tag
+           AND a.asset_id IS DISTINCT FROM v_id
         UNION ALL
         SELECT 'custom.' || d.key, d.problem
           FROM (SELECT k AS key,
@@ -214,8 +223,9 @@ CREATE FUNCTION app.asset_problem(t public.tenants, p_row jsonb)
          WHERE d.problem IS NOT NULL
     ) problems
     ORDER BY 1
-    LIMIT 1
-    $$;
+    LIMIT 1;
+END
+$$;
 
 -- Raises the first of app.asset_problem's problems: the gateway's 422.
 CREATE FUNCTION app.check_asset(t public.tenants, p_row jsonb) RETURNS void
@@ -234,25 +244,27 @@ $$;
 
 -- ---- writing ---------------------------------------------------------------
 
--- Inserts an asset of tenant t from its fields (checked), with its
--- "created" event: the row as JSON.
+-- Inserts an asset of tenant t from its fields (checked by the caller:
+-- app.check_asset), with its "created" event: the row as JSON.  Static
+-- statements, so that an import of many rows plans them once.
 CREATE FUNCTION app.insert_asset(t public.tenants, p_fields jsonb, p_source text)
     RETURNS jsonb
     LANGUAGE plpgsql
     AS $$
 DECLARE
-    v_cols text;
-    v_row  jsonb;
+    v_row jsonb;
 BEGIN
-    IF NOT p_fields ? 'name' THEN
-        p_fields := p_fields || jsonb_build_object('name', p_fields->'tag');
-    END IF;
-    PERFORM app.check_asset(t, p_fields);
-    SELECT string_agg(quote_ident(k), ', ') INTO v_cols FROM jsonb_object_keys(p_fields) k;
-    EXECUTE format('INSERT INTO public.assets (tenant_id, %s) SELECT $1, %s'
-                   ' FROM jsonb_populate_record(NULL::public.assets, $2)'
-                   ' RETURNING to_jsonb(assets.*)', v_cols, v_cols)
-       INTO v_row USING t.tenant_id, p_fields;
+    INSERT INTO public.assets (tenant_id, tag, name, kind, manufacturer, model, serial, os,
+                               os_version, assigned_to, department, site, status,
+                               purchase_date, warranty_end, criticality, encrypted, enrolled,
+                               last_seen, last_patched, custom)
+    SELECT t.tenant_id, n.tag, coalesce(n.name, n.tag), n.kind, n.manufacturer, n.model,
+           n.serial, n.os, n.os_version, n.assigned_to, n.department, n.site,
+           coalesce(n.status, 'in_stock'), n.purchase_date, n.warranty_end,
+           coalesce(n.criticality, 'medium'), n.encrypted, n.enrolled, n.last_seen,
+           n.last_patched, coalesce(n.custom, '{}')
+      FROM jsonb_populate_record(NULL::public.assets, p_fields) n
+    RETURNING to_jsonb(assets.*) INTO v_row;
     INSERT INTO public.asset_events (tenant_id, asset_id, kind, source, data)
     VALUES (t.tenant_id, (v_row->>'asset_id')::bigint, 'created', p_source,
             app.asset_doc(v_row)::jsonb - 'id' - 'version' - 'status_since' - 'created_at'
@@ -261,38 +273,40 @@ BEGIN
 END
 $$;
 
--- Changes asset p_old (its row as JSON) to p_fields, with its "changed"
--- event (each changed field's from and to): the row as JSON, or p_old
--- itself when nothing changes.
+-- Changes asset p_old (its row as JSON) to p_fields (checked by the
+-- caller), with its "changed" event (each changed field's from and to):
+-- the row as JSON, or p_old itself when nothing changes.
 CREATE FUNCTION app.change_asset(t public.tenants, p_old jsonb, p_fields jsonb, p_source text)
     RETURNS jsonb
     LANGUAGE plpgsql
     AS $$
 DECLARE
     v_change jsonb;
-    v_set    text;
     v_row    jsonb;
 BEGIN
-    PERFORM app.check_asset(t, p_old || p_fields);
     -- compared as the API shows them (times as RFC 3339)
-    SELECT jsonb_object_agg(k, jsonb_build_object('from', o->k, 'to', n->k))
+    SELECT jsonb_object_agg(k, jsonb_build_object('from', d.o->k, 'to', d.n->k))
       INTO v_change
       FROM (VALUES (app.asset_doc(p_old)::jsonb, app.asset_doc(p_old || p_fields)::jsonb))
                d (o, n),
            jsonb_object_keys(p_fields) k
-     WHERE o->k IS DISTINCT FROM n->k;
+     WHERE d.o->k IS DISTINCT FROM d.n->k;
     IF v_change IS NULL THEN
         RETURN p_old;
     END IF;
-    SELECT string_agg(format('%I = n.%I', k, k), ', ') INTO v_set
-      FROM jsonb_object_keys(v_change) k;
-    EXECUTE format('UPDATE public.assets r SET %s, version = r.version + 1, updated_at = now(),'
-                   ' status_since = CASE WHEN r.status IS DISTINCT FROM n.status'
-                   '                     THEN now() ELSE r.status_since END'
-                   ' FROM jsonb_populate_record(NULL::public.assets, $3) n'
-                   ' WHERE r.tenant_id = $1 AND r.asset_id = $2 RETURNING to_jsonb(r.*)',
-                   v_set)
-       INTO v_row USING t.tenant_id, (p_old->>'asset_id')::bigint, p_old || p_fields;
+    UPDATE public.assets r
+       SET tag = n.tag, name = n.name, kind = n.kind, manufacturer = n.manufacturer,
+           model = n.model, serial = n.serial, os = n.os, os_version = n.os_version,
+           assigned_to = n.assigned_to, department = n.department, site = n.site,
+           status = n.status, purchase_date = n.purchase_date, warranty_end = n.warranty_end,
+           criticality = n.criticality, encrypted = n.encrypted, enrolled = n.enrolled,
+           last_seen = n.last_seen, last_patched = n.last_patched, custom = n.custom,
+           version = r.version + 1, updated_at = now(),
+           status_since = CASE WHEN r.status IS DISTINCT FROM n.status THEN now()
+                               ELSE r.status_since END
+      FROM jsonb_populate_record(NULL::public.assets, p_old || p_fields) n
+     WHERE r.tenant_id = t.tenant_id AND r.asset_id = (p_old->>'asset_id')::bigint
+    RETURNING to_jsonb(r.*) INTO v_row;
     INSERT INTO public.asset_events (tenant_id, asset_id, kind, source, data)
     VALUES (t.tenant_id, (p_old->>'asset_id')::bigint, 'changed', p_source, v_change);
     RETURN v_row;
@@ -315,6 +329,7 @@ BEGIN
     IF NOT FOUND THEN
         RETURN;
     END IF;
+    PERFORM app.check_asset(t, p_fields);
     v_row := app.insert_asset(t, p_fields, 'api');
     id := (v_row->>'asset_id')::bigint;
     version := 1;
@@ -346,6 +361,7 @@ BEGIN
     IF v_old IS NULL THEN
         RETURN;
     END IF;
+    PERFORM app.check_asset(t, v_old || p_fields);
     v_row := app.change_asset(t, v_old, p_fields, 'api');
     id := p_id;
     version := (v_row->>'version')::integer;
@@ -363,29 +379,36 @@ $$;
 -- Asset p_row (its row as JSON) as it was at p_as_of: each field changed
 -- since put back to what it was, or NULL when it did not exist yet.
 CREATE FUNCTION app.asset_as_of(p_row jsonb, p_as_of timestamptz) RETURNS jsonb
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     AS $$
-    WITH e AS (
-        SELECT e.event_id, e.occurred_at, e.data
-          FROM public.asset_events e
-         WHERE e.tenant_id = (p_row->>'tenant_id')::uuid
-           AND e.asset_id = (p_row->>'asset_id')::bigint AND e.kind = 'changed'
-    ), later AS (
-        SELECT DISTINCT ON (c.key) c.key, c.value -> 'from' AS was
-          FROM e, jsonb_each(e.data) c
-         WHERE e.occurred_at > p_as_of
-         ORDER BY c.key, e.event_id
-    )
-    SELECT CASE WHEN (p_row->>'created_at')::timestamptz <= p_as_of THEN
-           p_row
-           || coalesce((SELECT jsonb_object_agg(later.key, later.was) FROM later), '{}')
-           || jsonb_build_object(
-                  'version', 1 + (SELECT count(*) FROM e WHERE e.occurred_at <= p_as_of),
-                  'updated_at', coalesce((SELECT max(e.occurred_at) FROM e
-                                           WHERE e.occurred_at <= p_as_of),
-                                         (p_row->>'created_at')::timestamptz))
-           END
-    $$;
+DECLARE
+    -- plain values, so that the history is searched by its key
+    v_tenant uuid := (p_row->>'tenant_id')::uuid;
+    v_id     bigint := (p_row->>'asset_id')::bigint;
+BEGIN
+    IF (p_row->>'created_at')::timestamptz > p_as_of THEN
+        RETURN NULL;
+    END IF;
+    RETURN (
+        WITH e AS (
+            SELECT e.event_id, e.occurred_at, e.data
+              FROM public.asset_events e
+             WHERE e.tenant_id = v_tenant AND e.asset_id = v_id AND e.kind = 'changed'
+        ), later AS (
+            SELECT DISTINCT ON (c.key) c.key, c.value -> 'from' AS was
+              FROM e, jsonb_each(e.data) c
+             WHERE e.occurred_at > p_as_of
+             ORDER BY c.key, e.event_id
+        )
+        SELECT p_row
+               || coalesce((SELECT jsonb_object_agg(later.key, later.was) FROM later), '{}')
+               || jsonb_build_object(
+                      'version', 1 + (SELECT count(*) FROM e WHERE e.occurred_at <= p_as_of),
+                      'updated_at', coalesce((SELECT max(e.occurred_at) FROM e
+                                               WHERE e.occurred_at <= p_as_of),
+                                             (p_row->>'created_at')::timestamptz)));
+END
+$$;
 
 -- One asset with its version, as it is or was at p_as_of; no row when
 -- the principal does not see it (or it did not exist then).
@@ -673,6 +696,10 @@ CREATE FUNCTION app.custom_from_text(p_decl jsonb, p_value text) RETURNS jsonb
 CREATE FUNCTION app.import_assets(p_slug text, p_source text, p_limit integer)
     RETURNS TABLE (line bigint, outcome text, asset_id bigint, reason text)
     LANGUAGE plpgsql
+    -- the same statements run for every row: planned once, not each time
+    -- (a custom plan of a statement under row-level security costs more
+    -- than running it)
+    SET plan_cache_mode = force_generic_plan
     AS $$
 DECLARE
     t        public.tenants;
@@ -681,35 +708,44 @@ DECLARE
     v_row    jsonb;
     v_new    jsonb;
     v_xact   xid8 := pg_current_xact_id();
+    v_staged bigint;
+    v_last   bigint;
+    v_serial text;
+    v_tag    text;
 BEGIN
     SELECT * INTO t FROM public.tenants WHERE slug = p_slug;
     IF NOT FOUND THEN
         RETURN;
     END IF;
-    -- the rows' own problems, set-wise: a field's form, a serial or tag
-    -- repeated in the file
-    UPDATE public.asset_import_rows i SET reason = p.why
-      FROM (SELECT s.line, min(f.key || ' ''' || left(f.value, 60) || ''' '
-                               || app.import_field_problem(f.key, f.value)) AS why
-              FROM public.asset_import_rows s, jsonb_each_text(s.fields) f
-             WHERE s.tenant_id = t.tenant_id AND s.import_xact = v_xact AND s.reason IS NULL
-               AND NOT s.checked AND f.key <> 'custom'
-               AND app.import_field_problem(f.key, f.value) IS NOT NULL
-             GROUP BY s.line) p
-     WHERE i.tenant_id = t.tenant_id AND i.import_xact = v_xact AND i.line = p.line;
+    -- the rows' own problems, on the first call: a field's form, and a
+    -- serial or tag an earlier row of the file has.  (Each statement
+    -- scans the staged rows once: the table is new in this transaction
+    -- and has no statistics, so a join of it with itself could be planned
+    -- as a nested loop.)
     UPDATE public.asset_import_rows i
-       SET reason = d.key || ' ''' || left(d.value, 60) || ''' is also on line ' || d.first
-      FROM (SELECT s.line, k.key, s.fields->>k.key AS value,
-                   min(s.line) OVER (PARTITION BY k.key, s.fields->>k.key) AS first
-              FROM public.asset_import_rows s, (VALUES ('serial'), ('tag')) k (key)
-             WHERE s.tenant_id = t.tenant_id AND s.import_xact = v_xact AND s.fields ? k.key) d
-     WHERE i.tenant_id = t.tenant_id AND i.import_xact = v_xact AND i.line = d.line
-       AND d.first < d.line AND i.reason IS NULL AND NOT i.checked;
-    UPDATE public.asset_import_rows i SET reason = 'neither serial nor tag: the row names no asset'
-     WHERE i.tenant_id = t.tenant_id AND i.import_xact = v_xact AND i.reason IS NULL
-       AND NOT i.checked AND NOT i.fields ? 'serial' AND NOT i.fields ? 'tag';
-    UPDATE public.asset_import_rows i SET checked = true
+       SET checked = true,
+           reason = coalesce(i.reason, (
+               SELECT min(f.key || ' ''' || left(f.value, 60) || ''' '
+                          || app.import_field_problem(f.key, f.value))
+                 FROM jsonb_each_text(i.fields) f
+                WHERE f.key <> 'custom' AND app.import_field_problem(f.key, f.value) IS NOT NULL),
+               CASE WHEN NOT i.fields ? 'serial' AND NOT i.fields ? 'tag'
+                    THEN 'neither serial nor tag: the row names no asset' END)
      WHERE i.tenant_id = t.tenant_id AND i.import_xact = v_xact AND NOT i.checked;
+    GET DIAGNOSTICS v_staged = ROW_COUNT;
+    FOR r IN SELECT d.line, d.key, d.value, d.first
+               FROM (SELECT s.line, k.key, s.fields->>k.key AS value,
+                            min(s.line) OVER (PARTITION BY k.key, s.fields->>k.key) AS first
+                       FROM public.asset_import_rows s, (VALUES ('serial'), ('tag')) k (key)
+                      WHERE s.tenant_id = t.tenant_id AND s.import_xact = v_xact
+                        AND s.fields ? k.key) d
+              WHERE d.first < d.line AND v_staged > 0
+    LOOP
+        UPDATE public.asset_import_rows i
+           SET reason = r.key || ' ''' || left(r.value, 60) || ''' is also on line ' || r.first
+         WHERE i.tenant_id = t.tenant_id AND i.import_xact = v_xact AND i.line = r.line
+           AND i.reason IS NULL;
+    END LOOP;
 
     FOR r IN SELECT s.line, s.fields, s.defaults, s.reason FROM public.asset_import_rows s
               WHERE s.tenant_id = t.tenant_id AND s.import_xact = v_xact ORDER BY s.line
@@ -736,13 +772,16 @@ BEGIN
                         FROM jsonb_each(r.fields) f);
             -- the device: by serial, else by tag (a tagged device with no
             -- serial yet takes the row's)
+            -- (plain values, so that the lookups search the indexes)
             v_old := NULL;
+            v_serial := r.fields->>'serial';
+            v_tag := r.fields->>'tag';
             SELECT to_jsonb(a.*) INTO v_old FROM public.assets a
-             WHERE a.tenant_id = t.tenant_id AND a.serial = r.fields->>'serial' FOR UPDATE;
-            IF v_old IS NULL AND r.fields ? 'tag' THEN
+             WHERE a.tenant_id = t.tenant_id AND a.serial = v_serial FOR UPDATE;
+            IF v_old IS NULL AND v_tag IS NOT NULL THEN
                 SELECT to_jsonb(a.*) INTO v_old FROM public.assets a
-                 WHERE a.tenant_id = t.tenant_id AND a.tag = r.fields->>'tag'
-                   AND (a.serial IS NULL OR NOT r.fields ? 'serial') FOR UPDATE;
+                 WHERE a.tenant_id = t.tenant_id AND a.tag = v_tag
+                   AND (a.serial IS NULL OR v_serial IS NULL) FOR UPDATE;
             END IF;
             IF v_old IS NULL THEN
                 -- a new device is tagged with its serial, named by its tag,
@@ -770,10 +809,12 @@ BEGIN
             END IF;
             asset_id := (v_row->>'asset_id')::bigint;
         END IF;
-        DELETE FROM public.asset_import_rows s
-         WHERE s.tenant_id = t.tenant_id AND s.import_xact = v_xact AND s.line = r.line;
+        v_last := r.line;
         RETURN NEXT;
     END LOOP;
+    -- the rows applied go, in one statement (they are the first by line)
+    DELETE FROM public.asset_import_rows s
+     WHERE s.tenant_id = t.tenant_id AND s.import_xact = v_xact AND s.line <= v_last;
 END
 $$;
 
