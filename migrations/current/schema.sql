@@ -88,6 +88,332 @@ CREATE FUNCTION app.asks_packs(p_tenant uuid) RETURNS boolean
 
 
 --
+-- Name: asset_as_of(jsonb, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.asset_as_of(p_row jsonb, p_as_of timestamp with time zone) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    -- plain values, so that the history is searched by its key
+    v_tenant uuid := (p_row->>'tenant_id')::uuid;
+    v_id     bigint := (p_row->>'asset_id')::bigint;
+BEGIN
+    IF (p_row->>'created_at')::timestamptz > p_as_of THEN
+        RETURN NULL;
+    END IF;
+    RETURN (
+        WITH e AS (
+            SELECT e.event_id, e.occurred_at, e.data
+              FROM public.asset_events e
+             WHERE e.tenant_id = v_tenant AND e.asset_id = v_id AND e.kind = 'changed'
+        ), later AS (
+            SELECT DISTINCT ON (c.key) c.key, c.value -> 'from' AS was
+              FROM e, jsonb_each(e.data) c
+             WHERE e.occurred_at > p_as_of
+             ORDER BY c.key, e.event_id
+        )
+        SELECT p_row
+               || coalesce((SELECT jsonb_object_agg(later.key, later.was) FROM later), '{}')
+               || jsonb_build_object(
+                      'version', 1 + (SELECT count(*) FROM e WHERE e.occurred_at <= p_as_of),
+                      'updated_at', coalesce((SELECT max(e.occurred_at) FROM e
+                                               WHERE e.occurred_at <= p_as_of),
+                                             (p_row->>'created_at')::timestamptz)));
+END
+$$;
+
+
+--
+-- Name: asset_doc(jsonb); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.asset_doc(p_row jsonb) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT json_build_object(
+        'id', (p_row->>'asset_id')::bigint, 'tag', p_row->'tag', 'name', p_row->'name',
+        'kind', p_row->'kind', 'manufacturer', p_row->'manufacturer', 'model', p_row->'model',
+        'serial', p_row->'serial', 'os', p_row->'os', 'os_version', p_row->'os_version',
+        'assigned_to', p_row->'assigned_to', 'department', p_row->'department',
+        'site', p_row->'site', 'status', p_row->'status',
+        'status_since', app.rfc3339((p_row->>'status_since')::timestamptz),
+        'purchase_date', p_row->'purchase_date', 'warranty_end', p_row->'warranty_end',
+        'criticality', p_row->'criticality', 'encrypted', p_row->'encrypted',
+        'enrolled', p_row->'enrolled',
+        'last_seen', app.rfc3339((p_row->>'last_seen')::timestamptz),
+        'last_patched', app.rfc3339((p_row->>'last_patched')::timestamptz),
+        'custom', p_row->'custom', 'version', (p_row->>'version')::integer,
+        'created_at', app.rfc3339((p_row->>'created_at')::timestamptz),
+        'updated_at', app.rfc3339((p_row->>'updated_at')::timestamptz))
+    $$;
+
+
+--
+-- Name: principal_sub(); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.principal_sub() RETURNS text
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$ SELECT nullif(current_setting('msp.sub', true), '') $$;
+
+
+--
+-- Name: assets_asset_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.assets_asset_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+--
+-- Name: assets; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.assets (
+    tenant_id uuid NOT NULL,
+    asset_id bigint DEFAULT nextval('public.assets_asset_id_seq'::regclass) NOT NULL,
+    tag text NOT NULL,
+    name text NOT NULL,
+    kind text NOT NULL,
+    serial text,
+    assigned_to text,
+    site text,
+    status text DEFAULT 'in_stock'::text NOT NULL,
+    custom jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    manufacturer text,
+    model text,
+    os text,
+    os_version text,
+    department text,
+    purchase_date date,
+    warranty_end date,
+    criticality text DEFAULT 'medium'::text NOT NULL,
+    encrypted boolean,
+    enrolled boolean,
+    last_seen timestamp with time zone,
+    last_patched timestamp with time zone,
+    status_since timestamp with time zone DEFAULT now() NOT NULL,
+    version integer DEFAULT 1 NOT NULL,
+    created_by text DEFAULT app.principal_sub() NOT NULL,
+    CONSTRAINT assets_assigned_to_check CHECK (((length(assigned_to) >= 1) AND (length(assigned_to) <= 200))),
+    CONSTRAINT assets_criticality_check CHECK ((criticality = ANY (ARRAY['low'::text, 'medium'::text, 'high'::text, 'critical'::text]))),
+    CONSTRAINT assets_custom_check CHECK ((jsonb_typeof(custom) = 'object'::text)),
+    CONSTRAINT assets_department_check CHECK (((length(department) >= 1) AND (length(department) <= 200))),
+    CONSTRAINT assets_kind_check CHECK ((kind = ANY (ARRAY['laptop'::text, 'desktop'::text, 'server'::text, 'phone'::text, 'tablet'::text, 'network'::text, 'printer'::text, 'saas_license'::text, 'other'::text]))),
+    CONSTRAINT assets_manufacturer_check CHECK (((length(manufacturer) >= 1) AND (length(manufacturer) <= 100))),
+    CONSTRAINT assets_model_check CHECK (((length(model) >= 1) AND (length(model) <= 200))),
+    CONSTRAINT assets_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
+    CONSTRAINT assets_os_check CHECK (((length(os) >= 1) AND (length(os) <= 100))),
+    CONSTRAINT assets_os_version_check CHECK (((length(os_version) >= 1) AND (length(os_version) <= 100))),
+    CONSTRAINT assets_serial_check CHECK (((length(serial) >= 1) AND (length(serial) <= 100))),
+    CONSTRAINT assets_site_check CHECK (((length(site) >= 1) AND (length(site) <= 200))),
+    CONSTRAINT assets_status_check CHECK ((status = ANY (ARRAY['in_stock'::text, 'deployed'::text, 'in_repair'::text, 'retired'::text, 'lost'::text]))),
+    CONSTRAINT assets_tag_check CHECK (((length(tag) >= 1) AND (length(tag) <= 64)))
+);
+
+ALTER TABLE ONLY public.assets FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: tenants; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.tenants (
+    tenant_id uuid DEFAULT gen_random_uuid() NOT NULL,
+    slug text NOT NULL,
+    name text NOT NULL,
+    ticket_prefix text NOT NULL,
+    timezone text NOT NULL,
+    co_management_model text NOT NULL,
+    calendar jsonb NOT NULL,
+    holidays jsonb NOT NULL,
+    sla_policy jsonb NOT NULL,
+    escalation_policy jsonb NOT NULL,
+    contract jsonb NOT NULL,
+    document_sha256 text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    reporting jsonb DEFAULT '{"recurrence_days": 30}'::jsonb NOT NULL,
+    assets jsonb DEFAULT '{"custom_fields": {}, "patch_window_days": 30, "refresh_age_months": 48}'::jsonb NOT NULL,
+    CONSTRAINT tenants_assets_check CHECK ((jsonb_typeof(assets) = 'object'::text)),
+    CONSTRAINT tenants_co_management_model_check CHECK ((co_management_model = ANY (ARRAY['fully_managed'::text, 'co_managed'::text, 'staff_augmentation'::text, 'project'::text, 'on_demand'::text]))),
+    CONSTRAINT tenants_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
+    CONSTRAINT tenants_reporting_check CHECK ((jsonb_typeof(reporting) = 'object'::text)),
+    CONSTRAINT tenants_slug_check CHECK ((slug ~ '^[a-z][a-z0-9-]{1,30}$'::text)),
+    CONSTRAINT tenants_slug_not_provider CHECK ((slug <> 'provider'::text)),
+    CONSTRAINT tenants_ticket_prefix_check CHECK ((ticket_prefix ~ '^[A-Z][A-Z0-9]{1,9}$'::text))
+);
+
+ALTER TABLE ONLY public.tenants FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: asset_fails(text, public.assets, public.tenants, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.asset_fails(p_check text, a public.assets, t public.tenants, p_now timestamp with time zone) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT CASE p_check
+        WHEN 'unencrypted' THEN a.status IN ('deployed', 'in_repair')
+             AND a.kind IN ('laptop', 'desktop', 'server', 'phone', 'tablet')
+             AND a.encrypted IS NOT TRUE
+        WHEN 'not_enrolled' THEN a.status IN ('deployed', 'in_repair')
+             AND a.kind IN ('laptop', 'desktop', 'phone', 'tablet')
+             AND a.enrolled IS NOT TRUE
+        WHEN 'not_patched' THEN a.status IN ('deployed', 'in_repair')
+             AND a.kind IN ('laptop', 'desktop', 'server', 'phone', 'tablet', 'network')
+             AND coalesce(a.last_patched < p_now - make_interval(
+                              days => coalesce((t.assets->>'patch_window_days')::int, 30)), true)
+        WHEN 'warranty_ending' THEN a.status NOT IN ('retired', 'lost')
+             AND a.kind <> 'saas_license'
+             AND a.warranty_end >= (p_now AT TIME ZONE t.timezone)::date
+             AND a.warranty_end < (p_now AT TIME ZONE t.timezone)::date + 90
+        WHEN 'not_seen' THEN a.status = 'deployed' AND a.kind <> 'saas_license'
+             AND coalesce(a.last_seen < p_now - interval '30 days', true)
+        WHEN 'retired_assigned' THEN a.status = 'retired' AND a.assigned_to IS NOT NULL
+    END
+    $$;
+
+
+--
+-- Name: asset_get(text, bigint, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.asset_get(p_slug text, p_id bigint, p_as_of timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS TABLE(doc text, version integer)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT app.asset_doc(r)::text, (r->>'version')::integer
+      FROM public.tenants t JOIN public.assets a ON a.tenant_id = t.tenant_id,
+           LATERAL (SELECT CASE WHEN p_as_of IS NULL THEN to_jsonb(a.*)
+                                ELSE app.asset_as_of(to_jsonb(a.*), p_as_of) END) s (r)
+     WHERE t.slug = p_slug AND a.asset_id = p_id AND r IS NOT NULL
+    $$;
+
+
+--
+-- Name: asset_history(text, bigint, bigint, integer); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.asset_history(p_slug text, p_id bigint, p_after bigint, p_rows integer) RETURNS TABLE(doc text, id bigint)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT json_build_object('id', e.event_id, 'kind', e.kind, 'at', app.rfc3339(e.occurred_at),
+                             'by', e.actor_sub, 'source', e.source, 'data', e.data)::text,
+           e.event_id
+      FROM public.tenants t JOIN public.asset_events e ON e.tenant_id = t.tenant_id
+     WHERE t.slug = p_slug AND e.asset_id = p_id AND (p_after IS NULL OR e.event_id > p_after)
+     ORDER BY e.event_id
+     LIMIT p_rows
+    $$;
+
+
+--
+-- Name: asset_list(text, jsonb, bigint, integer); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.asset_list(p_slug text, p_filter jsonb, p_after bigint, p_rows integer) RETURNS TABLE(doc text, id bigint)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT app.asset_doc(to_jsonb(a.*))::text, a.asset_id
+      FROM public.tenants t JOIN public.assets a ON a.tenant_id = t.tenant_id
+     WHERE t.slug = p_slug
+       AND (p_after IS NULL OR a.asset_id > p_after)
+       AND (NOT p_filter ? 'kind' OR a.kind = p_filter->>'kind')
+       AND (NOT p_filter ? 'status' OR a.status = p_filter->>'status')
+       AND (NOT p_filter ? 'site' OR a.site = p_filter->>'site')
+       AND (NOT p_filter ? 'department' OR a.department = p_filter->>'department')
+       AND (NOT p_filter ? 'user' OR a.assigned_to = p_filter->>'user')
+       AND (NOT p_filter ? 'model' OR a.model = p_filter->>'model')
+       AND (NOT p_filter ? 'encrypted'
+            OR a.encrypted IS NOT DISTINCT FROM (p_filter->>'encrypted')::boolean)
+       AND (NOT p_filter ? 'enrolled'
+            OR a.enrolled IS NOT DISTINCT FROM (p_filter->>'enrolled')::boolean)
+       AND (NOT p_filter ? 'patched_before'
+            OR coalesce(a.last_patched < (p_filter->>'patched_before')::date
+                                         AT TIME ZONE t.timezone, true))
+       AND (NOT p_filter ? 'warranty_before'
+            OR coalesce(a.warranty_end < (p_filter->>'warranty_before')::date, true))
+       AND (NOT p_filter ? 'not_seen_since'
+            OR coalesce(a.last_seen < (p_filter->>'not_seen_since')::timestamptz, true))
+     ORDER BY a.asset_id
+     LIMIT p_rows
+    $$;
+
+
+--
+-- Name: asset_problem(public.tenants, jsonb); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.asset_problem(t public.tenants, p_row jsonb) RETURNS TABLE(field text, problem text)
+    LANGUAGE plpgsql STABLE
+    AS $$
+#variable_conflict use_column
+DECLARE
+    -- plain values, not expressions on p_row: row-level security lets
+    -- only leakproof comparisons with them search the indexes
+    v_id     bigint := (p_row->>'asset_id')::bigint;
+    v_serial text := p_row->>'serial';
+    v_tag    text := p_row->>'tag';
+BEGIN
+    -- (PL/pgSQL: an import checks row after row, on one cached plan)
+    RETURN QUERY SELECT * FROM (
+        SELECT 'warranty_end', 'is before purchase_date (' || (p_row->>'purchase_date') || ')'
+         WHERE (p_row->>'warranty_end')::date < (p_row->>'purchase_date')::date
+        UNION ALL
+        SELECT 'serial', 'is the serial of another asset of this tenant ('
+                         || a.tag || ')'
+          FROM public.assets a
+         WHERE a.tenant_id = t.tenant_id AND a.serial = v_serial
+           AND a.asset_id IS DISTINCT FROM v_id
+        UNION ALL
+        SELECT 'tag', 'is the tag of another asset of this tenant'
+          FROM public.assets a
+         WHERE a.tenant_id = t.tenant_id AND a.tag = v_tag
+           AND a.asset_id IS DISTINCT FROM v_id
+        UNION ALL
+        SELECT 'custom.' || d.key, d.problem
+          FROM (SELECT k AS key,
+                       app.custom_field_problem(t.assets->'custom_fields'->k,
+                                                p_row->'custom'->k) AS problem
+                  FROM (SELECT jsonb_object_keys(coalesce(p_row->'custom', '{}'))
+                        UNION
+                        SELECT jsonb_object_keys(coalesce(t.assets->'custom_fields', '{}'))) ks (k)
+               ) d
+         WHERE d.problem IS NOT NULL
+    ) problems
+    ORDER BY 1
+    LIMIT 1;
+END
+$$;
+
+
+--
+-- Name: asset_tickets(text, bigint, integer, integer); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.asset_tickets(p_slug text, p_id bigint, p_after integer, p_rows integer) RETURNS TABLE(doc text, id integer)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT app.ticket_doc(k, t, app.ticket_asset_ids(k.tenant_id, k.number))::text, k.number
+      FROM public.tenants t
+      JOIN public.ticket_assets x ON x.tenant_id = t.tenant_id
+      JOIN public.tickets k ON k.tenant_id = x.tenant_id AND k.number = x.ticket_number
+     WHERE t.slug = p_slug AND x.asset_id = p_id
+       AND (p_after IS NULL OR x.ticket_number < p_after)
+     ORDER BY x.ticket_number DESC
+     LIMIT p_rows
+    $$;
+
+
+--
 -- Name: assign_ticket_number(); Type: FUNCTION; Schema: app; Owner: -
 --
 
@@ -105,6 +431,66 @@ BEGIN
             USING ERRCODE = 'insufficient_privilege';
     END IF;
     RETURN NEW;
+END
+$$;
+
+
+--
+-- Name: change_asset(public.tenants, jsonb, jsonb, text); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.change_asset(t public.tenants, p_old jsonb, p_fields jsonb, p_source text) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_change jsonb;
+    v_row    jsonb;
+BEGIN
+    -- compared as the API shows them (times as RFC 3339)
+    SELECT jsonb_object_agg(k, jsonb_build_object('from', d.o->k, 'to', d.n->k))
+      INTO v_change
+      FROM (VALUES (app.asset_doc(p_old)::jsonb, app.asset_doc(p_old || p_fields)::jsonb))
+               d (o, n),
+           jsonb_object_keys(p_fields) k
+     WHERE d.o->k IS DISTINCT FROM d.n->k;
+    IF v_change IS NULL THEN
+        RETURN p_old;
+    END IF;
+    UPDATE public.assets r
+       SET tag = n.tag, name = n.name, kind = n.kind, manufacturer = n.manufacturer,
+           model = n.model, serial = n.serial, os = n.os, os_version = n.os_version,
+           assigned_to = n.assigned_to, department = n.department, site = n.site,
+           status = n.status, purchase_date = n.purchase_date, warranty_end = n.warranty_end,
+           criticality = n.criticality, encrypted = n.encrypted, enrolled = n.enrolled,
+           last_seen = n.last_seen, last_patched = n.last_patched, custom = n.custom,
+           version = r.version + 1, updated_at = now(),
+           status_since = CASE WHEN r.status IS DISTINCT FROM n.status THEN now()
+                               ELSE r.status_since END
+      FROM jsonb_populate_record(NULL::public.assets, p_old || p_fields) n
+     WHERE r.tenant_id = t.tenant_id AND r.asset_id = (p_old->>'asset_id')::bigint
+    RETURNING to_jsonb(r.*) INTO v_row;
+    INSERT INTO public.asset_events (tenant_id, asset_id, kind, source, data)
+    VALUES (t.tenant_id, (p_old->>'asset_id')::bigint, 'changed', p_source, v_change);
+    RETURN v_row;
+END
+$$;
+
+
+--
+-- Name: check_asset(public.tenants, jsonb); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.check_asset(t public.tenants, p_row jsonb) RETURNS void
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    v_field text;
+    v_why   text;
+BEGIN
+    SELECT p.field, p.problem INTO v_field, v_why FROM app.asset_problem(t, p_row) p;
+    IF v_field IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = v_why, COLUMN = v_field;
+    END IF;
 END
 $$;
 
@@ -192,15 +578,6 @@ CREATE FUNCTION app.principal_role() RETURNS text
 
 
 --
--- Name: principal_sub(); Type: FUNCTION; Schema: app; Owner: -
---
-
-CREATE FUNCTION app.principal_sub() RETURNS text
-    LANGUAGE sql STABLE PARALLEL SAFE
-    AS $$ SELECT nullif(current_setting('msp.sub', true), '') $$;
-
-
---
 -- Name: ticket_events_event_id_seq; Type: SEQUENCE; Schema: public; Owner: -
 --
 
@@ -256,6 +633,63 @@ CREATE FUNCTION app.comment_doc(e public.ticket_events) RETURNS json
 
 
 --
+-- Name: compliance_assets(text, text, timestamp with time zone, bigint, integer); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.compliance_assets(p_slug text, p_check text, p_now timestamp with time zone, p_after bigint, p_rows integer) RETURNS TABLE(doc text, id bigint)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT app.asset_doc(to_jsonb(a.*))::text, a.asset_id
+      FROM public.tenants t JOIN public.assets a ON a.tenant_id = t.tenant_id
+     WHERE t.slug = p_slug AND (p_after IS NULL OR a.asset_id > p_after)
+       AND app.asset_fails(p_check, a, t, p_now)
+     ORDER BY a.asset_id
+     LIMIT p_rows
+    $$;
+
+
+--
+-- Name: compliance_checks(); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.compliance_checks() RETURNS text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT ARRAY['unencrypted', 'not_enrolled', 'not_patched', 'warranty_ending', 'not_seen',
+                 'retired_assigned']
+    $$;
+
+
+--
+-- Name: create_asset(text, jsonb, text); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.create_asset(p_slug text, p_fields jsonb, p_key text) RETURNS TABLE(id bigint, version integer, doc text)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    t     public.tenants;
+    v_row jsonb;
+BEGIN
+    SELECT * INTO t FROM public.tenants WHERE slug = p_slug;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    PERFORM app.check_asset(t, p_fields);
+    v_row := app.insert_asset(t, p_fields, 'api');
+    id := (v_row->>'asset_id')::bigint;
+    version := 1;
+    doc := app.asset_doc(v_row)::text;
+    INSERT INTO public.audit_log (tenant_id, action, target, detail)
+    VALUES (t.tenant_id, 'asset.create', 'asset:' || id, p_fields);
+    UPDATE public.idempotency_keys x SET response_status = 201, response_body = doc
+     WHERE x.tenant_id = t.tenant_id AND x.subject = app.principal_sub() AND x.key = p_key;
+    RETURN NEXT;
+END
+$$;
+
+
+--
 -- Name: create_record(text, text, jsonb, text); Type: FUNCTION; Schema: app; Owner: -
 --
 
@@ -291,6 +725,60 @@ BEGIN
     RETURN NEXT;
 END
 $_$;
+
+
+--
+-- Name: custom_field_problem(jsonb, jsonb); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.custom_field_problem(p_decl jsonb, p_value jsonb) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $_$
+    SELECT CASE
+        WHEN p_decl IS NULL THEN 'is not a custom field the tenant file declares'
+        WHEN p_value IS NULL OR p_value = 'null' THEN
+            CASE WHEN (p_decl->>'required')::boolean THEN 'is required' END
+        WHEN p_decl->>'type' = 'text' THEN
+            CASE WHEN jsonb_typeof(p_value) <> 'string'
+                   OR length(p_value #>> '{}') > coalesce((p_decl->>'max_length')::int, 200)
+                 THEN 'must be text of at most '
+                      || coalesce((p_decl->>'max_length')::int, 200) || ' characters' END
+        WHEN p_decl->>'type' = 'integer' THEN
+            CASE WHEN jsonb_typeof(p_value) <> 'number' OR (p_value #>> '{}') !~ '^-?[0-9]{1,15}$'
+                   OR (p_value #>> '{}')::bigint < coalesce((p_decl->>'min')::bigint, -1e15)
+                   OR (p_value #>> '{}')::bigint > coalesce((p_decl->>'max')::bigint, 1e15)
+                 THEN 'must be a whole number' || coalesce(' from ' || (p_decl->>'min'), '')
+                      || coalesce(' up to ' || (p_decl->>'max'), '') END
+        WHEN p_decl->>'type' = 'boolean' THEN
+            CASE WHEN jsonb_typeof(p_value) <> 'boolean' THEN 'must be true or false' END
+        WHEN p_decl->>'type' = 'date' THEN
+            CASE WHEN jsonb_typeof(p_value) <> 'string' OR NOT app.is_date(p_value #>> '{}')
+                 THEN 'must be a date as YYYY-MM-DD' END
+        WHEN p_decl->>'type' = 'choice' THEN
+            CASE WHEN NOT (p_decl->'choices') @> jsonb_build_array(p_value)
+                 THEN 'must be one of ' || (SELECT string_agg(c, ', ')
+                                              FROM jsonb_array_elements_text(p_decl->'choices') c)
+            END
+    END
+    $_$;
+
+
+--
+-- Name: custom_from_text(jsonb, text); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.custom_from_text(p_decl jsonb, p_value text) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
+    AS $_$
+    SELECT CASE
+        WHEN p_value = '' THEN 'null'::jsonb
+        WHEN p_decl->>'type' = 'integer' AND p_value ~ '^-?[0-9]{1,15}$'
+            THEN to_jsonb(p_value::bigint)
+        WHEN p_decl->>'type' = 'boolean' AND lower(p_value) IN ('true', 'false')
+            THEN to_jsonb(lower(p_value) = 'true')
+        ELSE to_jsonb(p_value)
+    END
+    $_$;
 
 
 --
@@ -496,37 +984,6 @@ CREATE FUNCTION app.escalation_context(k public.tickets, asset_ids bigint[]) RET
         'response_due', app.rfc3339(k.response_due),
         'resolution_due', app.rfc3339(k.resolution_due))
     $$;
-
-
---
--- Name: tenants; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.tenants (
-    tenant_id uuid DEFAULT gen_random_uuid() NOT NULL,
-    slug text NOT NULL,
-    name text NOT NULL,
-    ticket_prefix text NOT NULL,
-    timezone text NOT NULL,
-    co_management_model text NOT NULL,
-    calendar jsonb NOT NULL,
-    holidays jsonb NOT NULL,
-    sla_policy jsonb NOT NULL,
-    escalation_policy jsonb NOT NULL,
-    contract jsonb NOT NULL,
-    document_sha256 text NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    reporting jsonb DEFAULT '{"recurrence_days": 30}'::jsonb NOT NULL,
-    CONSTRAINT tenants_co_management_model_check CHECK ((co_management_model = ANY (ARRAY['fully_managed'::text, 'co_managed'::text, 'staff_augmentation'::text, 'project'::text, 'on_demand'::text]))),
-    CONSTRAINT tenants_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
-    CONSTRAINT tenants_reporting_check CHECK ((jsonb_typeof(reporting) = 'object'::text)),
-    CONSTRAINT tenants_slug_check CHECK ((slug ~ '^[a-z][a-z0-9-]{1,30}$'::text)),
-    CONSTRAINT tenants_slug_not_provider CHECK ((slug <> 'provider'::text)),
-    CONSTRAINT tenants_ticket_prefix_check CHECK ((ticket_prefix ~ '^[A-Z][A-Z0-9]{1,9}$'::text))
-);
-
-ALTER TABLE ONLY public.tenants FORCE ROW LEVEL SECURITY;
 
 
 --
@@ -779,6 +1236,167 @@ CREATE FUNCTION app.forget_portfolio_packs(p_tenant uuid) RETURNS integer
 
 
 --
+-- Name: import_assets(text, text, integer); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.import_assets(p_slug text, p_source text, p_limit integer) RETURNS TABLE(line bigint, outcome text, asset_id bigint, reason text)
+    LANGUAGE plpgsql
+    SET plan_cache_mode TO 'force_generic_plan'
+    AS $_$
+DECLARE
+    t        public.tenants;
+    r        record;
+    v_old    jsonb;
+    v_row    jsonb;
+    v_new    jsonb;
+    v_xact   xid8 := pg_current_xact_id();
+    v_staged bigint;
+    v_last   bigint;
+    v_serial text;
+    v_tag    text;
+BEGIN
+    SELECT * INTO t FROM public.tenants WHERE slug = p_slug;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    -- the rows' own problems, on the first call: a field's form, and a
+    -- serial or tag an earlier row of the file has.  (Each statement
+    -- scans the staged rows once: the table is new in this transaction
+    -- and has no statistics, so a join of it with itself could be planned
+    -- as a nested loop.)
+    UPDATE public.asset_import_rows i
+       SET checked = true,
+           reason = coalesce(i.reason, (
+               SELECT min(f.key || ' ''' || left(f.value, 60) || ''' '
+                          || app.import_field_problem(f.key, f.value))
+                 FROM jsonb_each_text(i.fields) f
+                WHERE f.key <> 'custom' AND app.import_field_problem(f.key, f.value) IS NOT NULL),
+               CASE WHEN NOT i.fields ? 'serial' AND NOT i.fields ? 'tag'
+                    THEN 'neither serial nor tag: the row names no asset' END)
+     WHERE i.tenant_id = t.tenant_id AND i.import_xact = v_xact AND NOT i.checked;
+    GET DIAGNOSTICS v_staged = ROW_COUNT;
+    FOR r IN SELECT d.line, d.key, d.value, d.first
+               FROM (SELECT s.line, k.key, s.fields->>k.key AS value,
+                            min(s.line) OVER (PARTITION BY k.key, s.fields->>k.key) AS first
+                       FROM public.asset_import_rows s, (VALUES ('serial'), ('tag')) k (key)
+                      WHERE s.tenant_id = t.tenant_id AND s.import_xact = v_xact
+                        AND s.fields ? k.key) d
+              WHERE d.first < d.line AND v_staged > 0
+    LOOP
+        UPDATE public.asset_import_rows i
+           SET reason = r.key || ' ''' || left(r.value, 60) || ''' is also on line ' || r.first
+         WHERE i.tenant_id = t.tenant_id AND i.import_xact = v_xact AND i.line = r.line
+           AND i.reason IS NULL;
+    END LOOP;
+
+    FOR r IN SELECT s.line, s.fields, s.defaults, s.reason FROM public.asset_import_rows s
+              WHERE s.tenant_id = t.tenant_id AND s.import_xact = v_xact ORDER BY s.line
+              LIMIT p_limit
+    LOOP
+        line := r.line;
+        asset_id := NULL;
+        v_row := NULL;
+        reason := r.reason;
+        outcome := 'rejected';
+        IF reason IS NULL THEN
+            -- text as exported to the column's type
+            v_new := (SELECT jsonb_object_agg(f.key, CASE
+                          WHEN f.key IN ('encrypted', 'enrolled')
+                              THEN to_jsonb(f.value #>> '{}' = 'true')
+                          WHEN f.key IN ('last_seen', 'last_patched') THEN to_jsonb(
+                              ((f.value #>> '{}') || CASE WHEN (f.value #>> '{}')
+                                                              ~ '(Z|[+-][0-9]{2}:?[0-9]{2})$'
+                                                         THEN '' ELSE 'Z' END)::timestamptz)
+                          WHEN f.key = 'custom' THEN (SELECT coalesce(jsonb_object_agg(c.key,
+                              app.custom_from_text(t.assets->'custom_fields'->c.key, c.value)),
+                              '{}') FROM jsonb_each_text(f.value) c)
+                          ELSE f.value END)
+                        FROM jsonb_each(r.fields) f);
+            -- the device: by serial, else by tag (a tagged device with no
+            -- serial yet takes the row's)
+            -- (plain values, so that the lookups search the indexes)
+            v_old := NULL;
+            v_serial := r.fields->>'serial';
+            v_tag := r.fields->>'tag';
+            SELECT to_jsonb(a.*) INTO v_old FROM public.assets a
+             WHERE a.tenant_id = t.tenant_id AND a.serial = v_serial FOR UPDATE;
+            IF v_old IS NULL AND v_tag IS NOT NULL THEN
+                SELECT to_jsonb(a.*) INTO v_old FROM public.assets a
+                 WHERE a.tenant_id = t.tenant_id AND a.tag = v_tag
+                   AND (a.serial IS NULL OR v_serial IS NULL) FOR UPDATE;
+            END IF;
+            IF v_old IS NULL THEN
+                -- a new device is tagged with its serial, named by its tag,
+                -- unless the file says; the profile's guesses (an MDM's
+                -- device is deployed, a MacBook a laptop) only start it
+                v_new := jsonb_build_object('tag', v_new->'serial') || r.defaults || v_new;
+                v_new := jsonb_build_object('name', v_new->'tag') || v_new;
+                IF NOT v_new ? 'kind' THEN
+                    reason := 'kind is required for a new asset';
+                END IF;
+            ELSIF v_new ? 'custom' THEN
+                v_new := v_new || jsonb_build_object('custom',
+                                                     (v_old->'custom') || (v_new->'custom'));
+            END IF;
+            IF reason IS NULL THEN
+                SELECT p.field || ' ' || p.problem INTO reason
+                  FROM app.asset_problem(t, coalesce(v_old, '{}') || v_new) p;
+            END IF;
+            IF reason IS NULL AND v_old IS NULL THEN
+                v_row := app.insert_asset(t, v_new, p_source);
+                outcome := 'created';
+            ELSIF reason IS NULL THEN
+                v_row := app.change_asset(t, v_old, v_new, p_source);
+                outcome := CASE WHEN v_row = v_old THEN 'unchanged' ELSE 'updated' END;
+            END IF;
+            asset_id := (v_row->>'asset_id')::bigint;
+        END IF;
+        v_last := r.line;
+        RETURN NEXT;
+    END LOOP;
+    -- the rows applied go, in one statement (they are the first by line)
+    DELETE FROM public.asset_import_rows s
+     WHERE s.tenant_id = t.tenant_id AND s.import_xact = v_xact AND s.line <= v_last;
+END
+$_$;
+
+
+--
+-- Name: import_field_problem(text, text); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.import_field_problem(p_field text, p_value text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT CASE
+        WHEN p_field IN ('purchase_date', 'warranty_end') THEN
+            CASE WHEN NOT app.is_date(p_value) THEN 'must be a date as YYYY-MM-DD' END
+        WHEN p_field IN ('last_seen', 'last_patched') THEN
+            CASE WHEN NOT app.is_time(p_value) THEN 'must be a time as YYYY-MM-DD HH:MM:SS' END
+        WHEN p_field IN ('encrypted', 'enrolled') THEN
+            CASE WHEN p_value NOT IN ('true', 'false') THEN 'must be true or false' END
+        WHEN p_field = 'kind' THEN
+            CASE WHEN p_value NOT IN ('laptop', 'desktop', 'server', 'phone', 'tablet', 'network',
+                                      'printer', 'saas_license', 'other')
+                 THEN 'must be one of laptop, desktop, server, phone, tablet, network, printer,'
+                      ' saas_license, other' END
+        WHEN p_field = 'status' THEN
+            CASE WHEN p_value NOT IN ('in_stock', 'deployed', 'in_repair', 'retired', 'lost')
+                 THEN 'must be one of in_stock, deployed, in_repair, retired, lost' END
+        WHEN p_field = 'criticality' THEN
+            CASE WHEN p_value NOT IN ('low', 'medium', 'high', 'critical')
+                 THEN 'must be one of low, medium, high, critical' END
+        WHEN p_field = 'tag' THEN
+            CASE WHEN length(p_value) NOT BETWEEN 1 AND 64 THEN 'must be 1 to 64 characters' END
+        WHEN p_field IN ('name', 'model', 'assigned_to', 'department', 'site') THEN
+            CASE WHEN length(p_value) > 200 THEN 'must be at most 200 characters' END
+        WHEN p_field IN ('manufacturer', 'serial', 'os', 'os_version') THEN
+            CASE WHEN length(p_value) > 100 THEN 'must be at most 100 characters' END
+    END
+    $$;
+
+
+--
 -- Name: import_time_entries(text, jsonb); Type: FUNCTION; Schema: app; Owner: -
 --
 
@@ -845,6 +1463,69 @@ CREATE FUNCTION app.import_time_entries(p_slug text, p_rows jsonb) RETURNS TABLE
       FROM c LEFT JOIN ins i ON i.import_key = c.key
      ORDER BY c.line
     $$;
+
+
+--
+-- Name: insert_asset(public.tenants, jsonb, text); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.insert_asset(t public.tenants, p_fields jsonb, p_source text) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_row jsonb;
+BEGIN
+    INSERT INTO public.assets (tenant_id, tag, name, kind, manufacturer, model, serial, os,
+                               os_version, assigned_to, department, site, status,
+                               purchase_date, warranty_end, criticality, encrypted, enrolled,
+                               last_seen, last_patched, custom)
+    SELECT t.tenant_id, n.tag, coalesce(n.name, n.tag), n.kind, n.manufacturer, n.model,
+           n.serial, n.os, n.os_version, n.assigned_to, n.department, n.site,
+           coalesce(n.status, 'in_stock'), n.purchase_date, n.warranty_end,
+           coalesce(n.criticality, 'medium'), n.encrypted, n.enrolled, n.last_seen,
+           n.last_patched, coalesce(n.custom, '{}')
+      FROM jsonb_populate_record(NULL::public.assets, p_fields) n
+    RETURNING to_jsonb(assets.*) INTO v_row;
+    INSERT INTO public.asset_events (tenant_id, asset_id, kind, source, data)
+    VALUES (t.tenant_id, (v_row->>'asset_id')::bigint, 'created', p_source,
+            app.asset_doc(v_row)::jsonb - 'id' - 'version' - 'status_since' - 'created_at'
+                                        - 'updated_at');
+    RETURN v_row;
+END
+$$;
+
+
+--
+-- Name: is_date(text); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.is_date(s text) RETURNS boolean
+    LANGUAGE plpgsql IMMUTABLE
+    AS $_$
+BEGIN
+    RETURN s ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' AND to_char(s::date, 'YYYY-MM-DD') = s;
+EXCEPTION WHEN OTHERS THEN
+    RETURN false;
+END
+$_$;
+
+
+--
+-- Name: is_time(text); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.is_time(s text) RETURNS boolean
+    LANGUAGE plpgsql IMMUTABLE
+    AS $_$
+BEGIN
+    RETURN s ~ ('^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,7})?)?'
+                || '(Z|[+-][0-9]{2}:?[0-9]{2})?$')
+           AND (s || CASE WHEN s ~ '(Z|[+-][0-9]{2}:?[0-9]{2})$' THEN '' ELSE 'Z' END)
+               ::timestamptz IS NOT NULL;
+EXCEPTION WHEN OTHERS THEN
+    RETURN false;
+END
+$_$;
 
 
 --
@@ -949,6 +1630,19 @@ BEGIN
     RETURN NEW;
 END
 $$;
+
+
+--
+-- Name: log_asset_import(text, text, jsonb); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.log_asset_import(p_slug text, p_source text, p_counts jsonb) RETURNS void
+    LANGUAGE sql
+    AS $$
+    INSERT INTO public.audit_log (tenant_id, action, target, detail)
+    SELECT t.tenant_id, 'asset.import', 'assets', jsonb_build_object('source', p_source) || p_counts
+      FROM public.tenants t WHERE t.slug = p_slug
+    $$;
 
 
 --
@@ -1890,6 +2584,42 @@ CREATE FUNCTION app.report_comanagement_rows(p_tenant uuid, p_from timestamp wit
            e.from_side || coalesce(':' || e.from_tier, ''), e.target, NULL, NULL, NULL
       FROM public.escalations e
      WHERE e.tenant_id = p_tenant AND e.timed_out_at >= p_from AND e.timed_out_at < p_to
+    $$;
+
+
+--
+-- Name: report_compliance(text, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.report_compliance(p_slug text, p_now timestamp with time zone) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+    WITH t AS (SELECT * FROM public.tenants WHERE slug = p_slug),
+    c AS (
+        SELECT count(*) FILTER (WHERE a.status IN ('deployed', 'in_repair')) AS in_use,
+               count(*) AS assets,
+               count(*) FILTER (WHERE app.asset_fails('unencrypted', a, t, p_now)) AS unencrypted,
+               count(*) FILTER (WHERE app.asset_fails('not_enrolled', a, t, p_now)) AS not_enrolled,
+               count(*) FILTER (WHERE app.asset_fails('not_patched', a, t, p_now)) AS not_patched,
+               count(*) FILTER (WHERE app.asset_fails('warranty_ending', a, t, p_now))
+                   AS warranty_ending,
+               count(*) FILTER (WHERE app.asset_fails('not_seen', a, t, p_now)) AS not_seen,
+               count(*) FILTER (WHERE app.asset_fails('retired_assigned', a, t, p_now))
+                   AS retired_assigned
+          FROM t JOIN public.assets a ON a.tenant_id = t.tenant_id
+    )
+    SELECT json_build_object(
+        'as_of', app.rfc3339(p_now),
+        'patch_window_days', coalesce((t.assets->>'patch_window_days')::int, 30),
+        'assets', c.assets, 'in_use', c.in_use,
+        'checks', json_build_array(
+            json_build_object('check', 'unencrypted', 'count', c.unencrypted),
+            json_build_object('check', 'not_enrolled', 'count', c.not_enrolled),
+            json_build_object('check', 'not_patched', 'count', c.not_patched),
+            json_build_object('check', 'warranty_ending', 'count', c.warranty_ending),
+            json_build_object('check', 'not_seen', 'count', c.not_seen),
+            json_build_object('check', 'retired_assigned', 'count', c.retired_assigned)))
+      FROM t, c
     $$;
 
 
@@ -2969,6 +3699,25 @@ $$;
 
 
 --
+-- Name: stage_assets(text, jsonb); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.stage_assets(p_slug text, p_rows jsonb) RETURNS integer
+    LANGUAGE sql
+    AS $$
+    WITH i AS (
+        INSERT INTO public.asset_import_rows (tenant_id, line, fields, defaults, reason)
+        SELECT t.tenant_id, (r->>'line')::bigint, coalesce(r->'fields', '{}'),
+               coalesce(r->'defaults', '{}'), r->>'reason'
+          FROM public.tenants t, jsonb_array_elements(p_rows) r
+         WHERE t.slug = p_slug
+        RETURNING 1
+    )
+    SELECT count(*)::integer FROM i
+    $$;
+
+
+--
 -- Name: status_is_open(text); Type: FUNCTION; Schema: app; Owner: -
 --
 
@@ -3379,6 +4128,39 @@ $$;
 
 
 --
+-- Name: update_asset(text, bigint, integer, jsonb); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.update_asset(p_slug text, p_id bigint, p_version integer, p_fields jsonb) RETURNS TABLE(id bigint, version integer, doc text)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    t     public.tenants;
+    v_old jsonb;
+    v_row jsonb;
+BEGIN
+    SELECT * INTO t FROM public.tenants WHERE slug = p_slug;
+    SELECT to_jsonb(a.*) INTO v_old FROM public.assets a
+     WHERE a.tenant_id = t.tenant_id AND a.asset_id = p_id AND a.version = p_version
+       FOR UPDATE;
+    IF v_old IS NULL THEN
+        RETURN;
+    END IF;
+    PERFORM app.check_asset(t, v_old || p_fields);
+    v_row := app.change_asset(t, v_old, p_fields, 'api');
+    id := p_id;
+    version := (v_row->>'version')::integer;
+    doc := app.asset_doc(v_row)::text;
+    IF version <> p_version THEN
+        INSERT INTO public.audit_log (tenant_id, action, target, detail)
+        VALUES (t.tenant_id, 'asset.update', 'asset:' || p_id, p_fields);
+    END IF;
+    RETURN NEXT;
+END
+$$;
+
+
+--
 -- Name: update_rating(text, text, integer, integer, integer, text, jsonb); Type: FUNCTION; Schema: app; Owner: -
 --
 
@@ -3579,41 +4361,54 @@ ALTER TABLE public.actions ALTER COLUMN action_id ADD GENERATED ALWAYS AS IDENTI
 
 
 --
--- Name: assets_asset_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+-- Name: asset_events; Type: TABLE; Schema: public; Owner: -
 --
 
-CREATE SEQUENCE public.assets_asset_id_seq
+CREATE TABLE public.asset_events (
+    tenant_id uuid NOT NULL,
+    asset_id bigint NOT NULL,
+    event_id bigint NOT NULL,
+    occurred_at timestamp with time zone DEFAULT now() NOT NULL,
+    actor_sub text DEFAULT app.principal_sub() NOT NULL,
+    kind text NOT NULL,
+    source text NOT NULL,
+    data jsonb NOT NULL,
+    CONSTRAINT asset_events_kind_check CHECK ((kind = ANY (ARRAY['created'::text, 'changed'::text]))),
+    CONSTRAINT asset_events_source_check CHECK ((source ~ '^[a-z][a-z0-9_:]{0,31}$'::text))
+);
+
+ALTER TABLE ONLY public.asset_events FORCE ROW LEVEL SECURITY;
+
+
+--
+-- Name: asset_events_event_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.asset_events ALTER COLUMN event_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.asset_events_event_id_seq
     START WITH 1
     INCREMENT BY 1
     NO MINVALUE
     NO MAXVALUE
-    CACHE 1;
-
-
---
--- Name: assets; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.assets (
-    tenant_id uuid NOT NULL,
-    asset_id bigint DEFAULT nextval('public.assets_asset_id_seq'::regclass) NOT NULL,
-    tag text NOT NULL,
-    name text NOT NULL,
-    kind text NOT NULL,
-    serial text,
-    owner text,
-    location text,
-    status text DEFAULT 'in_service'::text NOT NULL,
-    details jsonb DEFAULT '{}'::jsonb NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT assets_kind_check CHECK ((kind = ANY (ARRAY['laptop'::text, 'desktop'::text, 'server'::text, 'network'::text, 'printer'::text, 'mobile'::text, 'software'::text, 'cloud'::text, 'other'::text]))),
-    CONSTRAINT assets_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
-    CONSTRAINT assets_status_check CHECK ((status = ANY (ARRAY['in_service'::text, 'in_repair'::text, 'in_stock'::text, 'retired'::text]))),
-    CONSTRAINT assets_tag_check CHECK (((length(tag) >= 1) AND (length(tag) <= 64)))
+    CACHE 1
 );
 
-ALTER TABLE ONLY public.assets FORCE ROW LEVEL SECURITY;
+
+--
+-- Name: asset_import_rows; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.asset_import_rows (
+    tenant_id uuid NOT NULL,
+    import_xact xid8 DEFAULT pg_current_xact_id() NOT NULL,
+    line bigint NOT NULL,
+    fields jsonb NOT NULL,
+    defaults jsonb DEFAULT '{}'::jsonb NOT NULL,
+    reason text,
+    checked boolean DEFAULT false NOT NULL
+);
+
+ALTER TABLE ONLY public.asset_import_rows FORCE ROW LEVEL SECURITY;
 
 
 --
@@ -4117,6 +4912,22 @@ ALTER TABLE ONLY public.actions
 
 
 --
+-- Name: asset_events asset_events_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.asset_events
+    ADD CONSTRAINT asset_events_pkey PRIMARY KEY (tenant_id, asset_id, event_id);
+
+
+--
+-- Name: asset_import_rows asset_import_rows_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.asset_import_rows
+    ADD CONSTRAINT asset_import_rows_pkey PRIMARY KEY (tenant_id, import_xact, line);
+
+
+--
 -- Name: assets assets_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -4373,6 +5184,13 @@ ALTER TABLE ONLY public.time_entries
 
 
 --
+-- Name: assets_serial; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX assets_serial ON public.assets USING btree (tenant_id, serial) WHERE (serial IS NOT NULL);
+
+
+--
 -- Name: assignments_subject; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -4485,10 +5303,10 @@ CREATE INDEX satisfaction_ratings_created ON public.satisfaction_ratings USING b
 
 
 --
--- Name: ticket_assets_asset; Type: INDEX; Schema: public; Owner: -
+-- Name: ticket_assets_by_asset; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX ticket_assets_asset ON public.ticket_assets USING btree (tenant_id, asset_id, ticket_number);
+CREATE INDEX ticket_assets_by_asset ON public.ticket_assets USING btree (tenant_id, asset_id, ticket_number DESC);
 
 
 --
@@ -4721,6 +5539,22 @@ CREATE TRIGGER tickets_withdraw_escalations AFTER UPDATE OF status ON public.tic
 
 ALTER TABLE ONLY public.actions
     ADD CONSTRAINT actions_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(tenant_id);
+
+
+--
+-- Name: asset_events asset_events_tenant_id_asset_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.asset_events
+    ADD CONSTRAINT asset_events_tenant_id_asset_id_fkey FOREIGN KEY (tenant_id, asset_id) REFERENCES public.assets(tenant_id, asset_id);
+
+
+--
+-- Name: asset_import_rows asset_import_rows_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.asset_import_rows
+    ADD CONSTRAINT asset_import_rows_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES public.tenants(tenant_id);
 
 
 --
@@ -4966,6 +5800,46 @@ CREATE POLICY actions_update ON public.actions FOR UPDATE USING ((( SELECT app.s
 
 
 --
+-- Name: asset_events; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.asset_events ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: asset_events asset_events_delete; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY asset_events_delete ON public.asset_events FOR DELETE USING (( SELECT app.sees_all() AS sees_all));
+
+
+--
+-- Name: asset_events asset_events_insert; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY asset_events_insert ON public.asset_events FOR INSERT WITH CHECK ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('work'::text) AS tenant_ids)::uuid[]))));
+
+
+--
+-- Name: asset_events asset_events_read; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY asset_events_read ON public.asset_events FOR SELECT USING ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('staff'::text) AS tenant_ids)::uuid[]))));
+
+
+--
+-- Name: asset_import_rows; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.asset_import_rows ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: asset_import_rows asset_import_rows_work; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY asset_import_rows_work ON public.asset_import_rows USING ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('work'::text) AS tenant_ids)::uuid[])))) WITH CHECK ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('work'::text) AS tenant_ids)::uuid[]))));
+
+
+--
 -- Name: assets; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
@@ -4989,7 +5863,10 @@ CREATE POLICY assets_insert ON public.assets FOR INSERT WITH CHECK ((( SELECT ap
 -- Name: assets assets_read; Type: POLICY; Schema: public; Owner: -
 --
 
-CREATE POLICY assets_read ON public.assets FOR SELECT USING ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('read'::text) AS tenant_ids)::uuid[]))));
+CREATE POLICY assets_read ON public.assets FOR SELECT USING ((( SELECT app.sees_all() AS sees_all) OR (tenant_id = ANY (( SELECT app.tenant_ids('staff'::text) AS tenant_ids)::uuid[])) OR ((tenant_id = ANY (( SELECT app.tenant_ids('own'::text) AS tenant_ids)::uuid[])) AND ((assigned_to = ( SELECT app.principal_sub() AS principal_sub)) OR (EXISTS ( SELECT
+   FROM (public.ticket_assets x
+     JOIN public.tickets k ON (((k.tenant_id = x.tenant_id) AND (k.number = x.ticket_number))))
+  WHERE ((x.tenant_id = assets.tenant_id) AND (x.asset_id = assets.asset_id) AND (k.requester = ( SELECT app.principal_sub() AS principal_sub)))))))));
 
 
 --
@@ -5845,6 +6722,188 @@ REVOKE ALL ON FUNCTION app.acknowledgement_sweep(p_limit integer) FROM PUBLIC;
 
 
 --
+-- Name: SEQUENCE assets_asset_id_seq; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT USAGE ON SEQUENCE public.assets_asset_id_seq TO msp_gateway;
+
+
+--
+-- Name: TABLE assets; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,INSERT ON TABLE public.assets TO msp_gateway;
+
+
+--
+-- Name: COLUMN assets.tag; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(tag) ON TABLE public.assets TO msp_gateway;
+
+
+--
+-- Name: COLUMN assets.name; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(name) ON TABLE public.assets TO msp_gateway;
+
+
+--
+-- Name: COLUMN assets.kind; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(kind) ON TABLE public.assets TO msp_gateway;
+
+
+--
+-- Name: COLUMN assets.serial; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(serial) ON TABLE public.assets TO msp_gateway;
+
+
+--
+-- Name: COLUMN assets.assigned_to; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(assigned_to) ON TABLE public.assets TO msp_gateway;
+
+
+--
+-- Name: COLUMN assets.site; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(site) ON TABLE public.assets TO msp_gateway;
+
+
+--
+-- Name: COLUMN assets.status; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(status) ON TABLE public.assets TO msp_gateway;
+
+
+--
+-- Name: COLUMN assets.custom; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(custom) ON TABLE public.assets TO msp_gateway;
+
+
+--
+-- Name: COLUMN assets.updated_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(updated_at) ON TABLE public.assets TO msp_gateway;
+
+
+--
+-- Name: COLUMN assets.manufacturer; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(manufacturer) ON TABLE public.assets TO msp_gateway;
+
+
+--
+-- Name: COLUMN assets.model; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(model) ON TABLE public.assets TO msp_gateway;
+
+
+--
+-- Name: COLUMN assets.os; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(os) ON TABLE public.assets TO msp_gateway;
+
+
+--
+-- Name: COLUMN assets.os_version; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(os_version) ON TABLE public.assets TO msp_gateway;
+
+
+--
+-- Name: COLUMN assets.department; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(department) ON TABLE public.assets TO msp_gateway;
+
+
+--
+-- Name: COLUMN assets.purchase_date; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(purchase_date) ON TABLE public.assets TO msp_gateway;
+
+
+--
+-- Name: COLUMN assets.warranty_end; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(warranty_end) ON TABLE public.assets TO msp_gateway;
+
+
+--
+-- Name: COLUMN assets.criticality; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(criticality) ON TABLE public.assets TO msp_gateway;
+
+
+--
+-- Name: COLUMN assets.encrypted; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(encrypted) ON TABLE public.assets TO msp_gateway;
+
+
+--
+-- Name: COLUMN assets.enrolled; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(enrolled) ON TABLE public.assets TO msp_gateway;
+
+
+--
+-- Name: COLUMN assets.last_seen; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(last_seen) ON TABLE public.assets TO msp_gateway;
+
+
+--
+-- Name: COLUMN assets.last_patched; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(last_patched) ON TABLE public.assets TO msp_gateway;
+
+
+--
+-- Name: COLUMN assets.status_since; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(status_since) ON TABLE public.assets TO msp_gateway;
+
+
+--
+-- Name: COLUMN assets.version; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(version) ON TABLE public.assets TO msp_gateway;
+
+
+--
+-- Name: TABLE tenants; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.tenants TO msp_gateway;
+
+
+--
 -- Name: SEQUENCE ticket_events_event_id_seq; Type: ACL; Schema: public; Owner: -
 --
 
@@ -5878,13 +6937,6 @@ GRANT ALL ON FUNCTION app.decide_escalation(p_tenant uuid, p_id bigint, p_accept
 --
 
 GRANT SELECT,INSERT,UPDATE ON TABLE public.tickets TO msp_gateway;
-
-
---
--- Name: TABLE tenants; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.tenants TO msp_gateway;
 
 
 --
@@ -6086,17 +7138,31 @@ GRANT UPDATE(updated_at) ON TABLE public.actions TO msp_gateway;
 
 
 --
--- Name: SEQUENCE assets_asset_id_seq; Type: ACL; Schema: public; Owner: -
+-- Name: TABLE asset_events; Type: ACL; Schema: public; Owner: -
 --
 
-GRANT USAGE ON SEQUENCE public.assets_asset_id_seq TO msp_gateway;
+GRANT SELECT,INSERT ON TABLE public.asset_events TO msp_gateway;
 
 
 --
--- Name: TABLE assets; Type: ACL; Schema: public; Owner: -
+-- Name: TABLE asset_import_rows; Type: ACL; Schema: public; Owner: -
 --
 
-GRANT SELECT,INSERT,UPDATE ON TABLE public.assets TO msp_gateway;
+GRANT SELECT,INSERT,DELETE ON TABLE public.asset_import_rows TO msp_gateway;
+
+
+--
+-- Name: COLUMN asset_import_rows.reason; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(reason) ON TABLE public.asset_import_rows TO msp_gateway;
+
+
+--
+-- Name: COLUMN asset_import_rows.checked; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(checked) ON TABLE public.asset_import_rows TO msp_gateway;
 
 
 --

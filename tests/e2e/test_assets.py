@@ -738,5 +738,11 @@ def test_assets_are_isolated_over_http_and_in_the_database(ta, tb):
         conn.rollback()
         set_principal(conn, ta.req.sub, ta.slug, "requester")
         seen = {r[0] for r in conn.execute("SELECT asset_id FROM assets")}
-        assert seen == {mine["id"], doc["id"]}
+        on_its_tickets = {r[0] for r in q(
+            "SELECT x.asset_id FROM ticket_assets x JOIN tickets k ON k.tenant_id = x.tenant_id"
+            " AND k.number = x.ticket_number WHERE k.tenant_id = %s AND k.requester = %s",
+            (ta.id, ta.req.sub))}
+        assert doc["id"] in on_its_tickets and mine["id"] not in on_its_tickets
+        assert seen == on_its_tickets | {mine["id"]}
+        assert len(seen) < q("SELECT count(*) FROM assets WHERE tenant_id = %s", (ta.id,))[0][0]
         assert conn.execute("SELECT count(*) FROM asset_events").fetchone()[0] == 0

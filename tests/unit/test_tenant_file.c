@@ -256,6 +256,12 @@ test_valid_variants(void **state)
                        " \"reporting\": {\"recurrence_days\": 365, \"reopen_days\": 90,"
                        " \"satisfaction_days\": 90, \"pack_settle_hours\": 720}}");
     assert_patch_valid("{\"reporting\": {\"pack_settle_hours\": 0}}");
+    assert_patch_valid("{\"assets\": {\"patch_window_days\": 1, \"refresh_age_months\": 240,"
+                       " \"custom_fields\": {\"cost_center\": {\"type\": \"text\","
+                       " \"max_length\": 20, \"required\": true},"
+                       " \"ram_gb\": {\"type\": \"integer\", \"min\": 1, \"max\": 1024},"
+                       " \"leased\": {\"type\": \"boolean\"}, \"lease_end\": {\"type\": \"date\"},"
+                       " \"tier\": {\"type\": \"choice\", \"choices\": [\"a\", \"b\"]}}}}");
     assert_patch_valid("{\"contract\": {\"targets\": {\"response_attainment\": 0.95,"
                        " \"resolution_attainment\": 1, \"first_contact_resolution_rate\": 0,"
                        " \"reopen_rate\": 0.05, \"recurrence_rate\": 0.2,"
@@ -535,6 +541,33 @@ static const invalid_case_t invalid_cases[] = {
     { "unknown reporting field", "{\"reporting\": {\"window\": 30}}", "reporting.window",
       NULL, NULL },
     { "reporting as array", "{\"reporting\": []}", "reporting", "must be an object", NULL },
+    { "patch window of 0 days", "{\"assets\": {\"patch_window_days\": 0}}",
+      "assets.patch_window_days", "greater than 0", NULL },
+    { "refresh age over 20 years", "{\"assets\": {\"refresh_age_months\": 241}}",
+      "assets.refresh_age_months", "at most 240", NULL },
+    { "custom field of no type", "{\"assets\": {\"custom_fields\": {\"x\": {}}}}",
+      "assets.custom_fields.x.type", NULL, NULL },
+    { "custom field of an unknown type",
+      "{\"assets\": {\"custom_fields\": {\"x\": {\"type\": \"money\"}}}}",
+      "assets.custom_fields.x.type", NULL, NULL },
+    { "custom field named in capitals",
+      "{\"assets\": {\"custom_fields\": {\"RAM\": {\"type\": \"text\"}}}}",
+      "assets.custom_fields.RAM", "lower-case", NULL },
+    { "a choice without choices",
+      "{\"assets\": {\"custom_fields\": {\"tier\": {\"type\": \"choice\"}}}}",
+      "assets.custom_fields.tier.choices", "is required", NULL },
+    { "a choice twice",
+      "{\"assets\": {\"custom_fields\": {\"tier\": {\"type\": \"choice\","
+      " \"choices\": [\"a\", \"a\"]}}}}",
+      "assets.custom_fields.tier.choices[1]", "repeats", NULL },
+    { "a bound on text",
+      "{\"assets\": {\"custom_fields\": {\"x\": {\"type\": \"text\", \"min\": 1}}}}",
+      "assets.custom_fields.x.min", "not for a custom field of type text", NULL },
+    { "min over max",
+      "{\"assets\": {\"custom_fields\": {\"x\": {\"type\": \"integer\", \"min\": 5,"
+      " \"max\": 1}}}}",
+      "assets.custom_fields.x.max", "less than min", NULL },
+    { "unknown assets field", "{\"assets\": {\"window\": 30}}", "assets.window", NULL, NULL },
 };
 
 static void
@@ -666,6 +699,11 @@ test_normalize_fills_defaults(void **state)
     assert_int_equal(integer_at(json_object_get(n, "reporting"), "reopen_days"), 7);
     assert_int_equal(integer_at(json_object_get(n, "reporting"), "satisfaction_days"), 14);
     assert_int_equal(integer_at(json_object_get(n, "reporting"), "pack_settle_hours"), 24);
+    json_t *assets = json_object_get(n, "assets");
+    assert_int_equal(integer_at(assets, "patch_window_days"), 30);
+    assert_int_equal(integer_at(assets, "refresh_age_months"), 48);
+    assert_int_equal(json_object_size(json_object_get(assets, "custom_fields")), 0);
+    assert_true(json_is_object(json_object_get(assets, "custom_fields")));
 
     /* Every day is present; a day without hours is an empty list. */
     json_t *calendar = json_object_get(n, "calendar");
