@@ -351,6 +351,12 @@ Try it (after: . $shown/tokens.env):
     $MSP_HTTP/v1/tenants/acme/actions
   curl -s -H "Authorization: Bearer \$TOKEN_ACCOUNT_MANAGER" '$MSP_HTTP/v1/tenants/acme/reports/cost?period=$(date +%Y-%m)'
 
+  # acme's devices from an Intune export (again: every row unchanged), then its compliance:
+  curl -s -H "Authorization: Bearer \$TOKEN_IT_STAFF" --data-binary @$ROOT/deploy/demo/acme-intune.csv \\
+    '$MSP_HTTP/v1/tenants/acme/assets/import?profile=intune'
+  curl -s -H "Authorization: Bearer \$TOKEN_IT_LEADER" $MSP_HTTP/v1/tenants/acme/reports/compliance
+  curl -s -H "Authorization: Bearer \$TOKEN_IT_STAFF" '$MSP_HTTP/v1/tenants/acme/assets?encrypted=false'
+
   # last month's review pack: ask for it, see it rendered, download the PDF and check its signature:
   curl -si -H "Authorization: Bearer \$TOKEN_ACCOUNT_MANAGER" -H 'Content-Type: application/json' \\
     -d '{"kind":"monthly","period":"$(date -d "$(date +%Y-%m-01) -1 month" +%Y-%m)"}' $MSP_HTTP/v1/tenants/acme/packs
