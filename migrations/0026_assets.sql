@@ -796,6 +796,16 @@ BEGIN
                 v_new := v_new || jsonb_build_object('custom',
                                                      (v_old->'custom') || (v_new->'custom'));
             END IF;
+            IF reason IS NULL AND v_old IS NOT NULL
+               AND app.asset_doc(v_old || v_new)::jsonb = app.asset_doc(v_old)::jsonb THEN
+                -- as stored: nothing to check or write (the common case of
+                -- a nightly export)
+                outcome := 'unchanged';
+                asset_id := (v_old->>'asset_id')::bigint;
+                v_last := r.line;
+                RETURN NEXT;
+                CONTINUE;
+            END IF;
             IF reason IS NULL THEN
                 SELECT p.field || ' ' || p.problem INTO reason
                   FROM app.asset_problem(t, coalesce(v_old, '{}') || v_new) p;

@@ -81,6 +81,11 @@
 #      month's reports, a drill-down page and its 12-month trend,
 #      and the portfolio of every tenant, each against an index scan over
 #      the same tickets as msp_bench_floor;
+#   7b. the assets, tests/bench/assets.py (which says how; BENCH_ASSETS=0
+#      skips it): BENCH_ASSETS (100,000) devices imported into client-0004
+#      with mspctl (rows/s, peak memory) and imported again, the compliance
+#      report, its list and a filtered page of assets on that tenant,
+#      against floors of PostgreSQL alone;
 #   8. the SLA part, tests/bench/sla.sh (which says how): the breach sweep
 #      over 500,000 open tickets of 1,000 tenants in a database of its own
 #      (msp_sla): one sweep with nothing due against an index probe, and
@@ -143,6 +148,7 @@ scaling_tenants=${BENCH_SCALING_TENANTS:-20}
 offboard_tickets=${BENCH_OFFBOARD_TICKETS:-100000}
 report_tickets=${BENCH_REPORT_TICKETS:-100000}
 report_months=${BENCH_REPORT_MONTHS:-12}
+asset_rows=${BENCH_ASSETS:-100000}
 export MSP_WORKERS=${MSP_WORKERS:-2}
 sla=${BENCH_SLA:-1}
 threads=2
@@ -541,7 +547,8 @@ floor_pw=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
 superuser_psql msp -v pw="$floor_pw" >/dev/null <<'SQL'
 CREATE ROLE msp_bench_floor LOGIN BYPASSRLS NOSUPERUSER NOINHERIT PASSWORD :'pw';
 GRANT CONNECT ON DATABASE msp TO msp_bench_floor;
-GRANT SELECT ON tickets, time_entries TO msp_bench_floor;
+GRANT SELECT ON tickets, time_entries, assets TO msp_bench_floor;
+GRANT TEMPORARY ON DATABASE msp TO msp_bench_floor;
 SQL
 floor_url="postgresql://msp_bench_floor:$floor_pw@127.0.0.1:$pg_port/msp"
 as_admin "$MSP_DATABASE_URL" >"$state/floor-tenants.tsv" <<SQL
@@ -758,6 +765,13 @@ SQL
     } >>"$results/reports.txt"
 fi
 
+# ---- 5b. the assets --------------------------------------------------------
+if [[ $asset_rows -gt 0 && $gateway_up -eq 1 ]]; then
+    say "assets: importing $asset_rows devices into client-0004, then reading them"
+    run_child $PY "$HERE/assets.py" client-0004 "$asset_rows" "$floor_url" "$mspctl" "$results" \
+        || echo "bench: the assets part failed (its output is above)" >&2
+fi
+
 # ---- 6. the SLA part -----------------------------------------------------
 if [[ $sla == 1 ]]; then
     run_child "$HERE/sla.sh" "$state" "$build" "$results" \
@@ -808,6 +822,10 @@ fi
     if [[ -s $results/reports.txt ]]; then
         echo
         cat "$results/reports.txt"
+    fi
+    if [[ -s $results/assets.txt ]]; then
+        echo
+        cat "$results/assets.txt"
     fi
     if [[ -s $results/sla.txt ]]; then
         echo
