@@ -5552,14 +5552,6 @@ ALTER TABLE ONLY public.actions
 
 
 --
--- Name: asset_events asset_events_tenant_id_asset_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.asset_events
-    ADD CONSTRAINT asset_events_tenant_id_asset_id_fkey FOREIGN KEY (tenant_id, asset_id) REFERENCES public.assets(tenant_id, asset_id);
-
-
---
 -- Name: asset_import_rows asset_import_rows_tenant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
