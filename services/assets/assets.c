@@ -36,13 +36,15 @@ static const char *const statuses[] = {
 };
 static const char *const criticalities[] = { "low", "medium", "high", "critical", NULL };
 
+/* Optional text may be cleared with null; required text never is. */
 #define TEXT(name, required, min, max) \
     { name, MSP_FIELD_TEXT, required, !(required), min, max, NULL, NULL }
 #define OPTIONAL(name, type) { name, type, 0, 1, 0, 0, NULL, NULL }
 
 static const msp_field_t fields[] = {
     TEXT("tag", 1, 1, 64),
-    TEXT("name", 0, 1, 200),
+    /* optional, but never null: an asset always has a name (its tag by default) */
+    { "name", MSP_FIELD_TEXT, 0, 0, 1, 200, NULL, NULL },
     { "kind", MSP_FIELD_CHOICE, 1, 0, 0, 0, kinds, NULL },
     TEXT("manufacturer", 0, 1, 100),
     TEXT("model", 0, 1, 200),
@@ -64,7 +66,6 @@ static const msp_field_t fields[] = {
     { NULL, MSP_FIELD_TEXT, 0, 0, 0, 0, NULL, NULL }
 };
 
-/* A tag and a name are never null: an asset always has them. */
 #undef TEXT
 #undef OPTIONAL
 

@@ -74,9 +74,8 @@ report_read(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
 
 /* as_of, when given, must be a time. */
 static int
-read_as_of(msp_call_t *call, const msp_args_t *args, msp_errors_t *errs, const char **as_of)
+read_as_of(const msp_args_t *args, msp_errors_t *errs, const char **as_of)
 {
-    (void) call;
     *as_of = msp_args_get(args, "as_of");
     if (*as_of != NULL && !msp_arg_is_rfc3339(*as_of)) {
         msp_errors_add(errs, "as_of", "must be an RFC 3339 time, e.g. 2026-12-01T00:00:00Z");
@@ -97,7 +96,7 @@ msp_report_compliance_start(msp_call_t *call, msp_step_t *first, msp_reply_t *re
     msp_args_t args;
     const char *as_of;
     msp_args_parse(call, known, &args, &errs);
-    read_as_of(call, &args, &errs, &as_of);
+    read_as_of(&args, &errs, &as_of);
     if (msp_errors_any(&errs)) {
         return msp_reply_invalid(call, reply, 400, "Invalid query", &errs);
     }
@@ -150,7 +149,7 @@ msp_report_compliance_assets_start(msp_call_t *call, msp_step_t *first, msp_repl
         msp_errors_add(&errs, "check", "is required: one of unencrypted, not_enrolled, "
                        "not_patched, warranty_ending, not_seen, retired_assigned");
     }
-    read_as_of(call, &list->args, &errs, &as_of);
+    read_as_of(&list->args, &errs, &as_of);
     if (list->page.after != NULL && !msp_cursor_is_id(list->page.after)) {
         msp_errors_add(&errs, "after", "is not a cursor this API handed out");
     }

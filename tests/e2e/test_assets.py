@@ -137,6 +137,7 @@ BAD = [
     ({"kind": "desk"}, "kind"),
     ({"kind": None}, "kind"),
     ({"name": ""}, "name"),
+    ({"name": None}, "name"),
     ({"name": "x" * 201}, "name"),
     ({"manufacturer": "x" * 101}, "manufacturer"),
     ({"model": 14}, "model"),
