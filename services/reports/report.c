@@ -77,6 +77,13 @@ static const msp_sql_t sql_report_cost = {
     " to_timestamp($3::bigint / 1e6), to_timestamp($4::bigint / 1e6))::text",
     4
 };
+/* $4 as_of: the tickets' categories as they stood then. */
+static const msp_sql_t sql_report_failures = {
+    "report_failures",
+    "SELECT app.report_failures($1::uuid, to_timestamp($2::bigint / 1e6),"
+    " to_timestamp($3::bigint / 1e6), to_timestamp($4::bigint / 1e6))::text",
+    4
+};
 static const msp_sql_t sql_report_backlog = {
     "report_backlog",
     "SELECT app.report_backlog($1::uuid, to_timestamp($2::bigint / 1e6),"
@@ -221,6 +228,29 @@ static const msp_sql_t sql_report_comanagement_tickets = {
     10
 };
 
+/* The same for failures: $4 tickets, $5..$8 the model, department, site
+ * and category of the devices and tickets, $11 as_of.  A ticket is listed
+ * once, with those of its devices that match. */
+static const msp_sql_t sql_report_failures_tickets = {
+    "report_failures_tickets",
+    "SELECT json_build_object('id', t.ticket_prefix || '-' || r.ticket_number,"
+    "  'at', app.rfc3339(r.at), 'category', r.category,"
+    "  'asset_ids', json_agg(r.asset_id ORDER BY r.asset_id))::text,"
+    " (extract(epoch FROM r.at) * 1000000)::bigint || '|' || r.ticket_number"
+    " FROM tenants t,"
+    "  app.report_failure_rows(t.tenant_id, to_timestamp($2::bigint / 1e6),"
+    "                          to_timestamp($3::bigint / 1e6), to_timestamp($11::bigint / 1e6)) r"
+    " WHERE t.slug = $1 AND $4 = 'tickets'"
+    "   AND ($5::text IS NULL OR r.model = $5) AND ($6::text IS NULL OR r.department = $6)"
+    "   AND ($7::text IS NULL OR r.site = $7) AND ($8::text IS NULL OR r.category = $8)"
+    "   AND ($9::text IS NULL OR (r.at, r.ticket_number) >"
+    "        (timestamptz 'epoch' + split_part($9::text, '|', 1)::bigint * interval '1 microsecond',"
+    "         split_part($9::text, '|', 2)::bigint))"
+    " GROUP BY t.ticket_prefix, r.ticket_number, r.at, r.category"
+    " ORDER BY r.at, r.ticket_number LIMIT $10::integer",
+    11
+};
+
 #define REPORT_SPLITS 4
 
 /* A report: its figures, its drill-down, the figures a drill-down names
@@ -265,6 +295,9 @@ static const report_kind_t reports[] = {
     { "trend", &sql_report_trend, NULL, { NULL }, { NULL }, 0, MSP_REPORT_MAX_PERIODS, 0 },
     /* its drill-down is the tenant's time entries (GET .../time-entries) */
     { "cost", &sql_report_cost, NULL, { NULL }, { NULL }, 0, 1, 1 },
+    { "failures", &sql_report_failures, &sql_report_failures_tickets,
+      { "tickets", NULL },
+      { "model", "department", "site", "category", NULL }, 0, 1, 0 },
 };
 
 typedef struct {
@@ -702,4 +735,16 @@ msp_outcome_t
 msp_report_cost_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
 {
     return report_begin(call, first, reply, &reports[6], 0);
+}
+
+msp_outcome_t
+msp_report_failures_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
+{
+    return report_begin(call, first, reply, &reports[7], 0);
+}
+
+msp_outcome_t
+msp_report_failures_tickets_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
+{
+    return report_begin(call, first, reply, &reports[7], 1);
 }

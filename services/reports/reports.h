@@ -91,4 +91,11 @@ msp_outcome_t msp_report_portfolio_start(msp_call_t *call, msp_step_t *first,
  * contract (METRICS.md, "Cost"); for those who see the contract. */
 msp_outcome_t msp_report_cost_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply);
 
+/* GET /v1/tenants/{slug}/reports/failures: tickets per 100 devices of
+ * each hardware model and per 100 users of each department and site
+ * (METRICS.md, "Failures"), and .../failures/tickets */
+msp_outcome_t msp_report_failures_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply);
+msp_outcome_t msp_report_failures_tickets_start(msp_call_t *call, msp_step_t *first,
+                                                msp_reply_t *reply);
+
 #endif

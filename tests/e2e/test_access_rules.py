@@ -473,6 +473,8 @@ ROUTES = [
     ("GET", "/v1/tenants/{slug}/reports/trend?period=2026-03", None),
     ("GET", "/v1/tenants/{slug}/reports/compliance", None),
     ("GET", "/v1/tenants/{slug}/reports/compliance/assets?check=unencrypted", None),
+    ("GET", "/v1/tenants/{slug}/reports/failures?period=2026-03", None),
+    ("GET", "/v1/tenants/{slug}/reports/failures/tickets?period=2026-03&metric=tickets", None),
     ("GET", "/v1/tenants/{slug}/reports/cost?period=2026-03", None),
     ("POST", "/v1/tenants/{slug}/packs", {"kind": "monthly", "period": "2026-03"}),
     ("GET", "/v1/tenants/{slug}/packs", None),
