@@ -241,7 +241,7 @@ CREATE TABLE public.tenants (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     reporting jsonb DEFAULT '{"recurrence_days": 30}'::jsonb NOT NULL,
-    assets jsonb DEFAULT '{"custom_fields": {}, "patch_window_days": 30, "refresh_age_months": 48}'::jsonb NOT NULL,
+    assets jsonb DEFAULT '{"services": [], "custom_fields": {}, "service_priority": {"high": "P2", "critical": "P1"}, "patch_window_days": 30, "refresh_age_months": 48}'::jsonb NOT NULL,
     CONSTRAINT tenants_assets_check CHECK ((jsonb_typeof(assets) = 'object'::text)),
     CONSTRAINT tenants_co_management_model_check CHECK ((co_management_model = ANY (ARRAY['fully_managed'::text, 'co_managed'::text, 'staff_augmentation'::text, 'project'::text, 'on_demand'::text]))),
     CONSTRAINT tenants_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
@@ -433,6 +433,29 @@ BEGIN
     RETURN NEW;
 END
 $$;
+
+
+--
+-- Name: business_impact(text, bigint[]); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.business_impact(p_slug text, p_assets bigint[]) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT jsonb_build_object('service', s ->> 'name', 'criticality', s ->> 'criticality',
+                              'asset_id', a.asset_id, 'asset_tag', a.tag,
+                              'priority', p.floor,
+                              'reason', format('Asset %s runs %s, a %s service: %s at least.',
+                                               a.tag, s ->> 'name', s ->> 'criticality',
+                                               p.floor))
+      FROM public.tenants t
+      JOIN public.assets a ON a.tenant_id = t.tenant_id AND a.asset_id = ANY (p_assets),
+           jsonb_array_elements(coalesce(t.assets -> 'services', '[]')) s,
+           LATERAL (SELECT t.assets -> 'service_priority' ->> (s ->> 'criticality')) p (floor)
+     WHERE t.slug = p_slug AND s -> 'assets' ? a.tag AND p.floor IS NOT NULL
+     ORDER BY p.floor, s ->> 'name', a.asset_id
+     LIMIT 1
+    $$;
 
 
 --
@@ -951,7 +974,9 @@ CREATE TABLE public.tickets (
     sla_pending jsonb DEFAULT '[]'::jsonb NOT NULL,
     sla_next_at timestamp with time zone,
     created_category text,
+    business_impact jsonb,
     CONSTRAINT tickets_assignee_check CHECK (((length(assignee) >= 1) AND (length(assignee) <= 200))),
+    CONSTRAINT tickets_business_impact_check CHECK (((business_impact IS NULL) OR ((business_impact ->> 'priority'::text) = ANY (ARRAY['P1'::text, 'P2'::text, 'P3'::text, 'P4'::text])))),
     CONSTRAINT tickets_category_check CHECK ((category ~ '^[a-z][a-z0-9_]{0,39}$'::text)),
     CONSTRAINT tickets_description_check CHECK ((length(description) <= 20000)),
     CONSTRAINT tickets_impact_check CHECK ((impact = ANY (ARRAY['high'::text, 'medium'::text, 'low'::text]))),
@@ -4017,6 +4042,7 @@ CREATE FUNCTION app.ticket_doc(k public.tickets, t public.tenants, asset_ids big
         'impact', k.impact,
         'urgency', k.urgency,
         'priority', k.priority,
+        'business_impact', k.business_impact,
         'status', k.status,
         'side', k.side,
         'tier', k.tier,

@@ -1,9 +1,11 @@
 /*
  * tenant_assets.c - the tenant file's assets section (tenants/FORMAT.md):
  * the patch window and refresh age the compliance and lifecycle figures
- * judge by, and the custom fields the tenant keeps on its assets, each
+ * judge by, the custom fields the tenant keeps on its assets, each
  * declared with its type (the database checks every value against its
- * declaration: app.custom_field_problem, migrations/0026).
+ * declaration: app.custom_field_problem, migrations/0026), and the
+ * business services its assets run and the priority a ticket on each
+ * criticality gets at least (app.business_impact, migrations/0028).
  */
 #include "tenants/tenant_check.h"
 
@@ -165,10 +167,117 @@ check_custom_fields(const json_t *value, const char *path, msp_errors_t *errs)
     }
 }
 
+/* ---- business services ----------------------------------------------- */
+
+#define SERVICES_MAX      100
+#define SERVICE_ASSETS_MAX 1000
+
+static const char *const criticalities[] = { "low", "medium", "high", "critical", NULL };
+static const char *const priorities[] = { "P1", "P2", "P3", "P4", NULL };
+
+static void
+check_criticality(const json_t *value, const char *path, msp_errors_t *errs)
+{
+    msp_tf_check_one_of(value, path, criticalities, errs);
+}
+
+/* An asset tag, as the assets table takes it: 1 to 64 characters. */
+static void
+check_tags(const json_t *value, const char *path, msp_errors_t *errs)
+{
+    if (!msp_tf_require_kind(value, KIND_ARRAY, path, errs)) {
+        return;
+    }
+    size_t n = json_array_size(value);
+    if (n < 1 || n > SERVICE_ASSETS_MAX) {
+        msp_errors_add(errs, path, "must list 1 to %d asset tags", SERVICE_ASSETS_MAX);
+    }
+    for (size_t i = 0; i < n && i < SERVICE_ASSETS_MAX; i++) {
+        char item[FIELD_PATH_SIZE];
+        const json_t *tag = json_array_get(value, i);
+        msp_tf_path_index(item, path, i);
+        if (!msp_tf_require_kind(tag, KIND_STRING, item, errs)) {
+            continue;
+        }
+        if (json_string_length(tag) < 1 || json_string_length(tag) > 64) {
+            msp_errors_add(errs, item, "must be an asset tag of 1 to 64 characters");
+        }
+        for (size_t k = 0; k < i; k++) {
+            if (msp_tf_strings_equal(tag, json_array_get(value, k))) {
+                msp_errors_add(errs, item, "repeats tag %zu", k);
+            }
+        }
+    }
+}
+
+static const field_rule_t service_rules[] = {
+    { "name",        1, msp_tf_check_display_text },
+    { "criticality", 1, check_criticality },
+    { "assets",      1, check_tags },
+    { NULL,          0, NULL }
+};
+
+/* The service map: services named once each. */
+static void
+check_services(const json_t *value, const char *path, msp_errors_t *errs)
+{
+    if (!msp_tf_require_kind(value, KIND_ARRAY, path, errs)) {
+        return;
+    }
+    size_t n = json_array_size(value);
+    if (n > SERVICES_MAX) {
+        msp_errors_add(errs, path, "lists more than %d services", SERVICES_MAX);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char item[FIELD_PATH_SIZE], name[FIELD_PATH_SIZE];
+        const json_t *service = json_array_get(value, i);
+        msp_tf_path_index(item, path, i);
+        if (!msp_tf_check_object(service, item, service_rules, errs)) {
+            continue;
+        }
+        msp_tf_path_member(name, item, "name");
+        for (size_t k = 0; k < i; k++) {
+            const json_t *other = json_object_get(json_array_get(value, k), "name");
+            if (json_is_string(other)
+                && msp_tf_strings_equal(json_object_get(service, "name"), other))
+            {
+                msp_errors_add(errs, name, "repeats the name of service %zu", k);
+            }
+        }
+    }
+}
+
+/* The floor per criticality: {"critical": "P1", ...}. */
+static void
+check_service_priority(const json_t *value, const char *path, msp_errors_t *errs)
+{
+    if (!msp_tf_require_kind(value, KIND_OBJECT, path, errs)) {
+        return;
+    }
+    const char *key;
+    json_t *floor;
+    json_object_foreach((json_t *) value, key, floor) {
+        char at[FIELD_PATH_SIZE];
+        msp_tf_path_member(at, path, key);
+        int known = 0;
+        for (const char *const *c = criticalities; *c != NULL; c++) {
+            known |= strcmp(*c, key) == 0;
+        }
+        if (!known) {
+            msp_errors_add(errs, at, "is not a criticality: low, medium, high or critical");
+            continue;
+        }
+        msp_tf_check_one_of(floor, at, priorities, errs);
+    }
+}
+
 static const field_rule_t asset_rules[] = {
     { "patch_window_days",  0, check_patch_window_days },
     { "refresh_age_months", 0, check_refresh_age_months },
     { "custom_fields",      0, check_custom_fields },
+    { "services",           0, check_services },
+    { "service_priority",   0, check_service_priority },
     { NULL,                 0, NULL }
 };
 

@@ -333,7 +333,10 @@ normalize_assets(json_t *doc)
     if (assets == NULL
         || set_default(assets, "patch_window_days", json_integer(30)) != 0
         || set_default(assets, "refresh_age_months", json_integer(48)) != 0
-        || set_default(assets, "custom_fields", json_object()) != 0)
+        || set_default(assets, "custom_fields", json_object()) != 0
+        || set_default(assets, "services", json_array()) != 0
+        || set_default(assets, "service_priority",
+                       json_pack("{s:s, s:s}", "critical", "P1", "high", "P2")) != 0)
     {
         return -1;
     }

@@ -38,6 +38,14 @@ msp_priority(const char *impact, const char *urgency)
     return i < 0 || u < 0 ? NULL : matrix[i][u];
 }
 
+const char *
+msp_priority_at_least(const char *priority, const char *floor)
+{
+    static const char *const order[] = { "P1", "P2", "P3", "P4", NULL };
+    int p = index_of(priority, order), f = index_of(floor, order);
+    return f >= 0 && f < p ? order[f] : priority;
+}
+
 /* Rows: from; columns: to; in msp_statuses order. */
 static const unsigned char transitions[7][7] = {
     /*                 new asg inp pcu pve res clo */

@@ -21,6 +21,11 @@ extern const char *const msp_tiers[];      /* L1, L2, L3 */
  * NULL for a value outside high/medium/low. */
 const char *msp_priority(const char *impact, const char *urgency);
 
+/* The higher of priority and floor (P1 the highest), as one of the static
+ * strings P1..P4: a ticket on a critical business service is raised to
+ * its policy's floor.  A floor that is NULL or not P1..P4 raises nothing. */
+const char *msp_priority_at_least(const char *priority, const char *floor);
+
 /* Whether a ticket may go from one status to another.  Staying is always
  * allowed.  A resolved ticket may be reopened (to assigned or
  * in_progress) or closed; a closed ticket is final.  On refusal *why says

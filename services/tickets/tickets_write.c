@@ -40,6 +40,7 @@ enum {
     CREATE_CLOCKS,                                        /* $10..$15 */
     CREATE_KEY = CREATE_CLOCKS + MSP_TICKET_SLA_PARAMS,   /* or NULL */
     CREATE_SIDE,                                          /* the side it goes to */
+    CREATE_BUSINESS_IMPACT,                /* why the priority was raised, or NULL */
     CREATE_NPARAMS
 };
 
@@ -49,8 +50,8 @@ static const msp_sql_t sql_ticket_create = {
     "ticket_create",
     "WITH t AS (SELECT * FROM tenants WHERE slug = $1),"
     " k AS (INSERT INTO tickets (tenant_id, title, description, category, created_category,"
-    "        impact, urgency, priority, requester, side, " SLA_COLUMNS ")"
-    "       SELECT t.tenant_id, $2, $3, $4, $4, $5, $6, $7, $8, $17, "
+    "        impact, urgency, priority, business_impact, requester, side, " SLA_COLUMNS ")"
+    "       SELECT t.tenant_id, $2, $3, $4, $4, $5, $6, $7, $18::jsonb, $8, $17, "
     "        " SLA_VALUES(10, 11, 12, 13, 14, 15) " FROM t RETURNING *),"
     " a AS (INSERT INTO ticket_assets (tenant_id, ticket_number, asset_id)"
     "       SELECT k.tenant_id, k.number, unnest($9::bigint[]) FROM k),"
@@ -58,10 +59,11 @@ static const msp_sql_t sql_ticket_create = {
     "       SELECT k.tenant_id, k.number, 'created', jsonb_build_object('title', k.title,"
     "        'priority', k.priority, 'status', k.status, 'side', k.side,"
     "        'category', k.category, 'requester', k.requester,"
-    "        'asset_ids', $9::bigint[]) FROM k),"
+    "        'asset_ids', $9::bigint[], 'business_impact', k.business_impact) FROM k),"
     " au AS (INSERT INTO audit_log (tenant_id, action, target, detail)"
     "        SELECT k.tenant_id, 'ticket.create', 'ticket:' || t.ticket_prefix || '-' || k.number,"
-    "         jsonb_build_object('priority', k.priority) FROM k, t),"
+    "         jsonb_strip_nulls(jsonb_build_object('priority', k.priority,"
+    "          'business_impact', k.business_impact)) FROM k, t),"
     " d AS (SELECT k.number, k.version, app.ticket_doc(k, t, $9::bigint[])::text AS doc"
     "       FROM k, t),"
     " i AS (UPDATE idempotency_keys x SET response_status = 201,"
@@ -75,7 +77,7 @@ static const msp_sql_t sql_ticket_create = {
 /* sql_ticket_lock's columns. */
 enum {
     LOCK_VERSION, LOCK_STATUS, LOCK_TITLE, LOCK_DESCRIPTION, LOCK_CATEGORY, LOCK_IMPACT,
-    LOCK_URGENCY, LOCK_SIDE, LOCK_TIER, LOCK_ASSIGNEE, LOCK_DOC
+    LOCK_URGENCY, LOCK_SIDE, LOCK_TIER, LOCK_ASSIGNEE, LOCK_DOC, LOCK_FLOOR
 };
 
 /* $1 slug, $2 prefix, $3 number: the row, locked for the update. */
@@ -83,7 +85,8 @@ static const msp_sql_t sql_ticket_lock = {
     "ticket_lock",
     "SELECT k.version, k.status, k.title, k.description, k.category, k.impact, k.urgency,"
     " k.side, k.tier, k.assignee,"
-    " app.ticket_doc(k, t, app.ticket_asset_ids(k.tenant_id, k.number))::text"
+    " app.ticket_doc(k, t, app.ticket_asset_ids(k.tenant_id, k.number))::text,"
+    " k.business_impact ->> 'priority'"
     " FROM tenants t JOIN tickets k ON k.tenant_id = t.tenant_id"
     " WHERE t.slug = $1 AND t.ticket_prefix = $2 AND k.number = $3::integer"
     " FOR UPDATE OF k",
@@ -207,16 +210,38 @@ ticket_created(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *nex
                          (size_t) PQgetlength(res[0], 0, 2), PQgetvalue(res[0], 0, 1));
 }
 
+/* The business impact of the ticket's assets (app.business_impact): the
+ * priority raised to its service's floor, and why, stored with it. */
+static int
+raise_priority(msp_call_t *call, const PGresult *impact)
+{
+    create_state_t *st = call->state;
+    msp_stmt_t *s = &st->create.stmts[0];
+    if (PQntuples(impact) != 1 || PQgetisnull(impact, 0, 0)) {
+        return 0;
+    }
+    json_t *why = json_loads(PQgetvalue(impact, 0, 0), 0, NULL);
+    const char *floor = json_string_value(json_object_get(why, "priority"));
+    s->params[CREATE_PRIORITY] = msp_priority_at_least(s->params[CREATE_PRIORITY], floor);
+    json_decref(why);
+    s->params[CREATE_BUSINESS_IMPACT] = msp_strndup(call, PQgetvalue(impact, 0, 0),
+                                                    (size_t) PQgetlength(impact, 0, 0));
+    return s->params[CREATE_BUSINESS_IMPACT] == NULL ? -1 : 0;
+}
+
 /* Where the ticket goes (the escalation policy's intake for its
- * category), and its clocks from its tenant's calendar and policy: both
- * are stored by the INSERT itself. */
+ * category), its priority with its business impact, and its clocks from
+ * its tenant's calendar and policy: all are stored by the INSERT itself. */
 static msp_outcome_t
-create_with_clocks(msp_call_t *call, const PGresult *inputs, msp_step_t *next,
-                   msp_reply_t *reply)
+create_with_clocks(msp_call_t *call, const PGresult *inputs, const PGresult *impact,
+                   msp_step_t *next, msp_reply_t *reply)
 {
     create_state_t *st = call->state;
     if (PQntuples(inputs) != 1) {
         return msp_reply_no_tenant(call, reply);
+    }
+    if (raise_priority(call, impact) != 0) {
+        return msp_reply_out_of_memory(reply);
     }
     const msp_sla_config_t *cfg = msp_ticket_sla_config(inputs, NULL, 0);
     if (cfg == NULL || cfg->escalation == NULL) {
@@ -251,7 +276,7 @@ clocks_read(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
     {
         return out;
     }
-    return create_with_clocks(call, res[1], next, reply);
+    return create_with_clocks(call, res[1], res[2], next, reply);
 }
 
 static msp_outcome_t
@@ -270,12 +295,27 @@ key_claimed(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
     switch (msp_idempotency_claimed(call, reply, res[1], res[2], st->request_sha, &stored,
                                     &stored_len, &out)) {
     case MSP_KEY_OURS:
-        return create_with_clocks(call, res[3], next, reply);
+        return create_with_clocks(call, res[3], res[4], next, reply);
     case MSP_KEY_STORED:
         return reply_created(call, reply, st->slug, stored, stored_len, NULL);
     default:
         return out;
     }
+}
+
+/* $1 slug, $2 the asset ids: the business impact of a ticket on them. */
+static const msp_sql_t sql_business_impact = {
+    "business_impact",
+    "SELECT app.business_impact($1, $2::bigint[])::text",
+    2
+};
+
+static void
+business_impact_stmt(msp_stmt_t *s, const char *slug, const char *assets)
+{
+    s->sql = &sql_business_impact;
+    s->params[0] = slug;
+    s->params[1] = assets;
 }
 
 static const char *
@@ -376,7 +416,8 @@ msp_ticket_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     msp_step_tenant(first, slug);
     if (call->idempotency_key == NULL) {
         msp_stmt_tenant_sla_inputs(&first->stmts[1], slug);
-        first->nstmts = 2;
+        business_impact_stmt(&first->stmts[2], slug, asset_list);
+        first->nstmts = 3;
         first->then = clocks_read;
         return MSP_NEXT;
     }
@@ -388,7 +429,8 @@ msp_ticket_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     }
     msp_stmt_idempotency(first, 1, slug, call->idempotency_key, st->request_sha);
     msp_stmt_tenant_sla_inputs(&first->stmts[3], slug);
-    first->nstmts = 4;
+    business_impact_stmt(&first->stmts[4], slug, asset_list);
+    first->nstmts = 5;
     first->then = key_claimed;
     return MSP_NEXT;
 }
@@ -502,9 +544,13 @@ ticket_locked(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next
                                 json_pack("{s:s?, s:s?}", "from", old[f], "to", now[f]));
         }
     }
-    /* The priority follows impact and urgency; its history drives the SLA. */
-    const char *old_priority = msp_priority(old[F_IMPACT], old[F_URGENCY]);
-    const char *new_priority = msp_priority(now[F_IMPACT], now[F_URGENCY]);
+    /* The priority follows impact and urgency, never below its business
+     * impact's floor; its history drives the SLA. */
+    const char *floor = PQgetisnull(row, 0, LOCK_FLOOR) ? NULL : PQgetvalue(row, 0, LOCK_FLOOR);
+    const char *old_priority = msp_priority_at_least(msp_priority(old[F_IMPACT], old[F_URGENCY]),
+                                                     floor);
+    const char *new_priority = msp_priority_at_least(msp_priority(now[F_IMPACT], now[F_URGENCY]),
+                                                     floor);
     int new_priority_given = json_object_size(changes) > 0
                              && strcmp(old_priority, new_priority) != 0;
     if (new_priority_given) {
@@ -539,7 +585,7 @@ ticket_locked(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next
     for (int f = 0; f < F_COUNT; f++) {
         s->params[update_slot[f]] = now[f] ? msp_strndup(call, now[f], strlen(now[f])) : NULL;
     }
-    s->params[UPDATE_PRIORITY] = msp_priority(now[F_IMPACT], now[F_URGENCY]);
+    s->params[UPDATE_PRIORITY] = new_priority;
     s->params[UPDATE_CHANGES] = changes_param;
     if (changes_param == NULL || s->params[UPDATE_VERSION] == NULL) {
         return msp_reply_out_of_memory(reply);

@@ -23,6 +23,10 @@
 
 #include "tenants/tenant_file.h"
 
+/* Asset tags of the longest length a service may name, and one more. */
+#define TAG64 "T234567890123456789012345678901234567890123456789012345678901234"
+#define TAG65 TAG64 "5"
+
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 #define EN_DASH "\xe2\x80\x93"
@@ -262,6 +266,12 @@ test_valid_variants(void **state)
                        " \"ram_gb\": {\"type\": \"integer\", \"min\": 1, \"max\": 1024},"
                        " \"leased\": {\"type\": \"boolean\"}, \"lease_end\": {\"type\": \"date\"},"
                        " \"tier\": {\"type\": \"choice\", \"choices\": [\"a\", \"b\"]}}}}");
+    assert_patch_valid("{\"assets\": {\"services\": [{\"name\": \"Payroll\","
+                       " \"criticality\": \"critical\", \"assets\": [\"SRV-PAY-01\", \"" TAG64 "\"]},"
+                       " {\"name\": \"Intranet\", \"criticality\": \"low\", \"assets\": [\"S1\"]}],"
+                       " \"service_priority\": {\"critical\": \"P1\", \"high\": \"P2\","
+                       " \"medium\": \"P3\", \"low\": \"P4\"}}}");
+    assert_patch_valid("{\"assets\": {\"services\": [], \"service_priority\": {}}}");
     assert_patch_valid("{\"contract\": {\"targets\": {\"response_attainment\": 0.95,"
                        " \"resolution_attainment\": 1, \"first_contact_resolution_rate\": 0,"
                        " \"reopen_rate\": 0.05, \"recurrence_rate\": 0.2,"
@@ -568,6 +578,36 @@ static const invalid_case_t invalid_cases[] = {
       " \"max\": 1}}}}",
       "assets.custom_fields.x.max", "less than min", NULL },
     { "unknown assets field", "{\"assets\": {\"window\": 30}}", "assets.window", NULL, NULL },
+    { "a service of no criticality",
+      "{\"assets\": {\"services\": [{\"name\": \"Payroll\", \"assets\": [\"S1\"]}]}}",
+      "assets.services[0].criticality", "required", NULL },
+    { "a service of an unknown criticality",
+      "{\"assets\": {\"services\": [{\"name\": \"Payroll\", \"criticality\": \"vital\","
+      " \"assets\": [\"S1\"]}]}}",
+      "assets.services[0].criticality", NULL, NULL },
+    { "a service on no asset",
+      "{\"assets\": {\"services\": [{\"name\": \"Payroll\", \"criticality\": \"high\","
+      " \"assets\": []}]}}",
+      "assets.services[0].assets", "1 to 1000", NULL },
+    { "a tag too long for an asset",
+      "{\"assets\": {\"services\": [{\"name\": \"Payroll\", \"criticality\": \"high\","
+      " \"assets\": [\"S1\", \"" TAG65 "\"]}]}}",
+      "assets.services[0].assets[1]", "1 to 64", NULL },
+    { "a tag twice",
+      "{\"assets\": {\"services\": [{\"name\": \"Payroll\", \"criticality\": \"high\","
+      " \"assets\": [\"S1\", \"S1\"]}]}}",
+      "assets.services[0].assets[1]", "repeats", NULL },
+    { "a service named twice",
+      "{\"assets\": {\"services\": [{\"name\": \"Payroll\", \"criticality\": \"high\","
+      " \"assets\": [\"S1\"]}, {\"name\": \"Payroll\", \"criticality\": \"low\","
+      " \"assets\": [\"S2\"]}]}}",
+      "assets.services[1].name", "repeats", NULL },
+    { "a floor for an unknown criticality",
+      "{\"assets\": {\"service_priority\": {\"vital\": \"P1\"}}}",
+      "assets.service_priority.vital", "not a criticality", NULL },
+    { "a floor that is not a priority",
+      "{\"assets\": {\"service_priority\": {\"critical\": \"P0\"}}}",
+      "assets.service_priority.critical", NULL, NULL },
 };
 
 static void
@@ -704,6 +744,12 @@ test_normalize_fills_defaults(void **state)
     assert_int_equal(integer_at(assets, "refresh_age_months"), 48);
     assert_int_equal(json_object_size(json_object_get(assets, "custom_fields")), 0);
     assert_true(json_is_object(json_object_get(assets, "custom_fields")));
+    assert_true(json_is_array(json_object_get(assets, "services")));
+    assert_int_equal(json_array_size(json_object_get(assets, "services")), 0);
+    json_t *floors = json_object_get(assets, "service_priority");
+    assert_int_equal(json_object_size(floors), 2);
+    assert_string_equal(json_string_value(json_object_get(floors, "critical")), "P1");
+    assert_string_equal(json_string_value(json_object_get(floors, "high")), "P2");
 
     /* Every day is present; a day without hours is an empty list. */
     json_t *calendar = json_object_get(n, "calendar");
