@@ -279,6 +279,16 @@ CREATE FUNCTION app.asset_fails(p_check text, a public.assets, t public.tenants,
         WHEN 'not_seen' THEN a.status = 'deployed' AND a.kind <> 'saas_license'
              AND coalesce(a.last_seen < p_now - interval '30 days', true)
         WHEN 'retired_assigned' THEN a.status = 'retired' AND a.assigned_to IS NOT NULL
+        WHEN 'out_of_warranty' THEN a.status IN ('deployed', 'in_repair')
+             AND a.kind <> 'saas_license'
+             AND a.warranty_end < (p_now AT TIME ZONE t.timezone)::date
+        WHEN 'past_refresh_age' THEN a.status IN ('deployed', 'in_repair')
+             AND a.kind <> 'saas_license'
+             AND app.refresh_date(a, t) <= (p_now AT TIME ZONE t.timezone)::date
+        WHEN 'refresh_due' THEN a.status IN ('deployed', 'in_repair')
+             AND a.kind <> 'saas_license'
+             AND least(app.refresh_date(a, t), a.warranty_end)
+                 < (p_now AT TIME ZONE t.timezone)::date + 90
     END
     $$;
 
@@ -410,6 +420,27 @@ CREATE FUNCTION app.asset_tickets(p_slug text, p_id bigint, p_after integer, p_r
        AND (p_after IS NULL OR x.ticket_number < p_after)
      ORDER BY x.ticket_number DESC
      LIMIT p_rows
+    $$;
+
+
+--
+-- Name: assets_at(uuid, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.assets_at(p_tenant uuid, p_at timestamp with time zone) RETURNS SETOF public.assets
+    LANGUAGE sql STABLE
+    AS $$
+    WITH back AS (
+        SELECT b.asset_id, jsonb_object_agg(b.key, b.was) AS was
+          FROM (SELECT DISTINCT ON (e.asset_id, c.key) e.asset_id, c.key, c.value -> 'from' AS was
+                  FROM public.asset_events e, jsonb_each(e.data) c
+                 WHERE e.tenant_id = p_tenant AND e.occurred_at > p_at AND e.kind = 'changed'
+                 ORDER BY e.asset_id, c.key, e.event_id) b
+         GROUP BY b.asset_id
+    )
+    SELECT (CASE WHEN w.was IS NULL THEN a ELSE jsonb_populate_record(a, w.was) END).*
+      FROM public.assets a LEFT JOIN back w ON w.asset_id = a.asset_id
+     WHERE a.tenant_id = p_tenant AND a.created_at <= p_at
     $$;
 
 
@@ -663,7 +694,7 @@ CREATE FUNCTION app.compliance_assets(p_slug text, p_check text, p_now timestamp
     LANGUAGE sql STABLE
     AS $$
     SELECT app.asset_doc(to_jsonb(a.*))::text, a.asset_id
-      FROM public.tenants t JOIN public.assets a ON a.tenant_id = t.tenant_id
+      FROM public.tenants t, app.assets_at(t.tenant_id, p_now) a
      WHERE t.slug = p_slug AND (p_after IS NULL OR a.asset_id > p_after)
        AND app.asset_fails(p_check, a, t, p_now)
      ORDER BY a.asset_id
@@ -679,7 +710,7 @@ CREATE FUNCTION app.compliance_checks() RETURNS text[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$
     SELECT ARRAY['unencrypted', 'not_enrolled', 'not_patched', 'warranty_ending', 'not_seen',
-                 'retired_assigned']
+                 'retired_assigned', 'out_of_warranty', 'past_refresh_age', 'refresh_due']
     $$;
 
 
@@ -1253,41 +1284,6 @@ CREATE FUNCTION app.fill_report_facts(p_tenant uuid) RETURNS void
        AND (e.kind IN ('created', 'comment') OR e.kind LIKE 'escalat%'
             OR e.data ?| ARRAY['status', 'side', 'tier'])
      GROUP BY e.tenant_id, e.ticket_number;
-    $$;
-
-
---
--- Name: fleet_at(uuid, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: -
---
-
-CREATE FUNCTION app.fleet_at(p_tenant uuid, p_at timestamp with time zone) RETURNS TABLE(asset_id bigint, kind text, status text, manufacturer text, model text, department text, site text, assigned_to text)
-    LANGUAGE sql STABLE
-    AS $$
-    WITH back AS (
-        SELECT b.asset_id, jsonb_object_agg(b.key, b.was) AS was
-          FROM (SELECT DISTINCT ON (e.asset_id, c.key) e.asset_id, c.key, c.value -> 'from' AS was
-                  FROM public.asset_events e, jsonb_each(e.data) c
-                 WHERE e.tenant_id = p_tenant AND e.kind = 'changed' AND e.occurred_at > p_at
-                   AND c.key IN ('kind', 'status', 'manufacturer', 'model', 'department',
-                                 'site', 'assigned_to')
-                 ORDER BY e.asset_id, c.key, e.event_id) b
-         GROUP BY b.asset_id
-    ), f AS (
-        SELECT a.asset_id,
-               CASE WHEN w.was ? 'kind' THEN w.was ->> 'kind' ELSE a.kind END AS kind,
-               CASE WHEN w.was ? 'status' THEN w.was ->> 'status' ELSE a.status END AS status,
-               CASE WHEN w.was ? 'manufacturer' THEN w.was ->> 'manufacturer'
-                    ELSE a.manufacturer END AS manufacturer,
-               CASE WHEN w.was ? 'model' THEN w.was ->> 'model' ELSE a.model END AS model,
-               CASE WHEN w.was ? 'department' THEN w.was ->> 'department'
-                    ELSE a.department END AS department,
-               CASE WHEN w.was ? 'site' THEN w.was ->> 'site' ELSE a.site END AS site,
-               CASE WHEN w.was ? 'assigned_to' THEN w.was ->> 'assigned_to'
-                    ELSE a.assigned_to END AS assigned_to
-          FROM public.assets a LEFT JOIN back w ON w.asset_id = a.asset_id
-         WHERE a.tenant_id = p_tenant AND a.created_at <= p_at
-    )
-    SELECT * FROM f WHERE f.kind <> 'saas_license'
     $$;
 
 
@@ -2509,6 +2505,18 @@ CREATE FUNCTION app.record_table(p_kind text) RETURNS text
 
 
 --
+-- Name: refresh_date(public.assets, public.tenants); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.refresh_date(a public.assets, t public.tenants) RETURNS date
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT (a.purchase_date
+            + make_interval(months => coalesce((t.assets->>'refresh_age_months')::int, 48)))::date
+    $$;
+
+
+--
 -- Name: reject_change(); Type: FUNCTION; Schema: app; Owner: -
 --
 
@@ -2693,31 +2701,36 @@ CREATE FUNCTION app.report_compliance(p_slug text, p_now timestamp with time zon
     LANGUAGE sql STABLE
     AS $$
     WITH t AS (SELECT * FROM public.tenants WHERE slug = p_slug),
-    c AS (
-        SELECT count(*) FILTER (WHERE a.status IN ('deployed', 'in_repair')) AS in_use,
-               count(*) AS assets,
-               count(*) FILTER (WHERE app.asset_fails('unencrypted', a, t, p_now)) AS unencrypted,
-               count(*) FILTER (WHERE app.asset_fails('not_enrolled', a, t, p_now)) AS not_enrolled,
-               count(*) FILTER (WHERE app.asset_fails('not_patched', a, t, p_now)) AS not_patched,
-               count(*) FILTER (WHERE app.asset_fails('warranty_ending', a, t, p_now))
-                   AS warranty_ending,
-               count(*) FILTER (WHERE app.asset_fails('not_seen', a, t, p_now)) AS not_seen,
-               count(*) FILTER (WHERE app.asset_fails('retired_assigned', a, t, p_now))
-                   AS retired_assigned
-          FROM t JOIN public.assets a ON a.tenant_id = t.tenant_id
-    )
+    a AS (SELECT r AS asset, r.status, r.warranty_end, app.refresh_date(r, t) AS refresh_on,
+                 r.status IN ('deployed', 'in_repair') AND r.kind <> 'saas_license' AS device
+            FROM t, app.assets_at(t.tenant_id, p_now) r),
+    q AS (SELECT n, (date_trunc('quarter', (p_now AT TIME ZONE t.timezone)::date)
+                     + make_interval(months => 3 * n))::date AS first
+            FROM t, generate_series(0, 3) n)
     SELECT json_build_object(
         'as_of', app.rfc3339(p_now),
         'patch_window_days', coalesce((t.assets->>'patch_window_days')::int, 30),
-        'assets', c.assets, 'in_use', c.in_use,
-        'checks', json_build_array(
-            json_build_object('check', 'unencrypted', 'count', c.unencrypted),
-            json_build_object('check', 'not_enrolled', 'count', c.not_enrolled),
-            json_build_object('check', 'not_patched', 'count', c.not_patched),
-            json_build_object('check', 'warranty_ending', 'count', c.warranty_ending),
-            json_build_object('check', 'not_seen', 'count', c.not_seen),
-            json_build_object('check', 'retired_assigned', 'count', c.retired_assigned)))
-      FROM t, c
+        'refresh_age_months', coalesce((t.assets->>'refresh_age_months')::int, 48),
+        'assets', (SELECT count(*) FROM a),
+        'in_use', (SELECT count(*) FROM a WHERE a.status IN ('deployed', 'in_repair')),
+        'checks', (SELECT json_agg(json_build_object(
+                              'check', k.name,
+                              'count', (SELECT count(*) FROM a
+                                         WHERE app.asset_fails(k.name, a.asset, t,
+                                                               p_now)))
+                          ORDER BY k.n)
+                     FROM unnest(app.compliance_checks()) WITH ORDINALITY k (name, n)),
+        'lifecycle', (SELECT json_agg(json_build_object(
+                                 'quarter', to_char(q.first, 'YYYY"-Q"Q'),
+                                 'warranty_ends', (SELECT count(*) FROM a WHERE a.device
+                                                      AND a.warranty_end >= q.first
+                                                      AND a.warranty_end < q.first + interval '3 months'),
+                                 'refresh_age_reached', (SELECT count(*) FROM a WHERE a.device
+                                                      AND a.refresh_on >= q.first
+                                                      AND a.refresh_on < q.first + interval '3 months'))
+                             ORDER BY q.n)
+                        FROM q))
+      FROM t
     $$;
 
 
@@ -2831,7 +2844,7 @@ CREATE FUNCTION app.report_failure_rows(p_tenant uuid, p_from timestamp with tim
            coalesce(f.site, 'unknown')
       FROM public.tickets k
       JOIN public.ticket_assets x ON x.tenant_id = k.tenant_id AND x.ticket_number = k.number
-      JOIN app.fleet_at(p_tenant, p_to) f ON f.asset_id = x.asset_id
+      JOIN app.assets_at(p_tenant, p_to) f ON f.asset_id = x.asset_id AND f.kind <> 'saas_license'
       LEFT JOIN LATERAL (
           SELECT true AS found, e.data -> 'category' ->> 'from' AS was
             FROM public.ticket_events e
@@ -2852,7 +2865,8 @@ CREATE FUNCTION app.report_failures(p_tenant uuid, p_from timestamp with time zo
     SET work_mem TO '32MB'
     AS $$
     WITH f AS (
-        SELECT * FROM app.fleet_at(p_tenant, p_to) WHERE status IN ('deployed', 'in_repair')
+        SELECT * FROM app.assets_at(p_tenant, p_to)
+         WHERE kind <> 'saas_license' AND status IN ('deployed', 'in_repair')
     ), r AS (
         SELECT * FROM app.report_failure_rows(p_tenant, p_from, p_to, p_as_of)
     ), base AS (
@@ -5388,6 +5402,13 @@ ALTER TABLE ONLY public.tickets
 
 ALTER TABLE ONLY public.time_entries
     ADD CONSTRAINT time_entries_pkey PRIMARY KEY (tenant_id, entry_id);
+
+
+--
+-- Name: asset_events_at; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX asset_events_at ON public.asset_events USING btree (tenant_id, occurred_at);
 
 
 --

@@ -5,8 +5,8 @@
  * .../reports/compliance/assets?check=...: those devices, in keyset pages.
  *
  * The checks are judged at `as_of` (default now) against the assets as
- * they are: the report's links carry its as_of, so a count and its list
- * agree.  For those who read reports.
+ * they stood then (app.assets_at): the report's links carry its as_of, so
+ * a count and its list agree, whenever asked.  For those who read reports.
  */
 #include "assets/assets.h"
 #include "auth/tenant_context.h"
@@ -19,9 +19,10 @@
 
 #include <string.h>
 
+/* As app.compliance_checks() lists them. */
 static const char *const checks[] = {
     "unencrypted", "not_enrolled", "not_patched", "warranty_ending", "not_seen",
-    "retired_assigned", NULL
+    "retired_assigned", "out_of_warranty", "past_refresh_age", "refresh_due", NULL
 };
 
 static const msp_sql_t sql_report_compliance = {
@@ -141,13 +142,10 @@ msp_report_compliance_assets_start(msp_call_t *call, msp_step_t *first, msp_repl
         return msp_reply_out_of_memory(reply);
     }
     const char *check = msp_args_get(&list->args, "check"), *as_of;
-    int known_check = 0;
-    for (const char *const *c = checks; check != NULL && *c != NULL; c++) {
-        known_check |= strcmp(*c, check) == 0;
-    }
-    if (!known_check) {
-        msp_errors_add(&errs, "check", "is required: one of unencrypted, not_enrolled, "
-                       "not_patched, warranty_ending, not_seen, retired_assigned");
+    if (check == NULL || !msp_in_list(check, checks)) {
+        char names[240];
+        msp_join(checks, names, sizeof(names));
+        msp_errors_add(&errs, "check", "is required: one of %s", names);
     }
     read_as_of(&list->args, &errs, &as_of);
     if (list->page.after != NULL && !msp_cursor_is_id(list->page.after)) {

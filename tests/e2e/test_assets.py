@@ -607,13 +607,28 @@ def test_mspctl_imports_a_file_with_progress(ta, tmp_path):
 
 AS_OF = dt.datetime(2027, 6, 15, 12, 0, tzinfo=UTC)
 CHECKS = ("unencrypted", "not_enrolled", "not_patched", "warranty_ending", "not_seen",
-          "retired_assigned")
+          "retired_assigned", "out_of_warranty", "past_refresh_age", "refresh_due")
 
 
-def fails(check, a, patch_days):
+def refresh_date(a, months):
+    """The purchase date plus the refresh age (a month's last day when the
+    day does not exist in it), or None."""
+    if a.get("purchase_date") is None:
+        return None
+    d = dt.date.fromisoformat(a["purchase_date"])
+    y, m = divmod(d.month - 1 + months, 12)
+    first = dt.date(d.year + y, m + 1, 1)
+    last = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    return first.replace(day=min(d.day, last.day))
+
+
+def fails(check, a, patch_days, refresh_months=48):
     """METRICS.md's definitions, recomputed."""
     in_use = a["status"] in ("deployed", "in_repair")
+    device = in_use and a["kind"] != "saas_license"
     today = AS_OF.date()
+    warranty = a.get("warranty_end") and dt.date.fromisoformat(a["warranty_end"])
+    refresh = refresh_date(a, refresh_months)
 
     def older(field, days):
         v = a.get(field)
@@ -636,7 +651,15 @@ def fails(check, a, patch_days):
     if check == "not_seen":
         return a["status"] == "deployed" and a["kind"] != "saas_license" \
             and older("last_seen", 30)
-    return a["status"] == "retired" and a.get("assigned_to") is not None
+    if check == "retired_assigned":
+        return a["status"] == "retired" and a.get("assigned_to") is not None
+    if check == "out_of_warranty":
+        return device and bool(warranty) and warranty < today
+    if check == "past_refresh_age":
+        return device and refresh is not None and refresh <= today
+    assert check == "refresh_due"
+    soon = today + dt.timedelta(days=90)
+    return device and ((refresh is not None and refresh < soon) or bool(warranty and warranty < soon))
 
 
 @pytest.fixture(scope="module")
@@ -657,7 +680,10 @@ def fleet(tmp_path_factory, as_user):
              "last_seen": when(rnd.choice((None, 1, 29, 31, 200))),
              "assigned_to": rnd.choice((None, "ann", "bob")),
              "warranty_end": rnd.choice((None, "2027-06-14", "2027-06-15", "2027-09-12",
-                                         "2027-09-13", "2029-01-01"))}
+                                         "2027-09-13", "2029-01-01")),
+             "purchase_date": rnd.choice((None, "2022-01-10", "2023-06-15", "2023-06-16",
+                                          "2023-09-12", "2023-09-13", "2023-12-31",
+                                          "2024-02-29"))}
         devices.append({k: v for k, v in d.items() if v is not None})
     report = ok(import_(t, json.dumps({"assets": devices}).encode()))
     assert report["created"] == 80, report
@@ -669,21 +695,63 @@ def test_compliance_counts_and_lists_match_their_definitions(fleet):
     patch_days = t.doc["assets"]["patch_window_days"]
     as_of = AS_OF.strftime("%Y-%m-%dT%H:%M:%SZ")
     report = ok(t.aud.get(f"/v1/tenants/{t.slug}/reports/compliance?as_of={as_of}"))
+    refresh_months = t.doc["assets"]["refresh_age_months"]
     assert report["as_of"] == as_of and report["patch_window_days"] == patch_days
+    assert report["refresh_age_months"] == refresh_months
     assert report["assets"] == 80
     assert report["in_use"] == sum(d["status"] in ("deployed", "in_repair") for d in devices)
     assert [c["check"] for c in report["checks"]] == list(CHECKS)
     serial_of = {a["id"]: a["serial"] for a in all_pages(t.aud, url(t) + "?limit=200")}
     for c in report["checks"]:
-        expected = sorted(d["serial"] for d in devices if fails(c["check"], d, patch_days))
+        expected = sorted(d["serial"] for d in devices
+                          if fails(c["check"], d, patch_days, refresh_months))
         assert c["count"] == len(expected), c["check"]
         assert expected, f"the fleet has no device failing {c['check']}: a vacuous check"
         listed = all_pages(t.aud, c["assets"] + "&limit=7")
         assert sorted(serial_of[a["id"]] for a in listed) == expected, c["check"]
+    # the lifecycle: per quarter from as_of's, the devices in use whose
+    # warranty ends in it, and those reaching the refresh age in it
+    quarters = []
+    for n in range(4):
+        y, m = divmod((AS_OF.month - 1) // 3 * 3 + 3 * n, 12)
+        quarters.append(dt.date(AS_OF.year + y, m + 1, 1))
+    quarters.append(dt.date(quarters[-1].year + (quarters[-1].month + 3 > 12),
+                            (quarters[-1].month + 2) % 12 + 1, 1))
+    in_use = [d for d in devices if d["status"] in ("deployed", "in_repair")
+              and d["kind"] != "saas_license"]
+    expected = []
+    for first, after in zip(quarters, quarters[1:]):
+        expected.append({
+            "quarter": f"{first.year}-Q{(first.month - 1) // 3 + 1}",
+            "warranty_ends": sum(first <= dt.date.fromisoformat(d["warranty_end"]) < after
+                                 for d in in_use if d.get("warranty_end")),
+            "refresh_age_reached": sum(first <= refresh_date(d, refresh_months) < after
+                                       for d in in_use if d.get("purchase_date"))})
+    assert report["lifecycle"] == expected
+    assert any(q["warranty_ends"] for q in expected) and any(
+        q["refresh_age_reached"] for q in expected), "a vacuous lifecycle"
     problem(t.req.get(f"/v1/tenants/{t.slug}/reports/compliance"), 403)
     problem(t.it.get(f"/v1/tenants/{t.slug}/reports/compliance/assets"), 400)
     problem(t.it.get(f"/v1/tenants/{t.slug}/reports/compliance/assets?check=dusty"), 400)
     problem(t.it.get(f"/v1/tenants/{t.slug}/reports/compliance?as_of=soon"), 400)
+
+
+def test_compliance_as_of_an_instant_judges_the_assets_as_they_stood(ta):
+    doc = created(ta, status="deployed", encrypted=False, serial=f"A{uuid.uuid4().hex[:8]}")
+    time.sleep(1.1)
+    as_of = dt.datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    time.sleep(1.1)
+    then = ok(ta.aud.get(f"/v1/tenants/{ta.slug}/reports/compliance?as_of={as_of}"))
+    check = next(c for c in then["checks"] if c["check"] == "unencrypted")
+    assert doc["id"] in [a["id"] for a in all_pages(ta.aud, check["assets"])]
+    ok(ta.it.patch(url(ta, doc["id"]), json={"encrypted": True, "site": "Moved"},
+                   headers={"If-Match": '"1"'}))
+    assert ok(ta.aud.get(f"/v1/tenants/{ta.slug}/reports/compliance?as_of={as_of}")) == then
+    listed = {a["id"]: a for a in all_pages(ta.aud, check["assets"])}
+    assert listed[doc["id"]]["encrypted"] is False and listed[doc["id"]].get("site") is None
+    now = ok(ta.aud.get(f"/v1/tenants/{ta.slug}/reports/compliance"))
+    assert next(c for c in now["checks"] if c["check"] == "unencrypted")["count"] == \
+        check["count"] - 1
 
 
 # ---- isolation ------------------------------------------------------------------

@@ -1,5 +1,5 @@
--- Support as a sensor: the failures report (services/reports/METRICS.md,
--- "Failures by model, department and site").  How many tickets the
+-- The assets' reports as of an instant.  Support as a sensor: the
+-- failures report (services/reports/METRICS.md, "Failures").  How many tickets the
 -- tenant's devices had in a period, per 100 devices of each hardware
 -- model and per 100 users of each department and site, with the interval
 -- a small fleet allows, and each model's most frequent categories.
@@ -8,41 +8,30 @@
 -- when the period has not ended): every field a group is made of is put
 -- back from the assets' history (asset_events), in one pass over the
 -- tenant's events after that instant, so a report asked for again later
--- gives the same numbers.
+-- gives the same numbers.  The compliance report and its lists now judge
+-- the assets as they stood at as_of the same way, and gain the devices'
+-- lifecycle (warranty, refresh age) that review packs show.
 
 -- The tenant's assets as they were at p_at: those recorded by then, each
--- grouping field changed since put back to what it was (the "from" of
--- the first change after p_at).  Licences are not devices.
-CREATE FUNCTION app.fleet_at(p_tenant uuid, p_at timestamptz)
-    RETURNS TABLE (asset_id bigint, kind text, status text, manufacturer text, model text,
-                   department text, site text, assigned_to text)
+-- field changed since put back to what it was (the "from" of the first
+-- change after p_at), set-wise: one pass over the events after p_at.
+-- (app.asset_as_of does the same for one asset, with its version.)
+CREATE INDEX asset_events_at ON asset_events (tenant_id, occurred_at);
+CREATE FUNCTION app.assets_at(p_tenant uuid, p_at timestamptz)
+    RETURNS SETOF public.assets
     LANGUAGE sql STABLE
     AS $$
     WITH back AS (
         SELECT b.asset_id, jsonb_object_agg(b.key, b.was) AS was
           FROM (SELECT DISTINCT ON (e.asset_id, c.key) e.asset_id, c.key, c.value -> 'from' AS was
                   FROM public.asset_events e, jsonb_each(e.data) c
-                 WHERE e.tenant_id = p_tenant AND e.kind = 'changed' AND e.occurred_at > p_at
-                   AND c.key IN ('kind', 'status', 'manufacturer', 'model', 'department',
-                                 'site', 'assigned_to')
+                 WHERE e.tenant_id = p_tenant AND e.occurred_at > p_at AND e.kind = 'changed'
                  ORDER BY e.asset_id, c.key, e.event_id) b
          GROUP BY b.asset_id
-    ), f AS (
-        SELECT a.asset_id,
-               CASE WHEN w.was ? 'kind' THEN w.was ->> 'kind' ELSE a.kind END AS kind,
-               CASE WHEN w.was ? 'status' THEN w.was ->> 'status' ELSE a.status END AS status,
-               CASE WHEN w.was ? 'manufacturer' THEN w.was ->> 'manufacturer'
-                    ELSE a.manufacturer END AS manufacturer,
-               CASE WHEN w.was ? 'model' THEN w.was ->> 'model' ELSE a.model END AS model,
-               CASE WHEN w.was ? 'department' THEN w.was ->> 'department'
-                    ELSE a.department END AS department,
-               CASE WHEN w.was ? 'site' THEN w.was ->> 'site' ELSE a.site END AS site,
-               CASE WHEN w.was ? 'assigned_to' THEN w.was ->> 'assigned_to'
-                    ELSE a.assigned_to END AS assigned_to
-          FROM public.assets a LEFT JOIN back w ON w.asset_id = a.asset_id
-         WHERE a.tenant_id = p_tenant AND a.created_at <= p_at
     )
-    SELECT * FROM f WHERE f.kind <> 'saas_license'
+    SELECT (CASE WHEN w.was IS NULL THEN a ELSE jsonb_populate_record(a, w.was) END).*
+      FROM public.assets a LEFT JOIN back w ON w.asset_id = a.asset_id
+     WHERE a.tenant_id = p_tenant AND a.created_at <= p_at
     $$;
 
 -- The tickets created in [p_from, p_to) that name a device, a row per
@@ -62,7 +51,7 @@ CREATE FUNCTION app.report_failure_rows(p_tenant uuid, p_from timestamptz, p_to 
            coalesce(f.site, 'unknown')
       FROM public.tickets k
       JOIN public.ticket_assets x ON x.tenant_id = k.tenant_id AND x.ticket_number = k.number
-      JOIN app.fleet_at(p_tenant, p_to) f ON f.asset_id = x.asset_id
+      JOIN app.assets_at(p_tenant, p_to) f ON f.asset_id = x.asset_id AND f.kind <> 'saas_license'
       LEFT JOIN LATERAL (
           SELECT true AS found, e.data -> 'category' ->> 'from' AS was
             FROM public.ticket_events e
@@ -107,7 +96,8 @@ CREATE FUNCTION app.report_failures(p_tenant uuid, p_from timestamptz, p_to time
     LANGUAGE sql STABLE
     AS $$
     WITH f AS (
-        SELECT * FROM app.fleet_at(p_tenant, p_to) WHERE status IN ('deployed', 'in_repair')
+        SELECT * FROM app.assets_at(p_tenant, p_to)
+         WHERE kind <> 'saas_license' AND status IN ('deployed', 'in_repair')
     ), r AS (
         SELECT * FROM app.report_failure_rows(p_tenant, p_from, p_to, p_as_of)
     ), base AS (
@@ -180,3 +170,117 @@ CREATE FUNCTION app.report_failures(p_tenant uuid, p_from timestamptz, p_to time
     $$;
 ALTER FUNCTION app.report_failures(uuid, timestamptz, timestamptz, timestamptz)
     SET work_mem = '32MB';
+
+-- ---- compliance as of an instant, and the devices' lifecycle ---------------
+
+-- The day asset a reaches tenant t's refresh age: its purchase date and
+-- assets.refresh_age_months (NULL without a purchase date).
+CREATE FUNCTION app.refresh_date(a public.assets, t public.tenants) RETURNS date
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT (a.purchase_date
+            + make_interval(months => coalesce((t.assets->>'refresh_age_months')::int, 48)))::date
+    $$;
+
+-- The checks of 0026, and three of lifecycle (METRICS.md, "Asset
+-- compliance"): devices in use out of warranty, past the tenant's refresh
+-- age, and due for refresh (either) within 90 days: the refresh plan.
+CREATE OR REPLACE FUNCTION app.asset_fails(p_check text, a public.assets, t public.tenants,
+                                           p_now timestamptz)
+    RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT CASE p_check
+        WHEN 'unencrypted' THEN a.status IN ('deployed', 'in_repair')
+             AND a.kind IN ('laptop', 'desktop', 'server', 'phone', 'tablet')
+             AND a.encrypted IS NOT TRUE
+        WHEN 'not_enrolled' THEN a.status IN ('deployed', 'in_repair')
+             AND a.kind IN ('laptop', 'desktop', 'phone', 'tablet')
+             AND a.enrolled IS NOT TRUE
+        WHEN 'not_patched' THEN a.status IN ('deployed', 'in_repair')
+             AND a.kind IN ('laptop', 'desktop', 'server', 'phone', 'tablet', 'network')
+             AND coalesce(a.last_patched < p_now - make_interval(
+                              days => coalesce((t.assets->>'patch_window_days')::int, 30)), true)
+        WHEN 'warranty_ending' THEN a.status NOT IN ('retired', 'lost')
+             AND a.kind <> 'saas_license'
+             AND a.warranty_end >= (p_now AT TIME ZONE t.timezone)::date
+             AND a.warranty_end < (p_now AT TIME ZONE t.timezone)::date + 90
+        WHEN 'not_seen' THEN a.status = 'deployed' AND a.kind <> 'saas_license'
+             AND coalesce(a.last_seen < p_now - interval '30 days', true)
+        WHEN 'retired_assigned' THEN a.status = 'retired' AND a.assigned_to IS NOT NULL
+        WHEN 'out_of_warranty' THEN a.status IN ('deployed', 'in_repair')
+             AND a.kind <> 'saas_license'
+             AND a.warranty_end < (p_now AT TIME ZONE t.timezone)::date
+        WHEN 'past_refresh_age' THEN a.status IN ('deployed', 'in_repair')
+             AND a.kind <> 'saas_license'
+             AND app.refresh_date(a, t) <= (p_now AT TIME ZONE t.timezone)::date
+        WHEN 'refresh_due' THEN a.status IN ('deployed', 'in_repair')
+             AND a.kind <> 'saas_license'
+             AND least(app.refresh_date(a, t), a.warranty_end)
+                 < (p_now AT TIME ZONE t.timezone)::date + 90
+    END
+    $$;
+
+CREATE OR REPLACE FUNCTION app.compliance_checks() RETURNS text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT ARRAY['unencrypted', 'not_enrolled', 'not_patched', 'warranty_ending', 'not_seen',
+                 'retired_assigned', 'out_of_warranty', 'past_refresh_age', 'refresh_due']
+    $$;
+
+-- The tenant's compliance at p_now, its assets as they stood then: the
+-- devices in use, per check how many fail it, and per quarter from
+-- p_now's (four, in the tenant's time zone) the devices in use whose
+-- warranty ends and those that reach the refresh age in it.  One pass
+-- over the tenant's assets.
+CREATE OR REPLACE FUNCTION app.report_compliance(p_slug text, p_now timestamptz)
+    RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+    WITH t AS (SELECT * FROM public.tenants WHERE slug = p_slug),
+    a AS (SELECT r AS asset, r.status, r.warranty_end, app.refresh_date(r, t) AS refresh_on,
+                 r.status IN ('deployed', 'in_repair') AND r.kind <> 'saas_license' AS device
+            FROM t, app.assets_at(t.tenant_id, p_now) r),
+    q AS (SELECT n, (date_trunc('quarter', (p_now AT TIME ZONE t.timezone)::date)
+                     + make_interval(months => 3 * n))::date AS first
+            FROM t, generate_series(0, 3) n)
+    SELECT json_build_object(
+        'as_of', app.rfc3339(p_now),
+        'patch_window_days', coalesce((t.assets->>'patch_window_days')::int, 30),
+        'refresh_age_months', coalesce((t.assets->>'refresh_age_months')::int, 48),
+        'assets', (SELECT count(*) FROM a),
+        'in_use', (SELECT count(*) FROM a WHERE a.status IN ('deployed', 'in_repair')),
+        'checks', (SELECT json_agg(json_build_object(
+                              'check', k.name,
+                              'count', (SELECT count(*) FROM a
+                                         WHERE app.asset_fails(k.name, a.asset, t,
+                                                               p_now)))
+                          ORDER BY k.n)
+                     FROM unnest(app.compliance_checks()) WITH ORDINALITY k (name, n)),
+        'lifecycle', (SELECT json_agg(json_build_object(
+                                 'quarter', to_char(q.first, 'YYYY"-Q"Q'),
+                                 'warranty_ends', (SELECT count(*) FROM a WHERE a.device
+                                                      AND a.warranty_end >= q.first
+                                                      AND a.warranty_end < q.first + interval '3 months'),
+                                 'refresh_age_reached', (SELECT count(*) FROM a WHERE a.device
+                                                      AND a.refresh_on >= q.first
+                                                      AND a.refresh_on < q.first + interval '3 months'))
+                             ORDER BY q.n)
+                        FROM q))
+      FROM t
+    $$;
+
+-- A page of the assets failing a check at p_now, as they stood then, by
+-- id after p_after.
+CREATE OR REPLACE FUNCTION app.compliance_assets(p_slug text, p_check text, p_now timestamptz,
+                                                 p_after bigint, p_rows integer)
+    RETURNS TABLE (doc text, id bigint)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT app.asset_doc(to_jsonb(a.*))::text, a.asset_id
+      FROM public.tenants t, app.assets_at(t.tenant_id, p_now) a
+     WHERE t.slug = p_slug AND (p_after IS NULL OR a.asset_id > p_after)
+       AND app.asset_fails(p_check, a, t, p_now)
+     ORDER BY a.asset_id
+     LIMIT p_rows
+    $$;
