@@ -8,6 +8,7 @@
  */
 #include "ctl.h"
 
+#include "common/query.h"
 #include "call/call.h"
 #include "http/router.h"
 #include "call/run_blocking.h"
@@ -160,23 +161,6 @@ usage:
     return 2;
 }
 
-/* Percent-encodes what a query value must not hold as is ('+', '&', ...). */
-static void
-query_value(char *out, size_t size, const char *value)
-{
-    size_t o = 0;
-    for (const unsigned char *v = (const unsigned char *) value; *v && o + 4 < size; v++) {
-        if ((*v >= '0' && *v <= '9') || (*v >= 'A' && *v <= 'Z') || (*v >= 'a' && *v <= 'z')
-            || strchr("-._:", *v) != NULL)
-        {
-            out[o++] = (char) *v;
-        } else {
-            o += (size_t) snprintf(out + o, size - o, "%%%02X", *v);
-        }
-    }
-    out[o] = '\0';
-}
-
 int
 ctl_report(int argc, char **argv)
 {
@@ -204,10 +188,10 @@ ctl_report(int argc, char **argv)
         return 2;
     }
     char slug[96], report[96], period[96], when[96], target[512];
-    query_value(slug, sizeof(slug), argv[optind]);
-    query_value(report, sizeof(report), argv[optind + 1]);
-    query_value(period, sizeof(period), argv[optind + 2]);
-    query_value(when, sizeof(when), as_of ? as_of : "");
+    msp_query_value(slug, sizeof(slug), argv[optind]);
+    msp_query_value(report, sizeof(report), argv[optind + 1]);
+    msp_query_value(period, sizeof(period), argv[optind + 2]);
+    msp_query_value(when, sizeof(when), as_of ? as_of : "");
     snprintf(target, sizeof(target), "/v1/tenants/%s/reports/%s?period=%s%s%s", slug, report,
              period, as_of ? "&as_of=" : "", as_of ? when : "");
     return run_request(&admin, "GET", target, NULL, NULL, NULL, 1);

@@ -51,7 +51,7 @@ msp_pack_build(const msp_pack_info_t *info, msp_pack_fetch_fn fetch, void *fetch
     pack_build_t b = {
         .info = info, .fetch = fetch, .fetch_ctx = fetch_ctx, .progress = progress,
         .progress_ctx = progress_ctx, .why = why, .size = size,
-        .of = kind == 0 ? 21 : kind == 1 ? 23 : 26,     /* about how many fetches */
+        .of = kind == 0 ? 23 : kind == 1 ? 25 : 29,     /* about how many fetches */
     };
     snprintf(b.scope, sizeof(b.scope), "period=%s&as_of=%s", info->period, info->as_of);
     snprintf(b.base, sizeof(b.base), "/v1/tenants/%s", info->slug);
@@ -123,6 +123,17 @@ msp_pack_build(const msp_pack_info_t *info, msp_pack_fetch_fn fetch, void *fetch
         json_decref(co);
         json_decref(cost);
     }
+
+    json_t *compliance = pack_get(&b, "/reports/compliance?as_of=%s", info->as_of);
+    json_t *failures = pack_get(&b, "/reports/failures?%s", b.scope);
+    if (!b.failed) {
+        pack_section_assets(&b, doc, compliance, failures);
+        if (kind >= 1) {
+            pack_section_lifecycle(&b, doc, compliance, kind == 2);
+        }
+    }
+    json_decref(compliance);
+    json_decref(failures);
 
     if (kind >= 1) {
         pack_section_records(&b, doc, "projects", "Projects", "projects", project_cols,

@@ -2,7 +2,7 @@
  * pack_doc.h - building a review pack's document (pack.h), inside the
  * packs: the state of one build (what it fetches through, its progress),
  * the document's parts (pack_doc.c) and the sections each kind is made of
- * (pack_sections.c), which msp_pack_build() (pack_build.c) puts together.
+ * (pack_sections.c, pack_assets.c), which msp_pack_build() (pack_build.c) puts together.
  */
 #ifndef MSP_PACK_DOC_H
 #define MSP_PACK_DOC_H
@@ -94,6 +94,12 @@ void pack_section_escalations(pack_build_t *b, json_t *doc);
 void pack_section_records(pack_build_t *b, json_t *doc, const char *key, const char *title,
                           const char *list, const char *const *cols, const char *empty,
                           const char *review_from, const char *review_to);
+/* The devices' compliance at the pack's as_of and the period's tickets
+ * per 100 devices by model (pack_assets.c). */
+void pack_section_assets(pack_build_t *b, json_t *doc, json_t *compliance, json_t *failures);
+/* The devices' warranties ending and refresh ages reached by quarter;
+ * with plan, the refresh plan: the devices due within 90 days. */
+void pack_section_lifecycle(pack_build_t *b, json_t *doc, json_t *compliance, int plan);
 /* The executive summary: sentences by rules, each citing a figure of the
  * scorecard's last row and the one before it. */
 void pack_section_summary(json_t *summary, json_t *scorecard, const char *kind);
