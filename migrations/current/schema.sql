@@ -125,31 +125,6 @@ $$;
 
 
 --
--- Name: asset_doc(jsonb); Type: FUNCTION; Schema: app; Owner: -
---
-
-CREATE FUNCTION app.asset_doc(p_row jsonb) RETURNS json
-    LANGUAGE sql STABLE
-    AS $$
-    SELECT json_build_object(
-        'id', (p_row->>'asset_id')::bigint, 'tag', p_row->'tag', 'name', p_row->'name',
-        'kind', p_row->'kind', 'manufacturer', p_row->'manufacturer', 'model', p_row->'model',
-        'serial', p_row->'serial', 'os', p_row->'os', 'os_version', p_row->'os_version',
-        'assigned_to', p_row->'assigned_to', 'department', p_row->'department',
-        'site', p_row->'site', 'status', p_row->'status',
-        'status_since', app.rfc3339((p_row->>'status_since')::timestamptz),
-        'purchase_date', p_row->'purchase_date', 'warranty_end', p_row->'warranty_end',
-        'criticality', p_row->'criticality', 'encrypted', p_row->'encrypted',
-        'enrolled', p_row->'enrolled',
-        'last_seen', app.rfc3339((p_row->>'last_seen')::timestamptz),
-        'last_patched', app.rfc3339((p_row->>'last_patched')::timestamptz),
-        'custom', p_row->'custom', 'version', (p_row->>'version')::integer,
-        'created_at', app.rfc3339((p_row->>'created_at')::timestamptz),
-        'updated_at', app.rfc3339((p_row->>'updated_at')::timestamptz))
-    $$;
-
-
---
 -- Name: principal_sub(); Type: FUNCTION; Schema: app; Owner: -
 --
 
@@ -222,74 +197,69 @@ ALTER TABLE ONLY public.assets FORCE ROW LEVEL SECURITY;
 
 
 --
--- Name: tenants; Type: TABLE; Schema: public; Owner: -
+-- Name: asset_checks(uuid, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: -
 --
 
-CREATE TABLE public.tenants (
-    tenant_id uuid DEFAULT gen_random_uuid() NOT NULL,
-    slug text NOT NULL,
-    name text NOT NULL,
-    ticket_prefix text NOT NULL,
-    timezone text NOT NULL,
-    co_management_model text NOT NULL,
-    calendar jsonb NOT NULL,
-    holidays jsonb NOT NULL,
-    sla_policy jsonb NOT NULL,
-    escalation_policy jsonb NOT NULL,
-    contract jsonb NOT NULL,
-    document_sha256 text NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    reporting jsonb DEFAULT '{"recurrence_days": 30}'::jsonb NOT NULL,
-    assets jsonb DEFAULT '{"services": [], "custom_fields": {}, "service_priority": {"high": "P2", "critical": "P1"}, "patch_window_days": 30, "refresh_age_months": 48}'::jsonb NOT NULL,
-    CONSTRAINT tenants_assets_check CHECK ((jsonb_typeof(assets) = 'object'::text)),
-    CONSTRAINT tenants_co_management_model_check CHECK ((co_management_model = ANY (ARRAY['fully_managed'::text, 'co_managed'::text, 'staff_augmentation'::text, 'project'::text, 'on_demand'::text]))),
-    CONSTRAINT tenants_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
-    CONSTRAINT tenants_reporting_check CHECK ((jsonb_typeof(reporting) = 'object'::text)),
-    CONSTRAINT tenants_slug_check CHECK ((slug ~ '^[a-z][a-z0-9-]{1,30}$'::text)),
-    CONSTRAINT tenants_slug_not_provider CHECK ((slug <> 'provider'::text)),
-    CONSTRAINT tenants_ticket_prefix_check CHECK ((ticket_prefix ~ '^[A-Z][A-Z0-9]{1,9}$'::text))
-);
-
-ALTER TABLE ONLY public.tenants FORCE ROW LEVEL SECURITY;
-
-
---
--- Name: asset_fails(text, public.assets, public.tenants, timestamp with time zone); Type: FUNCTION; Schema: app; Owner: -
---
-
-CREATE FUNCTION app.asset_fails(p_check text, a public.assets, t public.tenants, p_now timestamp with time zone) RETURNS boolean
+CREATE FUNCTION app.asset_checks(p_tenant uuid, p_at timestamp with time zone) RETURNS TABLE(asset public.assets, asset_id bigint, in_use boolean, device boolean, warranty_end date, refresh_on date, unencrypted boolean, not_enrolled boolean, not_patched boolean, warranty_ending boolean, not_seen boolean, retired_assigned boolean, out_of_warranty boolean, past_refresh_age boolean, refresh_due boolean)
     LANGUAGE sql STABLE
     AS $$
-    SELECT CASE p_check
-        WHEN 'unencrypted' THEN a.status IN ('deployed', 'in_repair')
-             AND a.kind IN ('laptop', 'desktop', 'server', 'phone', 'tablet')
-             AND a.encrypted IS NOT TRUE
-        WHEN 'not_enrolled' THEN a.status IN ('deployed', 'in_repair')
-             AND a.kind IN ('laptop', 'desktop', 'phone', 'tablet')
-             AND a.enrolled IS NOT TRUE
-        WHEN 'not_patched' THEN a.status IN ('deployed', 'in_repair')
-             AND a.kind IN ('laptop', 'desktop', 'server', 'phone', 'tablet', 'network')
-             AND coalesce(a.last_patched < p_now - make_interval(
-                              days => coalesce((t.assets->>'patch_window_days')::int, 30)), true)
-        WHEN 'warranty_ending' THEN a.status NOT IN ('retired', 'lost')
-             AND a.kind <> 'saas_license'
-             AND a.warranty_end >= (p_now AT TIME ZONE t.timezone)::date
-             AND a.warranty_end < (p_now AT TIME ZONE t.timezone)::date + 90
-        WHEN 'not_seen' THEN a.status = 'deployed' AND a.kind <> 'saas_license'
-             AND coalesce(a.last_seen < p_now - interval '30 days', true)
-        WHEN 'retired_assigned' THEN a.status = 'retired' AND a.assigned_to IS NOT NULL
-        WHEN 'out_of_warranty' THEN a.status IN ('deployed', 'in_repair')
-             AND a.kind <> 'saas_license'
-             AND a.warranty_end < (p_now AT TIME ZONE t.timezone)::date
-        WHEN 'past_refresh_age' THEN a.status IN ('deployed', 'in_repair')
-             AND a.kind <> 'saas_license'
-             AND app.refresh_date(a, t) <= (p_now AT TIME ZONE t.timezone)::date
-        WHEN 'refresh_due' THEN a.status IN ('deployed', 'in_repair')
-             AND a.kind <> 'saas_license'
-             AND least(app.refresh_date(a, t), a.warranty_end)
-                 < (p_now AT TIME ZONE t.timezone)::date + 90
-    END
+    -- the tenant's settings and as_of's day, worked out once
+    WITH s AS MATERIALIZED (
+        SELECT (p_at AT TIME ZONE t.timezone)::date AS today,
+               make_interval(days => coalesce((t.assets->>'patch_window_days')::int, 30))
+                   AS patch_window,
+               make_interval(months => coalesce((t.assets->>'refresh_age_months')::int, 48))
+                   AS refresh_age
+          FROM public.tenants t WHERE t.tenant_id = p_tenant
+    )
+    SELECT a, a.asset_id, a.status IN ('deployed', 'in_repair'),
+           a.status IN ('deployed', 'in_repair') AND a.kind <> 'saas_license',
+           a.warranty_end, (a.purchase_date + s.refresh_age)::date,
+           a.status IN ('deployed', 'in_repair')
+               AND a.kind IN ('laptop', 'desktop', 'server', 'phone', 'tablet')
+               AND a.encrypted IS NOT TRUE,
+           a.status IN ('deployed', 'in_repair') AND a.kind IN ('laptop', 'desktop', 'phone', 'tablet')
+               AND a.enrolled IS NOT TRUE,
+           a.status IN ('deployed', 'in_repair')
+               AND a.kind IN ('laptop', 'desktop', 'server', 'phone', 'tablet', 'network')
+               AND coalesce(a.last_patched < p_at - s.patch_window, true),
+           a.status NOT IN ('retired', 'lost') AND a.kind <> 'saas_license'
+               AND a.warranty_end >= s.today AND a.warranty_end < s.today + 90,
+           a.status = 'deployed' AND a.kind <> 'saas_license'
+               AND coalesce(a.last_seen < p_at - interval '30 days', true),
+           a.status = 'retired' AND a.assigned_to IS NOT NULL,
+           a.status IN ('deployed', 'in_repair') AND a.kind <> 'saas_license'
+               AND a.warranty_end < s.today,
+           a.status IN ('deployed', 'in_repair') AND a.kind <> 'saas_license'
+               AND a.purchase_date + s.refresh_age <= s.today,
+           a.status IN ('deployed', 'in_repair') AND a.kind <> 'saas_license'
+               AND least((a.purchase_date + s.refresh_age)::date, a.warranty_end) < s.today + 90
+      FROM s, app.assets_at(p_tenant, p_at) a
+    $$;
+
+
+--
+-- Name: asset_doc(jsonb); Type: FUNCTION; Schema: app; Owner: -
+--
+
+CREATE FUNCTION app.asset_doc(p_row jsonb) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT json_build_object(
+        'id', (p_row->>'asset_id')::bigint, 'tag', p_row->'tag', 'name', p_row->'name',
+        'kind', p_row->'kind', 'manufacturer', p_row->'manufacturer', 'model', p_row->'model',
+        'serial', p_row->'serial', 'os', p_row->'os', 'os_version', p_row->'os_version',
+        'assigned_to', p_row->'assigned_to', 'department', p_row->'department',
+        'site', p_row->'site', 'status', p_row->'status',
+        'status_since', app.rfc3339((p_row->>'status_since')::timestamptz),
+        'purchase_date', p_row->'purchase_date', 'warranty_end', p_row->'warranty_end',
+        'criticality', p_row->'criticality', 'encrypted', p_row->'encrypted',
+        'enrolled', p_row->'enrolled',
+        'last_seen', app.rfc3339((p_row->>'last_seen')::timestamptz),
+        'last_patched', app.rfc3339((p_row->>'last_patched')::timestamptz),
+        'custom', p_row->'custom', 'version', (p_row->>'version')::integer,
+        'created_at', app.rfc3339((p_row->>'created_at')::timestamptz),
+        'updated_at', app.rfc3339((p_row->>'updated_at')::timestamptz))
     $$;
 
 
@@ -356,6 +326,39 @@ CREATE FUNCTION app.asset_list(p_slug text, p_filter jsonb, p_after bigint, p_ro
      ORDER BY a.asset_id
      LIMIT p_rows
     $$;
+
+
+--
+-- Name: tenants; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.tenants (
+    tenant_id uuid DEFAULT gen_random_uuid() NOT NULL,
+    slug text NOT NULL,
+    name text NOT NULL,
+    ticket_prefix text NOT NULL,
+    timezone text NOT NULL,
+    co_management_model text NOT NULL,
+    calendar jsonb NOT NULL,
+    holidays jsonb NOT NULL,
+    sla_policy jsonb NOT NULL,
+    escalation_policy jsonb NOT NULL,
+    contract jsonb NOT NULL,
+    document_sha256 text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    reporting jsonb DEFAULT '{"recurrence_days": 30}'::jsonb NOT NULL,
+    assets jsonb DEFAULT '{"services": [], "custom_fields": {}, "service_priority": {"high": "P2", "critical": "P1"}, "patch_window_days": 30, "refresh_age_months": 48}'::jsonb NOT NULL,
+    CONSTRAINT tenants_assets_check CHECK ((jsonb_typeof(assets) = 'object'::text)),
+    CONSTRAINT tenants_co_management_model_check CHECK ((co_management_model = ANY (ARRAY['fully_managed'::text, 'co_managed'::text, 'staff_augmentation'::text, 'project'::text, 'on_demand'::text]))),
+    CONSTRAINT tenants_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
+    CONSTRAINT tenants_reporting_check CHECK ((jsonb_typeof(reporting) = 'object'::text)),
+    CONSTRAINT tenants_slug_check CHECK ((slug ~ '^[a-z][a-z0-9-]{1,30}$'::text)),
+    CONSTRAINT tenants_slug_not_provider CHECK ((slug <> 'provider'::text)),
+    CONSTRAINT tenants_ticket_prefix_check CHECK ((ticket_prefix ~ '^[A-Z][A-Z0-9]{1,9}$'::text))
+);
+
+ALTER TABLE ONLY public.tenants FORCE ROW LEVEL SECURITY;
 
 
 --
@@ -438,8 +441,14 @@ CREATE FUNCTION app.assets_at(p_tenant uuid, p_at timestamp with time zone) RETU
                  ORDER BY e.asset_id, c.key, e.event_id) b
          GROUP BY b.asset_id
     )
-    SELECT (CASE WHEN w.was IS NULL THEN a ELSE jsonb_populate_record(a, w.was) END).*
-      FROM public.assets a LEFT JOIN back w ON w.asset_id = a.asset_id
+    -- the assets unchanged since p_at as they are (nearly all: nothing to
+    -- rebuild), the others rebuilt
+    SELECT a.* FROM public.assets a
+     WHERE a.tenant_id = p_tenant AND a.created_at <= p_at
+       AND NOT EXISTS (SELECT 1 FROM back w WHERE w.asset_id = a.asset_id)
+    UNION ALL
+    SELECT (jsonb_populate_record(a, w.was)).*
+      FROM public.assets a JOIN back w ON w.asset_id = a.asset_id
      WHERE a.tenant_id = p_tenant AND a.created_at <= p_at
     $$;
 
@@ -693,11 +702,19 @@ CREATE FUNCTION app.comment_doc(e public.ticket_events) RETURNS json
 CREATE FUNCTION app.compliance_assets(p_slug text, p_check text, p_now timestamp with time zone, p_after bigint, p_rows integer) RETURNS TABLE(doc text, id bigint)
     LANGUAGE sql STABLE
     AS $$
-    SELECT app.asset_doc(to_jsonb(a.*))::text, a.asset_id
-      FROM public.tenants t, app.assets_at(t.tenant_id, p_now) a
-     WHERE t.slug = p_slug AND (p_after IS NULL OR a.asset_id > p_after)
-       AND app.asset_fails(p_check, a, t, p_now)
-     ORDER BY a.asset_id
+    SELECT app.asset_doc(to_jsonb(c.asset))::text, c.asset_id
+      FROM public.tenants t, app.asset_checks(t.tenant_id, p_now) c
+     WHERE t.slug = p_slug AND (p_after IS NULL OR c.asset_id > p_after)
+       AND CASE p_check WHEN 'unencrypted' THEN c.unencrypted
+                        WHEN 'not_enrolled' THEN c.not_enrolled
+                        WHEN 'not_patched' THEN c.not_patched
+                        WHEN 'warranty_ending' THEN c.warranty_ending
+                        WHEN 'not_seen' THEN c.not_seen
+                        WHEN 'retired_assigned' THEN c.retired_assigned
+                        WHEN 'out_of_warranty' THEN c.out_of_warranty
+                        WHEN 'past_refresh_age' THEN c.past_refresh_age
+                        WHEN 'refresh_due' THEN c.refresh_due END
+     ORDER BY c.asset_id
      LIMIT p_rows
     $$;
 
@@ -2505,18 +2522,6 @@ CREATE FUNCTION app.record_table(p_kind text) RETURNS text
 
 
 --
--- Name: refresh_date(public.assets, public.tenants); Type: FUNCTION; Schema: app; Owner: -
---
-
-CREATE FUNCTION app.refresh_date(a public.assets, t public.tenants) RETURNS date
-    LANGUAGE sql STABLE
-    AS $$
-    SELECT (a.purchase_date
-            + make_interval(months => coalesce((t.assets->>'refresh_age_months')::int, 48)))::date
-    $$;
-
-
---
 -- Name: reject_change(); Type: FUNCTION; Schema: app; Owner: -
 --
 
@@ -2701,36 +2706,57 @@ CREATE FUNCTION app.report_compliance(p_slug text, p_now timestamp with time zon
     LANGUAGE sql STABLE
     AS $$
     WITH t AS (SELECT * FROM public.tenants WHERE slug = p_slug),
-    a AS (SELECT r AS asset, r.status, r.warranty_end, app.refresh_date(r, t) AS refresh_on,
-                 r.status IN ('deployed', 'in_repair') AND r.kind <> 'saas_license' AS device
-            FROM t, app.assets_at(t.tenant_id, p_now) r),
-    q AS (SELECT n, (date_trunc('quarter', (p_now AT TIME ZONE t.timezone)::date)
-                     + make_interval(months => 3 * n))::date AS first
-            FROM t, generate_series(0, 3) n)
+    -- the first days of the four quarters and of the one after
+    b AS MATERIALIZED (
+        SELECT array_agg((date_trunc('quarter', (p_now AT TIME ZONE t.timezone)::date)
+                          + make_interval(months => 3 * n))::date ORDER BY n) AS q
+          FROM t, generate_series(0, 4) n),
+    c AS (SELECT count(*) AS assets,
+                 count(*) FILTER (WHERE c.in_use) AS in_use,
+                 -- in app.compliance_checks()'s order
+                 ARRAY[count(*) FILTER (WHERE c.unencrypted),
+                       count(*) FILTER (WHERE c.not_enrolled),
+                       count(*) FILTER (WHERE c.not_patched),
+                       count(*) FILTER (WHERE c.warranty_ending),
+                       count(*) FILTER (WHERE c.not_seen),
+                       count(*) FILTER (WHERE c.retired_assigned),
+                       count(*) FILTER (WHERE c.out_of_warranty),
+                       count(*) FILTER (WHERE c.past_refresh_age),
+                       count(*) FILTER (WHERE c.refresh_due)] AS failing,
+                 ARRAY[count(*) FILTER (WHERE c.device AND c.warranty_end >= b.q[1]
+                                        AND c.warranty_end < b.q[2]),
+                       count(*) FILTER (WHERE c.device AND c.warranty_end >= b.q[2]
+                                        AND c.warranty_end < b.q[3]),
+                       count(*) FILTER (WHERE c.device AND c.warranty_end >= b.q[3]
+                                        AND c.warranty_end < b.q[4]),
+                       count(*) FILTER (WHERE c.device AND c.warranty_end >= b.q[4]
+                                        AND c.warranty_end < b.q[5])] AS warranty_ends,
+                 ARRAY[count(*) FILTER (WHERE c.device AND c.refresh_on >= b.q[1]
+                                        AND c.refresh_on < b.q[2]),
+                       count(*) FILTER (WHERE c.device AND c.refresh_on >= b.q[2]
+                                        AND c.refresh_on < b.q[3]),
+                       count(*) FILTER (WHERE c.device AND c.refresh_on >= b.q[3]
+                                        AND c.refresh_on < b.q[4]),
+                       count(*) FILTER (WHERE c.device AND c.refresh_on >= b.q[4]
+                                        AND c.refresh_on < b.q[5])] AS refresh_reached
+            FROM t, b, app.asset_checks(t.tenant_id, p_now) c)
     SELECT json_build_object(
         'as_of', app.rfc3339(p_now),
         'patch_window_days', coalesce((t.assets->>'patch_window_days')::int, 30),
         'refresh_age_months', coalesce((t.assets->>'refresh_age_months')::int, 48),
-        'assets', (SELECT count(*) FROM a),
-        'in_use', (SELECT count(*) FROM a WHERE a.status IN ('deployed', 'in_repair')),
-        'checks', (SELECT json_agg(json_build_object(
-                              'check', k.name,
-                              'count', (SELECT count(*) FROM a
-                                         WHERE app.asset_fails(k.name, a.asset, t,
-                                                               p_now)))
-                          ORDER BY k.n)
+        'assets', c.assets,
+        'in_use', c.in_use,
+        'checks', (SELECT json_agg(json_build_object('check', k.name, 'count', c.failing[k.n])
+                                   ORDER BY k.n)
                      FROM unnest(app.compliance_checks()) WITH ORDINALITY k (name, n)),
         'lifecycle', (SELECT json_agg(json_build_object(
-                                 'quarter', to_char(q.first, 'YYYY"-Q"Q'),
-                                 'warranty_ends', (SELECT count(*) FROM a WHERE a.device
-                                                      AND a.warranty_end >= q.first
-                                                      AND a.warranty_end < q.first + interval '3 months'),
-                                 'refresh_age_reached', (SELECT count(*) FROM a WHERE a.device
-                                                      AND a.refresh_on >= q.first
-                                                      AND a.refresh_on < q.first + interval '3 months'))
-                             ORDER BY q.n)
-                        FROM q))
-      FROM t
+                                 'quarter', extract(year FROM b.q[n]) || '-Q'
+                                            || extract(quarter FROM b.q[n]),
+                                 'warranty_ends', c.warranty_ends[n],
+                                 'refresh_age_reached', c.refresh_reached[n])
+                             ORDER BY n)
+                        FROM b, generate_series(1, 4) n))
+      FROM t, c
     $$;
 
 
@@ -2870,12 +2896,17 @@ CREATE FUNCTION app.report_failures(p_tenant uuid, p_from timestamp with time zo
     ), r AS (
         SELECT * FROM app.report_failure_rows(p_tenant, p_from, p_to, p_as_of)
     ), base AS (
-        SELECT g.split, g.name, min(f.manufacturer) AS manufacturer, count(*) AS devices,
-               count(DISTINCT f.assigned_to) AS users
-          FROM f, LATERAL (VALUES ('model', coalesce(f.model, 'unknown')),
-                                  ('department', coalesce(f.department, 'unknown')),
-                                  ('site', coalesce(f.site, 'unknown'))) g (split, name)
-         GROUP BY g.split, g.name
+        -- a grouping each (each sorts its own devices to count users once)
+        SELECT 'model' AS split, coalesce(f.model, 'unknown') AS name,
+               min(f.manufacturer) AS manufacturer, count(*) AS devices, 0::bigint AS users
+          FROM f GROUP BY 2
+        UNION ALL
+        SELECT 'department', coalesce(f.department, 'unknown'), NULL, count(*),
+               count(DISTINCT f.assigned_to)
+          FROM f GROUP BY 2
+        UNION ALL
+        SELECT 'site', coalesce(f.site, 'unknown'), NULL, count(*), count(DISTINCT f.assigned_to)
+          FROM f GROUP BY 2
     ), hit AS (
         SELECT g.split, g.name, min(r.manufacturer) AS manufacturer,
                count(DISTINCT r.ticket_number) AS tickets

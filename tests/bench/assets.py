@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """The assets part of tests/bench/run.sh: importing an MDM export of
 ROWS devices into one tenant of the bench's 1,000, and the compliance
-report and lists on a tenant that then holds that many assets, against
-floors measured in the same run.
+report and lists and the failures report on a tenant that then holds that
+many assets, against floors measured in the same run.
 
     assets.py SLUG ROWS FLOOR_URL MSPCTL OUT
 
@@ -15,7 +15,14 @@ rows of the same columns into a table of its own with the same indexes,
 as msp_bench_floor (no row-level security, no history, no checks).  The
 reads are timed through the gateway as the provider's admin (one
 unmeasured request, then RUNS, the median shown); their floor is one scan
-of the tenant's assets counting the same six checks, as msp_bench_floor.
+of the tenant's assets counting the same nine checks, as msp_bench_floor.
+For the failures report, each of the tenant's tickets is linked to one of
+its devices first; the report covers the last 365 days, and its floor is
+the ideal statement as msp_bench_floor: the devices in service per model,
+department and site and the distinct users of each department and site
+(from one scan of the tenant's assets), and the period's linked tickets
+per model, department and site (a join of the links, the tickets and the
+assets).
 Writes OUT/assets.txt.
 """
 import os
@@ -127,10 +134,54 @@ def main():
         "   AND warranty_end >= current_date AND warranty_end < current_date + 90),"
         " count(*) FILTER (WHERE status = 'deployed' AND coalesce(last_seen < now() - interval"
         "   '30 days', true)),"
-        " count(*) FILTER (WHERE status = 'retired' AND assigned_to IS NOT NULL)"
+        " count(*) FILTER (WHERE status = 'retired' AND assigned_to IS NOT NULL),"
+        " count(*) FILTER (WHERE status IN ('deployed', 'in_repair') AND kind <> 'saas_license'"
+        "   AND warranty_end < current_date),"
+        " count(*) FILTER (WHERE status IN ('deployed', 'in_repair') AND kind <> 'saas_license'"
+        "   AND purchase_date + interval '48 months' <= current_date),"
+        " count(*) FILTER (WHERE status IN ('deployed', 'in_repair') AND kind <> 'saas_license'"
+        "   AND least(purchase_date + interval '48 months', warranty_end) < current_date + 90)"
         " FROM assets WHERE tenant_id = %s")
     with psycopg.connect(floor_url) as conn:
         f_read, _ = timed(lambda: conn.execute(checks_sql, (window, tenant)).fetchall(), 5)
+
+    # the failures report: each ticket of the tenant names one of its devices
+    with psycopg.connect(os.environ["MSP_DATABASE_URL"]) as conn, conn.transaction():
+        conn.execute("SELECT app.set_principal('bench.assets', 'provider', 'admin')")
+        linked = conn.execute(
+            "WITH d AS (SELECT array_agg(asset_id ORDER BY asset_id) AS ids FROM assets"
+            "           WHERE tenant_id = %(t)s AND kind <> 'saas_license')"
+            " INSERT INTO ticket_assets (tenant_id, ticket_number, asset_id)"
+            " SELECT k.tenant_id, k.number,"
+            "        d.ids[1 + (k.number * 7919) %% cardinality(d.ids)]"
+            " FROM tickets k, d WHERE k.tenant_id = %(t)s ON CONFLICT DO NOTHING",
+            {"t": tenant}).rowcount
+    # the 365 days up to today's end: the devices imported today are in its fleet
+    today = time.strftime("%Y-%m-%d", time.localtime(time.time() + 86400))
+    start = time.strftime("%Y-%m-%d", time.localtime(time.time() - 364 * 86400))
+    period = f"{start}..{today}"
+    failures_sql = (
+        "WITH f AS (SELECT model, department, site, assigned_to FROM assets"
+        "           WHERE tenant_id = %(t)s AND status IN ('deployed', 'in_repair')"
+        "             AND kind <> 'saas_license'),"
+        " h AS (SELECT a.model, a.department, a.site, x.ticket_number FROM ticket_assets x"
+        "       JOIN tickets k ON k.tenant_id = x.tenant_id AND k.number = x.ticket_number"
+        "       JOIN assets a ON a.tenant_id = x.tenant_id AND a.asset_id = x.asset_id"
+        "       WHERE x.tenant_id = %(t)s AND k.created_at >= %(a)s::date"
+        "         AND k.created_at < %(b)s::date)"
+        " SELECT 'model', model, count(*), NULL FROM f GROUP BY model"
+        " UNION ALL SELECT 'department', department, count(*), count(DISTINCT assigned_to)"
+        "  FROM f GROUP BY department"
+        " UNION ALL SELECT 'site', site, count(*), count(DISTINCT assigned_to) FROM f GROUP BY site"
+        " UNION ALL SELECT 'model', model, count(DISTINCT ticket_number), NULL FROM h"
+        "  GROUP BY model"
+        " UNION ALL SELECT 'department', department, count(DISTINCT ticket_number), NULL FROM h"
+        "  GROUP BY department"
+        " UNION ALL SELECT 'site', site, count(DISTINCT ticket_number), NULL FROM h"
+        "  GROUP BY site")
+    with psycopg.connect(floor_url) as conn:
+        f_failures, _ = timed(lambda: conn.execute(
+            failures_sql, {"t": tenant, "a": start, "b": today}).fetchall(), 5)
 
     def get(path, params):
         def call():
@@ -159,12 +210,17 @@ def main():
         seconds, status = get(path, params)
         lines.append(f"   {label:56} {seconds:9.3f} {f_read:9.3f} {seconds / f_read:8.1f}"
                      f"  {status}")
+    seconds, status = get(f"/v1/tenants/{slug}/reports/failures", {"period": period})
+    lines.append(f"   {'GET reports/failures (365 days, ' + f'{linked:,} tickets linked)':56}"
+                 f" {seconds:9.3f} {f_failures:9.3f} {seconds / f_failures:8.1f}  {status}")
     lines += [
         f"   (the export: {size / 1e6:.1f} MB of CSV; write floor: one INSERT ... SELECT of"
         f" {rows:,} rows into an indexed copy of assets as msp_bench_floor, no row-level",
         "   security, history or checks; read floor: one scan of the tenant's assets counting",
-        "   the six checks, as msp_bench_floor; the reads as the provider's admin, median of"
-        f" {RUNS})",
+        "   the nine checks, as msp_bench_floor; failures floor: devices and users in service and",
+        "   the period's linked tickets per model, department and site, as msp_bench_floor; the",
+        "   reads as the provider's",
+        f"   admin, median of {RUNS})",
     ]
     (out / "assets.txt").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

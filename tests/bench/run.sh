@@ -84,8 +84,8 @@
 #   7b. the assets, tests/bench/assets.py (which says how; BENCH_ASSETS=0
 #      skips it): BENCH_ASSETS (100,000) devices imported into client-0004
 #      with mspctl (rows/s, peak memory) and imported again, the compliance
-#      report, its list and a filtered page of assets on that tenant,
-#      against floors of PostgreSQL alone;
+#      report, its list, a filtered page of assets and the failures report
+#      on that tenant, against floors of PostgreSQL alone;
 #   8. the SLA part, tests/bench/sla.sh (which says how): the breach sweep
 #      over 500,000 open tickets of 1,000 tenants in a database of its own
 #      (msp_sla): one sweep with nothing due against an index probe, and
@@ -547,7 +547,7 @@ floor_pw=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
 superuser_psql msp -v pw="$floor_pw" >/dev/null <<'SQL'
 CREATE ROLE msp_bench_floor LOGIN BYPASSRLS NOSUPERUSER NOINHERIT PASSWORD :'pw';
 GRANT CONNECT ON DATABASE msp TO msp_bench_floor;
-GRANT SELECT ON tickets, time_entries, assets TO msp_bench_floor;
+GRANT SELECT ON tickets, time_entries, assets, ticket_assets TO msp_bench_floor;
 GRANT TEMPORARY ON DATABASE msp TO msp_bench_floor;
 SQL
 floor_url="postgresql://msp_bench_floor:$floor_pw@127.0.0.1:$pg_port/msp"
