@@ -356,6 +356,12 @@ Try it (after: . $shown/tokens.env):
     '$MSP_HTTP/v1/tenants/acme/assets/import?profile=intune'
   curl -s -H "Authorization: Bearer \$TOKEN_IT_LEADER" $MSP_HTTP/v1/tenants/acme/reports/compliance
   curl -s -H "Authorization: Bearer \$TOKEN_IT_STAFF" '$MSP_HTTP/v1/tenants/acme/assets?encrypted=false'
+  # a ticket on the payroll PC (acme's file maps it to a critical service): raised to P1, and why
+  curl -s -H "Authorization: Bearer \$TOKEN_IT_STAFF" '$MSP_HTTP/v1/tenants/acme/assets?user=hr.lisa@acme.example'   # its "id"
+  curl -s -H "Authorization: Bearer \$TOKEN_IT_STAFF" -H 'Content-Type: application/json' \\
+    -d '{"title":"Payroll PC will not boot","impact":"low","urgency":"low","asset_ids":['\$ID']}' \\
+    $MSP_HTTP/v1/tenants/acme/tickets   # ID: the PC's "id"; see "priority" and "business_impact"
+  curl -s -H "Authorization: Bearer \$TOKEN_IT_LEADER" '$MSP_HTTP/v1/tenants/acme/reports/failures?period=$(date +%Y-%m)'
 
   # last month's review pack: ask for it, see it rendered, download the PDF and check its signature:
   curl -si -H "Authorization: Bearer \$TOKEN_ACCOUNT_MANAGER" -H 'Content-Type: application/json' \\
