@@ -10,8 +10,10 @@ import math
 import random
 import time
 
+import psycopg
 import pytest
 
+from conftest import env, set_principal
 from test_assets import import_, url
 # close_owner_connection closes the owner connections q() made, at the module's end
 from test_escalations import (  # noqa: F401
@@ -246,3 +248,25 @@ def test_who_reads_it_and_bad_requests(fleet, as_user):
         body = problem(t.itl.get(f"/v1/tenants/{t.slug}/reports/failures/tickets",
                                  params=params), 400)
         assert field in json.dumps(body["errors"]), params
+
+
+def test_another_tenants_people_get_nothing_of_it_even_in_sql(fleet, as_user, tmp_path):
+    t, devices, tickets, period, as_of = fleet
+    other = Tenant(tmp_path, as_user, prefix="flx")
+    for who in ("itl", "am", "lead"):
+        problem(report(getattr(other, who), t, period=period), 404)
+    start = ok(report(t.itl, t, period=period))["period"]["start"]
+    with psycopg.connect(env("MSP_GATEWAY_DATABASE_URL")) as conn:
+        set_principal(conn, other.itl.sub, other.slug, "it_leader")
+        got = conn.execute("SELECT app.report_failures(%s, %s::timestamptz, now(), now())",
+                           (t.id, start)).fetchone()[0]
+        assert (got["devices"], got["tickets"], got["by_model"]) == (0, 0, [])
+        assert conn.execute("SELECT count(*) FROM app.report_failure_rows(%s, %s::timestamptz,"
+                            " now(), now())", (t.id, start)).fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM app.assets_at(%s, now())",
+                            (t.id,)).fetchone()[0] == 0
+        # as the tenant's own leader, the same statements see its fleet
+        set_principal(conn, t.itl.sub, t.slug, "it_leader")
+        got = conn.execute("SELECT app.report_failures(%s, %s::timestamptz, now(), now())",
+                           (t.id, start)).fetchone()[0]
+        assert got["devices"] > 0 and got["tickets"] > 0
