@@ -219,8 +219,7 @@ def main():
         "   security, history or checks; read floor: one scan of the tenant's assets counting",
         "   the nine checks, as msp_bench_floor; failures floor: devices and users in service and",
         "   the period's linked tickets per model, department and site, as msp_bench_floor; the",
-        "   reads as the provider's",
-        f"   admin, median of {RUNS})",
+        f"   reads as the provider's admin, median of {RUNS})",
     ]
     (out / "assets.txt").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
