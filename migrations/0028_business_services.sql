@@ -25,9 +25,13 @@ ALTER TABLE tickets ADD COLUMN business_impact jsonb
 -- asset): the service, its criticality, the asset, that priority and the
 -- reason in a sentence; NULL when no service with a floor runs on them.
 -- (A requester names only the assets they see: their own devices.)
+-- (PL/pgSQL: its plan is kept for the session; a SQL function's would be
+-- made again at every ticket.)
 CREATE FUNCTION app.business_impact(p_slug text, p_assets bigint[]) RETURNS jsonb
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     AS $$
+BEGIN
+    RETURN (
     SELECT jsonb_build_object('service', s ->> 'name', 'criticality', s ->> 'criticality',
                               'asset_id', a.asset_id, 'asset_tag', a.tag,
                               'priority', p.floor,
@@ -40,8 +44,9 @@ CREATE FUNCTION app.business_impact(p_slug text, p_assets bigint[]) RETURNS json
            LATERAL (SELECT t.assets -> 'service_priority' ->> (s ->> 'criticality')) p (floor)
      WHERE t.slug = p_slug AND s -> 'assets' ? a.tag AND p.floor IS NOT NULL
      ORDER BY p.floor, s ->> 'name', a.asset_id
-     LIMIT 1
-    $$;
+     LIMIT 1);
+END
+$$;
 
 CREATE OR REPLACE FUNCTION app.ticket_doc(k public.tickets, t public.tenants, asset_ids bigint[])
     RETURNS json

@@ -480,8 +480,10 @@ $$;
 --
 
 CREATE FUNCTION app.business_impact(p_slug text, p_assets bigint[]) RETURNS jsonb
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     AS $$
+BEGIN
+    RETURN (
     SELECT jsonb_build_object('service', s ->> 'name', 'criticality', s ->> 'criticality',
                               'asset_id', a.asset_id, 'asset_tag', a.tag,
                               'priority', p.floor,
@@ -494,8 +496,9 @@ CREATE FUNCTION app.business_impact(p_slug text, p_assets bigint[]) RETURNS json
            LATERAL (SELECT t.assets -> 'service_priority' ->> (s ->> 'criticality')) p (floor)
      WHERE t.slug = p_slug AND s -> 'assets' ? a.tag AND p.floor IS NOT NULL
      ORDER BY p.floor, s ->> 'name', a.asset_id
-     LIMIT 1
-    $$;
+     LIMIT 1);
+END
+$$;
 
 
 --

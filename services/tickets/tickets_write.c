@@ -210,14 +210,15 @@ ticket_created(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *nex
                          (size_t) PQgetlength(res[0], 0, 2), PQgetvalue(res[0], 0, 1));
 }
 
-/* The business impact of the ticket's assets (app.business_impact): the
- * priority raised to its service's floor, and why, stored with it. */
+/* The business impact of the ticket's assets (app.business_impact, NULL
+ * when it names none): the priority raised to its service's floor, and
+ * why, stored with it. */
 static int
 raise_priority(msp_call_t *call, const PGresult *impact)
 {
     create_state_t *st = call->state;
     msp_stmt_t *s = &st->create.stmts[0];
-    if (PQntuples(impact) != 1 || PQgetisnull(impact, 0, 0)) {
+    if (impact == NULL || PQntuples(impact) != 1 || PQgetisnull(impact, 0, 0)) {
         return 0;
     }
     json_t *why = json_loads(PQgetvalue(impact, 0, 0), 0, NULL);
@@ -276,7 +277,7 @@ clocks_read(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
     {
         return out;
     }
-    return create_with_clocks(call, res[1], res[2], next, reply);
+    return create_with_clocks(call, res[1], nres > 2 ? res[2] : NULL, next, reply);
 }
 
 static msp_outcome_t
@@ -295,7 +296,7 @@ key_claimed(msp_call_t *call, PGresult *const *res, int nres, msp_step_t *next,
     switch (msp_idempotency_claimed(call, reply, res[1], res[2], st->request_sha, &stored,
                                     &stored_len, &out)) {
     case MSP_KEY_OURS:
-        return create_with_clocks(call, res[3], res[4], next, reply);
+        return create_with_clocks(call, res[3], nres > 4 ? res[4] : NULL, next, reply);
     case MSP_KEY_STORED:
         return reply_created(call, reply, st->slug, stored, stored_len, NULL);
     default:
@@ -310,9 +311,15 @@ static const msp_sql_t sql_business_impact = {
     2
 };
 
+/* Appends the lookup of the business impact to the step, for a ticket
+ * that names assets (most name none, and pay nothing for it). */
 static void
-business_impact_stmt(msp_stmt_t *s, const char *slug, const char *assets)
+business_impact_stmt(msp_step_t *step, const char *slug, const char *assets, size_t nassets)
 {
+    if (nassets == 0) {
+        return;
+    }
+    msp_stmt_t *s = &step->stmts[step->nstmts++];
     s->sql = &sql_business_impact;
     s->params[0] = slug;
     s->params[1] = assets;
@@ -416,8 +423,8 @@ msp_ticket_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     msp_step_tenant(first, slug);
     if (call->idempotency_key == NULL) {
         msp_stmt_tenant_sla_inputs(&first->stmts[1], slug);
-        business_impact_stmt(&first->stmts[2], slug, asset_list);
-        first->nstmts = 3;
+        first->nstmts = 2;
+        business_impact_stmt(first, slug, asset_list, nassets);
         first->then = clocks_read;
         return MSP_NEXT;
     }
@@ -429,8 +436,8 @@ msp_ticket_create_start(msp_call_t *call, msp_step_t *first, msp_reply_t *reply)
     }
     msp_stmt_idempotency(first, 1, slug, call->idempotency_key, st->request_sha);
     msp_stmt_tenant_sla_inputs(&first->stmts[3], slug);
-    business_impact_stmt(&first->stmts[4], slug, asset_list);
-    first->nstmts = 5;
+    first->nstmts = 4;
+    business_impact_stmt(first, slug, asset_list, nassets);
     first->then = key_claimed;
     return MSP_NEXT;
 }
