@@ -10,29 +10,6 @@
 #include "packs/pack_doc.h"
 
 #include <stdio.h>
-#include <string.h>
-
-/* The compliance checks as a pack names them, in the report's order. */
-static const char *const check_words[][2] = {
-    { "unencrypted", "Not encrypted" }, { "not_enrolled", "Not enrolled in an MDM" },
-    { "not_patched", "Not patched within the window" },
-    { "warranty_ending", "Warranty ending within 90 days" },
-    { "not_seen", "Not seen for 30 days" },
-    { "retired_assigned", "Retired but still assigned" },
-    { "out_of_warranty", "Out of warranty" }, { "past_refresh_age", "Past the refresh age" },
-    { "refresh_due", "Due for refresh within 90 days" },
-};
-
-static const char *
-check_title(const char *check)
-{
-    for (size_t i = 0; i < sizeof(check_words) / sizeof(check_words[0]); i++) {
-        if (strcmp(check_words[i][0], check) == 0) {
-            return check_words[i][1];
-        }
-    }
-    return check;
-}
 
 /* The path of the devices failing a check at the pack's as_of. */
 static json_t *
@@ -59,7 +36,7 @@ posture(pack_build_t *b, json_t *s, json_t *compliance)
         if (check == NULL) {
             continue;
         }
-        pack_row(tb, json_pack("[s, I, o]", check_title(check), n,
+        pack_row(tb, json_pack("[s, I, o]", pack_words(check), n,
                                in_use > 0 ? json_real(msp_pack_round((double) n
                                                                      / (double) in_use, 4))
                                           : json_null()),

@@ -98,6 +98,14 @@ pack_words(const char *key)
         { "resolution_median_business_seconds", "Resolution median (business time)" },
         { "resolution_p90_business_seconds", "Resolution P90 (business time)" },
         { "satisfaction", "Satisfaction (mean rating)" },
+        /* the compliance checks (pack_assets.c) */
+        { "unencrypted", "Not encrypted" }, { "not_enrolled", "Not enrolled in an MDM" },
+        { "not_patched", "Not patched within the window" },
+        { "warranty_ending", "Warranty ending within 90 days" },
+        { "not_seen", "Not seen for 30 days" },
+        { "retired_assigned", "Retired but still assigned" },
+        { "out_of_warranty", "Out of warranty" }, { "past_refresh_age", "Past the refresh age" },
+        { "refresh_due", "Due for refresh within 90 days" },
     };
     for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
         if (strcmp(table[i][0], key) == 0) {

@@ -260,11 +260,7 @@ check_service_priority(const json_t *value, const char *path, msp_errors_t *errs
     json_object_foreach((json_t *) value, key, floor) {
         char at[FIELD_PATH_SIZE];
         msp_tf_path_member(at, path, key);
-        int known = 0;
-        for (const char *const *c = criticalities; *c != NULL; c++) {
-            known |= strcmp(*c, key) == 0;
-        }
-        if (!known) {
+        if (!msp_in_list(key, criticalities)) {
             msp_errors_add(errs, at, "is not a criticality: low, medium, high or critical");
             continue;
         }
